@@ -1,0 +1,158 @@
+// The contract between the Pulumi program and the authorizer pair at run time.
+// The program turns validated stack config into Lambda environment variables with
+// `settingsToEnvironment`; the handlers read them back with `settingsFromEnvironment`.
+// One module owns both directions so the two sides can never drift apart.
+
+/** What the authorizer does when 3scale cannot answer (down, slow, 5xx, unparseable). */
+export type FailureMode = "strict" | "resilient" | "allow";
+export const FAILURE_MODES: readonly FailureMode[] = ["strict", "resilient", "allow"];
+
+/** A plan grants every route ("*"), nothing ([]), or a list of route patterns such as "discovery/*". */
+export type PlanRoutes = Record<string, string[]>;
+
+export interface AuthorizerSettings {
+    threescale: {
+        /** Service Management API base URL, e.g. https://su1.3scale.net */
+        backendUrl: string;
+        serviceId: string;
+        /** Secret. */
+        serviceToken: string;
+        /** Bound on one call to 3scale, in milliseconds. */
+        timeoutMs: number;
+    };
+    redis: {
+        host: string;
+        port: number;
+        tls: boolean;
+        /** Secret; empty when the server has no AUTH. */
+        authToken: string;
+        /** Bound on one Redis round trip, in milliseconds. */
+        timeoutMs: number;
+    };
+    /** Tokens failing this pattern are rejected before any I/O. */
+    tokenPattern: string;
+    /** Seconds an allowed decision is served from the cache. */
+    cacheTtlSeconds: number;
+    /** Seconds a denial is served from the cache. */
+    negativeTtlSeconds: number;
+    /** Seconds a decision is kept as the last known answer for the `resilient` mode. */
+    staleTtlSeconds: number;
+    failureMode: FailureMode;
+    /** Plan name (as 3scale reports it) to the routes it grants. */
+    planRoutes: PlanRoutes;
+    /** Routes for a plan missing from `planRoutes`. */
+    defaultRoutes: string[];
+    /** Seconds between usage reports; 0 reports every request as it happens. */
+    usageWindowSeconds: number;
+    /** SNS topic that wakes the usage reporter; empty disables publishing. */
+    usageTopicArn: string;
+}
+
+export type Environment = Record<string, string | undefined>;
+
+/** Serializes settings into Lambda environment variables. */
+export function settingsToEnvironment(s: AuthorizerSettings): Record<string, string> {
+    return {
+        THREESCALE_BACKEND_URL: s.threescale.backendUrl,
+        THREESCALE_SERVICE_ID: s.threescale.serviceId,
+        THREESCALE_SERVICE_TOKEN: s.threescale.serviceToken,
+        THREESCALE_TIMEOUT_MS: String(s.threescale.timeoutMs),
+        REDIS_HOST: s.redis.host,
+        REDIS_PORT: String(s.redis.port),
+        REDIS_TLS: String(s.redis.tls),
+        REDIS_AUTH_TOKEN: s.redis.authToken,
+        REDIS_TIMEOUT_MS: String(s.redis.timeoutMs),
+        TOKEN_PATTERN: s.tokenPattern,
+        CACHE_TTL_SECONDS: String(s.cacheTtlSeconds),
+        NEGATIVE_TTL_SECONDS: String(s.negativeTtlSeconds),
+        STALE_TTL_SECONDS: String(s.staleTtlSeconds),
+        FAILURE_MODE: s.failureMode,
+        PLAN_ROUTES: JSON.stringify(s.planRoutes),
+        DEFAULT_ROUTES: JSON.stringify(s.defaultRoutes),
+        USAGE_WINDOW_SECONDS: String(s.usageWindowSeconds),
+        USAGE_TOPIC_ARN: s.usageTopicArn,
+    };
+}
+
+/** Reads settings back from the environment; throws one error naming every bad variable. */
+export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
+    const problems: string[] = [];
+    const text = (name: string, fallback?: string): string => {
+        const value = env[name];
+        if (value === undefined || value === "") {
+            if (fallback !== undefined) return fallback;
+            problems.push(`${name}: missing, expected a non-empty string`);
+            return "";
+        }
+        return value;
+    };
+    const integer = (name: string, fallback: number): number => {
+        const raw = env[name];
+        if (raw === undefined || raw === "") return fallback;
+        const value = Number(raw);
+        if (!Number.isInteger(value) || value < 0) {
+            problems.push(`${name}: got "${raw}", expected a whole number >= 0`);
+            return fallback;
+        }
+        return value;
+    };
+    const json = <T>(name: string, fallback: T, check: (v: unknown) => v is T, expected: string): T => {
+        const raw = env[name];
+        if (raw === undefined || raw === "") return fallback;
+        try {
+            const value: unknown = JSON.parse(raw);
+            if (check(value)) return value;
+        } catch {
+            // reported below
+        }
+        problems.push(`${name}: got ${JSON.stringify(raw)}, expected ${expected}`);
+        return fallback;
+    };
+    const failureMode = text("FAILURE_MODE", "strict");
+    if (!(FAILURE_MODES as readonly string[]).includes(failureMode)) {
+        problems.push(`FAILURE_MODE: got "${failureMode}", expected one of ${FAILURE_MODES.join(", ")}`);
+    }
+    const tokenPattern = text("TOKEN_PATTERN", "^[A-Za-z0-9_-]{16,128}$");
+    try {
+        new RegExp(tokenPattern);
+    } catch (e) {
+        problems.push(`TOKEN_PATTERN: got "${tokenPattern}", expected a regular expression (${(e as Error).message})`);
+    }
+    const settings: AuthorizerSettings = {
+        threescale: {
+            backendUrl: text("THREESCALE_BACKEND_URL", "https://su1.3scale.net"),
+            serviceId: text("THREESCALE_SERVICE_ID"),
+            serviceToken: text("THREESCALE_SERVICE_TOKEN"),
+            timeoutMs: integer("THREESCALE_TIMEOUT_MS", 2000),
+        },
+        redis: {
+            host: text("REDIS_HOST"),
+            port: integer("REDIS_PORT", 6379),
+            tls: text("REDIS_TLS", "false") === "true",
+            authToken: env.REDIS_AUTH_TOKEN ?? "",
+            timeoutMs: integer("REDIS_TIMEOUT_MS", 150),
+        },
+        tokenPattern,
+        cacheTtlSeconds: integer("CACHE_TTL_SECONDS", 300),
+        negativeTtlSeconds: integer("NEGATIVE_TTL_SECONDS", 30),
+        staleTtlSeconds: integer("STALE_TTL_SECONDS", 86400),
+        failureMode: failureMode as FailureMode,
+        planRoutes: json("PLAN_ROUTES", {}, isPlanRoutes, "a JSON object of plan name to a list of route patterns"),
+        defaultRoutes: json("DEFAULT_ROUTES", [], isRouteList, "a JSON list of route patterns"),
+        usageWindowSeconds: integer("USAGE_WINDOW_SECONDS", 60),
+        usageTopicArn: env.USAGE_TOPIC_ARN ?? "",
+    };
+    if (problems.length > 0) {
+        throw new Error(`authorizer settings are invalid:\n  - ${problems.join("\n  - ")}`);
+    }
+    return settings;
+}
+
+export function isRouteList(value: unknown): value is string[] {
+    return Array.isArray(value) && value.every((v) => typeof v === "string");
+}
+
+export function isPlanRoutes(value: unknown): value is PlanRoutes {
+    return typeof value === "object" && value !== null && !Array.isArray(value) &&
+        Object.values(value).every(isRouteList);
+}
