@@ -50,3 +50,6 @@ export const PRIMARY_OUTPUT_NAMES: readonly (keyof PrimaryOutputs)[] = [
 
 /** Outputs that are Pulumi secrets; everything else is plain. */
 export const SECRET_OUTPUT_NAMES: readonly (keyof PrimaryOutputs)[] = ["redisAuthToken"];
+
+/** What the program returns for a stack: every field of T as a Pulumi input. */
+export type StackOutputs<T> = { [K in keyof T]: import("@pulumi/pulumi").Input<T[K]> };

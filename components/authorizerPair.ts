@@ -1,0 +1,199 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createAuthorizerHandler } from "../handlers/authorizer";
+import { createReporterHandler } from "../handlers/reporter";
+import { AuthorizerSettings, settingsToEnvironment } from "../handlers/settings";
+
+/** Settings of the pair known at program start; connection details arrive as Inputs. */
+export type StaticAuthorizerSettings = Omit<AuthorizerSettings, "usageTopicArn" | "redis" | "threescale"> & {
+    threescale: Omit<AuthorizerSettings["threescale"], "serviceToken">;
+    redisTimeoutMs: number;
+};
+
+export interface AuthorizerPairArgs {
+    settings: StaticAuthorizerSettings;
+    /** Secret 3scale service token. */
+    serviceToken: pulumi.Input<string>;
+    redisHost: pulumi.Input<string>;
+    redisPort: pulumi.Input<number>;
+    /** Secret Redis AUTH token. */
+    redisAuthToken: pulumi.Input<string>;
+    /** Private subnets the functions run in (they reach Redis there, and 3scale through NAT). */
+    subnetIds: pulumi.Input<pulumi.Input<string>[]>;
+    securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
+    /** EventBridge schedule that flushes pending usage even without an SNS nudge. */
+    flushSchedule: string;
+    tags?: Record<string, string>;
+}
+
+/** The AWS managed policy that lets a function write logs and attach to a VPC; nothing more. */
+const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
+
+/** Packages the program needs at deploy time but the handlers never load. */
+export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser"];
+
+/**
+ * The 3scale-backed authorizer and the usage reporter it nudges through SNS.
+ * The authorizer answers API Gateway from the Redis decision cache (3scale on a miss)
+ * and counts hits; at most once per usage window it publishes to the usage topic, and the
+ * reporter (also run on a schedule) reports the pending counts to 3scale in batches.
+ * Failed reporter invocations land in the dead-letter queue.
+ */
+export class AuthorizerPair extends pulumi.ComponentResource {
+    readonly authorizer: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly reporter: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly usageTopic: aws.sns.Topic;
+    readonly deadLetterQueue: aws.sqs.Queue;
+    readonly authorizerFunctionName: pulumi.Output<string>;
+    readonly reporterFunctionName: pulumi.Output<string>;
+    readonly authorizerInvokeArn: pulumi.Output<string>;
+    readonly authorizerArn: pulumi.Output<string>;
+    readonly usageTopicArn: pulumi.Output<string>;
+    readonly deadLetterQueueUrl: pulumi.Output<string>;
+
+    constructor(name: string, args: AuthorizerPairArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("api-ring:ring:AuthorizerPair", name, {}, opts);
+        const tags = { ...args.tags, "api-ring:component": "AuthorizerPair" };
+
+        this.usageTopic = new aws.sns.Topic(`${name}-usage`, {
+            kmsMasterKeyId: "alias/aws/sns",
+            tags,
+        }, { parent: this });
+
+        this.deadLetterQueue = new aws.sqs.Queue(`${name}-usage-dlq`, {
+            sqsManagedSseEnabled: true,
+            messageRetentionSeconds: 14 * 24 * 3600,
+            tags,
+        }, { parent: this });
+
+        const s = args.settings;
+        const placeholder = "";
+        const environment = {
+            ...settingsToEnvironment({
+                ...s,
+                threescale: { ...s.threescale, serviceToken: placeholder },
+                redis: { host: placeholder, port: 0, tls: true, authToken: placeholder, timeoutMs: s.redisTimeoutMs },
+                usageTopicArn: placeholder,
+            }),
+            // Known only at deploy time; the tokens stay Pulumi secrets in state.
+            THREESCALE_SERVICE_TOKEN: pulumi.secret(args.serviceToken),
+            REDIS_HOST: pulumi.output(args.redisHost),
+            REDIS_PORT: pulumi.output(args.redisPort).apply(String),
+            REDIS_AUTH_TOKEN: pulumi.secret(args.redisAuthToken),
+            USAGE_TOPIC_ARN: this.usageTopic.arn,
+            NODE_OPTIONS: "--enable-source-maps",
+        };
+        const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
+        const codePathOptions = { extraExcludePackages: DEPLOY_TIME_PACKAGES };
+
+        const authorizerAccess = this.role(`${name}-authorizer`, tags, {
+            Sid: "NudgeUsageReporter",
+            Effect: "Allow",
+            Action: ["sns:Publish"],
+            Resource: this.usageTopic.arn,
+        });
+        this.authorizer = new aws.lambda.CallbackFunction(`${name}-authorizer`, {
+            description: "api-ring: 3scale-backed TOKEN authorizer with a Redis decision cache",
+            callbackFactory: createAuthorizerHandler,
+            role: authorizerAccess.role,
+            runtime: aws.lambda.Runtime.NodeJS22dX,
+            architectures: ["arm64"],
+            memorySize: 512,
+            // Far below API Gateway's 29 s: the handler bounds 3scale and Redis itself.
+            timeout: 6,
+            environment: { variables: environment },
+            vpcConfig,
+            codePathOptions,
+            tracingConfig: { mode: "Active" },
+            tags,
+        }, { parent: this, dependsOn: authorizerAccess.grants });
+
+        const reporterAccess = this.role(`${name}-reporter`, tags, {
+            Sid: "DeadLetters",
+            Effect: "Allow",
+            Action: ["sqs:SendMessage"],
+            Resource: this.deadLetterQueue.arn,
+        });
+        this.reporter = new aws.lambda.CallbackFunction(`${name}-reporter`, {
+            description: "api-ring: reports pending usage to 3scale in batches",
+            callbackFactory: createReporterHandler,
+            role: reporterAccess.role,
+            runtime: aws.lambda.Runtime.NodeJS22dX,
+            architectures: ["arm64"],
+            memorySize: 256,
+            timeout: 60,
+            environment: { variables: environment },
+            vpcConfig,
+            codePathOptions,
+            deadLetterConfig: { targetArn: this.deadLetterQueue.arn },
+            tracingConfig: { mode: "Active" },
+            tags,
+        }, { parent: this, dependsOn: reporterAccess.grants });
+
+        const snsPermission = new aws.lambda.Permission(`${name}-reporter-from-sns`, {
+            action: "lambda:InvokeFunction",
+            function: this.reporter.name,
+            principal: "sns.amazonaws.com",
+            sourceArn: this.usageTopic.arn,
+        }, { parent: this });
+        new aws.sns.TopicSubscription(`${name}-usage-to-reporter`, {
+            topic: this.usageTopic.arn,
+            protocol: "lambda",
+            endpoint: this.reporter.arn,
+        }, { parent: this, dependsOn: [snsPermission] });
+
+        const flush = new aws.cloudwatch.EventRule(`${name}-usage-flush`, {
+            description: "api-ring: flush pending usage to 3scale",
+            scheduleExpression: args.flushSchedule,
+            tags,
+        }, { parent: this });
+        const schedulePermission = new aws.lambda.Permission(`${name}-reporter-from-schedule`, {
+            action: "lambda:InvokeFunction",
+            function: this.reporter.name,
+            principal: "events.amazonaws.com",
+            sourceArn: flush.arn,
+        }, { parent: this });
+        new aws.cloudwatch.EventTarget(`${name}-usage-flush`, {
+            rule: flush.name,
+            arn: this.reporter.arn,
+        }, { parent: this, dependsOn: [schedulePermission] });
+
+        this.authorizerFunctionName = this.authorizer.name;
+        this.reporterFunctionName = this.reporter.name;
+        this.authorizerArn = this.authorizer.arn;
+        this.authorizerInvokeArn = this.authorizer.invokeArn;
+        this.usageTopicArn = this.usageTopic.arn;
+        this.deadLetterQueueUrl = this.deadLetterQueue.url;
+        this.registerOutputs({
+            authorizerFunctionName: this.authorizerFunctionName,
+            reporterFunctionName: this.reporterFunctionName,
+            authorizerInvokeArn: this.authorizerInvokeArn,
+            usageTopicArn: this.usageTopicArn,
+            deadLetterQueueUrl: this.deadLetterQueueUrl,
+        });
+    }
+
+    /**
+     * A Lambda role with VPC access, X-Ray writes and exactly one extra statement; the
+     * function waits for the grants (it cannot attach to the VPC without them).
+     */
+    private role(name: string, tags: Record<string, string>, statement: Record<string, unknown>): { role: aws.iam.Role; grants: pulumi.Resource[] } {
+        const role = new aws.iam.Role(`${name}-role`, {
+            assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
+            tags,
+        }, { parent: this });
+        const vpcAccess = new aws.iam.RolePolicyAttachment(`${name}-vpc-access`, {
+            role: role.name,
+            policyArn: VPC_ACCESS_POLICY,
+        }, { parent: this });
+        const own = new aws.iam.RolePolicy(`${name}-policy`, {
+            role: role.name,
+            policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [statement] }),
+        }, { parent: this });
+        const xray = new aws.iam.RolePolicyAttachment(`${name}-xray`, {
+            role: role.name,
+            policyArn: "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+        }, { parent: this });
+        return { role, grants: [vpcAccess, own, xray] };
+    }
+}

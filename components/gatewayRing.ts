@@ -1,0 +1,157 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { CacheClusterSize, LogLevel } from "../config";
+import { BundledSpec, sha256 } from "../openapi";
+
+export interface StageLimits {
+    logLevel: LogLevel;
+    metrics: boolean;
+    caching: boolean;
+    cacheClusterSize: CacheClusterSize;
+    rateLimit: number;
+    burstLimit: number;
+}
+
+export interface GatewayRingArgs {
+    /** The slot this gateway is; also the stage name. */
+    slot: string;
+    /** The bundled OpenAPI document with the authorizer injected. */
+    spec: BundledSpec;
+    /** Backend hosts, as stage variables. */
+    hosts: Record<string, string>;
+    /** Release id, the stage variable `id` the heartbeat returns. */
+    releaseId: string;
+    limits: StageLimits;
+    /** Invocation URI of the authorizer function, for x-amazon-apigateway-authorizer. */
+    authorizerInvokeArn: pulumi.Input<string>;
+    /** The authorizer function, which this API is allowed to invoke. */
+    authorizerFunctionName: pulumi.Input<string>;
+    /** Days access logs are kept. */
+    accessLogRetentionDays?: number;
+    tags?: Record<string, string>;
+}
+
+/** One access-log line per request, with the authorizer's outcome, as JSON. */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+    requestId: "$context.requestId",
+    ip: "$context.identity.sourceIp",
+    requestTime: "$context.requestTime",
+    httpMethod: "$context.httpMethod",
+    resourcePath: "$context.resourcePath",
+    status: "$context.status",
+    responseLength: "$context.responseLength",
+    latencyMs: "$context.responseLatency",
+    principalId: "$context.authorizer.principalId",
+    plan: "$context.authorizer.plan",
+    authorizerStatus: "$context.authorizer.status",
+    authorizerLatencyMs: "$context.authorizer.latency",
+    integrationStatus: "$context.integration.status",
+    release: "$stageVariables.id",
+});
+
+/**
+ * One slot of the ring: a REST API built from the OpenAPI document, its deployment, a
+ * stage named after the slot (stage variables = backend hosts + release id, access logs,
+ * X-Ray), the stage's method settings (log level, metrics, caching, throttling) and the
+ * access-log group. The deployment is redone exactly when the body or the variables change.
+ */
+export class GatewayRing extends pulumi.ComponentResource {
+    readonly restApi: aws.apigateway.RestApi;
+    readonly stage: aws.apigateway.Stage;
+    readonly restApiId: pulumi.Output<string>;
+    readonly stageName: pulumi.Output<string>;
+    readonly invokeUrl: pulumi.Output<string>;
+    readonly executionArn: pulumi.Output<string>;
+    readonly specSha256: string;
+    readonly releaseId: string;
+
+    constructor(name: string, args: GatewayRingArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("api-ring:ring:GatewayRing", name, {}, opts);
+        const tags = { ...args.tags, "api-ring:component": "GatewayRing", "api-ring:slot": args.slot };
+        const variables = { ...args.hosts, id: args.releaseId };
+        const missing = args.spec.stageVariables.filter((v) => !(v in variables));
+        if (missing.length > 0) {
+            throw new Error(`GatewayRing ${name}: the OpenAPI document uses stage variable${missing.length > 1 ? "s" : ""} ` +
+                `${missing.join(", ")}, which gateway:hosts does not define; add ${missing.map((m) => `${m}: <host>`).join(", ")} to gateway:hosts`);
+        }
+
+        const body = pulumi.output(args.authorizerInvokeArn).apply((uri) => args.spec.render(uri));
+        this.restApi = new aws.apigateway.RestApi(`${name}-api`, {
+            name: `api-ring-${args.slot}`,
+            description: `api-ring slot ${args.slot}, release ${args.releaseId}`,
+            body,
+            // merge keeps resources API Gateway adds itself (e.g. a resource policy) from drifting.
+            putRestApiMode: "merge",
+            endpointConfiguration: { types: "REGIONAL" },
+            tags,
+        }, { parent: this });
+
+        const deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
+            restApi: this.restApi.id,
+            description: `release ${args.releaseId}`,
+            triggers: {
+                redeployment: body.apply((b) => sha256(JSON.stringify({ body: b, variables: sortedEntries(variables) }))),
+            },
+        }, { parent: this });
+
+        const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
+            name: `/aws/apigateway/api-ring-${args.slot}/access`,
+            retentionInDays: args.accessLogRetentionDays ?? 30,
+            tags,
+        }, { parent: this });
+
+        this.stage = new aws.apigateway.Stage(`${name}-stage`, {
+            restApi: this.restApi.id,
+            deployment: deployment.id,
+            stageName: args.slot,
+            description: `release ${args.releaseId}`,
+            variables,
+            accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+            xrayTracingEnabled: true,
+            cacheClusterEnabled: args.limits.caching,
+            cacheClusterSize: args.limits.caching ? args.limits.cacheClusterSize : undefined,
+            tags,
+        }, { parent: this });
+
+        new aws.apigateway.MethodSettings(`${name}-method-settings`, {
+            restApi: this.restApi.id,
+            stageName: this.stage.stageName,
+            methodPath: "*/*",
+            settings: {
+                loggingLevel: args.limits.logLevel,
+                metricsEnabled: args.limits.metrics,
+                dataTraceEnabled: false,
+                cachingEnabled: args.limits.caching,
+                throttlingRateLimit: args.limits.rateLimit,
+                throttlingBurstLimit: args.limits.burstLimit,
+            },
+        }, { parent: this });
+
+        // The API may invoke its authorizer, and nothing but its authorizers may through this grant.
+        new aws.lambda.Permission(`${name}-invokes-authorizer`, {
+            action: "lambda:InvokeFunction",
+            function: args.authorizerFunctionName,
+            principal: "apigateway.amazonaws.com",
+            sourceArn: pulumi.interpolate`${this.restApi.executionArn}/authorizers/*`,
+        }, { parent: this });
+
+        this.restApiId = this.restApi.id;
+        this.stageName = this.stage.stageName;
+        this.invokeUrl = this.stage.invokeUrl;
+        this.executionArn = this.stage.executionArn;
+        this.specSha256 = args.spec.sha256;
+        this.releaseId = args.releaseId;
+        this.registerOutputs({
+            restApiId: this.restApiId,
+            stageName: this.stageName,
+            invokeUrl: this.invokeUrl,
+            executionArn: this.executionArn,
+            specSha256: this.specSha256,
+            releaseId: this.releaseId,
+        });
+    }
+}
+
+function sortedEntries(record: Record<string, string>): [string, string][] {
+    return Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+}

@@ -1,0 +1,425 @@
+// All configuration of a slot, read and validated in one place, up front.
+// Every problem is collected, so one run reports every bad key at once with what it got
+// and what it expected; nothing is created until the whole config is valid.
+import * as pulumi from "@pulumi/pulumi";
+import { FAILURE_MODES, FailureMode, PlanRoutes, isPlanRoutes, isRouteList } from "./handlers/settings";
+
+export type LogLevel = "OFF" | "ERROR" | "INFO";
+const LOG_LEVELS: readonly LogLevel[] = ["OFF", "ERROR", "INFO"];
+const CACHE_CLUSTER_SIZES = ["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"] as const;
+export type CacheClusterSize = (typeof CACHE_CLUSTER_SIZES)[number];
+
+export interface GatewayConfig {
+    logLevel: LogLevel;
+    metrics: boolean;
+    caching: boolean;
+    cacheClusterSize: CacheClusterSize;
+    /** Requests per second, steady state. */
+    rateLimit: number;
+    /** Requests admitted at once above the steady rate. */
+    burstLimit: number;
+    /** Stage variables naming backend hosts (edxapp_host, discovery_host, ...). */
+    hosts: Record<string, string>;
+    /** Path of the OpenAPI document, relative to the project. */
+    specPath: string;
+    /** Release id (stage variable `id`); defaults to one derived from the spec hash. */
+    releaseId?: string;
+}
+
+export interface RingSettings {
+    order: string[];
+    primary: string;
+    /** The live slot; set only on the primary, which owns the mapping. */
+    live?: string;
+    /** The slot live before the last flip, recorded by `ring flip` for `ring rollback`. */
+    previousLive?: string;
+    allowLiveUpdate: boolean;
+}
+
+export interface DomainConfig {
+    name: string;
+    /** Base path of the mapping; "" is API Gateway's `(none)`. */
+    basePath: string;
+    /** When set, the program creates the custom domain with this regional ACM certificate. */
+    certificateArn?: string;
+    /** With certificateArn: the Route 53 zone that gets the alias record. */
+    hostedZoneId?: string;
+}
+
+export interface ThreescaleConfig {
+    serviceId: string;
+    backendUrl: string;
+    serviceToken: pulumi.Output<string>;
+    timeoutMs: number;
+}
+
+export interface CacheConfig {
+    engine: "redis" | "valkey";
+    engineVersion: string;
+    nodeType: string;
+    /** Cache nodes (primary + replicas); automatic failover needs 2 or more. */
+    nodes: number;
+    authToken: pulumi.Output<string>;
+}
+
+export interface NetworkConfig {
+    cidrBlock: string;
+    availabilityZones: number;
+}
+
+export interface AuthorizerConfig {
+    identityHeader: string;
+    tokenPattern: string;
+    cacheTtlSeconds: number;
+    negativeTtlSeconds: number;
+    staleTtlSeconds: number;
+    failureMode: FailureMode;
+    planRoutes: PlanRoutes;
+    defaultRoutes: string[];
+    reportingWindowSeconds: number;
+    /** API Gateway's own authorizer result cache; 0 (off) keeps every request visible to 3scale. */
+    resultTtlSeconds: number;
+    redisTimeoutMs: number;
+    /** How often the reporter flushes pending usage even without an SNS nudge. */
+    flushSchedule: string;
+}
+
+export interface SlotConfig {
+    project: string;
+    /** This stack's slot name. */
+    slot: string;
+    isPrimary: boolean;
+    ring: RingSettings;
+    gateway: GatewayConfig;
+    threescale: ThreescaleConfig;
+    authorizer: AuthorizerConfig;
+    /** Primary only. */
+    domain?: DomainConfig;
+    /** Primary only. */
+    cache?: CacheConfig;
+    /** Primary only. */
+    network?: NetworkConfig;
+}
+
+/** One bad key: which, what it got, what was expected. */
+export interface ConfigProblem {
+    key: string;
+    got: string;
+    expected: string;
+}
+
+export class ConfigError extends Error {
+    constructor(readonly stack: string, readonly problems: ConfigProblem[]) {
+        super(`stack "${stack}" has ${problems.length} invalid config value${problems.length === 1 ? "" : "s"}:\n` +
+            problems.map((p) => `  - ${p.key}: got ${p.got}; expected ${p.expected}`).join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+/** Where raw config comes from: the Pulumi runtime in a deployment, a plain map in tests. */
+export interface ConfigSource {
+    project: string;
+    stack: string;
+    /** Raw value as Pulumi stores it (objects and lists as JSON text). */
+    get(key: string): string | undefined;
+    isSecret(key: string): boolean;
+    /** Every key present, when the source can list them (enables typo detection). */
+    keys?(): string[];
+}
+
+/** Config keys whose values must be Pulumi secrets. */
+export const SECRET_KEYS = ["threescale:serviceToken", "cache:authToken"] as const;
+
+/** Every key the program reads, for typo detection. */
+export const KNOWN_KEYS: readonly string[] = [
+    "ring:order", "ring:primary", "ring:live", "ring:previousLive", "ring:allowLiveUpdate",
+    "gateway:logLevel", "gateway:metrics", "gateway:caching", "gateway:cacheClusterSize", "gateway:rateLimit",
+    "gateway:burstLimit", "gateway:hosts", "gateway:spec", "gateway:releaseId",
+    "domain:name", "domain:basePath", "domain:certificateArn", "domain:hostedZoneId",
+    "threescale:serviceId", "threescale:serviceToken", "threescale:backendUrl", "threescale:timeoutMs",
+    "cache:engine", "cache:engineVersion", "cache:nodeType", "cache:nodes", "cache:authToken",
+    "network:cidrBlock", "network:availabilityZones",
+    "authorizer:identityHeader", "authorizer:tokenPattern", "authorizer:cacheTtlSeconds",
+    "authorizer:negativeTtlSeconds", "authorizer:staleTtlSeconds", "authorizer:failureMode",
+    "authorizer:planRoutes", "authorizer:defaultRoutes", "authorizer:reportingWindowSeconds",
+    "authorizer:resultTtlSeconds", "authorizer:redisTimeoutMs", "authorizer:flushSchedule",
+];
+const OWNED_NAMESPACES = ["ring", "gateway", "domain", "threescale", "cache", "network", "authorizer"];
+
+// Stage variable rules from API Gateway: names [A-Za-z0-9_], values [A-Za-z0-9-._~:/?#&=,]{1,2048}.
+const STAGE_VARIABLE_NAME = /^[A-Za-z0-9_]+$/;
+const STAGE_VARIABLE_VALUE = /^[A-Za-z0-9\-._~:/?#&=,]{1,2048}$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
+const HEADER_NAME = /^[A-Za-z0-9-]+$/;
+// ElastiCache AUTH token: 16-128 printable ASCII characters, none of space, ", / or @.
+const AUTH_TOKEN = /^[!#-.0-?A-~]{16,128}$/;
+
+/** A quoted rendering of a raw value for messages. */
+function shown(raw: string): string {
+    return JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw);
+}
+
+/** Reads and checks keys, collecting every problem instead of stopping at the first. */
+class Reader {
+    readonly problems: ConfigProblem[] = [];
+    constructor(private readonly source: ConfigSource) {}
+
+    problem(key: string, got: string, expected: string): void {
+        this.problems.push({ key, got, expected });
+    }
+
+    raw(key: string): string | undefined {
+        const value = this.source.get(key);
+        return value === undefined || value === "" ? undefined : value;
+    }
+
+    string(key: string, fallback: string, pattern?: RegExp, expected?: string): string;
+    string(key: string, fallback: undefined, pattern?: RegExp, expected?: string): string | undefined;
+    string(key: string, fallback: string | undefined, pattern?: RegExp, expected = "a non-empty string"): string | undefined {
+        const raw = this.raw(key);
+        if (raw === undefined) return fallback;
+        if (pattern && !pattern.test(raw)) {
+            this.problem(key, shown(raw), expected);
+            return fallback;
+        }
+        return raw;
+    }
+
+    required(key: string, pattern: RegExp, expected: string, why: string): string {
+        const raw = this.raw(key);
+        if (raw === undefined) {
+            this.problem(key, "nothing", `${expected} (${why}; set it with \`pulumi config set ${key} <value>\`)`);
+            return "";
+        }
+        return this.string(key, "", pattern, expected);
+    }
+
+    boolean(key: string, fallback: boolean): boolean {
+        const raw = this.raw(key);
+        if (raw === undefined) return fallback;
+        if (raw === "true" || raw === "false") return raw === "true";
+        this.problem(key, shown(raw), "true or false");
+        return fallback;
+    }
+
+    number(key: string, fallback: number, min: number, max: number, integer: boolean): number {
+        const raw = this.raw(key);
+        if (raw === undefined) return fallback;
+        const value = Number(raw);
+        if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+            this.problem(key, shown(raw), `${integer ? "a whole number" : "a number"} from ${min} to ${max}`);
+            return fallback;
+        }
+        return value;
+    }
+
+    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
+        const raw = this.raw(key);
+        if (raw === undefined) return fallback;
+        if ((allowed as readonly string[]).includes(raw)) return raw as T;
+        this.problem(key, shown(raw), `one of ${allowed.join(", ")}`);
+        return fallback;
+    }
+
+    json<T>(key: string, fallback: T, check: (v: unknown) => v is T, expected: string): T {
+        const raw = this.raw(key);
+        if (raw === undefined) return fallback;
+        let value: unknown;
+        try {
+            value = JSON.parse(raw);
+        } catch {
+            value = raw; // a bare string where structured config was expected
+        }
+        if (check(value)) return value;
+        this.problem(key, shown(raw), expected);
+        return fallback;
+    }
+
+    /** A secret: must be set as a Pulumi secret; its value is never echoed in messages. */
+    secret(key: string, pattern: RegExp, expected: string): pulumi.Output<string> {
+        const raw = this.raw(key);
+        const setIt = `set it with \`pulumi config set --secret ${key} <value>\``;
+        if (raw === undefined) {
+            this.problem(key, "nothing", `${expected}, as a secret (${setIt})`);
+        } else if (!this.source.isSecret(key)) {
+            this.problem(key, "a plain-text value", `a secret (${setIt}, and remove the plain value)`);
+        } else if (!pattern.test(raw)) {
+            this.problem(key, `a secret of ${raw.length} characters`, expected);
+        }
+        return pulumi.secret(raw ?? "");
+    }
+}
+
+function isStringList(value: unknown): value is string[] {
+    return isRouteList(value);
+}
+
+function isStageVariables(value: unknown): value is Record<string, string> {
+    return typeof value === "object" && value !== null && !Array.isArray(value) &&
+        Object.values(value).every((v) => typeof v === "string");
+}
+
+/** Validates the whole configuration of one slot; throws a ConfigError listing every problem. */
+export function readSlotConfig(source: ConfigSource): SlotConfig {
+    const r = new Reader(source);
+    const slot = source.stack;
+
+    // Typos in our own namespaces would otherwise be silently ignored.
+    for (const key of source.keys?.() ?? []) {
+        const namespace = key.split(":")[0];
+        if (OWNED_NAMESPACES.includes(namespace) && !KNOWN_KEYS.includes(key)) {
+            r.problem(key, "an unknown key", `one of the documented keys (${KNOWN_KEYS.filter((k) => k.startsWith(`${namespace}:`)).join(", ")})`);
+        }
+    }
+
+    const order = r.json("ring:order", ["red", "black"], isStringList, "a non-empty list of slot (stack) names, e.g. [red, black]");
+    const slotsOk = order.length > 0 && new Set(order).size === order.length && order.every((s) => /^[A-Za-z0-9_.-]+$/.test(s));
+    if (!slotsOk) r.problem("ring:order", shown(JSON.stringify(order)), "a non-empty list of distinct stack names");
+    const inRing = (key: string, fallback: string | undefined): string | undefined => {
+        const value = r.string(key, undefined);
+        if (value !== undefined && !order.includes(value)) {
+            r.problem(key, shown(value), `a slot of ring:order (${order.join(", ")})`);
+            return fallback;
+        }
+        return value ?? fallback;
+    };
+    const primary = inRing("ring:primary", order[0]) ?? order[0];
+    if (!order.includes(slot)) {
+        r.problem("ring:order", shown(JSON.stringify(order)), `a list that contains this stack "${slot}" ` +
+            `(add it to ring:order in Pulumi.yaml, or select a stack of the ring: ${order.join(", ")})`);
+    }
+    const isPrimary = slot === primary;
+    const live = inRing("ring:live", undefined);
+    if (isPrimary && live === undefined && r.raw("ring:live") === undefined) {
+        r.problem("ring:live", "nothing", `the live slot, one of ${order.join(", ")} (set it with \`pulumi config set ring:live ${primary}\`)`);
+    }
+    if (!isPrimary && r.raw("ring:live") !== undefined) {
+        r.problem("ring:live", shown(r.raw("ring:live") ?? ""), `no value on "${slot}": the live slot is set on the primary "${primary}" only`);
+    }
+    const ring: RingSettings = {
+        order,
+        primary,
+        live: isPrimary ? live ?? primary : undefined,
+        previousLive: inRing("ring:previousLive", undefined),
+        allowLiveUpdate: r.boolean("ring:allowLiveUpdate", false),
+    };
+
+    const hosts = r.json("gateway:hosts", {}, isStageVariables,
+        "a map of stage variable names to host names, e.g. {edxapp_host: courses.example.edu, discovery_host: discovery.example.edu}");
+    if (r.raw("gateway:hosts") === undefined) {
+        r.problem("gateway:hosts", "nothing", "a map of stage variables to backend hosts, e.g. {edxapp_host: ..., discovery_host: ...}");
+    }
+    for (const [name, value] of Object.entries(hosts)) {
+        if (!STAGE_VARIABLE_NAME.test(name)) r.problem(`gateway:hosts.${name}`, shown(name), "a stage variable name of letters, digits and _");
+        if (name === "id") r.problem("gateway:hosts.id", shown(value), "no `id` entry: the stage variable `id` is the release id (gateway:releaseId)");
+        if (!STAGE_VARIABLE_VALUE.test(value)) r.problem(`gateway:hosts.${name}`, shown(value), "a host name of the characters API Gateway allows in stage variables (A-Z a-z 0-9 - . _ ~ : / ? # & = ,)");
+    }
+    const rateLimit = r.number("gateway:rateLimit", 500, 1, 10000, false);
+    const burstLimit = r.number("gateway:burstLimit", 1000, 1, 5000, true);
+    if (burstLimit < rateLimit) r.problem("gateway:burstLimit", String(burstLimit), `a burst no smaller than gateway:rateLimit (${rateLimit})`);
+    const gateway: GatewayConfig = {
+        logLevel: r.oneOf("gateway:logLevel", "OFF", LOG_LEVELS),
+        metrics: r.boolean("gateway:metrics", false),
+        caching: r.boolean("gateway:caching", false),
+        cacheClusterSize: r.oneOf("gateway:cacheClusterSize", "0.5", CACHE_CLUSTER_SIZES),
+        rateLimit,
+        burstLimit,
+        hosts,
+        specPath: r.string("gateway:spec", "api/openapi.yaml", /\.(ya?ml|json)$/, "a path to a .yaml, .yml or .json OpenAPI document"),
+        releaseId: r.string("gateway:releaseId", undefined, STAGE_VARIABLE_VALUE, "a release tag of A-Z a-z 0-9 - . _ ~ : / ? # & = ,"),
+    };
+
+    const threescale: ThreescaleConfig = {
+        serviceId: r.required("threescale:serviceId", /^[A-Za-z0-9_-]{1,64}$/, "the 3scale service id (letters, digits, - and _)", "the authorizer checks keys against this service"),
+        backendUrl: r.string("threescale:backendUrl", "https://su1.3scale.net", /^https:\/\/[^\s/]+(:\d+)?\/?$/, "an https:// URL of the Service Management API, e.g. https://su1.3scale.net"),
+        serviceToken: r.secret("threescale:serviceToken", /^\S{8,256}$/, "a 3scale service token (8-256 characters, no spaces)"),
+        timeoutMs: r.number("threescale:timeoutMs", 2000, 100, 10000, true),
+    };
+
+    const cacheTtlSeconds = r.number("authorizer:cacheTtlSeconds", 300, 1, 86400, true);
+    const staleTtlSeconds = r.number("authorizer:staleTtlSeconds", 86400, 1, 604800, true);
+    if (staleTtlSeconds < cacheTtlSeconds) {
+        r.problem("authorizer:staleTtlSeconds", String(staleTtlSeconds), `at least authorizer:cacheTtlSeconds (${cacheTtlSeconds}): the last known decision must outlive the fresh one`);
+    }
+    const tokenPattern = r.string("authorizer:tokenPattern", "^[A-Za-z0-9_-]{16,128}$");
+    try {
+        new RegExp(tokenPattern);
+    } catch (e) {
+        r.problem("authorizer:tokenPattern", shown(tokenPattern), `a JavaScript regular expression (${(e as Error).message})`);
+    }
+    const authorizer: AuthorizerConfig = {
+        identityHeader: r.string("authorizer:identityHeader", "Authorization", HEADER_NAME, "an HTTP header name (letters, digits and -)"),
+        tokenPattern,
+        cacheTtlSeconds,
+        negativeTtlSeconds: r.number("authorizer:negativeTtlSeconds", 30, 1, 3600, true),
+        staleTtlSeconds,
+        failureMode: r.oneOf("authorizer:failureMode", "strict", FAILURE_MODES),
+        planRoutes: r.json("authorizer:planRoutes", {}, isPlanRoutes, "a map of 3scale plan name to a list of route patterns, e.g. {Basic: [discovery/*], Unlimited: ['*']}"),
+        defaultRoutes: r.json("authorizer:defaultRoutes", [], isStringList, "a list of route patterns for plans missing from authorizer:planRoutes, e.g. [] (none)"),
+        reportingWindowSeconds: r.number("authorizer:reportingWindowSeconds", 60, 0, 3600, true),
+        resultTtlSeconds: r.number("authorizer:resultTtlSeconds", 0, 0, 3600, true),
+        redisTimeoutMs: r.number("authorizer:redisTimeoutMs", 150, 10, 5000, true),
+        flushSchedule: r.string("authorizer:flushSchedule", "rate(1 minute)", /^(rate\(\d+ (minute|minutes|hour|hours)\)|cron\(.+\))$/, "an EventBridge schedule expression, e.g. rate(1 minute)"),
+    };
+    for (const [plan, routes] of Object.entries(authorizer.planRoutes)) {
+        for (const route of routes) checkRoute(r, `authorizer:planRoutes.${plan}`, route);
+    }
+    for (const route of authorizer.defaultRoutes) checkRoute(r, "authorizer:defaultRoutes", route);
+
+    let domain: DomainConfig | undefined;
+    let cache: CacheConfig | undefined;
+    let network: NetworkConfig | undefined;
+    if (isPrimary) {
+        domain = {
+            name: r.required("domain:name", HOSTNAME, "a lower-case DNS name, e.g. api.example.edu", "the primary maps the custom domain to the live slot"),
+            basePath: r.string("domain:basePath", "", /^[A-Za-z0-9._-]+$/, "a base path of letters, digits, . _ and - (leave unset for the root)"),
+            certificateArn: r.string("domain:certificateArn", undefined, /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "an ACM certificate ARN"),
+            hostedZoneId: r.string("domain:hostedZoneId", undefined, /^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ"),
+        };
+        if (domain.hostedZoneId && !domain.certificateArn) {
+            r.problem("domain:hostedZoneId", shown(domain.hostedZoneId), "to be set together with domain:certificateArn (the alias record points at a domain the program creates)");
+        }
+        const nodes = r.number("cache:nodes", 2, 1, 6, true);
+        cache = {
+            engine: r.oneOf("cache:engine", "redis", ["redis", "valkey"] as const),
+            engineVersion: r.string("cache:engineVersion", "7.1", /^\d+(\.\d+)?$/, "an engine version such as 7.1"),
+            nodeType: r.string("cache:nodeType", "cache.t4g.micro", /^cache\.[a-z0-9]+\.[a-z0-9]+$/, "an ElastiCache node type such as cache.t4g.micro"),
+            nodes,
+            authToken: r.secret("cache:authToken", AUTH_TOKEN, "16-128 printable ASCII characters without spaces, \", / or @ (ElastiCache's AUTH token rules)"),
+        };
+        network = {
+            cidrBlock: r.string("network:cidrBlock", "10.40.0.0/16", /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/, "an IPv4 CIDR block from /16 to /24"),
+            availabilityZones: r.number("network:availabilityZones", 2, 2, 3, true),
+        };
+    } else {
+        for (const key of ["domain:name", "cache:authToken", "network:cidrBlock"]) {
+            if (r.raw(key) !== undefined) {
+                r.problem(key, "a value", `no value on "${slot}": ${key.split(":")[0]} belongs to the primary slot "${primary}"`);
+            }
+        }
+    }
+
+    if (r.problems.length > 0) throw new ConfigError(slot, r.problems);
+    return { project: source.project, slot, isPrimary, ring, gateway, threescale, authorizer, domain, cache, network };
+}
+
+function checkRoute(r: Reader, key: string, route: string): void {
+    // A route is "*" or a path pattern like discovery/* or enterprise/v1/*; no leading slash, no method.
+    if (route !== "*" && !/^[A-Za-z0-9._~{}+-]+(\/[A-Za-z0-9._~{}+-]+)*(\/\*)?$/.test(route)) {
+        r.problem(key, shown(route), "a route pattern: \"*\" or a path such as discovery/* or enterprise/v1/* (no leading /)");
+    }
+}
+
+/** ConfigSource over the Pulumi runtime's configuration of the running stack. */
+export function runtimeConfigSource(): ConfigSource {
+    const all = pulumi.runtime.allConfig();
+    // isConfigSecret is exported by the runtime but marked internal in its typings.
+    const runtime = pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean };
+    return {
+        project: pulumi.getProject(),
+        stack: pulumi.getStack(),
+        get: (key) => all[key],
+        isSecret: (key) => runtime.isConfigSecret?.(key) ?? false,
+        keys: () => Object.keys(all),
+    };
+}

@@ -1,0 +1,155 @@
+// One slot of the api-ring: read and validate config, build the slot's components, and
+// on the primary the shared network and the live mapping; export the output contract.
+import * as pulumi from "@pulumi/pulumi";
+import { AuthCacheNetwork } from "./components/authCacheNetwork";
+import { AuthorizerPair } from "./components/authorizerPair";
+import { DomainFlip } from "./components/domainFlip";
+import { GatewayRing } from "./components/gatewayRing";
+import { ConfigError, SlotConfig, readSlotConfig, runtimeConfigSource } from "./config";
+import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
+import { SpecError, bundleSpec } from "./openapi";
+import { PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
+
+/** The network every slot's authorizer pair runs in, owned by the primary. */
+interface SharedNetwork {
+    privateSubnetIds: pulumi.Input<string[]>;
+    lambdaSecurityGroupId: pulumi.Input<string>;
+    redisEndpoint: pulumi.Input<string>;
+    redisPort: pulumi.Input<number>;
+    redisAuthToken: pulumi.Input<string>;
+}
+
+function stackReference(config: SlotConfig, slot: string, role: string): pulumi.StackReference {
+    return new pulumi.StackReference(`${role}-${slot}`, { name: `${pulumi.getOrganization()}/${config.project}/${slot}` });
+}
+
+async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<PrimaryOutputs>> {
+    const config = readSlotConfig(runtimeConfigSource());
+    const { slot, ring, gateway: gw, authorizer: az } = config;
+    const tags = { "api-ring:project": config.project, "api-ring:slot": slot };
+
+    const spec = await bundleSpec(gw.specPath, { identityHeader: az.identityHeader, resultTtlSeconds: az.resultTtlSeconds });
+    const primaryRef = config.isPrimary ? undefined : stackReference(config, ring.primary, "primary");
+    const liveSlot = config.isPrimary ? ring.live : await primaryRef?.getOutputValue("liveSlot");
+    if (liveSlot === slot) {
+        const deployed = await stackReference(config, slot, "deployed").getOutputValue("specSha256");
+        checkLiveUpdate(slot, liveSlot, ring.allowLiveUpdate, deployed, spec.sha256);
+    }
+
+    let network: SharedNetwork;
+    let owned: AuthCacheNetwork | undefined;
+    if (config.isPrimary && config.cache && config.network) {
+        owned = new AuthCacheNetwork(`${slot}-auth-cache`, {
+            ...config.network,
+            ...config.cache,
+            tags,
+        });
+        network = {
+            privateSubnetIds: owned.privateSubnetIds,
+            lambdaSecurityGroupId: owned.lambdaSecurityGroupId,
+            redisEndpoint: owned.redisEndpoint,
+            redisPort: owned.redisPort,
+            redisAuthToken: config.cache.authToken,
+        };
+    } else {
+        const primary = primaryRef as pulumi.StackReference;
+        checkPrimaryDeployed(slot, ring.primary, await primary.getOutputValue("vpcId"));
+        network = {
+            privateSubnetIds: primary.requireOutput("privateSubnetIds") as pulumi.Output<string[]>,
+            lambdaSecurityGroupId: primary.requireOutput("lambdaSecurityGroupId") as pulumi.Output<string>,
+            redisEndpoint: primary.requireOutput("redisEndpoint") as pulumi.Output<string>,
+            redisPort: primary.requireOutput("redisPort") as pulumi.Output<number>,
+            redisAuthToken: primary.requireOutput("redisAuthToken") as pulumi.Output<string>,
+        };
+    }
+
+    const pair = new AuthorizerPair(`${slot}-authorizer-pair`, {
+        settings: {
+            threescale: { backendUrl: config.threescale.backendUrl, serviceId: config.threescale.serviceId, timeoutMs: config.threescale.timeoutMs },
+            redisTimeoutMs: az.redisTimeoutMs,
+            tokenPattern: az.tokenPattern,
+            cacheTtlSeconds: az.cacheTtlSeconds,
+            negativeTtlSeconds: az.negativeTtlSeconds,
+            staleTtlSeconds: az.staleTtlSeconds,
+            failureMode: az.failureMode,
+            planRoutes: az.planRoutes,
+            defaultRoutes: az.defaultRoutes,
+            usageWindowSeconds: az.reportingWindowSeconds,
+        },
+        serviceToken: config.threescale.serviceToken,
+        redisHost: network.redisEndpoint,
+        redisPort: network.redisPort,
+        redisAuthToken: network.redisAuthToken,
+        subnetIds: network.privateSubnetIds,
+        securityGroupIds: [network.lambdaSecurityGroupId],
+        flushSchedule: az.flushSchedule,
+        tags,
+    });
+
+    const gateway = new GatewayRing(`${slot}-gateway`, {
+        slot,
+        spec,
+        hosts: gw.hosts,
+        releaseId: gw.releaseId ?? `spec-${spec.sha256.slice(0, 12)}`,
+        limits: gw,
+        authorizerInvokeArn: pair.authorizerInvokeArn,
+        authorizerFunctionName: pair.authorizerFunctionName,
+        tags,
+    });
+
+    const outputs: StackOutputs<SlotOutputs> = {
+        slot,
+        restApiId: gateway.restApiId,
+        stageName: gateway.stageName,
+        invokeUrl: gateway.invokeUrl,
+        executionArn: gateway.executionArn,
+        specSha256: gateway.specSha256,
+        releaseId: gateway.releaseId,
+        authorizerFunctionName: pair.authorizerFunctionName,
+        reporterFunctionName: pair.reporterFunctionName,
+        usageTopicArn: pair.usageTopicArn,
+        deadLetterQueueUrl: pair.deadLetterQueueUrl,
+    };
+    if (!owned || !config.domain || !ring.live) return outputs;
+
+    // The primary points the custom domain at the live slot, itself or another stack.
+    let live = { restApiId: gateway.restApiId, stageName: gateway.stageName };
+    if (ring.live !== slot) {
+        const liveRef = stackReference(config, ring.live, "live");
+        const restApiId = await liveRef.getOutputValue("restApiId");
+        checkLiveDeployed(ring.live, restApiId);
+        live = { restApiId: pulumi.output(restApiId as string), stageName: liveRef.requireOutput("stageName") as pulumi.Output<string> };
+    }
+    const flip = new DomainFlip("live", {
+        domainName: config.domain.name,
+        basePath: config.domain.basePath,
+        liveRestApiId: live.restApiId,
+        liveStageName: live.stageName,
+        certificateArn: config.domain.certificateArn,
+        hostedZoneId: config.domain.hostedZoneId,
+        tags,
+    });
+
+    const primaryOutputs: StackOutputs<PrimaryOutputs> = {
+        ...outputs,
+        liveSlot: ring.live,
+        liveUrl: flip.liveUrl,
+        vpcId: owned.vpcId,
+        privateSubnetIds: owned.privateSubnetIds,
+        lambdaSecurityGroupId: owned.lambdaSecurityGroupId,
+        redisEndpoint: owned.redisEndpoint,
+        redisPort: owned.redisPort,
+        redisAuthToken: pulumi.secret(network.redisAuthToken),
+    };
+    return primaryOutputs;
+}
+
+/** Config and spec problems are the user's to fix: report them without a stack trace. */
+export = async () => {
+    try {
+        return await slotProgram();
+    } catch (e) {
+        if (e instanceof ConfigError || e instanceof SpecError) throw new pulumi.RunError(e.message);
+        throw e;
+    }
+};

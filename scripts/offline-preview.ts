@@ -1,0 +1,364 @@
+// Offline preview: runs the whole program for a stack under Pulumi's mock runtime with the
+// stack's real config files, and prints the resource tree and the stack outputs the way
+// `pulumi preview` does; `--json` prints the same as data, every resource's inputs included
+// (secrets masked). With `--archives DIR` it writes each Lambda's deployment archive as
+// aws.lambda.CallbackFunction built it. No cloud credentials, no pulumi CLI.
+//
+//   node bin/scripts/offline-preview.js [--stack red|black|all] [--json] [--archives DIR]
+//                                       [--deployed FILE]
+import * as pulumi from "@pulumi/pulumi";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { deflateRawSync } from "zlib";
+import { MOCK_ACCOUNT, MockCloud, isSecretValue, secretValue } from "./mock-cloud";
+import { PreviewResource, SECRET_MASK, StackPreview } from "./preview-model";
+import { StackConfigFile, listStacks, loadStackConfig } from "./stack-config";
+
+/** The project root: bin/scripts/.. /.. when compiled. */
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+
+export interface OfflineOptions {
+    projectDir?: string;
+    /** Folder to write each Lambda's deployment archive into (one sub-folder per function). */
+    archiveDir?: string;
+    /**
+     * Outputs of deployed stacks, for StackReferences: stack name to outputs, or null for a
+     * stack never deployed. Stacks not named get outputs synthesized from their config; the
+     * stack being previewed counts as never deployed (a first `pulumi up`).
+     */
+    deployed?: Record<string, Record<string, unknown> | null>;
+    /** Config to change for this run, as `pulumi config set` would (null removes a key). */
+    overrides?: Record<string, string | null>;
+}
+
+export interface ArchiveSummary {
+    function: string;
+    dir: string;
+    files: number;
+    bytes: number;
+    /** Sum of the files' deflated sizes: close to the zip Lambda receives. */
+    deflatedBytes: number;
+    packages: string[];
+}
+
+/** The result of one offline run, in-process. */
+export interface OfflineRun extends StackPreview {
+    archives: ArchiveSummary[];
+    placeholders: string[];
+}
+
+/** Masks secrets and records their paths. */
+function mask(value: unknown, at: string, secrets: string[]): unknown {
+    if (isSecretValue(value)) {
+        secrets.push(at);
+        return SECRET_MASK;
+    }
+    if (Array.isArray(value)) return value.map((v, i) => mask(v, `${at}[${i}]`, secrets));
+    if (value && typeof value === "object") {
+        const constructorName = value.constructor?.name;
+        if (constructorName && constructorName !== "Object") return `[${constructorName}]`; // assets, archives
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v, at ? `${at}.${k}` : k, secrets)]));
+    }
+    return value;
+}
+
+/** Outputs a deployed stack would have, in real formats, derived from its config file. */
+export function synthesizeOutputs(projectDir: string, stack: string): Record<string, unknown> {
+    const config = loadStackConfig(projectDir, stack);
+    const region = config.values["aws:region"] ?? "us-east-1";
+    const restApiId = `${stack.slice(0, 4)}0deploy`.padEnd(10, "0").slice(0, 10);
+    const outputs: Record<string, unknown> = {
+        slot: stack,
+        restApiId,
+        stageName: stack,
+        invokeUrl: `https://${restApiId}.execute-api.${region}.amazonaws.com/${stack}`,
+        executionArn: `arn:aws:execute-api:${region}:${MOCK_ACCOUNT}:${restApiId}/${stack}`,
+        specSha256: "0".repeat(64),
+        releaseId: config.values["gateway:releaseId"] ?? "deployed",
+        authorizerFunctionName: `${stack}-authorizer-pair-authorizer-0000000`,
+        reporterFunctionName: `${stack}-authorizer-pair-reporter-0000000`,
+        usageTopicArn: `arn:aws:sns:${region}:${MOCK_ACCOUNT}:${stack}-authorizer-pair-usage-0000000`,
+        deadLetterQueueUrl: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT}/${stack}-authorizer-pair-usage-dlq-0000000`,
+    };
+    if (config.values["ring:live"] !== undefined) {
+        Object.assign(outputs, {
+            liveSlot: config.values["ring:live"],
+            liveUrl: `https://${config.values["domain:name"]}/`,
+            vpcId: "vpc-0deployed00000000",
+            privateSubnetIds: ["subnet-0deployed0000000a", "subnet-0deployed0000000b"],
+            lambdaSecurityGroupId: "sg-0deployed00000000",
+            redisEndpoint: `master.${stack}-auth-cache-redis.deploy.use1.cache.amazonaws.com`,
+            redisPort: 6379,
+            redisAuthToken: secretValue("offline-placeholder-deployed-auth-token"),
+        });
+    }
+    return outputs;
+}
+
+/** Runs the program for one stack in this process. Call once per process. */
+export async function runOffline(stack: string, options: OfflineOptions = {}): Promise<OfflineRun> {
+    const projectDir = options.projectDir ?? PROJECT_DIR;
+    const config: StackConfigFile = loadStackConfig(projectDir, stack);
+    for (const [key, value] of Object.entries(options.overrides ?? {})) {
+        if (value === null) delete config.values[key];
+        else config.values[key] = value;
+    }
+    const region = config.values["aws:region"] ?? "us-east-1";
+    const cloud = new MockCloud({
+        region,
+        stackOutputs: (name) => {
+            if (options.deployed && name in options.deployed) return options.deployed[name] ?? undefined;
+            if (name === stack || !listStacks(projectDir).includes(name)) return undefined;
+            return synthesizeOutputs(projectDir, name);
+        },
+    });
+
+    // The SDK must see the mocks before the program loads @pulumi/aws (see DESIGN.md §9).
+    await pulumi.runtime.setMocks(cloud, config.project, stack, false, "organization");
+    pulumi.runtime.setAllConfig(config.values, config.secretKeys);
+    const previousCwd = process.cwd();
+    process.chdir(projectDir);
+    const parents = new Map<pulumi.Resource, pulumi.Resource | undefined>();
+    // runInPulumiStack resolves outputs to plain values; keep the program's own (secret-aware) ones.
+    let stackOutputs: Record<string, unknown> = {};
+    try {
+        const program = (await import(path.join(projectDir, "bin", "index.js"))) as { default: () => Promise<Record<string, unknown>> };
+        await pulumi.runtime.runInPulumiStack(async () => {
+            // Legacy transformations run inside the SDK, so they see every resource's parent even under mocks.
+            pulumi.runtime.registerStackTransformation((t) => {
+                parents.set(t.resource, t.opts.parent);
+                return undefined;
+            });
+            stackOutputs = await program.default();
+            return stackOutputs;
+        });
+        await pulumi.runtime.disconnect();
+    } finally {
+        process.chdir(previousCwd);
+    }
+
+    const resolve = <T>(o: pulumi.Input<T>): Promise<T> => new Promise((done) => pulumi.output(o).apply((v) => { done(v as T); return v; }));
+    const urnOf = new Map<string, { urn: string; parent?: string }>();
+    const stackResource = pulumi.runtime.getStackResource();
+    const stackUrn = stackResource ? await resolve(stackResource.urn) : undefined;
+    for (const [resource, parent] of parents) {
+        const urn = await resolve(resource.urn);
+        const type = urn.split("::")[2].split("$").pop() as string;
+        urnOf.set(`${type}::${urn.split("::")[3]}`, { urn, parent: parent ? await resolve(parent.urn) : stackUrn });
+    }
+
+    const resources: PreviewResource[] = cloud.resources.map((r) => {
+        const secretInputs: string[] = [];
+        const inputs = mask(r.inputs, "", secretInputs) as Record<string, unknown>;
+        const state = mask(r.state, "", []) as Record<string, unknown>;
+        const known = r.type === "pulumi:pulumi:Stack" ? { urn: stackUrn as string } : urnOf.get(`${r.type}::${r.name}`);
+        return { urn: known?.urn ?? "", type: r.type, name: r.name, parent: known?.parent, custom: r.custom, inputs, secretInputs, state };
+    });
+
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    for (const [name, value] of Object.entries(stackOutputs)) {
+        const output = pulumi.output(value);
+        if (await pulumi.isSecret(output)) {
+            secretOutputs.push(name);
+            outputs[name] = SECRET_MASK;
+        } else {
+            outputs[name] = await resolve(output);
+        }
+    }
+
+    const archives: ArchiveSummary[] = [];
+    if (options.archiveDir) {
+        for (const r of cloud.resources.filter((x) => x.type === "aws:lambda/function:Function")) {
+            archives.push(await writeArchive(r.name, r.inputs.code, path.resolve(previousCwd, options.archiveDir)));
+        }
+    }
+
+    const configView: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config.values)) configView[key] = config.secretKeys.includes(key) ? SECRET_MASK : value;
+    return {
+        stack, project: config.project, resources, outputs, secretOutputs, config: configView,
+        secretConfig: config.secretKeys, archives, placeholders: config.placeholders,
+    };
+}
+
+/** Writes a CallbackFunction's AssetArchive as the folder Lambda unpacks. */
+async function writeArchive(name: string, code: unknown, root: string): Promise<ArchiveSummary> {
+    if (!(code instanceof pulumi.asset.AssetArchive)) throw new Error(`${name}: code is not an AssetArchive`);
+    const dir = path.join(root, name);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const packages: string[] = [];
+    for (const [entry, asset] of Object.entries(await code.assets)) {
+        const target = path.join(dir, entry);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        if (asset instanceof pulumi.asset.StringAsset) {
+            fs.writeFileSync(target, await (asset as unknown as { text: Promise<string> }).text);
+        } else if (asset instanceof pulumi.asset.FileAsset || asset instanceof pulumi.asset.FileArchive) {
+            const source = await (asset as unknown as { path: Promise<string> }).path;
+            fs.cpSync(source, target, { recursive: true, dereference: true });
+            if (entry.startsWith("node_modules/")) packages.push(entry.slice("node_modules/".length));
+        } else {
+            throw new Error(`${name}: archive entry ${entry} is a ${asset.constructor.name}, which the offline preview cannot write`);
+        }
+    }
+    let files = 0;
+    let bytes = 0;
+    let deflatedBytes = 0;
+    for (const file of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+        if (!file.isFile()) continue;
+        const content = fs.readFileSync(path.join(file.parentPath, file.name));
+        files += 1;
+        bytes += content.length;
+        deflatedBytes += deflateRawSync(content).length;
+    }
+    return { function: name, dir, files, bytes, deflatedBytes, packages: packages.sort() };
+}
+
+/** Runs the offline preview of one stack in a child process (the runtime is one per process). */
+export function previewStack(stack: string, options: OfflineOptions = {}): OfflineRun {
+    const args = [path.join(__dirname, "offline-preview.js"), "--stack", stack, "--json"];
+    if (options.archiveDir) args.push("--archives", options.archiveDir);
+    if (options.projectDir) args.push("--project", options.projectDir);
+    for (const [key, value] of Object.entries(options.overrides ?? {})) {
+        args.push(value === null ? "--unset" : "--set", value === null ? key : `${key}=${value}`);
+    }
+    let deployedFile: string | undefined;
+    if (options.deployed) {
+        deployedFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-deployed-")), "deployed.json");
+        fs.writeFileSync(deployedFile, JSON.stringify(options.deployed));
+        args.push("--deployed", deployedFile);
+    }
+    const child = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+    if (deployedFile) fs.rmSync(path.dirname(deployedFile), { recursive: true, force: true });
+    if (child.status !== 0) {
+        throw new OfflinePreviewError(stack, child.stderr.trim() || child.stdout.trim() || `exit ${child.status}`);
+    }
+    return JSON.parse(child.stdout) as OfflineRun;
+}
+
+export class OfflinePreviewError extends Error {
+    constructor(readonly stack: string, readonly details: string) {
+        super(`offline preview of stack "${stack}" failed:\n${details}`);
+        this.name = "OfflinePreviewError";
+    }
+}
+
+/** Renders a run like `pulumi preview`: the resource tree, then outputs. */
+export function renderPreview(run: OfflineRun): string {
+    const lines: string[] = [`Previewing update (${run.stack}) offline, against a mock AWS account ${MOCK_ACCOUNT}:`, ""];
+    const children = new Map<string | undefined, PreviewResource[]>();
+    for (const r of run.resources) {
+        const key = r.type === "pulumi:pulumi:Stack" ? "root" : r.parent;
+        children.set(key, [...(children.get(key) ?? []), r]);
+    }
+    const rows: [string, string][] = [];
+    const walk = (r: PreviewResource, prefix: string, last: boolean, depth: number) => {
+        rows.push([`${depth === 0 ? "" : prefix + (last ? "└─ " : "├─ ")}${r.type}`, r.name]);
+        const kids = children.get(r.urn) ?? [];
+        kids.forEach((k, i) => walk(k, depth === 0 ? "" : prefix + (last ? "   " : "│  "), i === kids.length - 1, depth + 1));
+    };
+    for (const root of children.get("root") ?? []) walk(root, "", true, 0);
+    const width = Math.max(...rows.map(([t]) => t.length), 4) + 2;
+    lines.push(`     ${"Type".padEnd(width)}Name`);
+    for (const [type, name] of rows) lines.push(` +   ${type.padEnd(width)}${name}`);
+    lines.push("", "Outputs:");
+    const keyWidth = Math.max(...Object.keys(run.outputs).map((k) => k.length)) + 2;
+    for (const [name, value] of Object.entries(run.outputs).sort(([a], [b]) => a.localeCompare(b))) {
+        lines.push(`    ${`${name}:`.padEnd(keyWidth)}${value === SECRET_MASK ? "[secret]" : JSON.stringify(value)}`);
+    }
+    lines.push("", "Resources:", `    + ${run.resources.length} to create`);
+    for (const a of run.archives) {
+        lines.push(`Lambda archive ${a.function}: ${a.files} files, ${(a.bytes / 1024).toFixed(0)} KiB (${(a.deflatedBytes / 1024).toFixed(0)} KiB deflated), packages: ${a.packages.join(", ") || "none"} -> ${a.dir}`);
+    }
+    if (run.placeholders.length > 0) {
+        lines.push("", `Note: ${run.placeholders.join(", ")} previewed with placeholder secrets; before \`pulumi up\`, set ` +
+            run.placeholders.map((k) => `\`pulumi config set --secret ${k} <value> -s ${run.stack}\``).join(" and ") + ".");
+    }
+    return lines.join("\n");
+}
+
+interface CliArgs {
+    stacks: string[];
+    json: boolean;
+    archiveDir?: string;
+    projectDir: string;
+    deployedFile?: string;
+    overrides: Record<string, string | null>;
+}
+
+const USAGE = `usage: npm run preview -- [--stack <name>|all] [--json] [--archives DIR]
+
+Runs the program for each stack under Pulumi's mock runtime with the stack's own config
+files and prints what \`pulumi preview\` would: the resource tree and the stack outputs.
+  --stack NAME    one stack (a Pulumi.NAME.yaml), or all (default)
+  --json          print the previews as JSON, with every resource's inputs (secrets masked)
+  --archives DIR  write each Lambda's deployment archive to DIR/<function>/
+  --set KEY=VALUE change a config value for this run only (repeatable)
+  --unset KEY     remove a config value for this run only (repeatable)
+  --deployed FILE JSON map of stack name to its deployed outputs (null = never deployed),
+                  for StackReferences; other stacks get outputs derived from their config`;
+
+function parseArgs(argv: string[]): CliArgs {
+    const args: CliArgs = { stacks: [], json: false, projectDir: PROJECT_DIR, overrides: {} };
+    for (let i = 0; i < argv.length; i++) {
+        const value = () => {
+            const v = argv[++i];
+            if (v === undefined) throw new Error(`${argv[i - 1]} needs a value\n${USAGE}`);
+            return v;
+        };
+        switch (argv[i]) {
+            case "--stack": args.stacks.push(value()); break;
+            case "--json": args.json = true; break;
+            case "--archives": args.archiveDir = value(); break;
+            case "--project": args.projectDir = path.resolve(value()); break;
+            case "--deployed": args.deployedFile = value(); break;
+            case "--set": {
+                const [key, ...rest] = value().split("=");
+                if (rest.length === 0) throw new Error(`--set needs KEY=VALUE, got "${key}"`);
+                args.overrides[key] = rest.join("=");
+                break;
+            }
+            case "--unset": args.overrides[value()] = null; break;
+            case "--help": case "-h": console.log(USAGE); process.exit(0); break;
+            default: throw new Error(`unknown argument "${argv[i]}"\n${USAGE}`);
+        }
+    }
+    if (args.stacks.length === 0 || args.stacks.includes("all")) args.stacks = listStacks(args.projectDir);
+    return args;
+}
+
+async function main(): Promise<void> {
+    const args = parseArgs(process.argv.slice(2));
+    const deployed = args.deployedFile ? JSON.parse(fs.readFileSync(args.deployedFile, "utf8")) : undefined;
+    const options: OfflineOptions = { projectDir: args.projectDir, archiveDir: args.archiveDir, deployed, overrides: args.overrides };
+    if (args.stacks.length === 1) {
+        const started = Date.now();
+        const run = await runOffline(args.stacks[0], options);
+        if (args.json) {
+            process.stdout.write(JSON.stringify(run) + "\n");
+        } else {
+            console.log(renderPreview(run));
+            console.log(`Duration: ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        }
+        return;
+    }
+    // One process per stack: Pulumi's runtime state is global to a process.
+    const runs: OfflineRun[] = [];
+    for (const stack of args.stacks) {
+        const started = Date.now();
+        const run = previewStack(stack, options);
+        runs.push(run);
+        if (!args.json) console.log(`${renderPreview(run)}\nDuration: ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+    }
+    if (args.json) process.stdout.write(JSON.stringify(runs) + "\n");
+}
+
+if (require.main === module) {
+    main().catch((e: Error) => {
+        console.error(e instanceof OfflinePreviewError ? e.message : `error: ${e.message}`);
+        process.exit(1);
+    });
+}
