@@ -154,7 +154,7 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         const inputs = mask(r.inputs, "", secretInputs) as Record<string, unknown>;
         const state = mask(r.state, "", []) as Record<string, unknown>;
         const known = r.type === "pulumi:pulumi:Stack" ? { urn: stackUrn as string } : urnOf.get(`${r.type}::${r.name}`);
-        return { urn: known?.urn ?? "", type: r.type, name: r.name, parent: known?.parent, custom: r.custom, inputs, secretInputs, state };
+        return { urn: known?.urn ?? "", type: r.type, name: r.name, id: r.custom ? r.id : "", parent: known?.parent, custom: r.custom, inputs, secretInputs, state };
     });
 
     const outputs: Record<string, unknown> = {};

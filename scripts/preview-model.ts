@@ -10,6 +10,8 @@ export interface PreviewResource {
     /** Pulumi type token, e.g. "aws:apigateway/stage:Stage". */
     type: string;
     name: string;
+    /** The id the (mock) cloud assigned; "" for components. */
+    id: string;
     /** URN of the parent resource; absent for the stack itself. */
     parent?: string;
     /** true for cloud resources, false for components. */

@@ -1,0 +1,275 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { AuthCacheNetwork, REDIS_PORT } from "../../components/authCacheNetwork";
+import { AuthorizerPair, DEPLOY_TIME_PACKAGES } from "../../components/authorizerPair";
+import { DomainFlip } from "../../components/domainFlip";
+import { GatewayRing, StageLimits } from "../../components/gatewayRing";
+import { settingsFromEnvironment } from "../../handlers/settings";
+import { bundleSpec, BundledSpec } from "../../openapi";
+import { MOCK_ACCOUNT } from "../../scripts/mock-cloud";
+import { build, resolve, unwrap } from "./harness";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on recorded inputs
+
+const PROJECT = path.resolve(__dirname, "..", "..", "..");
+const LIMITS: StageLimits = { logLevel: "INFO", metrics: true, caching: false, cacheClusterSize: "0.5", rateLimit: 250, burstLimit: 400 };
+const HOSTS = { edxapp_host: "courses.example.edu", discovery_host: "discovery.example.edu" };
+const INVOKE_ARN = `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:${MOCK_ACCOUNT}:function:authz/invocations`;
+let counter = 0;
+const unique = (base: string) => `${base}${++counter}`;
+
+function inputs(r: { inputs: Record<string, unknown> }): Json {
+    return unwrap(r.inputs) as Json;
+}
+
+describe("GatewayRing", () => {
+    let spec: BundledSpec;
+    before(async () => {
+        spec = await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { identityHeader: "Authorization", resultTtlSeconds: 0 });
+    });
+    const gateway = (overrides: Partial<ConstructorParameters<typeof GatewayRing>[1]> = {}) => {
+        const name = unique("gw");
+        return build((opts) => new GatewayRing(name, {
+            slot: "red", spec, hosts: HOSTS, releaseId: "release-1", limits: LIMITS,
+            authorizerInvokeArn: INVOKE_ARN, authorizerFunctionName: "authz", ...overrides,
+        }, opts));
+    };
+    const trigger = (b: Awaited<ReturnType<typeof gateway>>) => inputs(b.one("aws:apigateway/deployment:Deployment")).triggers.redeployment as string;
+
+    it("serves the bundled body with the authorizer's invocation URI, in merge mode, regional", async () => {
+        const b = await gateway();
+        const api = inputs(b.one("aws:apigateway/restApi:RestApi"));
+        const body = JSON.parse(api.body);
+        assert.strictEqual(body.securityDefinitions.threescale["x-amazon-apigateway-authorizer"].authorizerUri, INVOKE_ARN);
+        assert.strictEqual(api.putRestApiMode, "merge");
+        assert.strictEqual(api.name, "api-ring-red");
+        assert.deepStrictEqual(api.endpointConfiguration, { types: "REGIONAL" });
+    });
+
+    it("names the stage after the slot, with the hosts and release id as variables, access logs and X-Ray", async () => {
+        const b = await gateway();
+        const stage = inputs(b.one("aws:apigateway/stage:Stage"));
+        assert.strictEqual(stage.stageName, "red");
+        assert.deepStrictEqual(stage.variables, { ...HOSTS, id: "release-1" });
+        const logs = b.one("aws:cloudwatch/logGroup:LogGroup");
+        assert.strictEqual(stage.accessLogSettings.destinationArn, logs.state.arn);
+        assert.ok(JSON.parse(stage.accessLogSettings.format).requestId);
+        assert.strictEqual(stage.xrayTracingEnabled, true);
+        assert.strictEqual(stage.cacheClusterEnabled, false);
+        assert.strictEqual(await resolve(b.component.invokeUrl), `https://${b.one("aws:apigateway/restApi:RestApi").id}.execute-api.us-east-1.amazonaws.com/red`);
+    });
+
+    it("applies the stage's limits to every method", async () => {
+        const b = await gateway({ limits: { ...LIMITS, caching: true, cacheClusterSize: "1.6" } });
+        const settings = inputs(b.one("aws:apigateway/methodSettings:MethodSettings"));
+        assert.strictEqual(settings.methodPath, "*/*");
+        assert.strictEqual(settings.stageName, "red");
+        assert.deepStrictEqual(settings.settings, {
+            loggingLevel: "INFO", metricsEnabled: true, dataTraceEnabled: false, cachingEnabled: true,
+            throttlingRateLimit: 250, throttlingBurstLimit: 400,
+        });
+        const stage = inputs(b.one("aws:apigateway/stage:Stage"));
+        assert.strictEqual(stage.cacheClusterEnabled, true);
+        assert.strictEqual(stage.cacheClusterSize, "1.6");
+    });
+
+    it("redeploys exactly when the body or the stage variables change", async () => {
+        const base = trigger(await gateway());
+        assert.strictEqual(trigger(await gateway()), base, "same body and variables: same deployment");
+        assert.strictEqual(trigger(await gateway({ limits: { ...LIMITS, rateLimit: 900, burstLimit: 1000 } })), base, "limits are stage settings, not a deployment");
+        assert.notStrictEqual(trigger(await gateway({ hosts: { ...HOSTS, discovery_host: "d2.example.edu" } })), base);
+        assert.notStrictEqual(trigger(await gateway({ releaseId: "release-2" })), base);
+        assert.notStrictEqual(trigger(await gateway({ authorizerInvokeArn: INVOKE_ARN.replace("authz", "authz2") })), base);
+        const other = await bundleSpec(path.join(PROJECT, "test/fixtures/oas3/openapi.yaml"), { identityHeader: "Authorization", resultTtlSeconds: 0 });
+        assert.notStrictEqual(trigger(await gateway({ spec: other, hosts: { discovery_host: "d.example.edu" } })), base);
+    });
+
+    it("lets only this API's authorizers invoke the authorizer function", async () => {
+        const b = await gateway();
+        const permission = inputs(b.one("aws:lambda/permission:Permission"));
+        assert.strictEqual(permission.principal, "apigateway.amazonaws.com");
+        assert.strictEqual(permission.function, "authz");
+        assert.strictEqual(permission.sourceArn, `${b.one("aws:apigateway/restApi:RestApi").state.executionArn}/authorizers/*`);
+    });
+
+    it("refuses a spec that uses a stage variable the hosts do not define", async () => {
+        await assert.rejects(gateway({ hosts: { edxapp_host: "courses.example.edu" } }),
+            /uses stage variable discovery_host, which gateway:hosts does not define; add discovery_host: <host> to gateway:hosts/);
+    });
+});
+
+describe("DomainFlip", () => {
+    it("maps the existing domain's root to the live slot", async () => {
+        const name = unique("live");
+        const b = await build((opts) => new DomainFlip(name, { domainName: "api.example.edu", basePath: "", liveRestApiId: "abc123defg", liveStageName: "black" }, opts));
+        const mapping = inputs(b.one("aws:apigateway/basePathMapping:BasePathMapping"));
+        assert.deepStrictEqual({ domain: mapping.domainName, api: mapping.restApi, stage: mapping.stageName, base: mapping.basePath },
+            { domain: "api.example.edu", api: "abc123defg", stage: "black", base: undefined });
+        assert.strictEqual(b.all("aws:apigateway/domainName:DomainName").length, 0, "an existing domain is not created");
+        assert.strictEqual(await resolve(b.component.liveUrl), "https://api.example.edu/");
+    });
+
+    it("creates the domain with TLS 1.2 and a Route 53 alias when given a certificate and zone", async () => {
+        const name = unique("live");
+        const b = await build((opts) => new DomainFlip(name, {
+            domainName: "api.example.edu", basePath: "v1", liveRestApiId: "abc123defg", liveStageName: "red",
+            certificateArn: `arn:aws:acm:us-east-1:${MOCK_ACCOUNT}:certificate/0f0f0f0f-1111-2222-3333-444444444444`, hostedZoneId: "Z0123456789ABCDEFGHIJ",
+        }, opts));
+        const domain = b.one("aws:apigateway/domainName:DomainName");
+        assert.strictEqual(inputs(domain).securityPolicy, "TLS_1_2");
+        assert.deepStrictEqual(inputs(domain).endpointConfiguration, { types: "REGIONAL" });
+        const alias = inputs(b.one("aws:route53/record:Record"));
+        assert.deepStrictEqual(alias.aliases, [{ name: domain.state.regionalDomainName, zoneId: "Z1UJRXOUMOOFQ8", evaluateTargetHealth: false }]);
+        assert.strictEqual(inputs(b.one("aws:apigateway/basePathMapping:BasePathMapping")).basePath, "v1");
+    });
+
+    it("refuses a hosted zone without a certificate", () => {
+        assert.throws(() => new DomainFlip(unique("live"), { domainName: "api.example.edu", basePath: "", liveRestApiId: "a", liveStageName: "red", hostedZoneId: "Z1" }),
+            /hostedZoneId is set but certificateArn is not/);
+    });
+});
+
+describe("AuthCacheNetwork", () => {
+    const network = (nodes = 2) => {
+        const name = unique("net");
+        return build((opts) => new AuthCacheNetwork(name, {
+            cidrBlock: "10.40.0.0/16", availabilityZones: 2, engine: "redis", engineVersion: "7.1",
+            nodeType: "cache.t4g.micro", nodes, authToken: pulumi.secret("redis-auth-token-0123456789"),
+        }, opts));
+    };
+
+    it("runs Redis encrypted in transit and at rest, with a secret AUTH token", async () => {
+        const b = await network();
+        const redis = b.one("aws:elasticache/replicationGroup:ReplicationGroup");
+        const r = inputs(redis);
+        assert.strictEqual(r.transitEncryptionEnabled, true);
+        assert.strictEqual(r.atRestEncryptionEnabled, true);
+        assert.strictEqual(r.authToken, "redis-auth-token-0123456789");
+        assert.strictEqual(r.automaticFailoverEnabled, true);
+        assert.strictEqual(r.numCacheClusters, 2);
+        assert.strictEqual(r.port, REDIS_PORT);
+        const raw = redis.inputs.authToken as Record<string, unknown>;
+        assert.ok(typeof raw === "object" && "value" in raw, "the AUTH token input is a Pulumi secret");
+    });
+
+    it("admits Redis traffic only from the Lambda security group", async () => {
+        const b = await network();
+        const lambdaGroup = b.one("aws:ec2/securityGroup:SecurityGroup", "-lambda-sg");
+        const redisGroup = inputs(b.one("aws:ec2/securityGroup:SecurityGroup", "-redis-sg"));
+        assert.deepStrictEqual(redisGroup.ingress, [{
+            protocol: "tcp", fromPort: REDIS_PORT, toPort: REDIS_PORT, securityGroups: [lambdaGroup.id], description: "Redis from the authorizer pair",
+        }]);
+        assert.deepStrictEqual(inputs(b.one("aws:elasticache/replicationGroup:ReplicationGroup")).securityGroupIds, [b.one("aws:ec2/securityGroup:SecurityGroup", "-redis-sg").id]);
+    });
+
+    it("puts the cache in the VPC's private subnets behind one NAT gateway", async () => {
+        const b = await network();
+        const vpc = b.one("awsx:ec2:Vpc");
+        assert.deepStrictEqual(inputs(b.one("aws:elasticache/subnetGroup:SubnetGroup")).subnetIds, vpc.state.privateSubnetIds);
+        assert.deepStrictEqual(inputs(vpc).natGateways, { strategy: "Single" });
+        assert.deepStrictEqual(await resolve(b.component.privateSubnetIds), vpc.state.privateSubnetIds);
+    });
+
+    it("turns failover off for a single node", async () => {
+        const r = inputs((await network(1)).one("aws:elasticache/replicationGroup:ReplicationGroup"));
+        assert.strictEqual(r.automaticFailoverEnabled, false);
+        assert.strictEqual(r.multiAzEnabled, false);
+    });
+});
+
+describe("AuthorizerPair", () => {
+    const subnets = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"];
+    const pair = () => {
+        const name = unique("pair");
+        return build((opts) => new AuthorizerPair(name, {
+            settings: {
+                threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
+                redisTimeoutMs: 150, tokenPattern: "^[a-f0-9]{32}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30,
+                staleTtlSeconds: 86400, failureMode: "resilient", planRoutes: { Basic: ["discovery/*"] }, defaultRoutes: [],
+                usageWindowSeconds: 60,
+            },
+            serviceToken: pulumi.secret("s3rvice-token-0123456789"),
+            redisHost: "master.redis.example.use1.cache.amazonaws.com",
+            redisPort: 6379,
+            redisAuthToken: pulumi.secret("redis-auth-token-0123456789"),
+            subnetIds: subnets,
+            securityGroupIds: ["sg-0lambda"],
+            flushSchedule: "rate(1 minute)",
+        }, opts));
+    };
+    const functions = (b: Awaited<ReturnType<typeof pair>>) => b.all("aws:lambda/function:Function");
+
+    it("runs both functions in the private subnets with the Lambda security group, well under API Gateway's 29 s", async () => {
+        const b = await pair();
+        assert.strictEqual(functions(b).length, 2);
+        for (const f of functions(b)) {
+            const i = inputs(f);
+            assert.deepStrictEqual(i.vpcConfig, { subnetIds: subnets, securityGroupIds: ["sg-0lambda"] }, f.name);
+            assert.strictEqual(i.runtime, "nodejs22.x");
+            if (f.name.endsWith("-authorizer")) assert.ok(i.timeout < 29, `${f.name} timeout ${i.timeout}`);
+        }
+    });
+
+    it("hands the handlers their settings through the environment, tokens as secrets", async () => {
+        const b = await pair();
+        for (const f of functions(b)) {
+            assert.ok(typeof f.inputs.environment === "object" && "value" in (f.inputs.environment as object), "the environment is a Pulumi secret");
+            const settings = settingsFromEnvironment(inputs(f).environment.variables);
+            assert.strictEqual(settings.threescale.serviceToken, "s3rvice-token-0123456789");
+            assert.strictEqual(settings.redis.authToken, "redis-auth-token-0123456789");
+            assert.strictEqual(settings.redis.host, "master.redis.example.use1.cache.amazonaws.com");
+            assert.strictEqual(settings.redis.tls, true);
+            assert.strictEqual(settings.failureMode, "resilient");
+            assert.deepStrictEqual(settings.planRoutes, { Basic: ["discovery/*"] });
+            assert.strictEqual(settings.usageTopicArn, b.one("aws:sns/topic:Topic").state.arn);
+        }
+    });
+
+    it("gives each role VPC access, X-Ray and one least-privilege statement, never a managed FullAccess policy", async () => {
+        const b = await pair();
+        const attached = b.all("aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => inputs(a).policyArn as string);
+        assert.ok(attached.every((arn) => !/FullAccess$/.test(arn)), attached.join(", "));
+        assert.deepStrictEqual([...new Set(attached)].sort(), [
+            "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+        ]);
+        const statements = b.all("aws:iam/rolePolicy:RolePolicy").map((p) => JSON.parse(inputs(p).policy).Statement[0]);
+        const topic = b.one("aws:sns/topic:Topic").state.arn;
+        const dlq = b.one("aws:sqs/queue:Queue").state.arn;
+        assert.deepStrictEqual(statements.map((s) => [s.Action, s.Resource]).sort(), [[["sns:Publish"], topic], [["sqs:SendMessage"], dlq]].sort());
+        for (const role of b.all("aws:iam/role:Role")) {
+            const trust = inputs(role).assumeRolePolicy;
+            assert.deepStrictEqual((typeof trust === "string" ? JSON.parse(trust) : trust).Statement[0].Principal, { Service: "lambda.amazonaws.com" });
+        }
+    });
+
+    it("links the pair through an encrypted topic, a schedule and a dead-letter queue", async () => {
+        const b = await pair();
+        assert.strictEqual(inputs(b.one("aws:sns/topic:Topic")).kmsMasterKeyId, "alias/aws/sns");
+        const reporter = b.one("aws:lambda/function:Function", "-reporter");
+        assert.strictEqual(inputs(b.one("aws:sns/topicSubscription:TopicSubscription")).endpoint, reporter.state.arn);
+        assert.strictEqual(inputs(reporter).deadLetterConfig.targetArn, b.one("aws:sqs/queue:Queue").state.arn);
+        assert.strictEqual(inputs(b.one("aws:sqs/queue:Queue")).sqsManagedSseEnabled, true);
+        assert.strictEqual(inputs(b.one("aws:cloudwatch/eventRule:EventRule")).scheduleExpression, "rate(1 minute)");
+        assert.strictEqual(inputs(b.one("aws:cloudwatch/eventTarget:EventTarget")).arn, reporter.state.arn);
+        const principals = b.all("aws:lambda/permission:Permission").map((p) => inputs(p).principal).sort();
+        assert.deepStrictEqual(principals, ["events.amazonaws.com", "sns.amazonaws.com"]);
+    });
+
+    it("packages only what the handlers load, not the deploy-time packages", async () => {
+        const b = await pair();
+        for (const f of functions(b)) {
+            const archive = f.inputs.code as pulumi.asset.AssetArchive;
+            const entries = Object.keys(await archive.assets);
+            assert.ok(entries.includes("__index.js"));
+            assert.ok(entries.includes("node_modules/ioredis"), entries.join(", "));
+            assert.ok(entries.includes("node_modules/fast-xml-parser"), entries.join(", "));
+            for (const excluded of [...DEPLOY_TIME_PACKAGES, "@pulumi/pulumi", "@pulumi/aws", "js-yaml", "mocha", "typescript"]) {
+                assert.ok(!entries.includes(`node_modules/${excluded}`), `${excluded} is not shipped`);
+            }
+            const code = await (archive.assets as Promise<Record<string, pulumi.asset.StringAsset>>).then((a) => (a["__index.js"] as unknown as { text: Promise<string> }).text);
+            assert.ok(!/require\("@pulumi\//.test(code), "the handler code loads no Pulumi package");
+        }
+    });
+});

@@ -1,0 +1,206 @@
+import * as assert from "assert";
+import * as path from "path";
+import { ConfigError, KNOWN_KEYS, SlotConfig, readSlotConfig } from "../../config";
+import { loadStackConfig } from "../../scripts/stack-config";
+import { mapSource } from "./harness";
+
+const PROJECT = path.resolve(__dirname, "..", "..", "..");
+const TOKEN = "s3rvice-token-0123456789";
+const AUTH = "redis-auth-token-0123456789";
+
+/** The smallest valid config of the primary (red) and of a secondary (black). */
+function primary(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+        "ring:live": "red",
+        "domain:name": "api.example.edu",
+        "gateway:hosts": JSON.stringify({ edxapp_host: "courses.example.edu", discovery_host: "discovery.example.edu" }),
+        "threescale:serviceId": "2555417777820",
+        "threescale:serviceToken": TOKEN,
+        "cache:authToken": AUTH,
+        ...extra,
+    };
+}
+function secondary(extra: Record<string, string> = {}): Record<string, string> {
+    const { "ring:live": _live, "domain:name": _domain, "cache:authToken": _auth, ...rest } = primary();
+    return { ...rest, ...extra };
+}
+const SECRETS = ["threescale:serviceToken", "cache:authToken"];
+
+function read(stack: string, values: Record<string, string>, secrets = SECRETS): SlotConfig {
+    return readSlotConfig(mapSource(stack, values, secrets));
+}
+
+function problemsOf(stack: string, values: Record<string, string>, secrets = SECRETS): ConfigError {
+    try {
+        read(stack, values, secrets);
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return e;
+    }
+    throw new Error("expected the config to be rejected");
+}
+
+describe("config: every stack config of the project", () => {
+    for (const stack of ["red", "black"]) {
+        it(`Pulumi.${stack}.yaml validates and carries its stage limits and hosts`, () => {
+            const file = loadStackConfig(PROJECT, stack);
+            const config = readSlotConfig(mapSource(stack, file.values, file.secretKeys));
+            assert.strictEqual(config.slot, stack);
+            assert.strictEqual(config.isPrimary, stack === "red");
+            assert.deepStrictEqual(config.ring.order, ["red", "black"]);
+            assert.strictEqual(config.gateway.rateLimit, Number(file.values["gateway:rateLimit"]));
+            assert.strictEqual(config.gateway.burstLimit, Number(file.values["gateway:burstLimit"]));
+            assert.strictEqual(config.gateway.logLevel, file.values["gateway:logLevel"]);
+            assert.deepStrictEqual(config.gateway.hosts, JSON.parse(file.values["gateway:hosts"]));
+        });
+    }
+});
+
+describe("config: defaults", () => {
+    it("gives the seed's stage settings and a strict authorizer with the result cache off", () => {
+        const c = read("red", primary());
+        assert.deepStrictEqual(
+            [c.gateway.logLevel, c.gateway.metrics, c.gateway.caching, c.gateway.rateLimit, c.gateway.burstLimit],
+            ["OFF", false, false, 500, 1000]);
+        assert.strictEqual(c.gateway.specPath, "api/openapi.yaml");
+        assert.deepStrictEqual(c.ring.order, ["red", "black"]);
+        assert.strictEqual(c.ring.primary, "red");
+        assert.strictEqual(c.ring.allowLiveUpdate, false);
+        assert.strictEqual(c.threescale.backendUrl, "https://su1.3scale.net");
+        assert.strictEqual(c.authorizer.failureMode, "strict");
+        assert.strictEqual(c.authorizer.resultTtlSeconds, 0);
+        assert.strictEqual(c.authorizer.identityHeader, "Authorization");
+        assert.strictEqual(c.cache?.nodes, 2);
+    });
+
+    it("requires ring:live on the primary, naming the command that sets it", () => {
+        const e = problemsOf("red", primary({ "ring:live": "" }));
+        assert.deepStrictEqual(e.problems.map((p) => p.key), ["ring:live"]);
+        assert.match(e.message, /pulumi config set ring:live red/);
+    });
+
+    it("accepts any number of slots, and a later slot as primary", () => {
+        const c = read("blue", secondary({ "ring:order": '["red","black","blue"]' }));
+        assert.strictEqual(c.isPrimary, false);
+        const p = read("blue", primary({ "ring:order": '["red","black","blue"]', "ring:primary": "blue", "ring:live": "black" }));
+        assert.strictEqual(p.isPrimary, true);
+        assert.strictEqual(p.ring.live, "black");
+    });
+
+    it("keeps secrets as Pulumi secrets", async () => {
+        const pulumi = await import("@pulumi/pulumi");
+        const c = read("red", primary());
+        assert.ok(await pulumi.isSecret(c.threescale.serviceToken));
+        assert.ok(c.cache && await pulumi.isSecret(c.cache.authToken));
+    });
+});
+
+describe("config: every bad key gives an error naming the key, the value and what was expected", () => {
+    const cases: [string, string, RegExp][] = [
+        ["gateway:logLevel", "LOUD", /one of OFF, ERROR, INFO/],
+        ["gateway:metrics", "yes", /true or false/],
+        ["gateway:caching", "1", /true or false/],
+        ["gateway:cacheClusterSize", "2", /one of 0\.5, 1\.6/],
+        ["gateway:rateLimit", "-5", /a number from 1 to 10000/],
+        ["gateway:rateLimit", "fast", /a number from 1 to 10000/],
+        ["gateway:burstLimit", "1.5", /a whole number from 1 to 5000/],
+        ["gateway:hosts", "courses.example.edu", /a map of stage variable names to host names/],
+        ["gateway:hosts", '{"edxapp host":"a.example.edu"}', /stage variable name of letters, digits and _/],
+        ["gateway:hosts", '{"id":"a.example.edu"}', /the stage variable `id` is the release id/],
+        ["gateway:hosts", '{"edxapp_host":"a example"}', /characters API Gateway allows in stage variables/],
+        ["gateway:spec", "api/openapi.txt", /\.yaml, \.yml or \.json/],
+        ["gateway:releaseId", "release one!", /release tag/],
+        ["ring:order", "[]", /non-empty list of distinct stack names/],
+        ["ring:order", '["red","red","black"]', /non-empty list of distinct stack names/],
+        ["ring:order", "red", /non-empty list of slot/],
+        ["ring:primary", "blue", /a slot of ring:order \(red, black\)/],
+        ["ring:live", "blue", /a slot of ring:order \(red, black\)/],
+        ["ring:previousLive", "green", /a slot of ring:order/],
+        ["ring:allowLiveUpdate", "maybe", /true or false/],
+        ["domain:name", "Not A Host", /lower-case DNS name/],
+        ["domain:basePath", "/v1", /base path of letters/],
+        ["domain:certificateArn", "arn:nope", /ACM certificate ARN/],
+        ["domain:hostedZoneId", "Z0123456789ABC", /together with domain:certificateArn/],
+        ["threescale:serviceId", "two words", /3scale service id/],
+        ["threescale:backendUrl", "http://su1.3scale.net", /https:\/\/ URL/],
+        ["threescale:timeoutMs", "50", /from 100 to 10000/],
+        ["cache:engine", "memcached", /one of redis, valkey/],
+        ["cache:engineVersion", "latest", /engine version such as 7\.1/],
+        ["cache:nodeType", "t2.micro", /ElastiCache node type/],
+        ["cache:nodes", "9", /from 1 to 6/],
+        ["network:cidrBlock", "10.0.0.0/8", /CIDR block from \/16 to \/24/],
+        ["network:availabilityZones", "5", /from 2 to 3/],
+        ["authorizer:identityHeader", "Bad Header", /HTTP header name/],
+        ["authorizer:tokenPattern", "([a-z", /regular expression/],
+        ["authorizer:cacheTtlSeconds", "0", /from 1 to 86400/],
+        ["authorizer:negativeTtlSeconds", "0", /from 1 to 3600/],
+        ["authorizer:staleTtlSeconds", "60", /at least authorizer:cacheTtlSeconds \(300\)/],
+        ["authorizer:failureMode", "yolo", /one of strict, resilient, allow/],
+        ["authorizer:planRoutes", '["discovery/*"]', /map of 3scale plan name to a list of route patterns/],
+        ["authorizer:planRoutes", '{"Basic":["/discovery/*"]}', /a route pattern/],
+        ["authorizer:defaultRoutes", '"discovery/*"', /a list of route patterns/],
+        ["authorizer:reportingWindowSeconds", "-1", /from 0 to 3600/],
+        ["authorizer:resultTtlSeconds", "7200", /from 0 to 3600/],
+        ["authorizer:redisTimeoutMs", "1", /from 10 to 5000/],
+        ["authorizer:flushSchedule", "every minute", /EventBridge schedule expression/],
+        ["gateway:hostz", "x", /one of the documented keys/],
+    ];
+    for (const [key, value, expected] of cases) {
+        it(`${key} = ${value}`, () => {
+            const e = problemsOf("red", primary({ [key]: value }));
+            const problem = e.problems.find((p) => p.key === key || p.key.startsWith(`${key}.`));
+            assert.ok(problem, `no problem reported for ${key}: ${e.message}`);
+            assert.match(problem.expected, expected);
+            assert.ok(e.message.includes(key), "the message names the key");
+            assert.ok(!e.message.includes(TOKEN) && !e.message.includes(AUTH), "no secret in the message");
+        });
+    }
+
+    it("reports every problem at once", () => {
+        const e = problemsOf("red", primary({ "gateway:logLevel": "LOUD", "gateway:rateLimit": "0", "authorizer:failureMode": "yolo" }));
+        assert.deepStrictEqual(e.problems.map((p) => p.key).sort(), ["authorizer:failureMode", "gateway:logLevel", "gateway:rateLimit"]);
+        assert.match(e.message, /has 3 invalid config values/);
+    });
+
+    it("requires the hosts, the service id, the domain on the primary and both secrets", () => {
+        const e = problemsOf("red", { "ring:live": "red" }, []);
+        assert.deepStrictEqual(e.problems.map((p) => p.key).sort(),
+            ["cache:authToken", "domain:name", "gateway:hosts", "threescale:serviceId", "threescale:serviceToken"]);
+        assert.match(e.message, /pulumi config set --secret threescale:serviceToken/);
+    });
+
+    it("refuses a secret set in plain text without echoing it", () => {
+        const e = problemsOf("red", primary(), ["cache:authToken"]);
+        assert.deepStrictEqual(e.problems.map((p) => p.key), ["threescale:serviceToken"]);
+        assert.match(e.problems[0].got, /plain-text value/);
+        assert.ok(!e.message.includes(TOKEN));
+    });
+
+    it("refuses a malformed secret without echoing it", () => {
+        const e = problemsOf("red", primary({ "cache:authToken": "short@" }));
+        assert.deepStrictEqual(e.problems.map((p) => p.key), ["cache:authToken"]);
+        assert.match(e.problems[0].got, /a secret of 6 characters/);
+        assert.ok(!e.message.includes("short@"));
+    });
+
+    it("refuses a burst below the rate", () => {
+        const e = problemsOf("red", primary({ "gateway:rateLimit": "800", "gateway:burstLimit": "400" }));
+        assert.match(e.problems[0].expected, /no smaller than gateway:rateLimit \(800\)/);
+    });
+
+    it("refuses a stack that is not a slot of the ring, naming the fix", () => {
+        const e = problemsOf("blue", secondary());
+        assert.match(e.message, /ring:order: .*contains this stack "blue" \(add it to ring:order in Pulumi.yaml/);
+    });
+
+    it("refuses the primary's keys on a secondary slot", () => {
+        const e = problemsOf("black", secondary({ "ring:live": "black", "domain:name": "api.example.edu" }));
+        assert.deepStrictEqual(e.problems.map((p) => p.key).sort(), ["domain:name", "ring:live"]);
+        assert.match(e.message, /set on the primary "red" only/);
+    });
+
+    it("documents every key it reads", () => {
+        assert.ok(KNOWN_KEYS.length >= 40);
+        assert.strictEqual(new Set(KNOWN_KEYS).size, KNOWN_KEYS.length);
+    });
+});

@@ -1,0 +1,70 @@
+// Runs components under Pulumi's mock runtime in this process and hands back what they
+// registered, so tests assert on the inputs each resource received.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigSource } from "../../config";
+import { MockCloud, RecordedResource, isSecretValue } from "../../scripts/mock-cloud";
+
+export const cloud = new MockCloud({ region: "us-east-1", stackOutputs: () => undefined });
+let mocksReady: Promise<void> | undefined;
+
+/** Installs the mock cloud once per process (the runtime is global). */
+export function useMockCloud(): Promise<void> {
+    mocksReady ??= pulumi.runtime.setMocks(cloud, "api-ring", "red", false, "organization");
+    return mocksReady;
+}
+
+export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
+    return new Promise((done) => pulumi.output(value).apply((v) => {
+        done(v as T);
+        return v;
+    }));
+}
+
+/** Replaces Pulumi's secret wrappers by their values, for assertions. */
+export function unwrap(value: unknown): unknown {
+    if (isSecretValue(value)) return unwrap(value.value);
+    if (Array.isArray(value)) return value.map(unwrap);
+    if (value && typeof value === "object" && value.constructor === Object) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+    }
+    return value;
+}
+
+export interface Built<T> {
+    component: T;
+    /** Every resource the component registered, itself included. */
+    resources: RecordedResource[];
+    /** The one resource of a type (and name suffix); fails when there is not exactly one. */
+    one(type: string, nameSuffix?: string): RecordedResource;
+    all(type: string): RecordedResource[];
+}
+
+/** Constructs a component and waits until it and every child are registered. */
+export async function build<T extends pulumi.ComponentResource>(make: (opts: pulumi.ComponentResourceOptions) => T): Promise<Built<T>> {
+    await useMockCloud();
+    const created: pulumi.Resource[] = [];
+    const component = make({ transformations: [(a) => { created.push(a.resource); return undefined; }] });
+    await resolve(component.urn);
+    await Promise.all(created.map((r) => resolve(r.urn)));
+    const mine = new Set<string>();
+    for (const r of [component, ...created]) mine.add(await resolve(r.urn));
+    const resources = cloud.resources.filter((r) => [...mine].some((urn) => urn.endsWith(`::${r.name}`) && urn.split("::")[2].endsWith(r.type)));
+    const all = (type: string) => resources.filter((r) => r.type === type);
+    const one = (type: string, nameSuffix = "") => {
+        const found = all(type).filter((r) => r.name.endsWith(nameSuffix));
+        if (found.length !== 1) throw new Error(`expected one ${type}${nameSuffix ? ` named *${nameSuffix}` : ""}, found ${found.length}`);
+        return found[0];
+    };
+    return { component, resources, one, all };
+}
+
+/** A ConfigSource over a plain map, as a stack's config would be after `pulumi config set`. */
+export function mapSource(stack: string, values: Record<string, string>, secretKeys: string[] = []): ConfigSource {
+    return {
+        project: "api-ring",
+        stack,
+        get: (key) => values[key],
+        isSecret: (key) => secretKeys.includes(key),
+        keys: () => Object.keys(values),
+    };
+}

@@ -1,0 +1,210 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import { PRIMARY_OUTPUT_NAMES, SECRET_OUTPUT_NAMES, SLOT_OUTPUT_NAMES } from "../../outputs";
+import { OfflinePreviewError, OfflineRun, previewStack, renderPreview } from "../../scripts/offline-preview";
+import { PreviewResource, SECRET_MASK } from "../../scripts/preview-model";
+import { listStacks, loadStackConfig } from "../../scripts/stack-config";
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on preview data
+
+const PROJECT = path.resolve(__dirname, "..", "..", "..");
+
+function byType(run: OfflineRun, type: string): PreviewResource[] {
+    return run.resources.filter((r) => r.type === type);
+}
+function only(run: OfflineRun, type: string): PreviewResource {
+    const found = byType(run, type);
+    assert.strictEqual(found.length, 1, `one ${type} in ${run.stack}`);
+    return found[0];
+}
+
+describe("program: every stack of the project under the mock runtime", function () {
+    this.timeout(120_000);
+    const runs = new Map<string, OfflineRun>();
+    const stacks = listStacks(PROJECT);
+    before(() => {
+        for (const stack of stacks) runs.set(stack, previewStack(stack));
+    });
+
+    it("has a red and a black stack, red being the primary", () => {
+        assert.deepStrictEqual(stacks, ["black", "red"]);
+    });
+
+    for (const stack of ["red", "black"]) {
+        describe(`stack ${stack}`, () => {
+            const run = () => runs.get(stack) as OfflineRun;
+            const config = () => loadStackConfig(PROJECT, stack).values;
+
+            it("sets the stage's log level, metrics, caching and throttling from the stack config", () => {
+                const c = config();
+                const settings = (only(run(), "aws:apigateway/methodSettings:MethodSettings").inputs as Json).settings;
+                assert.strictEqual(settings.loggingLevel, c["gateway:logLevel"]);
+                assert.strictEqual(settings.metricsEnabled, c["gateway:metrics"] === "true");
+                assert.strictEqual(settings.cachingEnabled, c["gateway:caching"] === "true");
+                assert.strictEqual(settings.throttlingRateLimit, Number(c["gateway:rateLimit"]));
+                assert.strictEqual(settings.throttlingBurstLimit, Number(c["gateway:burstLimit"]));
+            });
+
+            it("carries the stack's hosts and release id as stage variables on a stage named after the slot", () => {
+                const c = config();
+                const stage = only(run(), "aws:apigateway/stage:Stage").inputs as Json;
+                assert.strictEqual(stage.stageName, stack);
+                assert.deepStrictEqual(stage.variables, { ...JSON.parse(c["gateway:hosts"]), id: c["gateway:releaseId"] });
+            });
+
+            it("runs every function in private subnets, never with a managed FullAccess policy", () => {
+                const r = run();
+                const privateSubnets = stack === "red"
+                    ? (only(r, "awsx:ec2:Vpc").state as Json).privateSubnetIds
+                    : (only(r, "pulumi:pulumi:StackReference").state as Json).outputs.privateSubnetIds;
+                const fns = byType(r, "aws:lambda/function:Function");
+                assert.strictEqual(fns.length, 2);
+                for (const f of fns) {
+                    const subnets = (f.inputs as Json).vpcConfig.subnetIds as string[];
+                    assert.ok(subnets.length > 0 && subnets.every((s) => privateSubnets.includes(s)), `${f.name} in ${subnets}`);
+                }
+                for (const a of byType(r, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")) {
+                    assert.doesNotMatch((a.inputs as Json).policyArn, /FullAccess$/);
+                }
+            });
+
+            it("exports exactly the documented outputs, secrets as secrets", () => {
+                const r = run();
+                const expected = stack === "red" ? PRIMARY_OUTPUT_NAMES : SLOT_OUTPUT_NAMES;
+                assert.deepStrictEqual(Object.keys(r.outputs).sort(), [...expected].sort());
+                assert.deepStrictEqual(r.secretOutputs, SECRET_OUTPUT_NAMES.filter((n) => expected.includes(n)));
+                for (const name of r.secretOutputs) assert.strictEqual(r.outputs[name], SECRET_MASK);
+                assert.strictEqual(r.outputs.slot, stack);
+                assert.strictEqual(r.outputs.stageName, stack);
+                assert.match(r.outputs.invokeUrl as string, new RegExp(`^https://[a-z0-9]{10}\\.execute-api\\.us-east-1\\.amazonaws\\.com/${stack}$`));
+                assert.match(r.outputs.specSha256 as string, /^[0-9a-f]{64}$/);
+            });
+
+            it("never prints a secret value", () => {
+                const text = JSON.stringify(run());
+                assert.ok(!text.includes("offline-placeholder-"), "placeholder secrets are masked everywhere");
+                for (const key of run().secretConfig) assert.strictEqual(run().config[key], SECRET_MASK);
+            });
+        });
+    }
+
+    it("red owns Redis with encryption in transit and at rest and an AUTH token, reachable only from the Lambda group", () => {
+        const r = runs.get("red") as OfflineRun;
+        const redis = only(r, "aws:elasticache/replicationGroup:ReplicationGroup");
+        const i = redis.inputs as Json;
+        assert.strictEqual(i.transitEncryptionEnabled, true);
+        assert.strictEqual(i.atRestEncryptionEnabled, true);
+        assert.strictEqual(i.authToken, SECRET_MASK);
+        assert.deepStrictEqual(redis.secretInputs, ["authToken"]);
+        const groups = byType(r, "aws:ec2/securityGroup:SecurityGroup");
+        const lambdaGroup = groups.find((g) => g.name.endsWith("-lambda-sg")) as PreviewResource;
+        const redisGroups = groups.filter((g) => (i.securityGroupIds as string[]).includes(g.id));
+        assert.strictEqual(redisGroups.length, 1);
+        const ingress = (redisGroups[0].inputs as Json).ingress as Json[];
+        assert.deepStrictEqual(ingress.map((rule) => [rule.protocol, rule.fromPort, rule.toPort, rule.securityGroups, rule.cidrBlocks]),
+            [["tcp", 6379, 6379, [lambdaGroup.id], undefined]]);
+        for (const f of byType(r, "aws:lambda/function:Function")) {
+            assert.deepStrictEqual((f.inputs as Json).vpcConfig.securityGroupIds, ingress[0].securityGroups);
+        }
+    });
+
+    it("red points the domain at itself while it is live", () => {
+        const r = runs.get("red") as OfflineRun;
+        const mapping = only(r, "aws:apigateway/basePathMapping:BasePathMapping").inputs as Json;
+        assert.strictEqual(mapping.restApi, r.outputs.restApiId);
+        assert.strictEqual(mapping.stageName, "red");
+        assert.strictEqual(mapping.domainName, "api.example.edu");
+        assert.strictEqual(r.outputs.liveSlot, "red");
+    });
+
+    it("black reads the network from the primary and owns no network or mapping", () => {
+        const r = runs.get("black") as OfflineRun;
+        const reference = only(r, "pulumi:pulumi:StackReference");
+        assert.strictEqual((reference.inputs as Json).name, "organization/api-ring/red");
+        assert.strictEqual(byType(r, "aws:elasticache/replicationGroup:ReplicationGroup").length, 0);
+        assert.strictEqual(byType(r, "aws:apigateway/basePathMapping:BasePathMapping").length, 0);
+        assert.strictEqual(byType(r, "awsx:ec2:Vpc").length, 0);
+    });
+
+    it("prints the resource tree and outputs like pulumi preview", () => {
+        const text = renderPreview(runs.get("red") as OfflineRun);
+        assert.match(text, /^ \+ {3}pulumi:pulumi:Stack +api-ring-red$/m);
+        assert.match(text, /├─ api-ring:ring:GatewayRing +red-gateway/);
+        assert.match(text, /└─ aws:apigateway\/basePathMapping:BasePathMapping +live-mapping/);
+        assert.match(text, /redisAuthToken: +\[secret\]/);
+        assert.match(text, /\+ \d+ to create/);
+    });
+});
+
+describe("program: the live pointer and the guard rails", function () {
+    this.timeout(60_000);
+    const blackDeployed = { restApiId: "b1ack0dep1", stageName: "black", specSha256: "1".repeat(64), slot: "black" };
+
+    it("flipping red's ring:live to black maps the domain to black's API and stage", () => {
+        const r = previewStack("red", { overrides: { "ring:live": "black" }, deployed: { black: blackDeployed } });
+        const mapping = only(r, "aws:apigateway/basePathMapping:BasePathMapping").inputs as Json;
+        assert.deepStrictEqual([mapping.restApi, mapping.stageName], ["b1ack0dep1", "black"]);
+        assert.strictEqual(r.outputs.liveSlot, "black");
+    });
+
+    it("refuses a live slot that has never been deployed, naming the fix", () => {
+        assert.throws(() => previewStack("red", { overrides: { "ring:live": "black" }, deployed: { black: null } }),
+            (e: Error) => e instanceof OfflinePreviewError && /stack "black" has never been deployed.*pulumi up -s black/s.test(e.message));
+    });
+
+    it("refuses a changed spec in the live slot unless ring:allowLiveUpdate is true", () => {
+        const deployedRed = { slot: "red", specSha256: "0".repeat(64) };
+        assert.throws(() => previewStack("red", { deployed: { red: deployedRed } }),
+            (e: Error) => /slot "red" is live and its OpenAPI document changed.*ring:allowLiveUpdate true -s red/s.test(e.message));
+        const allowed = previewStack("red", { deployed: { red: deployedRed }, overrides: { "ring:allowLiveUpdate": "true" } });
+        assert.strictEqual(allowed.outputs.slot, "red");
+    });
+
+    it("lets the live slot redeploy when its spec is unchanged", () => {
+        const first = previewStack("red");
+        const again = previewStack("red", { deployed: { red: { slot: "red", specSha256: first.outputs.specSha256 } } });
+        assert.strictEqual(again.outputs.specSha256, first.outputs.specSha256);
+    });
+
+    it("refuses to build a secondary before the primary, naming the fix", () => {
+        assert.throws(() => previewStack("black", { deployed: { red: null } }),
+            (e: Error) => /primary "red", which has never been deployed.*pulumi up -s red/s.test(e.message));
+    });
+
+    it("stops on bad config before creating anything, listing every bad key", () => {
+        assert.throws(() => previewStack("red", { overrides: { "gateway:logLevel": "LOUD", "gateway:burstLimit": "x" } }),
+            (e: Error) => /gateway:logLevel: got "LOUD"; expected one of OFF, ERROR, INFO/.test(e.message) &&
+                /gateway:burstLimit: got "x"/.test(e.message) && !/at .*\.js:\d+/.test(e.message));
+    });
+
+    it("stops on a spec that references a missing file, naming the file", () => {
+        assert.throws(() => previewStack("red", { overrides: { "gateway:spec": "test/fixtures/broken/missing-ref.yaml" } }),
+            (e: Error) => /gateway:spec: cannot use test\/fixtures\/broken\/missing-ref.yaml: .*does-not-exist\.yaml/.test(e.message));
+    });
+});
+
+describe("program: offline preview command", function () {
+    this.timeout(120_000);
+    it("writes each Lambda's deployment archive with only the handlers' packages", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-archives-"));
+        const r = previewStack("black", { archiveDir: dir });
+        assert.strictEqual(r.archives.length, 2);
+        for (const a of r.archives) {
+            assert.ok(fs.existsSync(path.join(a.dir, "__index.js")));
+            assert.ok(a.packages.includes("ioredis") && a.packages.includes("fast-xml-parser"), a.packages.join(", "));
+            assert.ok(!a.packages.some((p) => p.startsWith("@pulumi/") || p.startsWith("@apidevtools/")), a.packages.join(", "));
+            assert.ok(a.bytes > 0 && a.deflatedBytes < a.bytes);
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("previews all stacks as JSON from the command line", () => {
+        const out = execFileSync(process.execPath, [path.join(PROJECT, "bin/scripts/offline-preview.js"), "--json"], { encoding: "utf8" });
+        const runs = JSON.parse(out) as OfflineRun[];
+        assert.deepStrictEqual(runs.map((r) => r.stack), ["black", "red"]);
+        assert.ok(runs.every((r) => r.resources.every((x) => typeof x.inputs === "object" && x.urn.startsWith("urn:pulumi:"))));
+    });
+});
