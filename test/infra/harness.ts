@@ -4,7 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigSource } from "../../config";
 import { MockCloud, RecordedResource, isSecretValue } from "../../scripts/mock-cloud";
 
-export const cloud = new MockCloud({ region: "us-east-1", stackOutputs: () => undefined });
+/** Outputs other stacks answer to a StackReference, by stack name; tests fill it. */
+export const referencedStacks = new Map<string, Record<string, unknown>>();
+export const cloud = new MockCloud({ region: "us-east-1", stackOutputs: (stack) => referencedStacks.get(stack) });
 let mocksReady: Promise<void> | undefined;
 
 /** Installs the mock cloud once per process (the runtime is global). */

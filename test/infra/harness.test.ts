@@ -1,0 +1,31 @@
+import * as assert from "assert";
+import { spawnSync } from "child_process";
+import * as path from "path";
+import { synthesizeOutputs } from "../../scripts/offline-preview";
+import { referencedStacks, resolve, useMockCloud } from "./harness";
+
+const PROJECT = path.resolve(__dirname, "..", "..", "..");
+
+describe("test harness", () => {
+    it("fails the run on an unhandled promise rejection", function () {
+        this.timeout(30_000);
+        const mocha = path.join(PROJECT, "node_modules", "mocha", "bin", "mocha.js");
+        const run = spawnSync(process.execPath, [mocha, "--no-config", "--require", path.join(PROJECT, "bin/test/setup.js"),
+            path.join(PROJECT, "test/fixtures/rejection/unhandled.js")], { encoding: "utf8" });
+        assert.notStrictEqual(run.status, 0, run.stdout);
+        assert.match(run.stdout + run.stderr, /closure serialization failed/);
+    });
+});
+
+describe("examples/consumer", () => {
+    it("reads the primary's outputs through a typed StackReference", async () => {
+        await useMockCloud();
+        const red = synthesizeOutputs(PROJECT, "red");
+        referencedStacks.set("red", red);
+        const consumer = await import("../../examples/consumer/index");
+        assert.strictEqual(await resolve(consumer.liveSlot), "red");
+        assert.strictEqual(await resolve(consumer.heartbeatUrl), `${red.liveUrl}heartbeat`);
+        assert.strictEqual(await resolve(consumer.privateSubnetCount), (red.privateSubnetIds as string[]).length);
+        assert.strictEqual(await resolve(consumer.usageTopicArn), red.usageTopicArn);
+    });
+});
