@@ -1,0 +1,65 @@
+// The usage reporter Lambda: woken by the SNS nudge the authorizer publishes at most once
+// per usage window, and by a schedule that flushes whatever is left. A failure throws
+// (after the counts are back in Redis) so Lambda retries and then dead-letters the event.
+import type { EventBridgeEvent, SNSEvent } from "aws-lambda";
+import type { Redis } from "ioredis";
+import { createRedisClient } from "./redis-client";
+import { createKeySealer } from "./sealed-key";
+import { AuthorizerSettings, Environment, settingsFromEnvironment } from "./settings";
+import { createThreescaleClient, ThreescaleClient } from "./threescale";
+import { createUsageReporter, ReportSummary, UsageReporterOptions } from "./usage";
+
+export type ReporterEvent = SNSEvent | EventBridgeEvent<string, unknown> | Record<string, never>;
+
+export interface ReporterResult {
+    runs: (ReportSummary & { trigger: string })[];
+}
+
+export type ReporterHandler = (event: ReporterEvent) => Promise<ReporterResult>;
+
+export interface ReporterDeps {
+    settings: AuthorizerSettings;
+    redis: Redis;
+    threescale: ThreescaleClient;
+    options?: Partial<Omit<UsageReporterOptions, "client" | "threescale" | "serviceId">>;
+}
+
+function isSnsEvent(event: ReporterEvent): event is SNSEvent {
+    return Array.isArray((event as SNSEvent).Records);
+}
+
+export function createReporter(deps: ReporterDeps): ReporterHandler {
+    const s = deps.settings;
+    const reporter = createUsageReporter({
+        client: deps.redis,
+        threescale: deps.threescale,
+        serviceId: s.threescale.serviceId,
+        negativeTtlSeconds: s.negativeTtlSeconds,
+        sealer: createKeySealer(s.threescale.serviceToken, s.threescale.serviceId),
+        ...deps.options,
+    });
+    return async (event) => {
+        const runs: ReporterResult["runs"] = [];
+        if (event && isSnsEvent(event)) {
+            for (const record of event.Records) {
+                const id = record.Sns?.MessageId;
+                runs.push({ trigger: `sns:${id}`, ...(await reporter.flush(id ? `sns:${id}` : undefined)) });
+            }
+        } else {
+            // EventBridge redelivers a scheduled event with the same id.
+            const id = (event as EventBridgeEvent<string, unknown> | undefined)?.id;
+            runs.push({ trigger: id ? `schedule:${id}` : "direct", ...(await reporter.flush(id ? `schedule:${id}` : undefined)) });
+        }
+        return { runs };
+    };
+}
+
+/** The Lambda entry point factory (pass as `callbackFactory`). */
+export function createReporterHandler(env: Environment = process.env): ReporterHandler {
+    const settings = settingsFromEnvironment(env);
+    return createReporter({
+        settings,
+        redis: createRedisClient({ ...settings.redis, timeoutMs: Math.max(settings.redis.timeoutMs, 2000) }),
+        threescale: createThreescaleClient({ ...settings.threescale, timeoutMs: Math.max(settings.threescale.timeoutMs, 5000) }),
+    });
+}

@@ -1,0 +1,51 @@
+import * as assert from "assert";
+import { buildPolicy, parseMethodArn, policyEffect, routeResource, routesForPlan } from "../../handlers/access-policy";
+import { METHOD_ARN, PLAN_ROUTES } from "../support/settings";
+
+const PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/";
+
+function resources(routes: string[] | undefined): string[] {
+    const policy = buildPolicy({ methodArn: METHOD_ARN, principalId: "p", routes, context: { plan: "x", appId: "y" } });
+    const statement = policy.policyDocument.Statement[0] as { Resource: string[] };
+    return statement.Resource;
+}
+
+describe("access policy", () => {
+    it("parses the method ARN", () => {
+        assert.deepStrictEqual(parseMethodArn(METHOD_ARN), { region: "eu-west-1", accountId: "123456789012", apiId: "abcdef1234", stage: "red" });
+        assert.throws(() => parseMethodArn("arn:aws:lambda:eu-west-1:1:function:x"));
+        assert.throws(() => parseMethodArn("not an arn"));
+    });
+
+    it('grants every method and path of this API and stage for "*"', () => {
+        const p = buildPolicy({ methodArn: METHOD_ARN, principalId: "app-1", routes: ["*"], context: { plan: "Unlimited", appId: "app-1" } });
+        assert.strictEqual(policyEffect(p), "Allow");
+        assert.deepStrictEqual(p.policyDocument.Statement, [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: [`${PREFIX}*/*`] }]);
+        assert.strictEqual(p.principalId, "app-1");
+        assert.deepStrictEqual(p.context, { plan: "Unlimited", appId: "app-1" });
+    });
+
+    it("denies everything for [] and for no routes", () => {
+        for (const routes of [[], undefined]) {
+            const p = buildPolicy({ methodArn: METHOD_ARN, principalId: "p", routes, context: {} });
+            assert.strictEqual(policyEffect(p), "Deny");
+            assert.deepStrictEqual(p.policyDocument.Statement, [{ Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${PREFIX}*/*`] }]);
+        }
+    });
+
+    it("grants a list of route patterns, all methods, leading slashes ignored", () => {
+        assert.deepStrictEqual(resources(["discovery/*", "/enterprise/v1/*"]), [`${PREFIX}*/discovery/*`, `${PREFIX}*/enterprise/v1/*`]);
+    });
+
+    it("accepts a method in front of a pattern", () => {
+        assert.strictEqual(routeResource("GET enterprise/v1/*"), "GET/enterprise/v1/*");
+        assert.strictEqual(routeResource("post /x"), "POST/x");
+    });
+
+    it("uses the default routes for a plan missing from the map", () => {
+        assert.deepStrictEqual(routesForPlan("Basic", PLAN_ROUTES, ["heartbeat"]), ["discovery/*"]);
+        assert.deepStrictEqual(routesForPlan("Gold", PLAN_ROUTES, ["heartbeat"]), ["heartbeat"]);
+        assert.deepStrictEqual(routesForPlan(undefined, PLAN_ROUTES, []), []);
+        assert.deepStrictEqual(routesForPlan("toString", PLAN_ROUTES, ["d"]), ["d"]);
+    });
+});

@@ -1,0 +1,405 @@
+import * as assert from "assert";
+import type { APIGatewayAuthorizerResult } from "aws-lambda";
+import type { Redis } from "ioredis";
+import { createAuthorizer, createAuthorizerHandler, AuthorizerHandler } from "../../handlers/authorizer";
+import { policyEffect } from "../../handlers/access-policy";
+import { keys, parseUsageField, tokenHash } from "../../handlers/keys";
+import { AuthorizerSettings, FailureMode, settingsToEnvironment } from "../../handlers/settings";
+import { UsageNudge, UsagePublisher } from "../../handlers/usage";
+import { RedisServer, startRedis } from "../support/redis";
+import { clientFor, METHOD_ARN, testSettings } from "../support/settings";
+import { FakeThreescale, Fault, startThreescale } from "../support/threescale";
+
+const KEY_BASIC = "basic-key-0123456789abcdef";
+const KEY_UNLIMITED = "unlimited-key-0123456789ab";
+const KEY_GOLD = "gold-plan-key-0123456789ab";
+const KEY_LIMITED = "limited-key-0123456789abcd";
+const KEY_UNKNOWN = "unknown-key-0123456789abcd";
+
+function event(token: string | undefined): { type: "TOKEN"; authorizationToken: string; methodArn: string } {
+    return { type: "TOKEN", authorizationToken: token as string, methodArn: METHOD_ARN };
+}
+
+function resources(r: APIGatewayAuthorizerResult): string[] {
+    return (r.policyDocument.Statement[0] as { Resource: string[] }).Resource;
+}
+
+export function recordingPublisher(): UsagePublisher & { nudges: UsageNudge[]; fail: boolean } {
+    const p = {
+        nudges: [] as UsageNudge[],
+        fail: false,
+        async publish(n: UsageNudge) {
+            if (p.fail) throw new Error("SNS unavailable");
+            p.nudges.push(n);
+        },
+    };
+    return p;
+}
+
+async function seed(fake: FakeThreescale): Promise<void> {
+    fake.addApp({ id: "app-basic", userKey: KEY_BASIC, plan: "Basic" });
+    fake.addApp({ id: "app-unlimited", userKey: KEY_UNLIMITED, plan: "Unlimited" });
+    fake.addApp({ id: "app-gold", userKey: KEY_GOLD, plan: "Gold" });
+    fake.addApp({ id: "app-limited", userKey: KEY_LIMITED, plan: "Basic", dailyHits: 2 });
+}
+
+describe("authorizer against real Redis and the 3scale stand-in", function () {
+    let redisServer: RedisServer;
+    let fake: FakeThreescale;
+    let redis: Redis;
+    let settings: AuthorizerSettings;
+    let clock: number;
+    let publisher: ReturnType<typeof recordingPublisher>;
+    let logs: string[];
+    const clients: Redis[] = [];
+
+    before(async () => {
+        redisServer = await startRedis();
+    });
+    after(async () => redisServer.close());
+
+    beforeEach(async () => {
+        if (redisServer) await redisServer.start().catch(() => undefined);
+        fake = await startThreescale();
+        await seed(fake);
+        settings = testSettings(redisServer, fake);
+        redis = clientFor(redisServer, settings);
+        clients.push(redis);
+        const admin = redisServer.admin();
+        await admin.flushall();
+        admin.disconnect();
+        clock = Date.now();
+        publisher = recordingPublisher();
+        logs = [];
+    });
+    afterEach(async () => {
+        await fake.close();
+        for (const c of clients.splice(0)) c.disconnect();
+    });
+
+    const make = (overrides: Partial<AuthorizerSettings> = {}, client: Redis | null = redis): AuthorizerHandler =>
+        createAuthorizer({ settings: { ...settings, ...overrides }, redis: client ?? undefined, threescale: createThreescaleFor(overrides), publisher, now: () => clock, log: (m) => logs.push(m) });
+    const createThreescaleFor = (overrides: Partial<AuthorizerSettings>) => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { createThreescaleClient } = require("../../handlers/threescale") as typeof import("../../handlers/threescale");
+        return createThreescaleClient({ ...settings.threescale, ...overrides.threescale });
+    };
+
+    describe("tokens", () => {
+        it("strips a Bearer prefix", async () => {
+            const handler = make();
+            const r = await handler(event(`Bearer ${KEY_BASIC}`));
+            assert.strictEqual(policyEffect(r), "Allow");
+            assert.strictEqual(fake.calls[0].params.get("user_key"), KEY_BASIC);
+        });
+
+        for (const [name, token] of [
+            ["missing", undefined],
+            ["empty", ""],
+            ["only Bearer", "Bearer "],
+            ["over 512 bytes", "a".repeat(513)],
+            ["over 512 bytes in UTF-8 (multi-byte)", "é".repeat(300)],
+            ["failing the pattern (bad characters)", "basic-key-0123456789abc$ef"],
+            ["failing the pattern (too short)", "short"],
+            ["matching only part of the pattern", `${KEY_BASIC} extra`],
+        ] as [string, string | undefined][]) {
+            it(`rejects a ${name} token as Unauthorized without any I/O`, async () => {
+                const handler = make({ tokenPattern: "[A-Za-z0-9_-]{16,600}" });
+                await assert.rejects(handler(event(token)), (e: Error) => e.message === "Unauthorized");
+                assert.strictEqual(fake.calls.length, 0);
+                assert.strictEqual((await redis.keys("*")).length, 0);
+            });
+        }
+    });
+
+    describe("cache", () => {
+        it("asks 3scale once, then answers from Redis and counts the hit in one round trip", async () => {
+            const handler = make();
+            const first = await handler(event(KEY_BASIC));
+            assert.strictEqual(first.context?.source, "3scale");
+            assert.strictEqual(fake.count("/transactions/authrep.xml"), 1);
+
+            const commands: string[] = [];
+            const monitor = await redisServer.admin().monitor();
+            monitor.on("monitor", (_t: string, args: string[]) => commands.push(args[0].toLowerCase()));
+            await new Promise((r) => setTimeout(r, 50));
+            const second = await handler(event(KEY_BASIC));
+            await new Promise((r) => setTimeout(r, 50));
+            monitor.disconnect();
+
+            assert.strictEqual(second.context?.source, "cache");
+            assert.strictEqual(fake.count("/transactions/authrep.xml"), 1);
+            assert.deepStrictEqual(resources(second), resources(first));
+            // One command from the client: EVALSHA; HMGET/HINCRBY/SET run inside the script.
+            assert.deepStrictEqual(commands.filter((c) => !["hmget", "hincrby", "set"].includes(c)), ["evalsha"]);
+            const pending = await redis.hgetall(keys.pending(fake.serviceId));
+            assert.deepStrictEqual(Object.values(pending), ["1"]);
+            assert.strictEqual(parseUsageField(Object.keys(pending)[0])?.uid, "a:app-basic");
+        });
+
+        it("never writes the raw token to Redis", async () => {
+            const handler = make({ failureMode: "allow" });
+            await handler(event(KEY_BASIC));
+            await handler(event(KEY_BASIC));
+            await handler(event(KEY_UNKNOWN));
+            fake.listAppKeys = false;
+            await handler(event(KEY_UNLIMITED));
+            await handler(event(KEY_UNLIMITED));
+            await fake.setFault("down");
+            await handler(event("never-seen-key-0123456789"));
+            const dump = await redisServer.dump();
+            for (const token of [KEY_BASIC, KEY_UNKNOWN]) assert.ok(!logs.some((l) => l.includes(token)), "no token in logs");
+            assert.ok(dump.length >= 4);
+            for (const token of [KEY_BASIC, KEY_UNKNOWN, KEY_UNLIMITED, "never-seen-key-0123456789"]) {
+                for (const entry of dump) {
+                    assert.ok(!entry.key.includes(token) && !entry.text.includes(token), `${token} leaked in ${entry.key}`);
+                }
+            }
+            assert.ok(dump.some((e) => e.key === `authz:v1:${fake.serviceId}:${tokenHash(KEY_BASIC)}`));
+        });
+
+        it("keeps an allowed decision for the stale TTL and serves it fresh for the cache TTL", async () => {
+            const handler = make({ cacheTtlSeconds: 60, staleTtlSeconds: 3600 });
+            await handler(event(KEY_BASIC));
+            const key = keys.decision(fake.serviceId, tokenHash(KEY_BASIC));
+            const ttl = await redis.ttl(key);
+            assert.ok(ttl > 3590 && ttl <= 3600, `ttl ${ttl}`);
+            clock += 59_000;
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "cache");
+            clock += 2_000;
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
+            assert.strictEqual(fake.count("/transactions/authrep.xml"), 2);
+        });
+
+        it("caches a 403 unknown key for the negative TTL and denies from the cache", async () => {
+            const handler = make({ negativeTtlSeconds: 30 });
+            const first = await handler(event(KEY_UNKNOWN));
+            assert.strictEqual(policyEffect(first), "Deny");
+            const key = keys.decision(fake.serviceId, tokenHash(KEY_UNKNOWN));
+            const ttl = await redis.ttl(key);
+            assert.ok(ttl > 25 && ttl <= 30, `ttl ${ttl}`);
+            const second = await handler(event(KEY_UNKNOWN));
+            assert.strictEqual(policyEffect(second), "Deny");
+            assert.strictEqual(second.context?.source, "cache");
+            assert.strictEqual(fake.count("/transactions/authrep.xml"), 1);
+            assert.strictEqual(await redis.exists(keys.pending(fake.serviceId)), 0);
+        });
+
+        it("caches a 409 limits exceeded as a denial", async () => {
+            const handler = make({ cacheTtlSeconds: 0 });
+            assert.strictEqual(policyEffect(await handler(event(KEY_LIMITED))), "Allow");
+            assert.strictEqual(policyEffect(await handler(event(KEY_LIMITED))), "Allow");
+            const third = await handler(event(KEY_LIMITED));
+            assert.strictEqual(policyEffect(third), "Deny");
+            assert.strictEqual(third.context?.reason, "usage limits are exceeded");
+            assert.strictEqual((await handler(event(KEY_LIMITED))).context?.source, "cache");
+            assert.strictEqual(fake.count("/transactions/authrep.xml"), 3);
+        });
+    });
+
+    describe("policy", () => {
+        it("maps plans to execute-api ARNs: *, a list, unknown plan -> default routes", async () => {
+            const handler = make({ defaultRoutes: ["heartbeat"] });
+            const prefix = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/";
+            const unlimited = await handler(event(KEY_UNLIMITED));
+            assert.deepStrictEqual(resources(unlimited), [`${prefix}*/*`]);
+            assert.strictEqual(unlimited.principalId, "app-unlimited");
+            assert.deepStrictEqual(unlimited.context, { plan: "Unlimited", appId: "app-unlimited", source: "3scale" });
+            assert.deepStrictEqual(resources(await handler(event(KEY_BASIC))), [`${prefix}*/discovery/*`]);
+            assert.deepStrictEqual(resources(await handler(event(KEY_GOLD))), [`${prefix}*/heartbeat`]);
+        });
+
+        it("denies a plan mapped to [] even though 3scale authorized it", async () => {
+            fake.addApp({ id: "app-s", userKey: "suspended-plan-key-012345", plan: "Suspended" });
+            const r = await make()(event("suspended-plan-key-012345"));
+            assert.strictEqual(policyEffect(r), "Deny");
+        });
+
+        it("uses a key-hash principal when 3scale does not name the application", async () => {
+            fake.listAppKeys = false;
+            const r = await make()(event(KEY_BASIC));
+            assert.strictEqual(r.principalId, `key-${tokenHash(KEY_BASIC).slice(0, 16)}`);
+            assert.strictEqual(r.context?.appId, "");
+        });
+    });
+
+    describe("failure modes (3scale unreachable, slow, 5xx, malformed)", () => {
+        const faults: Fault[] = ["down", "slow", "5xx", "garbage"];
+        const expectations: Record<FailureMode, { noRecord: "Allow" | "Deny"; stale: "Allow" | "Deny"; knownDenied: "Deny" }> = {
+            strict: { noRecord: "Deny", stale: "Deny", knownDenied: "Deny" },
+            resilient: { noRecord: "Deny", stale: "Allow", knownDenied: "Deny" },
+            allow: { noRecord: "Allow", stale: "Allow", knownDenied: "Deny" },
+        };
+        for (const mode of ["strict", "resilient", "allow"] as FailureMode[]) {
+            for (const fault of faults) {
+                it(`${mode} x ${fault}: ${JSON.stringify(expectations[mode])}`, async () => {
+                    fake.slowMs = 2000;
+                    const handler = make({ failureMode: mode, cacheTtlSeconds: 10, defaultRoutes: ["heartbeat"] });
+                    await handler(event(KEY_BASIC)); // decision cached
+                    await handler(event(KEY_UNKNOWN)); // denial cached
+                    clock += 11_000; // the allowed decision is stale now
+                    await fake.setFault(fault);
+                    const started = Date.now();
+                    const stale = await handler(event(KEY_BASIC));
+                    const noRecord = await handler(event(KEY_UNLIMITED));
+                    const denied = await handler(event(KEY_UNKNOWN));
+                    assert.ok(Date.now() - started < 2000, "bounded by the 3scale timeout");
+                    assert.strictEqual(policyEffect(stale), expectations[mode].stale, "stale decision");
+                    assert.strictEqual(policyEffect(noRecord), expectations[mode].noRecord, "no record");
+                    assert.strictEqual(policyEffect(denied), expectations[mode].knownDenied, "known denied");
+                    if (mode !== "strict") {
+                        assert.deepStrictEqual(resources(stale), ["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/*/discovery/*"]);
+                        assert.strictEqual(stale.context?.source, "stale");
+                        // 3scale never saw this hit: it waits in Redis for the reporter.
+                        const pending = await redis.hgetall(keys.pending(fake.serviceId));
+                        assert.ok(Object.keys(pending).some((f) => f.startsWith(tokenHash(KEY_BASIC))));
+                    } else {
+                        assert.strictEqual(stale.context?.source, "fail-closed");
+                    }
+                    assert.ok(logs.some((l) => l.includes("3scale failed")));
+                    await fake.setFault("none");
+                });
+            }
+        }
+
+        it("allow mode with no known plan grants the default routes", async () => {
+            const handler = make({ failureMode: "allow", defaultRoutes: ["heartbeat"] });
+            await fake.setFault("down");
+            const r = await handler(event(KEY_BASIC));
+            assert.deepStrictEqual(resources(r), ["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/*/heartbeat"]);
+            assert.strictEqual(r.context?.source, "fail-open");
+        });
+
+        it("treats a 403 about the service token as a 3scale failure and caches nothing", async () => {
+            const handler = make({ failureMode: "strict", threescale: { ...settings.threescale, serviceToken: "wrong-token" } });
+            const r = await handler(event(KEY_BASIC));
+            assert.strictEqual(policyEffect(r), "Deny");
+            assert.strictEqual(await redis.exists(keys.decision(fake.serviceId, tokenHash(KEY_BASIC))), 0);
+        });
+    });
+
+    describe("Redis faults", () => {
+        it("keeps answering through 3scale when Redis is stopped mid-run, and uses it again when back", async () => {
+            const handler = make();
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "cache");
+            await redisServer.stop();
+            for (let i = 0; i < 5; i++) {
+                const started = Date.now();
+                const r = await handler(event(KEY_BASIC));
+                assert.strictEqual(policyEffect(r), "Allow");
+                assert.strictEqual(r.context?.source, "3scale");
+                assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+            }
+            assert.strictEqual(policyEffect(await handler(event(KEY_UNKNOWN))), "Deny");
+            await redisServer.start();
+            const deadline = Date.now() + 5000;
+            while (redis.status !== "ready" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+            assert.strictEqual(redis.status, "ready");
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "cache");
+        });
+
+        it("answers through 3scale within the bound when Redis is slow (CLIENT PAUSE)", async () => {
+            const handler = make();
+            await handler(event(KEY_BASIC));
+            await redisServer.pause(1500);
+            const started = Date.now();
+            const r = await handler(event(KEY_BASIC));
+            const took = Date.now() - started;
+            assert.strictEqual(policyEffect(r), "Allow");
+            assert.strictEqual(r.context?.source, "3scale");
+            assert.ok(took < settings.redis.timeoutMs * 2 + settings.threescale.timeoutMs + 200, `took ${took} ms`);
+            assert.ok(logs.some((l) => l.includes("redis unavailable")));
+            await new Promise((r) => setTimeout(r, 1500 - took));
+        });
+
+        it("works with no Redis configured at all", async () => {
+            const handler = make({}, null);
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
+        });
+    });
+
+    describe("usage nudges", () => {
+        it("publishes at most once per window per service", async () => {
+            const handler = make({ usageWindowSeconds: 60 });
+            for (let i = 0; i < 20; i++) {
+                await handler(event(KEY_BASIC));
+                await handler(event(KEY_UNLIMITED));
+            }
+            assert.strictEqual(publisher.nudges.length, 1);
+            assert.deepStrictEqual({ ...publisher.nudges[0], at: "" }, { serviceId: fake.serviceId, reason: "window", at: "" });
+            const ttl = await redis.ttl(keys.window(fake.serviceId));
+            assert.ok(ttl > 55 && ttl <= 60);
+            await redis.del(keys.window(fake.serviceId)); // the window ends
+            await handler(event(KEY_BASIC));
+            assert.strictEqual(publisher.nudges.length, 2);
+        });
+
+        it("window 0 publishes once per counted request", async () => {
+            const handler = make({ usageWindowSeconds: 0 });
+            for (let i = 0; i < 5; i++) await handler(event(KEY_BASIC));
+            // The first request is reported by authrep itself; the four cache hits each nudge.
+            assert.deepStrictEqual(publisher.nudges.map((n) => n.reason), ["request", "request", "request", "request"]);
+        });
+
+        it("gives the window back when SNS fails, so the next request nudges again", async () => {
+            const handler = make({ usageWindowSeconds: 60 });
+            await handler(event(KEY_BASIC));
+            publisher.fail = true;
+            assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
+            assert.strictEqual(await redis.exists(keys.window(fake.serviceId)), 0);
+            publisher.fail = false;
+            await handler(event(KEY_BASIC));
+            assert.strictEqual(publisher.nudges.length, 1);
+        });
+    });
+
+    describe("TLS with AUTH, as ElastiCache runs", () => {
+        let tlsServer: RedisServer;
+        before(async () => {
+            tlsServer = await startRedis({ tls: true, password: "s3cret-auth-token-0123" });
+        });
+        after(async () => tlsServer.close());
+
+        it("caches decisions over TLS with the AUTH token", async () => {
+            const tlsSettings = testSettings(tlsServer, fake);
+            const client = clientFor(tlsServer, tlsSettings);
+            clients.push(client);
+            const handler = createAuthorizer({ settings: tlsSettings, redis: client, threescale: createThreescaleFor({}), now: () => clock });
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "cache");
+            const admin = tlsServer.admin();
+            assert.strictEqual(await admin.exists(keys.decision(fake.serviceId, tokenHash(KEY_BASIC))), 1);
+        });
+
+        it("fails over to 3scale when the AUTH token is wrong, without hanging", async () => {
+            const bad = testSettings(tlsServer, fake);
+            bad.redis.authToken = "wrong";
+            const client = clientFor(tlsServer, bad);
+            clients.push(client);
+            const handler = createAuthorizer({ settings: bad, redis: client, threescale: createThreescaleFor({}), now: () => clock, log: () => undefined });
+            for (let i = 0; i < 2; i++) {
+                const started = Date.now();
+                const r = await handler(event(KEY_BASIC));
+                assert.strictEqual(r.context?.source, "3scale");
+                assert.ok(Date.now() - started < 1000);
+            }
+        });
+    });
+
+    describe("entry point", () => {
+        it("createAuthorizerHandler reads the environment once and serves from real Redis", async () => {
+            const env = settingsToEnvironment({ ...settings, usageTopicArn: "" });
+            const handler = createAuthorizerHandler(env);
+            assert.strictEqual((await handler(event(`Bearer ${KEY_BASIC}`))).context?.source, "3scale");
+            assert.strictEqual((await handler(event(`Bearer ${KEY_BASIC}`))).context?.source, "cache");
+            await assert.rejects(handler(event("bad token")), /Unauthorized/);
+        });
+
+        it("refuses to start with invalid settings, naming the variable", () => {
+            assert.throws(() => createAuthorizerHandler({ ...settingsToEnvironment(settings), FAILURE_MODE: "sometimes" }), /FAILURE_MODE/);
+        });
+    });
+});

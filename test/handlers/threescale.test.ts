@@ -1,0 +1,163 @@
+import * as assert from "assert";
+import { freePort } from "../support/redis";
+import { FakeThreescale, startThreescale } from "../support/threescale";
+import { createThreescaleClient, parseAuthReply, parseReportReply } from "../../handlers/threescale";
+
+const XML = '<?xml version="1.0" encoding="UTF-8"?>';
+
+describe("3scale reply parser", () => {
+    it("reads an authorized status with plan, usage reports and the app id (list_app_keys)", () => {
+        const body = `${XML}<status><authorized>true</authorized><plan>Basic</plan><usage_reports>` +
+            `<usage_report metric="hits" period="day"><period_start>2010-05-15 00:00:00 +0000</period_start>` +
+            `<period_end>2010-05-16 00:00:00 +0000</period_end><max_value>100</max_value><current_value>2</current_value></usage_report>` +
+            `<usage_report metric="hits" period="month"><period_start>2010-05-01 00:00:00 +0000</period_start>` +
+            `<period_end>2010-06-01 00:00:00 +0000</period_end><max_value>10000</max_value><current_value>5</current_value></usage_report>` +
+            `</usage_reports><app_keys app="7781" svc="2555"></app_keys></status>`;
+        const out = parseAuthReply(200, body);
+        assert.strictEqual(out.kind, "authorized");
+        assert.ok(out.kind === "authorized");
+        assert.strictEqual(out.plan, "Basic");
+        assert.strictEqual(out.appId, "7781");
+        assert.deepStrictEqual(out.usageReports.map((r) => [r.period, r.maxValue, r.currentValue, r.exceeded]), [["day", 100, 2, false], ["month", 10000, 5, false]]);
+        assert.strictEqual(out.usageReports[0].periodStart, "2010-05-15 00:00:00 +0000");
+    });
+
+    it("reads an authorized status without limits or app keys", () => {
+        const out = parseAuthReply(200, `${XML}<status><authorized>true</authorized><plan>Unlimited</plan></status>`);
+        assert.deepStrictEqual(out, { kind: "authorized", status: 200, plan: "Unlimited", appId: undefined, usageReports: [] });
+    });
+
+    it("maps 409 limits exceeded to a denial with the exceeded report", () => {
+        const out = parseAuthReply(409, `${XML}<status><authorized>false</authorized><reason>usage limits are exceeded</reason><plan>Basic</plan>` +
+            `<usage_reports><usage_report metric="hits" period="day" exceeded="true"><period_start>a</period_start><period_end>b</period_end>` +
+            `<max_value>5</max_value><current_value>6</current_value></usage_report></usage_reports></status>`);
+        assert.ok(out.kind === "denied");
+        assert.strictEqual(out.code, "limits_exceeded");
+        assert.strictEqual(out.reason, "usage limits are exceeded");
+        assert.strictEqual(out.usageReports[0].exceeded, true);
+    });
+
+    it("maps 409 application not active to a denial", () => {
+        const out = parseAuthReply(409, `${XML}<status><authorized>false</authorized><reason>application is not active</reason><plan>Basic</plan></status>`);
+        assert.ok(out.kind === "denied");
+        assert.strictEqual(out.code, "application_not_active");
+    });
+
+    it("maps 403 user_key_invalid and 404 application_not_found to denials", () => {
+        const a = parseAuthReply(403, `${XML}<error code="user_key_invalid">user key "biteme" is invalid</error>`);
+        assert.deepStrictEqual(a, { kind: "denied", status: 403, code: "user_key_invalid", reason: "user key invalid", usageReports: [] });
+        const b = parseAuthReply(404, `${XML}<error code="application_not_found">application with id="1" was not found</error>`);
+        assert.strictEqual(b.kind, "denied");
+    });
+
+    it("maps a 403 about our own credentials to a failure, not a denial of the caller", () => {
+        const out = parseAuthReply(403, `${XML}<error code="service_token_invalid">service token "x" or service id "y" is invalid</error>`);
+        assert.strictEqual(out.kind, "failed");
+        assert.ok(out.kind === "failed");
+        assert.strictEqual(out.code, "service_token_invalid");
+        assert.ok(!out.reason.includes('"x"'), "the service token is not repeated");
+    });
+
+    it("maps 5xx, malformed XML, an empty 404 and an unexpected document to failures", () => {
+        assert.strictEqual(parseAuthReply(503, "oops").kind, "failed");
+        const garbage = parseAuthReply(200, `${XML}<status><authorized>true</authorized><plan>Ba`);
+        assert.ok(garbage.kind === "failed" && garbage.code === "malformed");
+        assert.ok(parseAuthReply(404, "").kind === "failed");
+        assert.ok(parseAuthReply(200, "<html><body>hi</body></html>").kind === "failed");
+        assert.ok(parseAuthReply(200, "").kind === "failed");
+    });
+
+    it("treats only 202 as an accepted report", () => {
+        assert.deepStrictEqual(parseReportReply(202, ""), { kind: "accepted", status: 202 });
+        const bad = parseReportReply(403, `${XML}<error code="service_token_invalid">bad</error>`);
+        assert.ok(bad.kind === "failed" && bad.code === "service_token_invalid");
+        assert.strictEqual(parseReportReply(200, "").kind, "failed");
+        assert.strictEqual(parseReportReply(500, "").kind, "failed");
+    });
+});
+
+describe("3scale client against the Service Management API stand-in", () => {
+    let fake: FakeThreescale;
+    beforeEach(async () => {
+        fake = await startThreescale({ apps: [{ id: "app-1", userKey: "key-aaaaaaaaaaaaaaaa", plan: "Basic", dailyHits: 2 }] });
+    });
+    afterEach(async () => fake.close());
+    const client = (timeoutMs = 300, token?: string) =>
+        createThreescaleClient({ backendUrl: fake.url + "/", serviceId: fake.serviceId, serviceToken: token ?? fake.serviceToken, timeoutMs });
+
+    it("authreps with service_token, service_id, user_key, usage[hits]=1 and the list_app_keys extension", async () => {
+        const out = await client().authrep("key-aaaaaaaaaaaaaaaa");
+        assert.ok(out.kind === "authorized");
+        assert.strictEqual(out.appId, "app-1");
+        const call = fake.calls[0];
+        assert.strictEqual(call.path, "/transactions/authrep.xml");
+        assert.strictEqual(call.params.get("service_token"), fake.serviceToken);
+        assert.strictEqual(call.params.get("service_id"), fake.serviceId);
+        assert.strictEqual(call.params.get("usage[hits]"), "1");
+        assert.strictEqual(call.headers["3scale-options"], "list_app_keys=1");
+        assert.strictEqual(fake.app("app-1").hits, 1);
+    });
+
+    it("gets 409 once the limit is used up, and 403 for an unknown key or a bad service token", async () => {
+        const c = client();
+        await c.authrep("key-aaaaaaaaaaaaaaaa");
+        await c.authrep("key-aaaaaaaaaaaaaaaa");
+        const third = await c.authrep("key-aaaaaaaaaaaaaaaa");
+        assert.ok(third.kind === "denied" && third.status === 409 && third.code === "limits_exceeded");
+        const unknown = await c.authrep("key-zzzzzzzzzzzzzzzz");
+        assert.ok(unknown.kind === "denied" && unknown.status === 403 && unknown.code === "user_key_invalid");
+        const badToken = await client(300, "wrong").authrep("key-aaaaaaaaaaaaaaaa");
+        assert.ok(badToken.kind === "failed" && badToken.code === "service_token_invalid");
+    });
+
+    it("authorizes by app id without reporting usage", async () => {
+        const out = await client().authorize({ appId: "app-1" }, { hits: 1 });
+        assert.strictEqual(out.kind, "authorized");
+        assert.strictEqual(fake.app("app-1").hits, 0);
+        assert.strictEqual((await client().authorize({ appId: "nope" })).kind, "denied");
+    });
+
+    it("reports many transactions in one transactions.xml call", async () => {
+        fake.addApp({ id: "app-2", userKey: "key-bbbbbbbbbbbbbbbb", plan: "Basic" });
+        const out = await client().report([
+            { identity: { appId: "app-1" }, usage: { hits: 3 } },
+            { identity: { userKey: "key-bbbbbbbbbbbbbbbb" }, usage: { hits: 4 } },
+        ]);
+        assert.deepStrictEqual(out, { kind: "accepted", status: 202 });
+        assert.strictEqual(fake.count("/transactions.xml"), 1);
+        const params = fake.calls[0].params;
+        assert.strictEqual(params.get("transactions[0][app_id]"), "app-1");
+        assert.strictEqual(params.get("transactions[0][usage][hits]"), "3");
+        assert.strictEqual(params.get("transactions[1][user_key]"), "key-bbbbbbbbbbbbbbbb");
+        assert.deepStrictEqual([...fake.reported], [["app-1", 3], ["app-2", 4]]);
+    });
+
+    it("bounds a slow 3scale by the timeout", async () => {
+        fake.slowMs = 3000;
+        await fake.setFault("slow");
+        const started = Date.now();
+        const out = await client(200).authrep("key-aaaaaaaaaaaaaaaa");
+        assert.ok(out.kind === "failed" && out.code === "timeout", JSON.stringify(out));
+        assert.ok(Date.now() - started < 1000);
+    });
+
+    it("maps down (connection refused), 5xx and garbage to failures", async () => {
+        await fake.setFault("down");
+        const down = await client().authrep("key-aaaaaaaaaaaaaaaa");
+        assert.ok(down.kind === "failed" && down.code === "unreachable", JSON.stringify(down));
+        await fake.setFault("5xx");
+        const five = await client().authrep("key-aaaaaaaaaaaaaaaa");
+        assert.ok(five.kind === "failed" && five.code === "server_error");
+        await fake.setFault("garbage");
+        const garbage = await client().authrep("key-aaaaaaaaaaaaaaaa");
+        assert.ok(garbage.kind === "failed" && garbage.code === "malformed");
+        assert.strictEqual((await client().report([{ identity: { appId: "app-1" }, usage: { hits: 1 } }])).kind, "failed");
+    });
+
+    it("maps a port nobody listens on to unreachable", async () => {
+        const port = await freePort();
+        const c = createThreescaleClient({ backendUrl: `http://127.0.0.1:${port}`, serviceId: "1", serviceToken: "t", timeoutMs: 300 });
+        const out = await c.authrep("key-aaaaaaaaaaaaaaaa");
+        assert.ok(out.kind === "failed" && out.code === "unreachable");
+    });
+});

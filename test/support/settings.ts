@@ -1,0 +1,37 @@
+// Settings for handler tests, pointed at the test's own Redis and 3scale stand-in.
+import type { Redis } from "ioredis";
+import { createRedisClient } from "../../handlers/redis-client";
+import { AuthorizerSettings } from "../../handlers/settings";
+import { FakeThreescale } from "./threescale";
+import { RedisServer } from "./redis";
+
+export const PLAN_ROUTES = {
+    Unlimited: ["*"],
+    Basic: ["discovery/*"],
+    Enterprise: ["discovery/*", "GET enterprise/v1/*"],
+    Suspended: [],
+};
+
+export const METHOD_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/GET/discovery/v1/courses";
+
+export function testSettings(redis: RedisServer | undefined, threescale: FakeThreescale, overrides: Partial<AuthorizerSettings> = {}): AuthorizerSettings {
+    return {
+        threescale: { backendUrl: threescale.url, serviceId: threescale.serviceId, serviceToken: threescale.serviceToken, timeoutMs: 300 },
+        redis: { host: redis?.host ?? "", port: redis?.port ?? 0, tls: redis?.tls ?? false, authToken: redis?.password ?? "", timeoutMs: 100 },
+        tokenPattern: "[A-Za-z0-9_-]{16,128}",
+        cacheTtlSeconds: 300,
+        negativeTtlSeconds: 30,
+        staleTtlSeconds: 86400,
+        failureMode: "strict",
+        planRoutes: PLAN_ROUTES,
+        defaultRoutes: [],
+        usageWindowSeconds: 60,
+        usageTopicArn: "",
+        ...overrides,
+    };
+}
+
+/** The client the code under test uses, with the test CA when the server runs TLS. */
+export function clientFor(server: RedisServer, settings: AuthorizerSettings, log: (m: string) => void = () => undefined): Redis {
+    return createRedisClient(settings.redis, { tls: server.ca ? { ca: server.ca } : undefined, log });
+}
