@@ -404,9 +404,10 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
 }
 
 function checkRoute(r: Reader, key: string, route: string): void {
-    // A route is "*" or a path pattern like discovery/* or enterprise/v1/*; no leading slash, no method.
-    if (route !== "*" && !/^[A-Za-z0-9._~{}+-]+(\/[A-Za-z0-9._~{}+-]+)*(\/\*)?$/.test(route)) {
-        r.problem(key, shown(route), "a route pattern: \"*\" or a path such as discovery/* or enterprise/v1/* (no leading /)");
+    // "*", or an optional method and a path pattern: discovery/*, GET enterprise/v1/* (no leading /).
+    const pattern = /^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) )?[A-Za-z0-9._~{}+-]+(\/[A-Za-z0-9._~{}+-]+)*(\/\*)?$/;
+    if (route !== "*" && !pattern.test(route)) {
+        r.problem(key, shown(route), "a route pattern: \"*\", or a path such as discovery/* or GET enterprise/v1/* (no leading /)");
     }
 }
 

@@ -138,6 +138,7 @@ describe("config: every bad key gives an error naming the key, the value and wha
         ["authorizer:failureMode", "yolo", /one of strict, resilient, allow/],
         ["authorizer:planRoutes", '["discovery/*"]', /map of 3scale plan name to a list of route patterns/],
         ["authorizer:planRoutes", '{"Basic":["/discovery/*"]}', /a route pattern/],
+        ["authorizer:planRoutes", '{"Basic":["FETCH discovery/*"]}', /a route pattern/],
         ["authorizer:defaultRoutes", '"discovery/*"', /a list of route patterns/],
         ["authorizer:reportingWindowSeconds", "-1", /from 0 to 3600/],
         ["authorizer:resultTtlSeconds", "7200", /from 0 to 3600/],
@@ -197,6 +198,11 @@ describe("config: every bad key gives an error naming the key, the value and wha
         const e = problemsOf("black", secondary({ "ring:live": "black", "domain:name": "api.example.edu" }));
         assert.deepStrictEqual(e.problems.map((p) => p.key).sort(), ["domain:name", "ring:live"]);
         assert.match(e.message, /set on the primary "red" only/);
+    });
+
+    it("accepts routes with a method, as the authorizer grants them", () => {
+        const c = read("red", primary({ "authorizer:planRoutes": '{"Enterprise":["discovery/*","GET enterprise/v1/*"],"All":["*"],"None":[]}' }));
+        assert.deepStrictEqual(c.authorizer.planRoutes.Enterprise, ["discovery/*", "GET enterprise/v1/*"]);
     });
 
     it("documents every key it reads", () => {

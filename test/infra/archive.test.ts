@@ -1,0 +1,124 @@
+// The code that ships is the code tested: the archives aws.lambda.CallbackFunction built for
+// the authorizer and the reporter (from the program under mocks) are unpacked and their
+// handlers invoked in a fresh Node process, as Lambda would: only the archive's own
+// node_modules plus the AWS SDK the Lambda runtime provides, env vars from the program's
+// contract, against real Redis (TLS + AUTH, as ElastiCache runs) and the 3scale stand-in.
+import * as assert from "assert";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { settingsToEnvironment } from "../../handlers/settings";
+import { OfflineRun, previewStack } from "../../scripts/offline-preview";
+import { RedisServer, startRedis } from "../support/redis";
+import { testSettings } from "../support/settings";
+import { LocalSns, startLocalSns } from "../support/sns";
+import { FakeThreescale, startThreescale } from "../support/threescale";
+
+const PROJECT = path.resolve(__dirname, "..", "..", "..");
+const TOPIC = "arn:aws:sns:us-east-1:123456789012:red-authorizer-pair-usage";
+const METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/red/GET/discovery/v1/catalogs";
+
+/**
+ * Runs `calls` against the handler of an unpacked archive in a new process; returns each
+ * result or error. Asynchronous: the 3scale stand-in and SNS endpoint live in this process.
+ */
+async function invoke(archive: string, env: Record<string, string>, runtimeModules: string, calls: unknown[]): Promise<{ ok?: unknown; error?: string }[]> {
+    const driver = `
+        const { handler } = require(${JSON.stringify(path.join(archive, "__index.js"))});
+        (async () => {
+            const out = [];
+            for (const event of ${JSON.stringify(calls)}) {
+                try { out.push({ ok: await handler(event, {}) }); } catch (e) { out.push({ error: e.message }); }
+            }
+            process.stdout.write("\\nRESULT " + JSON.stringify(out) + "\\n");
+            process.exit(0);
+        })();`;
+    const stdout = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ["-e", driver], {
+            cwd: archive, encoding: "utf8", timeout: 30_000,
+            env: { PATH: process.env.PATH ?? "", NODE_PATH: runtimeModules, ...env },
+        }, (error, out, err) => (error ? reject(new Error(`handler process failed: ${err || error.message}`)) : resolve(out)));
+    });
+    // The handlers log to stdout as Lambda functions do; the results come on their own line.
+    const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
+    assert.ok(line, `no result from the handler process:\n${stdout}`);
+    return JSON.parse(line.slice("RESULT ".length)) as { ok?: unknown; error?: string }[];
+}
+
+describe("the shipped Lambda archives", function () {
+    this.timeout(120_000);
+    let run: OfflineRun;
+    let redis: RedisServer;
+    let threescale: FakeThreescale;
+    let sns: LocalSns;
+    let env: Record<string, string>;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-shipped-"));
+    const runtimeModules = path.join(work, "runtime", "node_modules");
+
+    before(async () => {
+        run = previewStack("red", { archiveDir: path.join(work, "archives") });
+        // The Lambda Node runtime provides AWS SDK v3 and nothing else.
+        fs.mkdirSync(runtimeModules, { recursive: true });
+        fs.symlinkSync(path.join(PROJECT, "node_modules", "@aws-sdk"), path.join(runtimeModules, "@aws-sdk"));
+        redis = await startRedis({ tls: true, password: "shipped-auth-token-0123456789" });
+        threescale = await startThreescale({ apps: [{ id: "app-1", userKey: "shipped-key-0123456789abcdef", plan: "Basic" }] });
+        sns = await startLocalSns();
+        const caFile = path.join(work, "ca.pem");
+        fs.writeFileSync(caFile, redis.ca ?? "");
+        env = {
+            ...settingsToEnvironment(testSettings(redis, threescale, { usageTopicArn: TOPIC, planRoutes: { Basic: ["discovery/*"] } })),
+            NODE_EXTRA_CA_CERTS: caFile,
+            AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "AKIDLOCAL", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_SNS: sns.url,
+        };
+    });
+    after(async () => {
+        await Promise.all([redis?.close(), threescale?.close(), sns?.close()]);
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    const archive = (suffix: string) => {
+        const found = run.archives.find((a) => a.function.endsWith(suffix));
+        assert.ok(found, `an archive for *${suffix}`);
+        return found.dir;
+    };
+
+    it("holds no Pulumi, bundler or test package", () => {
+        for (const a of run.archives) {
+            const modules = fs.readdirSync(path.join(a.dir, "node_modules"));
+            for (const banned of ["@pulumi", "@apidevtools", "mocha", "typescript", "js-yaml", "@aws-sdk"]) {
+                assert.ok(!modules.includes(banned), `${a.function} ships ${banned}`);
+            }
+        }
+    });
+
+    it("the authorizer archive allows a good key, serves the repeat from Redis over TLS, denies a bad one and rejects a malformed one", async () => {
+        const event = (token: string) => ({ type: "TOKEN", authorizationToken: token, methodArn: METHOD_ARN });
+        const [first, second, bad, malformed] = await invoke(archive("-authorizer"), env, runtimeModules, [
+            event("Bearer shipped-key-0123456789abcdef"), event("shipped-key-0123456789abcdef"),
+            event("unknown-key-0123456789abcdef"), event("no"),
+        ]);
+        type Result = { principalId: string; policyDocument: { Statement: { Effect: string; Resource: string[] }[] }; context: Record<string, string> };
+        const allowed = first.ok as Result;
+        assert.strictEqual(allowed.policyDocument.Statement[0].Effect, "Allow");
+        assert.deepStrictEqual(allowed.policyDocument.Statement[0].Resource, ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/red/*/discovery/*"]);
+        assert.strictEqual(allowed.context.plan, "Basic");
+        assert.strictEqual(allowed.context.source, "3scale");
+        assert.strictEqual((second.ok as Result).context.source, "cache");
+        assert.strictEqual((bad.ok as Result).policyDocument.Statement[0].Effect, "Deny");
+        assert.strictEqual(malformed.error, "Unauthorized");
+        assert.strictEqual(threescale.count("/transactions/authrep.xml"), 2, "3scale was asked once per distinct key");
+    });
+
+    it("the reporter archive reports the counted hit to 3scale once, even when SNS delivers twice", async () => {
+        assert.strictEqual(sns.published.length, 1, "the authorizer archive nudged the reporter through SNS");
+        const message = sns.published[0];
+        const delivery = { Records: [{ EventSource: "aws:sns", Sns: { MessageId: message.messageId, TopicArn: TOPIC, Message: message.message } }] };
+        const [once, twice] = await invoke(archive("-reporter"), env, runtimeModules, [delivery, delivery]);
+        assert.ok(once.ok && !once.error, once.error);
+        assert.ok(twice.ok && !twice.error, twice.error);
+        assert.deepStrictEqual([...threescale.reported], [["app-1", 1]]);
+        const keys = (await redis.dump()).map((k) => `${k.key} ${k.text}`).join("\n");
+        assert.ok(!keys.includes("shipped-key-0123456789abcdef"), "no raw key in Redis");
+    });
+});
