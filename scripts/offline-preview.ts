@@ -14,7 +14,7 @@ import * as path from "path";
 import { deflateRawSync } from "zlib";
 import { MOCK_ACCOUNT, MockCloud, isSecretValue, secretValue } from "./mock-cloud";
 import { PreviewResource, SECRET_MASK, StackPreview } from "./preview-model";
-import { StackConfigFile, listStacks, loadStackConfig } from "./stack-config";
+import { StackConfigFile, listStacks, loadStackConfig, parseOverride } from "./stack-config";
 
 /** The project root: bin/scripts/.. /.. when compiled. */
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -316,9 +316,8 @@ function parseArgs(argv: string[]): CliArgs {
             case "--project": args.projectDir = path.resolve(value()); break;
             case "--deployed": args.deployedFile = value(); break;
             case "--set": {
-                const [key, ...rest] = value().split("=");
-                if (rest.length === 0) throw new Error(`--set needs KEY=VALUE, got "${key}"`);
-                args.overrides[key] = rest.join("=");
+                const [key, setTo] = parseOverride(value());
+                args.overrides[key] = setTo;
                 break;
             }
             case "--unset": args.overrides[value()] = null; break;

@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { SECRET_KEYS } from "../config";
+import { ConfigSource, SECRET_KEYS } from "../config";
 
 export interface StackConfigFile {
     project: string;
@@ -91,4 +91,22 @@ export function loadStackConfig(projectDir: string, stack: string): StackConfigF
 /** A value that passes validation and is obviously not a real secret. */
 function placeholderFor(key: string): string {
     return `offline-placeholder-${key.replace(/[^A-Za-z0-9]/g, "-")}`;
+}
+
+/** A ConfigSource over a stack's values, as the program sees them under the CLI. */
+export function configSource(file: Pick<StackConfigFile, "project" | "stack" | "values" | "secretKeys">): ConfigSource {
+    return {
+        project: file.project,
+        stack: file.stack,
+        get: (key) => file.values[key],
+        isSecret: (key) => file.secretKeys.includes(key),
+        keys: () => Object.keys(file.values),
+    };
+}
+
+/** Parses a `--set key=value` argument. */
+export function parseOverride(argument: string): [string, string] {
+    const at = argument.indexOf("=");
+    if (at <= 0) throw new Error(`--set needs KEY=VALUE, got "${argument}"`);
+    return [argument.slice(0, at), argument.slice(at + 1)];
 }

@@ -8,10 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { createAuthorizerHandler } from "../../handlers/authorizer";
 import { createReporterHandler } from "../../handlers/reporter";
 import { settingsToEnvironment } from "../../handlers/settings";
-import { RedisServer, startRedis } from "../support/redis";
+import { RedisServer, startRedis } from "../../scripts/local/redis-server";
 import { METHOD_ARN, testSettings } from "../support/settings";
 import { LocalSns, startLocalSns } from "../support/sns";
-import { FakeThreescale, startThreescale } from "../support/threescale";
+import { FakeThreescale, startThreescale } from "../../scripts/local/threescale-backend";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:api-ring-usage";
 

@@ -8,9 +8,9 @@ import { createReporter, createReporterHandler, ReporterHandler } from "../../ha
 import { AuthorizerSettings, settingsToEnvironment } from "../../handlers/settings";
 import { createThreescaleClient } from "../../handlers/threescale";
 import { UsageNudge, UsagePublisher } from "../../handlers/usage";
-import { RedisServer, startRedis } from "../support/redis";
+import { RedisServer, startRedis } from "../../scripts/local/redis-server";
 import { clientFor, METHOD_ARN, testSettings } from "../support/settings";
-import { FakeThreescale, startThreescale } from "../support/threescale";
+import { FakeThreescale, startThreescale } from "../../scripts/local/threescale-backend";
 
 const KEYS = ["alpha-key-0123456789abcdef", "bravo-key-0123456789abcdef", "charlie-key-0123456789abcd", "delta-key-0123456789abcdef", "echo-key-0123456789abcdefg"];
 const LIMITED = "limited-key-0123456789abcd";

@@ -10,10 +10,10 @@ import * as os from "os";
 import * as path from "path";
 import { settingsToEnvironment } from "../../handlers/settings";
 import { OfflineRun, previewStack } from "../../scripts/offline-preview";
-import { RedisServer, startRedis } from "../support/redis";
+import { RedisServer, startRedis } from "../../scripts/local/redis-server";
 import { testSettings } from "../support/settings";
 import { LocalSns, startLocalSns } from "../support/sns";
-import { FakeThreescale, startThreescale } from "../support/threescale";
+import { FakeThreescale, startThreescale } from "../../scripts/local/threescale-backend";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:red-authorizer-pair-usage";

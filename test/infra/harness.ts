@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigSource } from "../../config";
 import { MockCloud, RecordedResource, isSecretValue } from "../../scripts/mock-cloud";
+import { configSource } from "../../scripts/stack-config";
 
 /** Outputs other stacks answer to a StackReference, by stack name; tests fill it. */
 export const referencedStacks = new Map<string, Record<string, unknown>>();
@@ -62,11 +63,5 @@ export async function build<T extends pulumi.ComponentResource>(make: (opts: pul
 
 /** A ConfigSource over a plain map, as a stack's config would be after `pulumi config set`. */
 export function mapSource(stack: string, values: Record<string, string>, secretKeys: string[] = []): ConfigSource {
-    return {
-        project: "api-ring",
-        stack,
-        get: (key) => values[key],
-        isSecret: (key) => secretKeys.includes(key),
-        keys: () => Object.keys(values),
-    };
+    return configSource({ project: "api-ring", stack, values, secretKeys });
 }

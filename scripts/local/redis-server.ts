@@ -1,4 +1,4 @@
-// Real redis-server processes for handler tests and benchmarks: plain, or TLS with AUTH
+// Real redis-server processes for the tests, the benchmarks and the local run: plain, or TLS with AUTH
 // (certificates generated with openssl into a temp dir), on free loopback ports.
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
@@ -20,6 +20,8 @@ export interface RedisServer {
     password: string;
     /** PEM of the CA that signed the server certificate (TLS only). */
     ca?: string;
+    /** Process id of the running server; undefined while stopped. */
+    readonly pid: number | undefined;
     /** An admin connection (not the code under test). */
     admin(): Redis;
     /** Kills the server (SIGKILL: as abrupt as a failed node). */
@@ -154,6 +156,9 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     await start();
     return {
         host, port, tls, password, ca: certs?.ca,
+        get pid() {
+            return child && child.exitCode === null ? child.pid : undefined;
+        },
         admin,
         stop,
         start,

@@ -1,5 +1,5 @@
-// A local stand-in for 3scale's Service Management API (apisonator), the one thing the
-// tests cannot reach. It answers with apisonator's XML shapes and HTTP statuses:
+// A local stand-in for 3scale's Service Management API (apisonator), for the tests, the benchmarks
+// and the local run's development backend. It answers with apisonator's XML shapes and HTTP statuses:
 //   authrep.xml / authorize.xml: 200 <status> authorized, 409 <status> not authorized
 //   (usage limits are exceeded / application is not active), 403 <error code="user_key_invalid">,
 //   403 <error code="service_token_invalid"> for bad credentials; transactions.xml: 202.

@@ -1,0 +1,276 @@
+// The API ring on this machine: one slot's API on localhost with the real authorizer pair
+// in front of it, so `curl -H 'Authorization: <key>' localhost:8080/discovery/v1/catalogs`
+// is allowed or denied as it would be behind API Gateway.
+//
+//   node bin/scripts/local-run.js --stack red [--port 8080] [--backend edxapp_host=http://127.0.0.1:8000]
+//                                 [--keys FILE] [--set key=value] [--flush-seconds N]
+// Redis: the one REDIS_URL names, else a redis-server it starts and stops itself.
+// 3scale: the real backend when THREESCALE_SERVICE_TOKEN is set and threescale:backendUrl
+// answers; else a local development backend seeded from scripts/local/keys.yaml.
+import type { SNSEvent } from "aws-lambda";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import type { AddressInfo } from "net";
+import { SlotConfig, readSlotConfig } from "../config";
+import { createAuthorizer } from "../handlers/authorizer";
+import { createRedisClient } from "../handlers/redis-client";
+import { createReporter } from "../handlers/reporter";
+import { AuthorizerSettings } from "../handlers/settings";
+import { createThreescaleClient } from "../handlers/threescale";
+import { UsagePublisher } from "../handlers/usage";
+import { bundleSpec } from "../openapi";
+import { createLocalGateway } from "./local/gateway";
+import { RedisServer, startRedis } from "./local/redis-server";
+import { FakeApp, FakeThreescale, startThreescale } from "./local/threescale-backend";
+import { configSource, loadStackConfig, parseOverride } from "./stack-config";
+
+const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+export const DEFAULT_KEYS_FILE = path.join(PROJECT_DIR, "scripts", "local", "keys.yaml");
+
+export interface LocalRunOptions {
+    stack: string;
+    port: number;
+    backends: Record<string, string>;
+    keysFile: string;
+    overrides: Record<string, string>;
+    flushSeconds: number;
+    redisUrl?: string;
+    serviceToken?: string;
+    log: (line: string) => void;
+}
+
+export interface LocalRunSummary {
+    requests: number;
+    allowed: number;
+    denied: number;
+    unauthorized: number;
+    throttled: number;
+    cacheHitRate: number;
+    threescaleCalls: number;
+}
+
+export interface LocalRun {
+    url: string;
+    stop(): Promise<LocalRunSummary>;
+}
+
+/** The development 3scale backend's applications, from the keys file. */
+export function readKeys(file: string): FakeApp[] {
+    const parsed = yaml.load(fs.readFileSync(file, "utf8")) as { applications?: unknown };
+    const apps = parsed?.applications;
+    if (!Array.isArray(apps)) throw new Error(`${file}: expected a list under "applications"`);
+    return apps.map((a: Record<string, unknown>, i) => {
+        if (typeof a.id !== "string" || typeof a.userKey !== "string" || typeof a.plan !== "string") {
+            throw new Error(`${file}: applications[${i}] needs id, userKey and plan as strings`);
+        }
+        const dailyHits = a.dailyHits === undefined ? undefined : Number(a.dailyHits);
+        if (dailyHits !== undefined && !Number.isInteger(dailyHits)) throw new Error(`${file}: applications[${i}].dailyHits must be a whole number`);
+        const state = a.state === "suspended" ? "suspended" : "active";
+        return { id: a.id, userKey: a.userKey, plan: a.plan, dailyHits, state, hits: 0 };
+    });
+}
+
+async function reachable(url: string): Promise<boolean> {
+    try {
+        await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(2000) });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+function redisFromUrl(url: string): AuthorizerSettings["redis"] {
+    const u = new URL(url);
+    return {
+        host: u.hostname, port: Number(u.port || 6379), tls: u.protocol === "rediss:",
+        authToken: decodeURIComponent(u.password), timeoutMs: 150,
+    };
+}
+
+export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun> {
+    const log = options.log;
+    const file = loadStackConfig(PROJECT_DIR, options.stack);
+    Object.assign(file.values, options.overrides);
+    const config: SlotConfig = readSlotConfig(configSource(file));
+    const spec = await bundleSpec(path.join(PROJECT_DIR, config.gateway.specPath), {
+        identityHeader: config.authorizer.identityHeader, resultTtlSeconds: 0,
+    });
+
+    const stops: (() => Promise<void>)[] = [];
+    let threescaleCalls = 0;
+    let devBackend: FakeThreescale | undefined;
+    let threescaleSettings: AuthorizerSettings["threescale"];
+    if (options.serviceToken && await reachable(config.threescale.backendUrl)) {
+        threescaleSettings = { ...config.threescale, serviceToken: options.serviceToken };
+        log(`3scale: ${config.threescale.backendUrl} (service ${config.threescale.serviceId})`);
+    } else {
+        const apps = readKeys(options.keysFile);
+        devBackend = await startThreescale({ serviceId: config.threescale.serviceId, serviceToken: "local-development-token", apps });
+        stops.push(() => (devBackend as FakeThreescale).close());
+        threescaleSettings = { backendUrl: devBackend.url, serviceId: devBackend.serviceId, serviceToken: devBackend.serviceToken, timeoutMs: config.threescale.timeoutMs };
+        log(`3scale: local development backend at ${devBackend.url} with ${apps.length} keys from ${path.relative(process.cwd(), options.keysFile) || options.keysFile}` +
+            (options.serviceToken ? ` (${config.threescale.backendUrl} did not answer)` : " (set THREESCALE_SERVICE_TOKEN to use the real one)"));
+    }
+
+    let redisSettings: AuthorizerSettings["redis"];
+    let redisServer: RedisServer | undefined;
+    if (options.redisUrl) {
+        redisSettings = redisFromUrl(options.redisUrl);
+        log(`redis: ${redisSettings.host}:${redisSettings.port} (REDIS_URL)`);
+    } else {
+        redisServer = await startRedis();
+        stops.push(() => (redisServer as RedisServer).close());
+        redisSettings = { host: redisServer.host, port: redisServer.port, tls: false, authToken: "", timeoutMs: config.authorizer.redisTimeoutMs };
+        log(`redis: redis-server on ${redisServer.host}:${redisServer.port}, pid ${redisServer.pid}`);
+    }
+
+    const settings: AuthorizerSettings = {
+        threescale: threescaleSettings,
+        redis: redisSettings,
+        tokenPattern: config.authorizer.tokenPattern,
+        cacheTtlSeconds: config.authorizer.cacheTtlSeconds,
+        negativeTtlSeconds: config.authorizer.negativeTtlSeconds,
+        staleTtlSeconds: config.authorizer.staleTtlSeconds,
+        failureMode: config.authorizer.failureMode,
+        planRoutes: config.authorizer.planRoutes,
+        defaultRoutes: config.authorizer.defaultRoutes,
+        usageWindowSeconds: config.authorizer.reportingWindowSeconds,
+        usageTopicArn: "",
+    };
+    const threescale = createThreescaleClient(settings.threescale, { onCall: () => { threescaleCalls += 1; } });
+    const authorizerRedis = createRedisClient(settings.redis);
+    const reporterRedis = createRedisClient({ ...settings.redis, timeoutMs: Math.max(settings.redis.timeoutMs, 2000) });
+    stops.unshift(async () => { authorizerRedis.disconnect(); reporterRedis.disconnect(); });
+    const reporter = createReporter({ settings, redis: reporterRedis, threescale });
+    const report = (event: SNSEvent | Record<string, never>, why: string): Promise<void> =>
+        reporter(event).then((r) => {
+            const hits = r.runs.reduce((n, run) => n + run.hits, 0);
+            if (hits > 0) log(`reporter (${why}): reported ${hits} hits to 3scale`);
+        }, (e: Error) => log(`reporter (${why}) failed, counts kept for the next run: ${e.message}`));
+    // SNS between the pair, delivered in-process as SNS would: asynchronously, with a message id.
+    let messages = 0;
+    const inFlight = new Set<Promise<void>>();
+    const publisher: UsagePublisher = {
+        publish: async (nudge) => {
+            const event = { Records: [{ EventSource: "aws:sns", Sns: { MessageId: `local-${++messages}`, Message: JSON.stringify(nudge) } }] } as unknown as SNSEvent;
+            const delivery = report(event, "sns").finally(() => inFlight.delete(delivery));
+            inFlight.add(delivery);
+        },
+    };
+    const authorizer = createAuthorizer({ settings, redis: authorizerRedis, threescale, publisher, log });
+    let decisions = 0;
+    let cacheHits = 0;
+    const schedule = setInterval(() => void report({}, "schedule"), options.flushSeconds * 1000);
+
+    const { server, stats } = createLocalGateway({
+        document: spec.document,
+        stage: config.slot,
+        stageVariables: { ...config.gateway.hosts, id: config.gateway.releaseId ?? `spec-${spec.sha256.slice(0, 12)}` },
+        backends: options.backends,
+        rateLimit: config.gateway.rateLimit,
+        burstLimit: config.gateway.burstLimit,
+        identityHeader: config.authorizer.identityHeader,
+        authorize: async (event) => {
+            const result = await authorizer(event);
+            decisions += 1;
+            if (result.context?.source === "cache") cacheHits += 1;
+            return result;
+        },
+    });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(options.port, "127.0.0.1", resolve);
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    log(`slot ${config.slot} (release ${config.gateway.releaseId ?? spec.sha256.slice(0, 12)}) listening on ${url}, ` +
+        `rate ${config.gateway.rateLimit}/s, burst ${config.gateway.burstLimit}, failure mode ${config.authorizer.failureMode}`);
+    for (const [name, value] of Object.entries(config.gateway.hosts)) {
+        log(`  ${name}: ${options.backends[name] ?? `https://${value}`}`);
+    }
+
+    return {
+        url,
+        stop: async () => {
+            clearInterval(schedule);
+            server.closeAllConnections();
+            await new Promise((resolve) => server.close(resolve));
+            await Promise.all(inFlight);
+            await report({}, "shutdown");
+            for (const stop of stops) await stop();
+            return {
+                ...stats,
+                cacheHitRate: decisions === 0 ? 0 : cacheHits / decisions,
+                threescaleCalls,
+            };
+        },
+    };
+}
+
+export function formatSummary(s: LocalRunSummary): string {
+    return `summary: ${s.requests} requests, ${s.allowed} allowed, ${s.denied} denied, ${s.unauthorized} unauthorized, ` +
+        `${s.throttled} throttled, cache hit rate ${(s.cacheHitRate * 100).toFixed(1)}%, ${s.threescaleCalls} 3scale calls`;
+}
+
+const USAGE = `usage: npm run local -- --stack <slot> [--port 8080] [--backend NAME=URL]... [--keys FILE]
+                        [--set KEY=VALUE]... [--flush-seconds N]
+
+Serves one slot's API on 127.0.0.1 with the real authorizer pair in front of it.
+  --stack NAME         the slot whose Pulumi.NAME.yaml to run (required)
+  --port N             port to listen on (default 8080; 0 picks a free one)
+  --backend NAME=URL   send integrations on \${stageVariables.NAME} to URL (e.g. a local LMS)
+  --keys FILE          development 3scale keys (default scripts/local/keys.yaml)
+  --set KEY=VALUE      change stack config for this run (e.g. gateway:rateLimit=5)
+  --flush-seconds N    how often the reporter flushes on its schedule (default 60)
+Environment: REDIS_URL (use this Redis), THREESCALE_SERVICE_TOKEN (use the real 3scale).`;
+
+function parseArgs(argv: string[]): LocalRunOptions {
+    const options: LocalRunOptions = {
+        stack: "", port: 8080, backends: {}, keysFile: DEFAULT_KEYS_FILE, overrides: {}, flushSeconds: 60,
+        redisUrl: process.env.REDIS_URL || undefined, serviceToken: process.env.THREESCALE_SERVICE_TOKEN || undefined,
+        log: (line) => console.log(line),
+    };
+    for (let i = 0; i < argv.length; i++) {
+        const value = () => {
+            const v = argv[++i];
+            if (v === undefined) throw new Error(`${argv[i - 1]} needs a value\n${USAGE}`);
+            return v;
+        };
+        switch (argv[i]) {
+            case "--stack": options.stack = value(); break;
+            case "--port": options.port = Number(value()); break;
+            case "--backend": { const [k, v] = parseOverride(value()); options.backends[k] = v; break; }
+            case "--keys": options.keysFile = path.resolve(value()); break;
+            case "--set": { const [k, v] = parseOverride(value()); options.overrides[k] = v; break; }
+            case "--flush-seconds": options.flushSeconds = Number(value()); break;
+            case "--help": case "-h": console.log(USAGE); process.exit(0); break;
+            default: throw new Error(`unknown argument "${argv[i]}"\n${USAGE}`);
+        }
+    }
+    if (!options.stack) throw new Error(`--stack is required\n${USAGE}`);
+    if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error(`--port: got ${options.port}, expected 0-65535`);
+    if (!(options.flushSeconds > 0)) throw new Error(`--flush-seconds: got ${options.flushSeconds}, expected a number above 0`);
+    return options;
+}
+
+async function main(): Promise<void> {
+    const options = parseArgs(process.argv.slice(2));
+    const run = await startLocalRun(options);
+    console.log(`try: curl -H 'Authorization: local-basic-key-0000000001' ${run.url}/discovery/v1/catalogs`);
+    let stopping = false;
+    const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        console.log(formatSummary(await run.stop()));
+        process.exit(0);
+    };
+    process.on("SIGINT", () => void stop());
+    process.on("SIGTERM", () => void stop());
+}
+
+if (require.main === module) {
+    main().catch((e: Error) => {
+        console.error(`error: ${e.message}`);
+        process.exit(1);
+    });
+}
