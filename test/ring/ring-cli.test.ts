@@ -1,0 +1,366 @@
+// End-to-end tests of the ring CLI (bin/scripts/ring.js) through the Automation API, against the
+// stand-in `pulumi` (fake-pulumi.ts) first on PATH. Asserts on the CLI calls it records.
+import * as assert from "assert";
+import { MAPPING_TYPE } from "../../scripts/ring-plan";
+import { Harness, flag } from "./harness";
+
+const MAPPING_URN = `urn:pulumi:red::api-ring::api-ring:index:DomainFlip$${MAPPING_TYPE}::live-mapping`;
+
+describe("ring CLI (against a stand-in pulumi)", function () {
+    this.timeout(60_000);
+    let h: Harness;
+    afterEach(() => h?.cleanup());
+
+    describe("usage", () => {
+        beforeEach(() => { h = new Harness(); });
+        it("--help prints the commands and exit codes, runs no pulumi", () => {
+            const r = h.run("--help");
+            assert.strictEqual(r.code, 0, r.stderr);
+            for (const s of ["deploy", "flip <slot>", "rollback", "status", "--dry-run", "Exit codes", "3  a guard refused"]) assert.ok(r.stdout.includes(s), s);
+            assert.deepStrictEqual(h.calls(), []);
+        });
+        it("each command has --help", () => {
+            for (const c of ["deploy", "flip", "rollback", "status"]) {
+                const r = h.run(c, "--help");
+                assert.strictEqual(r.code, 0);
+                assert.match(r.stdout, new RegExp(`^Usage: ring ${c}`));
+            }
+            assert.deepStrictEqual(h.calls(), []);
+        });
+        it("unknown command, unknown option, missing slot, extra arguments: exit 2", () => {
+            assert.strictEqual(h.run("explode").code, 2);
+            assert.strictEqual(h.run("status", "--frobnicate").code, 2);
+            const r = h.run("flip");
+            assert.strictEqual(r.code, 2);
+            assert.match(r.stderr, /flip needs the slot/);
+            assert.strictEqual(h.run("status", "extra").code, 2);
+            assert.strictEqual(h.run().code, 2);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+    });
+
+    describe("first deploy of both slots", () => {
+        beforeEach(() => { h = new Harness(); });
+        it("deploys the primary first (nothing live), creating its stack, and prints the slot", () => {
+            const r = h.run("deploy");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stdout.trim(), "red");
+            assert.deepStrictEqual(h.callsOf("stack", "init").map((p) => p.words[2]), ["red"]);
+            const ups = h.callsOf("up");
+            assert.strictEqual(ups.length, 1);
+            assert.strictEqual(flag(ups[0], "--stack"), "red");
+            assert.ok(ups[0].bools.has("--yes"));
+            assert.strictEqual(ups[0].flags.get("--target"), undefined);
+            assert.match(r.stderr, /stage URL https:\/\/red\w+\.execute-api\.us-east-1\.amazonaws\.com\/red/);
+        });
+        it("then the next slot after the live one", () => {
+            h.run("deploy");
+            h.clearLog();
+            const r = h.run("deploy");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stdout.trim(), "black");
+            assert.deepStrictEqual(h.callsOf("up").map((p) => flag(p, "--stack")), ["black"]);
+        });
+        it("refuses a secondary slot before the primary exists (guard, no up)", () => {
+            const r = h.run("deploy", "black");
+            assert.strictEqual(r.code, 3, r.stderr);
+            assert.match(r.stderr, /slot "black" \(stack black\).*primary "red"/s);
+            assert.match(r.stderr, /fix: deploy the primary first/);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+    });
+
+    describe("release to the idle slot", () => {
+        beforeEach(() => {
+            h = new Harness();
+            h.deploy(["red", "black"], "red");
+        });
+        it("runs up on the idle slot, never the live one", () => {
+            const r = h.run("deploy");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stdout, "black\n");
+            const ups = h.callsOf("up");
+            assert.deepStrictEqual(ups.map((p) => flag(p, "--stack")), ["black"]);
+            assert.deepStrictEqual(h.callsOf("stack", "init"), []);
+            assert.ok(!h.mutatingCalls().some((p) => flag(p, "--stack") === "red" && p.words[0] === "up"));
+        });
+        it("wraps: black live -> deploys red", () => {
+            h.deploy(["red", "black"], "black");
+            const r = h.run("deploy");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stdout.trim(), "red");
+            assert.deepStrictEqual(h.callsOf("up").map((p) => flag(p, "--stack")), ["red"]);
+        });
+        it("live slot outside the ring (bootstrap) -> first slot", () => {
+            const st = h.state();
+            st.stacks.red.outputs.liveSlot = "bootstrap";
+            h.writeState(st);
+            h.setConfig("red", "ring:live", "bootstrap");
+            const r = h.run("deploy", "--json", "--dry-run");
+            assert.strictEqual(r.code, 0, r.stderr);
+            const j = JSON.parse(r.stdout);
+            assert.strictEqual(j.slot, "red");
+            assert.match(j.reason, /bootstrap is not in the ring/);
+        });
+        it("refuses the live slot: exit 3, no up", () => {
+            const r = h.run("deploy", "red");
+            assert.strictEqual(r.code, 3);
+            assert.match(r.stderr, /slot "red" \(stack red\) is live/);
+            assert.match(r.stderr, /fix: release to an idle slot/);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+        it("refuses a slot outside the ring: exit 3, no up", () => {
+            const r = h.run("deploy", "green");
+            assert.strictEqual(r.code, 3);
+            assert.match(r.stderr, /"green" is not in the ring/);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+        it("--dry-run prints the up it would run and changes nothing", () => {
+            const before = JSON.stringify(h.state());
+            const r = h.run("deploy", "--dry-run");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stdout.trim(), "would run: pulumi up --yes --skip-preview --stack black");
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+            assert.strictEqual(JSON.stringify(h.state()), before);
+        });
+        it("--json reports slot, stack and stage URL", () => {
+            const r = h.run("deploy", "--json");
+            assert.strictEqual(r.code, 0, r.stderr);
+            const j = JSON.parse(r.stdout);
+            assert.strictEqual(j.slot, "black");
+            assert.strictEqual(j.stack, "black");
+            assert.strictEqual(j.live, "red");
+            assert.match(j.invokeUrl, /\/black$/);
+            assert.strictEqual(j.releaseId, "release-2026-11-23.2");
+        });
+        it("a failing up exits 1 and names the slot, the stack and the fix", () => {
+            h.failOn(["up"], "error: creating API Gateway Deployment: BadRequestException: boom", "black");
+            const r = h.run("deploy");
+            assert.strictEqual(r.code, 1);
+            assert.strictEqual(r.stdout, "");
+            assert.match(r.stderr, /deploying slot "black" on stack black failed/);
+            assert.match(r.stderr, /BadRequestException: boom/);
+            assert.match(r.stderr, /fix: .*live slot red was not touched/);
+        });
+        it("--org qualifies the stack names", () => {
+            const r = h.run("deploy", "--org", "acme", "--dry-run");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.match(r.stdout, /--stack acme\/black/);
+            assert.ok(h.calls().every((c) => !c.argv.includes("--stack") || c.argv[c.argv.indexOf("--stack") + 1].startsWith("acme/")));
+        });
+    });
+
+    describe("flip", () => {
+        beforeEach(() => {
+            h = new Harness();
+            h.deploy(["red", "black"], "red");
+        });
+        it("sets ring:live and ring:previousLive on the primary, then updates only the mapping", () => {
+            const r = h.run("flip", "black");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stdout.trim(), "black");
+            const sets = h.callsOf("config", "set");
+            assert.deepStrictEqual(sets.map((p) => [p.words[2], p.words[3], flag(p, "--stack")]), [
+                ["ring:live", "black", "red"], ["ring:previousLive", "red", "red"],
+            ]);
+            const ups = h.callsOf("up");
+            assert.strictEqual(ups.length, 1);
+            assert.strictEqual(flag(ups[0], "--stack"), "red");
+            assert.deepStrictEqual(ups[0].flags.get("--target"), [MAPPING_URN]);
+            assert.ok(!ups[0].bools.has("--target-dependents"));
+            // Only the primary's stack is touched.
+            assert.ok(h.mutatingCalls().every((p) => flag(p, "--stack") === "red"));
+            assert.strictEqual(h.config("red")["ring:live"], "black");
+            assert.strictEqual(h.config("red")["ring:previousLive"], "red");
+            assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "black");
+        });
+        it("status then shows black live", () => {
+            h.run("flip", "black");
+            const r = h.run("status", "--json");
+            const j = JSON.parse(r.stdout);
+            assert.strictEqual(j.live, "black");
+            assert.strictEqual(j.previousLive, "red");
+        });
+        it("refuses a slot outside the ring: exit 3, no config set, no up", () => {
+            const r = h.run("flip", "green");
+            assert.strictEqual(r.code, 3);
+            assert.match(r.stderr, /"green" is not in the ring/);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+        it("refuses a slot never deployed: exit 3, no config set, no up", () => {
+            h.cleanup();
+            h = new Harness();
+            h.deploy(["red"], "red");
+            h.createStacks("black");
+            const r = h.run("flip", "black");
+            assert.strictEqual(r.code, 3);
+            assert.match(r.stderr, /slot "black" \(stack black\) has never been deployed/);
+            assert.match(r.stderr, /fix: deploy it first/);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+        it("refuses a slot whose stack does not exist: exit 3", () => {
+            h.cleanup();
+            h = new Harness();
+            h.deploy(["red"], "red");
+            const r = h.run("flip", "black");
+            assert.strictEqual(r.code, 3);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+        it("refuses when the primary has no mapping in its state: exit 3", () => {
+            const st = h.state();
+            st.stacks.red.resources = st.stacks.red.resources.filter((r) => r.type !== MAPPING_TYPE);
+            h.writeState(st);
+            const r = h.run("flip", "black");
+            assert.strictEqual(r.code, 3);
+            assert.match(r.stderr, /no aws:apigateway\/basePathMapping:BasePathMapping/);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+        it("flip to the live slot is a no-op (exit 0, nothing run)", () => {
+            const r = h.run("flip", "red");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stdout.trim(), "red");
+            assert.match(r.stderr, /already live/);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+        it("--dry-run prints the config sets and the targeted up, and changes nothing", () => {
+            const before = JSON.stringify(h.state());
+            const r = h.run("flip", "black", "--dry-run");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.deepStrictEqual(r.stdout.trim().split("\n"), [
+                "would run: pulumi config set ring:live black --stack red",
+                "would run: pulumi config set ring:previousLive red --stack red",
+                `would run: pulumi up --yes --skip-preview --stack red --target '${MAPPING_URN}'`,
+            ]);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+            assert.strictEqual(JSON.stringify(h.state()), before);
+            assert.strictEqual(h.config("red")["ring:live"], "red");
+        });
+        it("a failing targeted up exits 1 and puts ring:live back", () => {
+            h.failOn(["up", "--target"], "error: updating base path mapping: ConflictException", "red");
+            const r = h.run("flip", "black");
+            assert.strictEqual(r.code, 1);
+            assert.match(r.stderr, /flip to slot "black" on stack red failed/);
+            assert.match(r.stderr, /ring:live on red was restored to red/);
+            assert.strictEqual(h.config("red")["ring:live"], "red");
+            assert.strictEqual(h.config("red")["ring:previousLive"], undefined);
+            assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "red");
+            assert.deepStrictEqual(h.callsOf("config", "rm").map((p) => p.words[2]), ["ring:previousLive"]);
+        });
+    });
+
+    describe("rollback", () => {
+        beforeEach(() => {
+            h = new Harness();
+            h.deploy(["red", "black"], "red");
+        });
+        it("flips back to the slot live before the last flip", () => {
+            assert.strictEqual(h.run("flip", "black").code, 0);
+            h.clearLog();
+            const r = h.run("rollback");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.strictEqual(r.stdout.trim(), "red");
+            assert.deepStrictEqual(h.callsOf("config", "set").map((p) => [p.words[2], p.words[3]]), [
+                ["ring:live", "red"], ["ring:previousLive", "black"],
+            ]);
+            const ups = h.callsOf("up");
+            assert.strictEqual(ups.length, 1);
+            assert.strictEqual(flag(ups[0], "--stack"), "red");
+            assert.deepStrictEqual(ups[0].flags.get("--target"), [MAPPING_URN]);
+            assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "red");
+        });
+        it("refuses when no previous live slot is recorded: exit 3, names the fix", () => {
+            const r = h.run("rollback");
+            assert.strictEqual(r.code, 3);
+            assert.match(r.stderr, /ring:previousLive is not set on the primary stack red/);
+            assert.match(r.stderr, /fix: flip explicitly/);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+        it("--dry-run runs nothing that changes state", () => {
+            h.run("flip", "black");
+            h.clearLog();
+            const r = h.run("rollback", "--dry-run");
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.match(r.stdout, /would run: pulumi config set ring:live red --stack red/);
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+    });
+
+    describe("status", () => {
+        it("prints every slot's stage URL, spec hash, release id and the live slot", () => {
+            h = new Harness({ order: ["red", "black", "blue"] });
+            h.deploy(["red", "black"], "black");
+            const r = h.run("status");
+            assert.strictEqual(r.code, 0, r.stderr);
+            const lines = r.stdout.trim().split("\n");
+            assert.match(lines[0], /order \[red, black, blue\], primary red/);
+            assert.match(lines[1], /^live: black \(https:\/\/api\.example\.edu\/\)/);
+            assert.match(r.stdout, /^red \(primary\)\s+red\s+https:\/\/red\w+\.execute-api\.us-east-1\.amazonaws\.com\/red\s+[0-9a-f]{12}\s+release-2026-11-23\.1$/m);
+            assert.match(r.stdout, /^black\s+\*\s+black\s+https:\/\/black\w+.*\/black\s+[0-9a-f]{12}\s+release-2026-11-23\.2$/m);
+            assert.match(r.stdout, /^blue\s+blue\s+never deployed/m);
+            assert.ok(!r.stdout.includes("s3cr3t"), "no secret output is printed");
+            assert.deepStrictEqual(h.mutatingCalls(), []);
+        });
+        it("--json gives the same as data", () => {
+            h = new Harness();
+            h.deploy(["red", "black"], "red");
+            const r = h.run("status", "--json");
+            assert.strictEqual(r.code, 0, r.stderr);
+            const j = JSON.parse(r.stdout);
+            assert.deepStrictEqual(j.order, ["red", "black"]);
+            assert.strictEqual(j.primary, "red");
+            assert.strictEqual(j.live, "red");
+            assert.deepStrictEqual(j.slots.map((s: { slot: string; live: boolean }) => [s.slot, s.live]), [["red", true], ["black", false]]);
+            assert.strictEqual(j.slots[1].specSha256.length, 64);
+            assert.ok(!r.stdout.includes("s3cr3t"));
+        });
+        it("works before anything is deployed", () => {
+            h = new Harness();
+            const r = h.run("status", "--json");
+            assert.strictEqual(r.code, 0, r.stderr);
+            const j = JSON.parse(r.stdout);
+            assert.strictEqual(j.live, undefined);
+            assert.ok(j.slots.every((s: { deployed: boolean }) => !s.deployed));
+        });
+        it("a broken backend exits 1 and names the stack", () => {
+            h = new Harness();
+            h.deploy(["red"], "red");
+            h.failOn(["stack", "output"], "error: [403] Forbidden: you do not have access", "black");
+            const r = h.run("status");
+            assert.strictEqual(r.code, 1);
+            assert.match(r.stderr, /reading outputs on stack black failed/);
+            assert.match(r.stderr, /403/);
+        });
+    });
+
+    describe("a non-default ring", () => {
+        it("three slots with black as primary: deploy follows ring:order, flip goes through black", () => {
+            h = new Harness({ order: ["red", "black", "blue"], primary: "black" });
+            h.deploy(["black", "red", "blue"], "black");
+            let r = h.run("deploy", "--dry-run", "--json");
+            assert.strictEqual(JSON.parse(r.stdout).slot, "blue");
+            r = h.run("flip", "blue");
+            assert.strictEqual(r.code, 0, r.stderr);
+            const ups = h.callsOf("up");
+            assert.strictEqual(flag(ups[0], "--stack"), "black");
+            assert.match(ups[0].flags.get("--target")?.[0] ?? "", /^urn:pulumi:black::api-ring::.*BasePathMapping::live-mapping$/);
+            assert.strictEqual(h.config("black")["ring:live"], "blue");
+            r = h.run("deploy", "--dry-run", "--json");
+            assert.strictEqual(JSON.parse(r.stdout).slot, "red");
+        });
+    });
+});
+
+describe("ring CLI: project directory", function () {
+    this.timeout(30_000);
+    it("--cwd without Pulumi.yaml is a usage error (exit 2), before any pulumi call", () => {
+        const h = new Harness();
+        try {
+            const r = h.run("status", "--cwd", h.binDir);
+            assert.strictEqual(r.code, 2);
+            assert.match(r.stderr, /holds no Pulumi\.yaml/);
+            assert.deepStrictEqual(h.calls(), []);
+        } finally {
+            h.cleanup();
+        }
+    });
+});
