@@ -2,7 +2,7 @@
 // Every problem is collected, so one run reports every bad key at once with what it got
 // and what it expected; nothing is created until the whole config is valid.
 import * as pulumi from "@pulumi/pulumi";
-import { FAILURE_MODES, FailureMode, PlanRoutes, isPlanRoutes, isRouteList } from "./handlers/settings";
+import { AuthorizerSettings, FAILURE_MODES, isPlanRoutes, isRouteList } from "./handlers/settings";
 
 export type LogLevel = "OFF" | "ERROR" | "INFO";
 const LOG_LEVELS: readonly LogLevel[] = ["OFF", "ERROR", "INFO"];
@@ -67,15 +67,10 @@ export interface NetworkConfig {
     availabilityZones: number;
 }
 
-export interface AuthorizerConfig {
+/** The authorizer's config: the handlers' settings it shares (documented there) plus the program's own. */
+export interface AuthorizerConfig extends Pick<AuthorizerSettings,
+    "tokenPattern" | "cacheTtlSeconds" | "negativeTtlSeconds" | "staleTtlSeconds" | "failureMode" | "planRoutes" | "defaultRoutes"> {
     identityHeader: string;
-    tokenPattern: string;
-    cacheTtlSeconds: number;
-    negativeTtlSeconds: number;
-    staleTtlSeconds: number;
-    failureMode: FailureMode;
-    planRoutes: PlanRoutes;
-    defaultRoutes: string[];
     reportingWindowSeconds: number;
     /** API Gateway's own authorizer result cache; 0 (off) keeps every request visible to 3scale. */
     resultTtlSeconds: number;
@@ -409,6 +404,21 @@ function checkRoute(r: Reader, key: string, route: string): void {
     if (route !== "*" && !pattern.test(route)) {
         r.problem(key, shown(route), "a route pattern: \"*\", or a path such as discovery/* or GET enterprise/v1/* (no leading /)");
     }
+}
+
+/** The handlers' settings a slot's config decides; connections are added where they are known. */
+export function handlerSettings(config: SlotConfig): Omit<AuthorizerSettings, "threescale" | "redis" | "usageTopicArn"> {
+    const a = config.authorizer;
+    return {
+        tokenPattern: a.tokenPattern,
+        cacheTtlSeconds: a.cacheTtlSeconds,
+        negativeTtlSeconds: a.negativeTtlSeconds,
+        staleTtlSeconds: a.staleTtlSeconds,
+        failureMode: a.failureMode,
+        planRoutes: a.planRoutes,
+        defaultRoutes: a.defaultRoutes,
+        usageWindowSeconds: a.reportingWindowSeconds,
+    };
 }
 
 /** ConfigSource over the Pulumi runtime's configuration of the running stack. */

@@ -5,7 +5,7 @@ import { AuthCacheNetwork } from "./components/authCacheNetwork";
 import { AuthorizerPair } from "./components/authorizerPair";
 import { DomainFlip } from "./components/domainFlip";
 import { GatewayRing } from "./components/gatewayRing";
-import { ConfigError, SlotConfig, readSlotConfig, runtimeConfigSource } from "./config";
+import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfigSource } from "./config";
 import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
 import { SpecError, bundleSpec } from "./openapi";
 import { PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
@@ -67,14 +67,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         settings: {
             threescale: { backendUrl: config.threescale.backendUrl, serviceId: config.threescale.serviceId, timeoutMs: config.threescale.timeoutMs },
             redisTimeoutMs: az.redisTimeoutMs,
-            tokenPattern: az.tokenPattern,
-            cacheTtlSeconds: az.cacheTtlSeconds,
-            negativeTtlSeconds: az.negativeTtlSeconds,
-            staleTtlSeconds: az.staleTtlSeconds,
-            failureMode: az.failureMode,
-            planRoutes: az.planRoutes,
-            defaultRoutes: az.defaultRoutes,
-            usageWindowSeconds: az.reportingWindowSeconds,
+            ...handlerSettings(config),
         },
         serviceToken: config.threescale.serviceToken,
         redisHost: network.redisEndpoint,

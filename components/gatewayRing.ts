@@ -1,16 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { CacheClusterSize, LogLevel } from "../config";
+import type { GatewayConfig } from "../config";
 import { BundledSpec, sha256 } from "../openapi";
 
-export interface StageLimits {
-    logLevel: LogLevel;
-    metrics: boolean;
-    caching: boolean;
-    cacheClusterSize: CacheClusterSize;
-    rateLimit: number;
-    burstLimit: number;
-}
+/** The stage settings of a slot, as its config states them. */
+export type StageLimits = Pick<GatewayConfig, "logLevel" | "metrics" | "caching" | "cacheClusterSize" | "rateLimit" | "burstLimit">;
 
 export interface GatewayRingArgs {
     /** The slot this gateway is; also the stage name. */

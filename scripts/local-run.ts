@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import type { AddressInfo } from "net";
-import { SlotConfig, readSlotConfig } from "../config";
+import { SlotConfig, handlerSettings, readSlotConfig } from "../config";
 import { createAuthorizer } from "../handlers/authorizer";
 import { createRedisClient } from "../handlers/redis-client";
 import { createReporter } from "../handlers/reporter";
@@ -128,14 +128,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const settings: AuthorizerSettings = {
         threescale: threescaleSettings,
         redis: redisSettings,
-        tokenPattern: config.authorizer.tokenPattern,
-        cacheTtlSeconds: config.authorizer.cacheTtlSeconds,
-        negativeTtlSeconds: config.authorizer.negativeTtlSeconds,
-        staleTtlSeconds: config.authorizer.staleTtlSeconds,
-        failureMode: config.authorizer.failureMode,
-        planRoutes: config.authorizer.planRoutes,
-        defaultRoutes: config.authorizer.defaultRoutes,
-        usageWindowSeconds: config.authorizer.reportingWindowSeconds,
+        ...handlerSettings(config),
         usageTopicArn: "",
     };
     const threescale = createThreescaleClient(settings.threescale, { onCall: () => { threescaleCalls += 1; } });
