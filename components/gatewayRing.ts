@@ -116,6 +116,8 @@ export class GatewayRing extends pulumi.ComponentResource {
                 metricsEnabled: args.limits.metrics,
                 dataTraceEnabled: false,
                 cachingEnabled: args.limits.caching,
+                // A response cache holds API answers: encrypted whenever it is on.
+                cacheDataEncrypted: args.limits.caching,
                 throttlingRateLimit: args.limits.rateLimit,
                 throttlingBurstLimit: args.limits.burstLimit,
             },

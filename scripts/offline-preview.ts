@@ -49,11 +49,21 @@ export interface OfflineRun extends StackPreview {
     placeholders: string[];
 }
 
+/** Replaces every leaf of a value by SECRET_MASK, keeping its shape (map keys stay visible). */
+function maskLeaves(value: unknown): unknown {
+    if (isSecretValue(value)) return maskLeaves(value.value);
+    if (Array.isArray(value)) return value.map(maskLeaves);
+    if (value && typeof value === "object" && value.constructor === Object) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskLeaves(v)]));
+    }
+    return SECRET_MASK;
+}
+
 /** Masks secrets and records their paths. */
 function mask(value: unknown, at: string, secrets: string[]): unknown {
     if (isSecretValue(value)) {
         secrets.push(at);
-        return SECRET_MASK;
+        return maskLeaves(value.value);
     }
     if (Array.isArray(value)) return value.map((v, i) => mask(v, `${at}[${i}]`, secrets));
     if (value && typeof value === "object") {

@@ -16,7 +16,7 @@ export interface PreviewResource {
     parent?: string;
     /** true for cloud resources, false for components. */
     custom: boolean;
-    /** Inputs as the program passed them, secrets replaced by SECRET_MASK. */
+    /** Inputs as the program passed them; every leaf of a secret replaced by SECRET_MASK (map keys stay). */
     inputs: Record<string, unknown>;
     /** Paths (dot-separated, e.g. "environment.variables.REDIS_AUTH_TOKEN" or "authToken") of inputs that are secret. */
     secretInputs: string[];

@@ -66,7 +66,7 @@ describe("GatewayRing", () => {
         assert.strictEqual(settings.methodPath, "*/*");
         assert.strictEqual(settings.stageName, "red");
         assert.deepStrictEqual(settings.settings, {
-            loggingLevel: "INFO", metricsEnabled: true, dataTraceEnabled: false, cachingEnabled: true,
+            loggingLevel: "INFO", metricsEnabled: true, dataTraceEnabled: false, cachingEnabled: true, cacheDataEncrypted: true,
             throttlingRateLimit: 250, throttlingBurstLimit: 400,
         });
         const stage = inputs(b.one("aws:apigateway/stage:Stage"));

@@ -1,0 +1,69 @@
+// Offline policy check: runs the CrossGuard pack over the offline preview of every stack
+// (or the ones named) without cloud credentials, checks the stack config files for plain
+// secrets, prints resource, rule and message, and exits 1 on a mandatory violation.
+//
+//   node bin/scripts/policy-check.js [--stack NAME]... [--config FILE] [--json]
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { PolicyConfig, Violation, checkStack } from "../policy/engine";
+import { plainSecretsInConfig } from "../policy/secrets";
+import { PROJECT_DIR, previewStack } from "./offline-preview";
+import { listStacks } from "./stack-config";
+
+export interface StackReport {
+    stack: string;
+    violations: Violation[];
+}
+
+/** The pack over one stack: its resources, and its config file. */
+export function checkStackOffline(stack: string, config: PolicyConfig = {}, projectDir = PROJECT_DIR): StackReport {
+    const violations = checkStack(previewStack(stack, { projectDir }), config);
+    const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    for (const key of plainSecretsInConfig(fs.readFileSync(file, "utf8"), (text) => yaml.load(text))) {
+        violations.push({
+            policy: "secrets-stay-secret", enforcementLevel: "mandatory", urn: file, type: "stack config", name: `Pulumi.${stack}.yaml`,
+            message: `${key} is set in plain text; remove it and run \`pulumi config set --secret ${key} <value> -s ${stack}\`.`,
+        });
+    }
+    return { stack, violations };
+}
+
+const USAGE = `usage: npm run policy -- [--stack NAME]... [--config FILE] [--json]
+Runs the api-ring policy pack over the offline preview of every stack (default: all).
+  --config FILE  policy config (JSON): { "<policy>": "advisory" | { "enforcementLevel": ..., <settings> } }
+Exit code: 0 no mandatory violation, 1 a mandatory violation, 2 usage error.`;
+
+function main(): number {
+    const argv = process.argv.slice(2);
+    const stacks: string[] = [];
+    let config: PolicyConfig = {};
+    let json = false;
+    for (let i = 0; i < argv.length; i++) {
+        if (argv[i] === "--stack" && argv[i + 1]) stacks.push(argv[++i]);
+        else if (argv[i] === "--config" && argv[i + 1]) config = JSON.parse(fs.readFileSync(argv[++i], "utf8")) as PolicyConfig;
+        else if (argv[i] === "--json") json = true;
+        else if (argv[i] === "--help" || argv[i] === "-h") { console.log(USAGE); return 0; }
+        else { console.error(`unknown argument "${argv[i]}"\n${USAGE}`); return 2; }
+    }
+    const reports = (stacks.length > 0 ? stacks : listStacks(PROJECT_DIR)).map((s) => checkStackOffline(s, config));
+    const mandatory = reports.flatMap((r) => r.violations).filter((v) => v.enforcementLevel === "mandatory");
+    if (json) {
+        console.log(JSON.stringify(reports, null, 2));
+    } else {
+        for (const report of reports) {
+            console.log(`stack ${report.stack}: ${report.violations.length === 0 ? "no violations" : `${report.violations.length} violation(s)`}`);
+            for (const v of report.violations) console.log(`  [${v.enforcementLevel}] ${v.policy}  ${v.type} ${v.name}\n      ${v.message}`);
+        }
+    }
+    return mandatory.length > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+    try {
+        process.exit(main());
+    } catch (e) {
+        console.error(`error: ${(e as Error).message}`);
+        process.exit(1);
+    }
+}
