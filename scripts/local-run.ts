@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import type { AddressInfo } from "net";
+import { parseArgs as parseArgs_ } from "util";
 import { SlotConfig, handlerSettings, readSlotConfig } from "../config";
 import { createAuthorizer } from "../handlers/authorizer";
 import { createRedisClient } from "../handlers/redis-client";
@@ -218,31 +219,42 @@ Serves one slot's API on 127.0.0.1 with the real authorizer pair in front of it.
 Environment: REDIS_URL (use this Redis), THREESCALE_SERVICE_TOKEN (use the real 3scale).`;
 
 function parseArgs(argv: string[]): LocalRunOptions {
+    let values;
+    try {
+        ({ values } = parseArgs_({
+            args: argv,
+            strict: true,
+            options: {
+                stack: { type: "string" },
+                port: { type: "string", default: "8080" },
+                backend: { type: "string", multiple: true, default: [] },
+                keys: { type: "string" },
+                set: { type: "string", multiple: true, default: [] },
+                "flush-seconds": { type: "string", default: "60" },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        }));
+    } catch (e) {
+        throw new Error(`${(e as Error).message}\n${USAGE}`);
+    }
+    if (values.help) {
+        console.log(USAGE);
+        process.exit(0);
+    }
     const options: LocalRunOptions = {
-        stack: "", port: 8080, backends: {}, keysFile: DEFAULT_KEYS_FILE, overrides: {}, flushSeconds: 60,
-        redisUrl: process.env.REDIS_URL || undefined, serviceToken: process.env.THREESCALE_SERVICE_TOKEN || undefined,
+        stack: values.stack ?? "",
+        port: Number(values.port),
+        backends: Object.fromEntries(values.backend.map(parseOverride)),
+        keysFile: values.keys ? path.resolve(values.keys) : DEFAULT_KEYS_FILE,
+        overrides: Object.fromEntries(values.set.map(parseOverride)),
+        flushSeconds: Number(values["flush-seconds"]),
+        redisUrl: process.env.REDIS_URL || undefined,
+        serviceToken: process.env.THREESCALE_SERVICE_TOKEN || undefined,
         log: (line) => console.log(line),
     };
-    for (let i = 0; i < argv.length; i++) {
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${argv[i - 1]} needs a value\n${USAGE}`);
-            return v;
-        };
-        switch (argv[i]) {
-            case "--stack": options.stack = value(); break;
-            case "--port": options.port = Number(value()); break;
-            case "--backend": { const [k, v] = parseOverride(value()); options.backends[k] = v; break; }
-            case "--keys": options.keysFile = path.resolve(value()); break;
-            case "--set": { const [k, v] = parseOverride(value()); options.overrides[k] = v; break; }
-            case "--flush-seconds": options.flushSeconds = Number(value()); break;
-            case "--help": case "-h": console.log(USAGE); process.exit(0); break;
-            default: throw new Error(`unknown argument "${argv[i]}"\n${USAGE}`);
-        }
-    }
     if (!options.stack) throw new Error(`--stack is required\n${USAGE}`);
-    if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error(`--port: got ${options.port}, expected 0-65535`);
-    if (!(options.flushSeconds > 0)) throw new Error(`--flush-seconds: got ${options.flushSeconds}, expected a number above 0`);
+    if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error(`--port: got ${values.port}, expected 0-65535`);
+    if (!(options.flushSeconds > 0)) throw new Error(`--flush-seconds: got ${values["flush-seconds"]}, expected a number above 0`);
     return options;
 }
 

@@ -8,6 +8,7 @@
 //                                       [--deployed FILE]
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "child_process";
+import { parseArgs as parseArgs_ } from "util";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -312,31 +313,29 @@ files and prints what \`pulumi preview\` would: the resource tree and the stack 
                   for StackReferences; other stacks get outputs derived from their config`;
 
 function parseArgs(argv: string[]): CliArgs {
-    const args: CliArgs = { stacks: [], json: false, projectDir: PROJECT_DIR, overrides: {} };
-    for (let i = 0; i < argv.length; i++) {
-        const value = () => {
-            const v = argv[++i];
-            if (v === undefined) throw new Error(`${argv[i - 1]} needs a value\n${USAGE}`);
-            return v;
-        };
-        switch (argv[i]) {
-            case "--stack": args.stacks.push(value()); break;
-            case "--json": args.json = true; break;
-            case "--archives": args.archiveDir = value(); break;
-            case "--project": args.projectDir = path.resolve(value()); break;
-            case "--deployed": args.deployedFile = value(); break;
-            case "--set": {
-                const [key, setTo] = parseOverride(value());
-                args.overrides[key] = setTo;
-                break;
-            }
-            case "--unset": args.overrides[value()] = null; break;
-            case "--help": case "-h": console.log(USAGE); process.exit(0); break;
-            default: throw new Error(`unknown argument "${argv[i]}"\n${USAGE}`);
-        }
+    const { values } = parseArgs_({
+        args: argv,
+        strict: true,
+        options: {
+            stack: { type: "string", multiple: true, default: [] },
+            json: { type: "boolean", default: false },
+            archives: { type: "string" },
+            project: { type: "string" },
+            deployed: { type: "string" },
+            set: { type: "string", multiple: true, default: [] },
+            unset: { type: "string", multiple: true, default: [] },
+            help: { type: "boolean", short: "h", default: false },
+        },
+    });
+    if (values.help) {
+        console.log(USAGE);
+        process.exit(0);
     }
-    if (args.stacks.length === 0 || args.stacks.includes("all")) args.stacks = listStacks(args.projectDir);
-    return args;
+    const projectDir = values.project ? path.resolve(values.project) : PROJECT_DIR;
+    const overrides: Record<string, string | null> = Object.fromEntries(values.set.map(parseOverride));
+    for (const key of values.unset) overrides[key] = null;
+    const stacks = values.stack.length === 0 || values.stack.includes("all") ? listStacks(projectDir) : values.stack;
+    return { stacks, json: values.json, archiveDir: values.archives, projectDir, deployedFile: values.deployed, overrides };
 }
 
 async function main(): Promise<void> {
@@ -367,7 +366,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().catch((e: Error) => {
-        console.error(e instanceof OfflinePreviewError ? e.message : `error: ${e.message}`);
+        console.error(e instanceof OfflinePreviewError ? e.message : `error: ${e.message}${(e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? `\n${USAGE}` : ""}`);
         process.exit(1);
     });
 }

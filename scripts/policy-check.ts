@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
+import { parseArgs } from "util";
 import { PolicyConfig, Violation, checkStack } from "../policy/engine";
 import { plainSecretsInConfig } from "../policy/secrets";
 import { PROJECT_DIR, previewStack } from "./offline-preview";
@@ -35,17 +36,29 @@ Runs the api-ring policy pack over the offline preview of every stack (default: 
 Exit code: 0 no mandatory violation, 1 a mandatory violation, 2 usage error.`;
 
 function main(): number {
-    const argv = process.argv.slice(2);
-    const stacks: string[] = [];
-    let config: PolicyConfig = {};
-    let json = false;
-    for (let i = 0; i < argv.length; i++) {
-        if (argv[i] === "--stack" && argv[i + 1]) stacks.push(argv[++i]);
-        else if (argv[i] === "--config" && argv[i + 1]) config = JSON.parse(fs.readFileSync(argv[++i], "utf8")) as PolicyConfig;
-        else if (argv[i] === "--json") json = true;
-        else if (argv[i] === "--help" || argv[i] === "-h") { console.log(USAGE); return 0; }
-        else { console.error(`unknown argument "${argv[i]}"\n${USAGE}`); return 2; }
+    let values;
+    try {
+        ({ values } = parseArgs({
+            args: process.argv.slice(2),
+            strict: true,
+            options: {
+                stack: { type: "string", multiple: true, default: [] },
+                config: { type: "string" },
+                json: { type: "boolean", default: false },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        }));
+    } catch (e) {
+        console.error(`${(e as Error).message}\n${USAGE}`);
+        return 2;
     }
+    if (values.help) {
+        console.log(USAGE);
+        return 0;
+    }
+    const config = values.config ? JSON.parse(fs.readFileSync(values.config, "utf8")) as PolicyConfig : {};
+    const json = values.json;
+    const stacks = values.stack;
     const reports = (stacks.length > 0 ? stacks : listStacks(PROJECT_DIR)).map((s) => checkStackOffline(s, config));
     const mandatory = reports.flatMap((r) => r.violations).filter((v) => v.enforcementLevel === "mandatory");
     if (json) {
