@@ -1,5 +1,6 @@
-// The CrossGuard pack: `pulumi preview --policy-pack policy`. Offline, scripts/policy-check.ts
-// runs the same policies over the offline preview of every stack.
+// The CrossGuard pack: `pulumi preview --policy-pack policy` (or `pulumi up`). The rules live
+// in policy/rules/ and are listed in policy/policies.ts; offline (no CLI, no cloud),
+// policy/offline.ts runs the same list over a stack's offline preview.
 import { PolicyPack } from "@pulumi/policy";
 import { POLICY_PACK_NAME, policies } from "./policies";
 

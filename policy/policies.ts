@@ -1,24 +1,30 @@
-// The pack's policies, without constructing the pack (constructing it starts serving).
+// The pack's policies, in report order, without constructing the pack (constructing a
+// PolicyPack starts serving at once). policy/index.ts builds the pack from this list;
+// policy/offline.ts runs it without the pulumi CLI.
 import type { Policies } from "@pulumi/policy";
-import { redisEncryption, redisIngress } from "./cache";
-import { domainTls12, methodsUseAuthorizer, stageLimitsAndLogs } from "./gateway";
-import { noManagedFullAccess } from "./iam";
-import { topicEncrypted } from "./messaging";
-import { lambdaPrivateSubnets } from "./network";
-import { supportedRuntime } from "./runtime";
-import { secretsStaySecret } from "./secrets";
+import { methodsUseAuthorizer } from "./rules/authorizer";
+import { domainTls12 } from "./rules/domain";
+import { redisEncryptionAndAuth } from "./rules/elasticache";
+import { noManagedFullAccess } from "./rules/iam";
+import { redisLambdasInPrivateSubnets } from "./rules/lambdaNetwork";
+import { redisIngressLambdaOnly } from "./rules/redisIngress";
+import { lambdaRuntimeSupported } from "./rules/runtime";
+import { secretOutputsStaySecret, secretsStaySecret } from "./rules/secrets";
+import { snsTopicEncrypted } from "./rules/sns";
+import { stageThrottlingAndLogging } from "./rules/stage";
 
 export const POLICY_PACK_NAME = "api-ring-baseline";
 
 export const policies: Policies = [
-    redisEncryption,
-    redisIngress,
-    lambdaPrivateSubnets,
+    redisEncryptionAndAuth,
+    redisIngressLambdaOnly,
+    redisLambdasInPrivateSubnets,
     noManagedFullAccess,
-    stageLimitsAndLogs,
+    stageThrottlingAndLogging,
     methodsUseAuthorizer,
-    topicEncrypted,
+    snsTopicEncrypted,
     domainTls12,
     secretsStaySecret,
-    supportedRuntime,
+    secretOutputsStaySecret,
+    lambdaRuntimeSupported,
 ];

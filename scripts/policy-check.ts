@@ -4,11 +4,10 @@
 //
 //   node bin/scripts/policy-check.js [--stack NAME]... [--config FILE] [--json]
 import * as fs from "fs";
-import * as yaml from "js-yaml";
 import * as path from "path";
 import { parseArgs } from "util";
-import { PolicyConfig, Violation, checkStack } from "../policy/engine";
-import { plainSecretsInConfig } from "../policy/secrets";
+import { checkConfigFile } from "../policy/configFile";
+import { PolicyConfig, Violation, checkStack } from "../policy/offline";
 import { PROJECT_DIR, previewStack } from "./offline-preview";
 import { listStacks } from "./stack-config";
 
@@ -19,14 +18,11 @@ export interface StackReport {
 
 /** The pack over one stack: its resources, and its config file. */
 export function checkStackOffline(stack: string, config: PolicyConfig = {}, projectDir = PROJECT_DIR): StackReport {
-    const violations = checkStack(previewStack(stack, { projectDir }), config);
     const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
-    for (const key of plainSecretsInConfig(fs.readFileSync(file, "utf8"), (text) => yaml.load(text))) {
-        violations.push({
-            policy: "secrets-stay-secret", enforcementLevel: "mandatory", urn: file, type: "stack config", name: `Pulumi.${stack}.yaml`,
-            message: `${key} is set in plain text; remove it and run \`pulumi config set --secret ${key} <value> -s ${stack}\`.`,
-        });
-    }
+    const violations = [
+        ...checkStack(previewStack(stack, { projectDir }), config),
+        ...checkConfigFile(stack, fs.readFileSync(file, "utf8")),
+    ];
     return { stack, violations };
 }
 

@@ -1,68 +1,140 @@
-// StackPreview-shaped fixtures for the policy tests: a small, correct stack to break one
-// property at a time.
+// StackPreview-shaped fixtures for the policy tests (the shape scripts/offline-preview.ts
+// produces): a small stack that passes every rule, to break one property at a time, and a
+// deliberately broken stack.
 import type { PreviewResource, StackPreview } from "../../scripts/preview-model";
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixture inputs are edited freely
+// Fixture inputs are JSON edited freely by the tests.
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+export const PROJECT = "api-ring";
+export const STACK = "test";
+export const STACK_URN = `urn:pulumi:${STACK}::${PROJECT}::pulumi:pulumi:Stack::${PROJECT}-${STACK}`;
+
+export function urnOf(type: string, name: string): string {
+    return `urn:pulumi:${STACK}::${PROJECT}::${type}::${name}`;
+}
+
+/** A resource; state defaults to nothing beyond the inputs (the mock cloud echoes inputs). */
 export function resource(type: string, name: string, inputs: Json, extra: Partial<PreviewResource> = {}): PreviewResource {
     return {
-        urn: `urn:pulumi:test::api-ring::${type}::${name}`, type, name, id: extra.id ?? `${name}-id`, custom: true,
+        urn: urnOf(type, name), type, name, id: `${name}-id`, parent: STACK_URN, custom: true,
         inputs, secretInputs: [], state: {}, ...extra,
     };
 }
 
-export function stack(resources: PreviewResource[]): StackPreview {
+export function stack(resources: PreviewResource[], extra: Partial<StackPreview> = {}): StackPreview {
     return {
-        stack: "test", project: "api-ring", outputs: {}, secretOutputs: [], config: {}, secretConfig: [],
-        resources: [resource("pulumi:pulumi:Stack", "api-ring-test", {}, { id: "", custom: false }), ...resources],
+        stack: STACK, project: PROJECT, outputs: {}, secretOutputs: [], config: { "aws:region": "us-east-1" }, secretConfig: [],
+        resources: [{ urn: STACK_URN, type: "pulumi:pulumi:Stack", name: `${PROJECT}-${STACK}`, id: "", custom: false, inputs: {}, secretInputs: [], state: {} }, ...resources],
+        ...extra,
     };
 }
 
-const BODY = JSON.stringify({
+export const SWAGGER = {
     swagger: "2.0",
-    securityDefinitions: { threescale: { type: "apiKey", "x-amazon-apigateway-authorizer": { type: "token" } } },
+    securityDefinitions: { threescale: { type: "apiKey", name: "Authorization", in: "header", "x-amazon-apigateway-authorizer": { type: "token" } } },
     paths: {
         "/heartbeat": { get: { security: [] } },
         "/discovery/v1/catalogs": { get: { security: [{ threescale: [] }] } },
         "/{proxy+}": { "x-amazon-apigateway-any-method": { security: [{ threescale: [] }] } },
     },
-});
+};
 
-/** A stack that passes every rule. */
+export const OPENAPI3 = {
+    openapi: "3.0.3",
+    security: [{ threescale: [] }],
+    components: { securitySchemes: { threescale: { type: "apiKey", name: "Authorization", in: "header", "x-amazon-apigateway-authorizer": { type: "token" } } } },
+    paths: {
+        "/heartbeat": { get: { security: [] } },
+        "/courses/v1/courses": { get: {}, post: { security: [{ threescale: [] }] } },
+    },
+};
+
+const ENV = { REDIS_HOST: "[secret]", REDIS_AUTH_TOKEN: "[secret]", THREESCALE_SERVICE_TOKEN: "[secret]", USAGE_TOPIC_ARN: "[secret]" };
+
+function lambda(name: string): PreviewResource {
+    return resource("aws:lambda/function:Function", name, {
+        runtime: "nodejs22.x", role: `arn:aws:iam::123456789012:role/${name}-role`,
+        environment: { variables: { ...ENV } },
+        vpcConfig: { subnetIds: ["subnet-private-a", "subnet-private-b"], securityGroupIds: ["sg-lambda"] },
+    }, { secretInputs: ["environment"], state: { arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}` } });
+}
+
+/** A stack that passes every rule (the shape the program produces on the primary slot). */
 export function goodResources(): PreviewResource[] {
     return [
-        resource("awsx:ec2:Vpc", "vpc", {}, { state: { privateSubnetIds: ["subnet-private-a", "subnet-private-b"], publicSubnetIds: ["subnet-public-a"] } }),
-        resource("aws:ec2/securityGroup:SecurityGroup", "lambda-sg", { egress: [] }, { id: "sg-lambda" }),
+        resource("awsx:ec2:Vpc", "vpc", { cidrBlock: "10.40.0.0/16" }, {
+            id: "", custom: false,
+            state: { vpcId: "vpc-1", privateSubnetIds: ["subnet-private-a", "subnet-private-b"], publicSubnetIds: ["subnet-public-a", "subnet-public-b"] },
+        }),
+        resource("aws:ec2/securityGroup:SecurityGroup", "lambda-sg", { vpcId: "vpc-1", egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] }, { id: "sg-lambda" }),
         resource("aws:ec2/securityGroup:SecurityGroup", "redis-sg", {
-            ingress: [{ protocol: "tcp", fromPort: 6379, toPort: 6379, securityGroups: ["sg-lambda"] }],
+            vpcId: "vpc-1", ingress: [{ protocol: "tcp", fromPort: 6379, toPort: 6379, securityGroups: ["sg-lambda"] }],
         }, { id: "sg-redis" }),
         resource("aws:elasticache/replicationGroup:ReplicationGroup", "redis", {
-            transitEncryptionEnabled: true, atRestEncryptionEnabled: true, authToken: "[secret]", port: 6379, securityGroupIds: ["sg-redis"],
+            engine: "redis", transitEncryptionEnabled: true, atRestEncryptionEnabled: true, authToken: "[secret]", port: 6379, securityGroupIds: ["sg-redis"],
         }, { secretInputs: ["authToken"] }),
-        resource("aws:lambda/function:Function", "authorizer", {
-            runtime: "nodejs22.x",
-            environment: { variables: { REDIS_HOST: "[secret]", THREESCALE_SERVICE_TOKEN: "[secret]", USAGE_TOPIC_ARN: "[secret]" } },
-            vpcConfig: { subnetIds: ["subnet-private-a", "subnet-private-b"], securityGroupIds: ["sg-lambda"] },
-        }, { secretInputs: ["environment"] }),
-        resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "vpc-access", { policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" }),
-        resource("aws:apigateway/restApi:RestApi", "api", { body: BODY }, { id: "api123" }),
+        lambda("authorizer"),
+        lambda("reporter"),
+        resource("aws:iam/role:Role", "authorizer-role", { assumeRolePolicy: "{}" }),
+        resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "vpc-access", {
+            role: "authorizer-role-id", policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+        }),
+        resource("aws:apigateway/restApi:RestApi", "api", { body: JSON.stringify(SWAGGER) }, { id: "api123" }),
         resource("aws:apigateway/stage:Stage", "stage", {
-            restApi: "api123", stageName: "red", accessLogSettings: { destinationArn: "arn:aws:logs:us-east-1:123456789012:log-group:x", format: "{}" },
+            restApi: "api123", stageName: "red",
+            accessLogSettings: { destinationArn: "arn:aws:logs:us-east-1:123456789012:log-group:access", format: "{\"requestId\":\"$context.requestId\"}" },
         }),
         resource("aws:apigateway/methodSettings:MethodSettings", "settings", {
             restApi: "api123", stageName: "red", methodPath: "*/*",
-            settings: { loggingLevel: "ERROR", throttlingRateLimit: 500, throttlingBurstLimit: 1000, cachingEnabled: false },
+            settings: { loggingLevel: "ERROR", metricsEnabled: true, throttlingRateLimit: 500, throttlingBurstLimit: 1000, cachingEnabled: false },
         }),
         resource("aws:sns/topic:Topic", "usage", { kmsMasterKeyId: "alias/aws/sns" }),
         resource("aws:apigateway/domainName:DomainName", "domain", { domainName: "api.example.edu", securityPolicy: "TLS_1_2" }),
     ];
 }
 
-/** The good stack with one resource's inputs changed (by name). */
-export function withChange(name: string, change: (inputs: Json, r: PreviewResource) => void): StackPreview {
+/** A fixture resource whose inputs the tests edit freely. */
+export type FixtureResource = PreviewResource & { inputs: Json };
+
+export function find(resources: PreviewResource[], name: string): FixtureResource {
+    const r = resources.find((x) => x.name === name);
+    if (!r) throw new Error(`no fixture resource ${name}`);
+    return r as FixtureResource;
+}
+
+/** The good stack with one resource changed (by name). */
+export function withChange(name: string, change: (inputs: Json, r: FixtureResource) => void): StackPreview {
     const resources = goodResources();
-    const target = resources.find((r) => r.name === name);
-    if (!target) throw new Error(`no fixture resource ${name}`);
+    const target = find(resources, name);
     change(target.inputs, target);
     return stack(resources);
+}
+
+/**
+ * A deliberately broken stack: no throttling, caching on without encryption, the Redis group
+ * open to 0.0.0.0/0, a FullAccess attachment, the reporter in a public subnet, a plain token in
+ * the authorizer's environment, and its expected violations as "policy resource" pairs.
+ */
+export function brokenStack(): { preview: StackPreview; expected: string[] } {
+    const resources = goodResources();
+    find(resources, "settings").inputs.settings = { loggingLevel: "INFO", cachingEnabled: true, cacheDataEncrypted: false };
+    find(resources, "redis-sg").inputs.ingress.push({ protocol: "tcp", fromPort: 6379, toPort: 6379, cidrBlocks: ["0.0.0.0/0"] });
+    resources.push(resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin", { role: "authorizer-role-id", policyArn: "arn:aws:iam::aws:policy/AmazonElastiCacheFullAccess" }));
+    find(resources, "reporter").inputs.vpcConfig.subnetIds = ["subnet-public-a"];
+    const authorizer = find(resources, "authorizer");
+    authorizer.secretInputs = ["environment.variables.REDIS_AUTH_TOKEN"];
+    authorizer.inputs.environment.variables = { REDIS_HOST: "redis.internal", REDIS_AUTH_TOKEN: "[secret]", THREESCALE_SERVICE_TOKEN: "plain-token", USAGE_TOPIC_ARN: "arn:aws:sns:us-east-1:1:t" };
+    return {
+        preview: stack(resources),
+        expected: [
+            "redis-ingress-lambda-only redis-sg",
+            "redis-lambdas-in-private-subnets reporter",
+            "no-managed-full-access admin",
+            "stage-throttling-and-logging settings", // no rate limit
+            "stage-throttling-and-logging settings", // no burst limit
+            "stage-throttling-and-logging settings", // cache not encrypted
+            "secrets-stay-secret authorizer",
+        ].sort(),
+    };
 }

@@ -1,0 +1,21 @@
+// Pulumi type tokens the rules look at.
+export const T = {
+    stack: "pulumi:pulumi:Stack",
+    stackReference: "pulumi:pulumi:StackReference",
+    replicationGroup: "aws:elasticache/replicationGroup:ReplicationGroup",
+    securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+    vpcIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    ec2SecurityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
+    lambdaFunction: "aws:lambda/function:Function",
+    awsxVpc: "awsx:ec2:Vpc",
+    subnet: "aws:ec2/subnet:Subnet",
+    role: "aws:iam/role:Role",
+    rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+    stage: "aws:apigateway/stage:Stage",
+    methodSettings: "aws:apigateway/methodSettings:MethodSettings",
+    restApi: "aws:apigateway/restApi:RestApi",
+    domainName: "aws:apigateway/domainName:DomainName",
+    topic: "aws:sns/topic:Topic",
+} as const;

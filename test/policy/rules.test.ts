@@ -1,0 +1,278 @@
+// Each rule of the pack on a stack that passes and on one that violates it, through the
+// offline runner (policy/offline.ts), asserting the policy name and what the message says.
+import * as assert from "assert";
+import { PolicyConfig, Violation, checkStack } from "../../policy/offline";
+import { policies } from "../../policy/policies";
+import { OPENAPI3, SWAGGER, find, goodResources, resource, stack, withChange } from "./fixtures";
+
+/** The violations, asserting every one is of `policy` and there is at least one. */
+function only(violations: Violation[], policy: string): Violation[] {
+    assert.deepStrictEqual(violations.filter((v) => v.policy !== policy), [], `only ${policy} is violated`);
+    assert.ok(violations.length > 0, `${policy} is violated`);
+    return violations;
+}
+
+function messages(violations: Violation[]): string[] {
+    return violations.map((v) => v.message);
+}
+
+describe("policy pack: rules", () => {
+    it("has the mandatory rules, kebab-case, described", () => {
+        assert.deepStrictEqual(policies.map((p) => p.name), [
+            "redis-encryption-and-auth", "redis-ingress-lambda-only", "redis-lambdas-in-private-subnets", "no-managed-full-access",
+            "stage-throttling-and-logging", "methods-use-authorizer", "sns-topic-encrypted", "domain-tls-1-2",
+            "secrets-stay-secret", "secret-outputs-stay-secret", "lambda-runtime-supported",
+        ]);
+        for (const p of policies) {
+            assert.strictEqual(p.enforcementLevel, "mandatory", p.name);
+            assert.match(p.name, /^[a-z0-9]+(-[a-z0-9]+)*$/);
+            assert.ok(p.description.length > 20, p.name);
+        }
+    });
+
+    it("the correct stack passes every rule", () => {
+        assert.deepStrictEqual(checkStack(stack(goodResources())), []);
+    });
+
+    describe("redis-encryption-and-auth", () => {
+        it("reports transit and at-rest encryption off, a 'preferred' transit mode and no AUTH token", () => {
+            const v = only(checkStack(withChange("redis", (i) => {
+                i.transitEncryptionEnabled = false;
+                i.transitEncryptionMode = "preferred";
+                delete i.atRestEncryptionEnabled;
+                delete i.authToken;
+            })), "redis-encryption-and-auth");
+            assert.deepStrictEqual(messages(v), [
+                "redis: transitEncryptionEnabled is false; set it to true so tokens and decisions never cross the VPC in clear text.",
+                "redis: transitEncryptionMode is \"preferred\", which still accepts unencrypted connections; set it to \"required\" (or leave it unset).",
+                "redis: atRestEncryptionEnabled is unset; set it to true so cached decisions are encrypted on disk.",
+                "redis: no authToken; set one (16-128 characters, a Pulumi secret) so only clients holding it can connect.",
+            ]);
+            assert.ok(v.every((x) => x.name === "redis" && x.type === "aws:elasticache/replicationGroup:ReplicationGroup"));
+        });
+    });
+
+    describe("redis-ingress-lambda-only", () => {
+        it("reports, on the Redis group, a CIDR, IPv6, a port range, all protocols, self and a group no Lambda uses", () => {
+            const resources = goodResources();
+            resources.push(resource("aws:ec2/securityGroup:SecurityGroup", "bastion-sg", {}, { id: "sg-bastion" }));
+            find(resources, "redis-sg").inputs.ingress = [
+                { protocol: "tcp", fromPort: 6379, toPort: 6379, securityGroups: ["sg-lambda", "sg-bastion"] },
+                { protocol: "tcp", fromPort: 0, toPort: 65535, cidrBlocks: ["0.0.0.0/0"], ipv6CidrBlocks: ["::/0"] },
+                { protocol: "-1", fromPort: 0, toPort: 0, self: true },
+            ];
+            const v = only(checkStack(stack(resources)), "redis-ingress-lambda-only");
+            assert.deepStrictEqual(messages(v), [
+                "redis-sg (security group of Redis redis): ingress[0] admits security group bastion-sg, which no Lambda of this stack runs in; admit only the Lambda security group, on port 6379.",
+                "redis-sg (security group of Redis redis): ingress[1] opens ports 0-65535 instead of only 6379; admit only the Lambda security group, on port 6379.",
+                "redis-sg (security group of Redis redis): ingress[1] admits CIDR 0.0.0.0/0; admit only the Lambda security group, on port 6379.",
+                "redis-sg (security group of Redis redis): ingress[1] admits IPv6 CIDR ::/0; admit only the Lambda security group, on port 6379.",
+                "redis-sg (security group of Redis redis): ingress[2] admits all protocols and ports (protocol -1); admit only the Lambda security group, on port 6379.",
+                "redis-sg (security group of Redis redis): ingress[2] opens ports 0-0 instead of only 6379; admit only the Lambda security group, on port 6379.",
+                "redis-sg (security group of Redis redis): ingress[2] admits its own members (self); admit only the Lambda security group, on port 6379.",
+            ]);
+            assert.ok(v.every((x) => x.name === "redis-sg"));
+        });
+
+        it("reports separate ingress rule resources (vpc and ec2 shapes) and ignores egress and other groups' rules", () => {
+            const resources = goodResources();
+            resources.push(
+                resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "open", { securityGroupId: "sg-redis", ipProtocol: "tcp", fromPort: 6379, toPort: 6379, cidrIpv4: "0.0.0.0/0" }),
+                resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "from-lambda", { securityGroupId: "sg-redis", ipProtocol: "tcp", fromPort: 6379, toPort: 6379, referencedSecurityGroupId: "sg-lambda" }),
+                resource("aws:ec2/securityGroupRule:SecurityGroupRule", "from-elsewhere", { type: "ingress", securityGroupId: "sg-redis", protocol: "tcp", fromPort: 6379, toPort: 6379, sourceSecurityGroupId: "sg-0123456789" }),
+                resource("aws:ec2/securityGroupRule:SecurityGroupRule", "egress", { type: "egress", securityGroupId: "sg-redis", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }),
+                resource("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "lambda-https", { securityGroupId: "sg-lambda", ipProtocol: "tcp", fromPort: 443, toPort: 443, cidrIpv4: "0.0.0.0/0" }),
+            );
+            const v = only(checkStack(stack(resources)), "redis-ingress-lambda-only");
+            assert.deepStrictEqual(v.map((x) => `${x.name}: ${x.message}`), [
+                "open: open (ingress rule of redis-sg (security group of Redis redis)): admits CIDR 0.0.0.0/0; admit only the Lambda security group, on port 6379.",
+                "from-elsewhere: from-elsewhere (ingress rule of redis-sg (security group of Redis redis)): admits security group sg-0123456789, which no Lambda of this stack runs in; admit only the Lambda security group, on port 6379.",
+            ]);
+        });
+
+        it("reports a replication group without security groups", () => {
+            const v = only(checkStack(withChange("redis", (i) => { delete i.securityGroupIds; })), "redis-ingress-lambda-only");
+            assert.match(v[0].message, /^redis: no securityGroupIds, so the VPC's default security group applies/);
+        });
+    });
+
+    describe("redis-lambdas-in-private-subnets", () => {
+        it("reports a public subnet, a subnet outside the VPC, and a missing vpcConfig", () => {
+            const resources = goodResources();
+            find(resources, "authorizer").inputs.vpcConfig.subnetIds = ["subnet-private-a", "subnet-public-b"];
+            find(resources, "reporter").inputs.vpcConfig.subnetIds = ["subnet-elsewhere"];
+            const v = only(checkStack(stack(resources)), "redis-lambdas-in-private-subnets");
+            assert.deepStrictEqual(messages(v), [
+                "authorizer runs in public subnet(s) subnet-public-b; use the VPC's private subnets (awsx Vpc privateSubnetIds).",
+                "reporter runs in subnet(s) subnet-elsewhere, which are not private subnets of the VPC; use the VPC's private subnets.",
+            ]);
+            const none = checkStack(withChange("authorizer", (i) => { delete i.vpcConfig; })).filter((x) => x.policy === "redis-lambdas-in-private-subnets");
+            assert.deepStrictEqual(messages(none), ["authorizer uses Redis (REDIS_HOST) but has no vpcConfig; give it vpcConfig with the VPC's private subnet ids and the Lambda security group."]);
+            const noGroups = only(checkStack(withChange("authorizer", (i) => { i.vpcConfig.securityGroupIds = []; })), "redis-lambdas-in-private-subnets");
+            assert.match(noGroups[0].message, /its vpcConfig has no securityGroupIds/);
+        });
+
+        it("ignores functions without REDIS_HOST", () => {
+            assert.deepStrictEqual(checkStack(withChange("reporter", (i) => {
+                delete i.environment.variables.REDIS_HOST;
+                delete i.vpcConfig;
+            })), []);
+        });
+
+        it("classifies subnets by the aws:ec2/subnet children of a real preview (SubnetType tag, mapPublicIpOnLaunch)", () => {
+            const resources = goodResources().filter((r) => r.type !== "awsx:ec2:Vpc");
+            resources.push(
+                resource("aws:ec2/subnet:Subnet", "private-1", { tags: { SubnetType: "Private" } }, { id: "subnet-private-a" }),
+                resource("aws:ec2/subnet:Subnet", "private-2", { tags: { SubnetType: "Private" } }, { id: "subnet-private-b" }),
+                resource("aws:ec2/subnet:Subnet", "public-1", { mapPublicIpOnLaunch: true, tags: { SubnetType: "Public" } }, { id: "subnet-public-a" }),
+            );
+            assert.deepStrictEqual(checkStack(stack(resources)), []);
+            find(resources, "reporter").inputs.vpcConfig.subnetIds = ["subnet-public-a"];
+            assert.deepStrictEqual(messages(only(checkStack(stack(resources)), "redis-lambdas-in-private-subnets")), [
+                "reporter runs in public subnet(s) public-1; use the VPC's private subnets (awsx Vpc privateSubnetIds).",
+            ]);
+        });
+
+        it("on a secondary slot, compares with the primary's outputs behind the StackReference", () => {
+            const resources = goodResources().filter((r) => !["awsx:ec2:Vpc", "aws:elasticache/replicationGroup:ReplicationGroup"].includes(r.type) && !r.name.endsWith("-sg"));
+            resources.push(resource("pulumi:pulumi:StackReference", "primary", { name: "org/api-ring/red" }, {
+                id: "org/api-ring/red", state: { outputs: { privateSubnetIds: ["subnet-private-a", "subnet-private-b"], lambdaSecurityGroupId: "sg-lambda" } },
+            }));
+            assert.deepStrictEqual(checkStack(stack(resources)), []);
+            find(resources, "authorizer").inputs.vpcConfig.subnetIds = ["subnet-other"];
+            assert.match(only(checkStack(stack(resources)), "redis-lambdas-in-private-subnets")[0].message, /authorizer runs in subnet\(s\) subnet-other, which are not private subnets/);
+        });
+    });
+
+    describe("no-managed-full-access", () => {
+        it("reports AWS managed *FullAccess policies in any partition; customer policies and other managed ones pass", () => {
+            const resources = goodResources();
+            resources.push(
+                resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "s3", { role: "r", policyArn: "arn:aws:iam::aws:policy/AmazonS3FullAccess" }),
+                resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "gov", { role: "r", policyArn: "arn:aws-us-gov:iam::aws:policy/AWSLambda_FullAccess" }),
+                resource("aws:iam/role:Role", "role", { managedPolicyArns: ["arn:aws:iam::aws:policy/AmazonSNSFullAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess"] }),
+                resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "customer", { role: "r", policyArn: "arn:aws:iam::123456789012:policy/MyFullAccess" }),
+                resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "xray", { role: "r", policyArn: "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess" }),
+            );
+            const v = only(checkStack(stack(resources)), "no-managed-full-access");
+            assert.deepStrictEqual(v.map((x) => x.name), ["s3", "gov", "role"]);
+            assert.strictEqual(v[0].message, "s3: policyArn attaches the AWS managed policy arn:aws:iam::aws:policy/AmazonS3FullAccess; grant only the actions and resources the role needs (an inline aws.iam.RolePolicy).");
+            assert.match(v[2].message, /^role: managedPolicyArns attaches the AWS managed policy arn:aws:iam::aws:policy\/AmazonSNSFullAccess/);
+        });
+    });
+
+    describe("stage-throttling-and-logging", () => {
+        it("reports missing throttling, log level and encryption of an enabled cache on the method settings", () => {
+            const v = only(checkStack(withChange("settings", (i) => { i.settings = { cachingEnabled: true, throttlingRateLimit: 0 }; })), "stage-throttling-and-logging");
+            assert.deepStrictEqual(messages(v), [
+                "stage red (stage): throttlingRateLimit is 0; set a limit above 0 (gateway:rateLimit).",
+                "stage red (stage): throttlingBurstLimit is unset; set a limit above 0 (gateway:burstLimit).",
+                "stage red (stage): loggingLevel is unset; set one of OFF, ERROR, INFO (gateway:logLevel).",
+                "stage red (stage): response caching is on without cacheDataEncrypted; set cacheDataEncrypted: true.",
+            ]);
+            assert.ok(v.every((x) => x.name === "settings"));
+        });
+
+        it("reports a stage without access logging, and one without */* method settings", () => {
+            assert.deepStrictEqual(messages(only(checkStack(withChange("stage", (i) => { delete i.accessLogSettings.format; })), "stage-throttling-and-logging")), [
+                "stage red (stage) has no accessLogSettings.format; set accessLogSettings with a CloudWatch log group ARN and a format.",
+            ]);
+            for (const change of [(i: Record<string, unknown>) => { i.methodPath = "GET/heartbeat"; }, (i: Record<string, unknown>) => { i.stageName = "black"; }, (i: Record<string, unknown>) => { i.restApi = "other"; }]) {
+                const v = only(checkStack(withChange("settings", change)), "stage-throttling-and-logging");
+                assert.deepStrictEqual(messages(v), ["stage red (stage) has no aws.apigateway.MethodSettings for methodPath */*; add them with throttlingRateLimit, throttlingBurstLimit and loggingLevel."]);
+                assert.strictEqual(v[0].name, "stage");
+            }
+        });
+
+        it("takes its thresholds from policy config", () => {
+            const config: PolicyConfig = { "stage-throttling-and-logging": { maxRateLimit: 100, minBurstLimit: 2000, logLevels: ["INFO"] } };
+            assert.deepStrictEqual(messages(only(checkStack(stack(goodResources()), config), "stage-throttling-and-logging")), [
+                "stage red (stage): throttlingRateLimit 500 is above the policy's maximum 100; lower it (gateway:rateLimit).",
+                "stage red (stage): throttlingBurstLimit 1000 is below the policy's minimum 2000; raise it (gateway:burstLimit).",
+                "stage red (stage): loggingLevel is \"ERROR\"; set one of INFO (gateway:logLevel).",
+            ]);
+            assert.match(checkStack(withChange("settings", (i) => { i.settings.throttlingBurstLimit = 6000; }))[0].message, /throttlingBurstLimit 6000 is above the policy's maximum 5000/);
+        });
+    });
+
+    describe("methods-use-authorizer", () => {
+        it("reports operations without the authorizer in Swagger 2.0, including ANY and an empty requirement", () => {
+            const v = only(checkStack(withChange("api", (i) => {
+                const doc = JSON.parse(i.body);
+                doc.paths["/discovery/v1/catalogs"].get.security = [{ someOtherScheme: [] }];
+                doc.paths["/enterprise"] = { post: {}, put: { security: [{ threescale: [] }, {}] } };
+                doc.paths["/{proxy+}"]["x-amazon-apigateway-any-method"] = {};
+                i.body = JSON.stringify(doc);
+            })), "methods-use-authorizer");
+            assert.deepStrictEqual(messages(v), [
+                "api: GET /discovery/v1/catalogs has a requirement (someOtherScheme) in its own security that names no scheme with x-amazon-apigateway-authorizer; add the authorizer's security requirement, or mark it public with security: [].",
+                "api: ANY /{proxy+} has no security requirement (neither its own nor a document-level default); add the authorizer's security requirement, or mark it public with security: [].",
+                "api: PUT /enterprise has an empty requirement ({}) in its own security, which lets callers skip the authorizer; add the authorizer's security requirement, or mark it public with security: [].",
+                "api: POST /enterprise has no security requirement (neither its own nor a document-level default); add the authorizer's security requirement, or mark it public with security: [].",
+            ]);
+        });
+
+        it("reads OpenAPI 3 (components.securitySchemes) and the document-level default", () => {
+            assert.deepStrictEqual(checkStack(withChange("api", (i) => { i.body = JSON.stringify(OPENAPI3); })), []);
+            const v = only(checkStack(withChange("api", (i) => { i.body = JSON.stringify({ ...OPENAPI3, security: [{ other: [] }] }); })), "methods-use-authorizer");
+            assert.deepStrictEqual(messages(v), [
+                "api: GET /courses/v1/courses has a requirement (other) in the document-level security that names no scheme with x-amazon-apigateway-authorizer; add the authorizer's security requirement, or mark it public with security: [].",
+            ]);
+            const noScheme = only(checkStack(withChange("api", (i) => { i.body = JSON.stringify({ ...SWAGGER, securityDefinitions: {} }); })), "methods-use-authorizer");
+            assert.match(noScheme[0].message, /^api: the OpenAPI body defines no security scheme with x-amazon-apigateway-authorizer/);
+            assert.match(only(checkStack(withChange("api", (i) => { i.body = "swagger: '2.0'"; })), "methods-use-authorizer")[0].message, /body is not JSON/);
+        });
+    });
+
+    describe("sns-topic-encrypted, domain-tls-1-2, lambda-runtime-supported", () => {
+        it("reports an unencrypted topic", () => {
+            assert.deepStrictEqual(messages(only(checkStack(withChange("usage", (i) => { delete i.kmsMasterKeyId; })), "sns-topic-encrypted")), [
+                "usage: no kmsMasterKeyId, so messages are stored unencrypted; set kmsMasterKeyId (\"alias/aws/sns\" or a customer managed key).",
+            ]);
+        });
+
+        it("reports a domain on TLS 1.0 or without a security policy", () => {
+            assert.deepStrictEqual(messages(only(checkStack(withChange("domain", (i) => { i.securityPolicy = "TLS_1_0"; })), "domain-tls-1-2")), [
+                "domain: securityPolicy is \"TLS_1_0\"; set securityPolicy to TLS_1_2.",
+            ]);
+            assert.match(checkStack(withChange("domain", (i) => { delete i.securityPolicy; }))[0].message, /securityPolicy is unset/);
+        });
+
+        it("reports a deprecated runtime; the allow-list comes from policy config", () => {
+            assert.deepStrictEqual(messages(only(checkStack(withChange("authorizer", (i) => { i.runtime = "nodejs16.x"; })), "lambda-runtime-supported")), [
+                "authorizer: runtime is \"nodejs16.x\", not one of nodejs20.x, nodejs22.x, nodejs24.x; move the function to a supported runtime.",
+            ]);
+            const strict = checkStack(stack(goodResources()), { "lambda-runtime-supported": { allowedRuntimes: ["nodejs24.x"] } });
+            assert.deepStrictEqual(strict.map((v) => v.name), ["authorizer", "reporter"]);
+        });
+    });
+
+    describe("secrets-stay-secret and secret-outputs-stay-secret", () => {
+        it("reports plain secret-looking environment variables but not *_ARN, *_ID, *_URL or other names", () => {
+            const v = only(checkStack(withChange("authorizer", (i, r) => {
+                r.secretInputs = ["environment.variables.REDIS_AUTH_TOKEN"];
+                i.environment.variables = {
+                    REDIS_HOST: "h", REDIS_AUTH_TOKEN: "[secret]", THREESCALE_SERVICE_TOKEN: "plain", DB_PASSWORD: "p", API_KEY: "k",
+                    SIGNING_KEY_ARN: "arn", THREESCALE_SERVICE_ID: "1", SECRET_URL: "https://x", CACHE_TTL_SECONDS: "60",
+                };
+            })), "secrets-stay-secret");
+            assert.deepStrictEqual(messages(v), ["THREESCALE_SERVICE_TOKEN", "DB_PASSWORD", "API_KEY"].map((n) =>
+                `authorizer: environment variable ${n} is a plain value; pass it as a Pulumi secret (secret config or pulumi.secret(...)) so it is encrypted in state and masked in output.`));
+        });
+
+        it("reports a plain AUTH token", () => {
+            assert.deepStrictEqual(messages(only(checkStack(withChange("redis", (i, r) => { r.secretInputs = []; i.authToken = "plain-auth-token"; })), "secrets-stay-secret")), [
+                "redis: authToken is a plain value; pass it as a Pulumi secret (secret config or pulumi.secret(...)) so it is encrypted in state and masked in output.",
+            ]);
+        });
+
+        it("reports secret-looking stack outputs that are not secret", () => {
+            const good = stack(goodResources(), { outputs: { redisAuthToken: "[secret]", usageTopicArn: "arn", lambdaSecurityGroupId: "sg" }, secretOutputs: ["redisAuthToken"] });
+            assert.deepStrictEqual(checkStack(good), []);
+            const bad = stack(goodResources(), { outputs: { redisAuthToken: "plain", usageTopicArn: "arn" } });
+            const v = only(checkStack(bad), "secret-outputs-stay-secret");
+            assert.deepStrictEqual(messages(v), ["stack output redisAuthToken is a plain value; export it as pulumi.secret(...) (or not at all) so it is encrypted in state and masked in output."]);
+            assert.strictEqual(v[0].type, "pulumi:pulumi:Stack");
+        });
+    });
+});
