@@ -31,6 +31,14 @@ export function isSecretValue(v: unknown): v is { value: unknown } {
     return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
 }
 
+/** The value of an Output once known; under mocks with preview off, every Output resolves. */
+export function resolveOutput<T>(value: pulumi.Input<T>): Promise<T> {
+    return new Promise((done) => pulumi.output(value).apply((v) => {
+        done(v as T);
+        return v;
+    }));
+}
+
 export function secretValue(value: unknown): Record<string, unknown> {
     return { [SIG_KEY]: SECRET_SIG, value };
 }

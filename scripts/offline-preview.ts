@@ -13,7 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { deflateRawSync } from "zlib";
-import { MOCK_ACCOUNT, MockCloud, isSecretValue, secretValue } from "./mock-cloud";
+import { MOCK_ACCOUNT, MockCloud, isSecretValue, resolveOutput as resolve, secretValue } from "./mock-cloud";
 import { PreviewResource, SECRET_MASK, StackPreview } from "./preview-model";
 import { StackConfigFile, listStacks, loadStackConfig, parseOverride } from "./stack-config";
 
@@ -150,7 +150,6 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         process.chdir(previousCwd);
     }
 
-    const resolve = <T>(o: pulumi.Input<T>): Promise<T> => new Promise((done) => pulumi.output(o).apply((v) => { done(v as T); return v; }));
     const urnOf = new Map<string, { urn: string; parent?: string }>();
     const stackResource = pulumi.runtime.getStackResource();
     const stackUrn = stackResource ? await resolve(stackResource.urn) : undefined;

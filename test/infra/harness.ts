@@ -2,7 +2,7 @@
 // registered, so tests assert on the inputs each resource received.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigSource } from "../../config";
-import { MockCloud, RecordedResource, isSecretValue } from "../../scripts/mock-cloud";
+import { MockCloud, RecordedResource, isSecretValue, resolveOutput } from "../../scripts/mock-cloud";
 import { configSource } from "../../scripts/stack-config";
 
 /** Outputs other stacks answer to a StackReference, by stack name; tests fill it. */
@@ -16,12 +16,8 @@ export function useMockCloud(): Promise<void> {
     return mocksReady;
 }
 
-export function resolve<T>(value: pulumi.Input<T>): Promise<T> {
-    return new Promise((done) => pulumi.output(value).apply((v) => {
-        done(v as T);
-        return v;
-    }));
-}
+/** The value of an Output, for assertions. */
+export const resolve = resolveOutput;
 
 /** Replaces Pulumi's secret wrappers by their values, for assertions. */
 export function unwrap(value: unknown): unknown {
