@@ -11,9 +11,9 @@ import { createReporter } from "../handlers/reporter";
 import { AuthorizerSettings } from "../handlers/settings";
 import { createThreescaleClient } from "../handlers/threescale";
 import { UsageNudge } from "../handlers/usage";
-import { startRedis } from "../scripts/local/redis-server";
+import { startRedis } from "../dev-servers/redis-server";
 import { METHOD_ARN, testSettings } from "../test/support/settings";
-import { startThreescale } from "../scripts/local/threescale-backend";
+import { startThreescale } from "../dev-servers/threescale";
 
 const KEYS = Array.from({ length: 100 }, (_, i) => `bench-key-${String(i).padStart(4, "0")}-0123456789`);
 

@@ -3,7 +3,7 @@
 // offline check calls it for each stack, and `checkPreviewConfig` does the same from a
 // StackPreview's config and secretConfig.
 import * as yaml from "js-yaml";
-import type { StackPreview } from "../scripts/preview-model";
+import type { StackPreview } from "./stack-model";
 import type { Violation } from "./offline";
 import { SECRETS_DEFAULTS, SecretsConfig, looksSecret } from "./rules/secrets";
 

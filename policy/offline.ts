@@ -1,4 +1,4 @@
-// Runs the pack's policies over an offline preview (scripts/preview-model.ts StackPreview),
+// Runs the pack's policies over an offline preview (policy/stack-model.ts StackPreview),
 // the way the Pulumi engine and @pulumi/policy's server (server.js) run them during
 // `pulumi preview --policy-pack policy`, without the CLI and without constructing the
 // PolicyPack (which would start serving).
@@ -30,7 +30,7 @@ import type {
     EnforcementLevel, Policies, PolicyConfigSchema, PolicyProviderResource, PolicyResource, PolicyResourceOptions,
     ReportViolation, ResourceValidation, ResourceValidationArgs, StackValidationArgs,
 } from "@pulumi/policy";
-import type { PreviewResource, StackPreview } from "../scripts/preview-model";
+import type { PreviewResource, StackPreview } from "./stack-model";
 import { policies as packPolicies } from "./policies";
 import { SECRET_MASK, SecretAware, isUnknownValueError, policyProxy } from "./rules/support";
 

@@ -29,7 +29,7 @@ export const policyProxy = proxyModule as unknown as PolicyProxyModule;
 export const UNKNOWN: unique symbol = Symbol("unknown");
 export type Unknown = typeof UNKNOWN;
 
-/** What the offline preview shows instead of a secret value (scripts/preview-model.ts SECRET_MASK). */
+/** What the offline preview shows instead of a secret value (policy/stack-model.ts SECRET_MASK). */
 export const SECRET_MASK = "[secret]";
 
 const SENTINELS = new Set<unknown>([

@@ -6,9 +6,9 @@ import { policyEffect } from "../../handlers/access-policy";
 import { keys, parseUsageField, tokenHash } from "../../handlers/keys";
 import { AuthorizerSettings, FailureMode, settingsToEnvironment } from "../../handlers/settings";
 import { UsageNudge, UsagePublisher } from "../../handlers/usage";
-import { RedisServer, startRedis } from "../../scripts/local/redis-server";
+import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { clientFor, METHOD_ARN, testSettings } from "../support/settings";
-import { FakeThreescale, Fault, startThreescale } from "../../scripts/local/threescale-backend";
+import { FakeThreescale, Fault, startThreescale } from "../../dev-servers/threescale";
 
 const KEY_BASIC = "basic-key-0123456789abcdef";
 const KEY_UNLIMITED = "unlimited-key-0123456789ab";

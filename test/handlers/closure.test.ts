@@ -8,10 +8,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { createAuthorizerHandler } from "../../handlers/authorizer";
 import { createReporterHandler } from "../../handlers/reporter";
 import { settingsToEnvironment } from "../../handlers/settings";
-import { RedisServer, startRedis } from "../../scripts/local/redis-server";
+import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { METHOD_ARN, testSettings } from "../support/settings";
 import { LocalSns, startLocalSns } from "../support/sns";
-import { FakeThreescale, startThreescale } from "../../scripts/local/threescale-backend";
+import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:api-ring-usage";
 

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { freePort } from "../../scripts/local/redis-server";
-import { FakeThreescale, startThreescale } from "../../scripts/local/threescale-backend";
+import { freePort } from "../../dev-servers/redis-server";
+import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
 import { createThreescaleClient, parseAuthReply, parseReportReply } from "../../handlers/threescale";
 
 const XML = '<?xml version="1.0" encoding="UTF-8"?>';

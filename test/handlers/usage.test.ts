@@ -8,9 +8,9 @@ import { createReporter, createReporterHandler, ReporterHandler } from "../../ha
 import { AuthorizerSettings, settingsToEnvironment } from "../../handlers/settings";
 import { createThreescaleClient } from "../../handlers/threescale";
 import { UsageNudge, UsagePublisher } from "../../handlers/usage";
-import { RedisServer, startRedis } from "../../scripts/local/redis-server";
+import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { clientFor, METHOD_ARN, testSettings } from "../support/settings";
-import { FakeThreescale, startThreescale } from "../../scripts/local/threescale-backend";
+import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
 
 const KEYS = ["alpha-key-0123456789abcdef", "bravo-key-0123456789abcdef", "charlie-key-0123456789abcd", "delta-key-0123456789abcdef", "echo-key-0123456789abcdefg"];
 const LIMITED = "limited-key-0123456789abcd";

@@ -9,11 +9,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { settingsToEnvironment } from "../../handlers/settings";
-import { OfflineRun, previewStack } from "../../scripts/offline-preview";
-import { RedisServer, startRedis } from "../../scripts/local/redis-server";
+import { OfflineRun, previewStack } from "../../preview/cli";
+import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { testSettings } from "../support/settings";
 import { LocalSns, startLocalSns } from "../support/sns";
-import { FakeThreescale, startThreescale } from "../../scripts/local/threescale-backend";
+import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:red-authorizer-pair-usage";

@@ -7,7 +7,7 @@ import { DomainFlip } from "../../components/domainFlip";
 import { GatewayRing, StageLimits } from "../../components/gatewayRing";
 import { settingsFromEnvironment } from "../../handlers/settings";
 import { bundleSpec, BundledSpec } from "../../openapi";
-import { MOCK_ACCOUNT } from "../../scripts/mock-cloud";
+import { MOCK_ACCOUNT } from "../../preview/mock-cloud";
 import { build, resolve, unwrap } from "./harness";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on recorded inputs

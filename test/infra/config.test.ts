@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as path from "path";
 import { ConfigError, KNOWN_KEYS, SlotConfig, readSlotConfig } from "../../config";
-import { loadStackConfig } from "../../scripts/stack-config";
+import { loadStackConfig } from "../../stack-config";
 import { mapSource } from "./harness";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { synthesizeOutputs } from "../../scripts/offline-preview";
+import { synthesizeOutputs } from "../../preview/cli";
 import { referencedStacks, resolve, useMockCloud } from "./harness";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");

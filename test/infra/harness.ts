@@ -2,8 +2,8 @@
 // registered, so tests assert on the inputs each resource received.
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigSource } from "../../config";
-import { MockCloud, RecordedResource, isSecretValue, resolveOutput } from "../../scripts/mock-cloud";
-import { configSource } from "../../scripts/stack-config";
+import { MockCloud, RecordedResource, isSecretValue, resolveOutput } from "../../preview/mock-cloud";
+import { configSource } from "../../stack-config";
 
 /** Outputs other stacks answer to a StackReference, by stack name; tests fill it. */
 export const referencedStacks = new Map<string, Record<string, unknown>>();

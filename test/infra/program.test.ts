@@ -4,9 +4,9 @@ import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
 import { PRIMARY_OUTPUT_NAMES, SECRET_OUTPUT_NAMES, SLOT_OUTPUT_NAMES } from "../../outputs";
-import { OfflinePreviewError, OfflineRun, previewStack, renderPreview } from "../../scripts/offline-preview";
-import { PreviewResource, SECRET_MASK } from "../../scripts/preview-model";
-import { listStacks, loadStackConfig } from "../../scripts/stack-config";
+import { OfflinePreviewError, OfflineRun, previewStack, renderPreview } from "../../preview/cli";
+import { PreviewResource, SECRET_MASK } from "../../policy/stack-model";
+import { listStacks, loadStackConfig } from "../../stack-config";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on preview data
 
@@ -202,7 +202,7 @@ describe("program: offline preview command", function () {
     });
 
     it("previews all stacks as JSON from the command line", () => {
-        const out = execFileSync(process.execPath, [path.join(PROJECT, "bin/scripts/offline-preview.js"), "--json"], { encoding: "utf8" });
+        const out = execFileSync(process.execPath, [path.join(PROJECT, "bin/preview/cli.js"), "--json"], { encoding: "utf8" });
         const runs = JSON.parse(out) as OfflineRun[];
         assert.deepStrictEqual(runs.map((r) => r.stack), ["black", "red"]);
         assert.ok(runs.every((r) => r.resources.every((x) => typeof x.inputs === "object" && x.urn.startsWith("urn:pulumi:"))));

@@ -19,7 +19,7 @@ interface Started {
 }
 
 function startLocal(args: string[]): Promise<Started> {
-    const child = spawn(process.execPath, [path.join(PROJECT, "bin/scripts/local-run.js"), "--stack", "red", "--port", "0", ...args], {
+    const child = spawn(process.execPath, [path.join(PROJECT, "bin/local/cli.js"), "--stack", "red", "--port", "0", ...args], {
         env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

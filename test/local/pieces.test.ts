@@ -3,10 +3,10 @@ import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
-import { isAllowed, methodArn } from "../../scripts/local/access";
-import { integrationUri, runIntegration } from "../../scripts/local/integration";
-import { compileRoutes, matchRoute } from "../../scripts/local/routes";
-import { TokenBucket } from "../../scripts/local/throttle";
+import { isAllowed, methodArn } from "../../local/access";
+import { integrationUri, runIntegration } from "../../local/integration";
+import { compileRoutes, matchRoute } from "../../local/routes";
+import { TokenBucket } from "../../local/throttle";
 import { bundleSpec } from "../../openapi";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");

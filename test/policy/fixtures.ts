@@ -1,7 +1,7 @@
-// StackPreview-shaped fixtures for the policy tests (the shape scripts/offline-preview.ts
+// StackPreview-shaped fixtures for the policy tests (the shape preview/cli.ts
 // produces): a small stack that passes every rule, to break one property at a time, and a
 // deliberately broken stack.
-import type { PreviewResource, StackPreview } from "../../scripts/preview-model";
+import type { PreviewResource, StackPreview } from "../../policy/stack-model";
 
 // Fixture inputs are JSON edited freely by the tests.
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -4,9 +4,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { checkConfigFile } from "../../policy/configFile";
 import { PolicyConfig, checkStack } from "../../policy/offline";
-import { previewStack } from "../../scripts/offline-preview";
-import { checkStackOffline } from "../../scripts/policy-check";
-import { listStacks } from "../../scripts/stack-config";
+import { previewStack } from "../../preview/cli";
+import { checkStackOffline } from "../../preview/policy-check";
+import { listStacks } from "../../stack-config";
 import { Json, resource } from "./fixtures";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");

@@ -1,5 +1,5 @@
 // Test harness for the ring commands: a throwaway project directory, the stand-in `pulumi`
-// first on PATH, and a runner for the compiled CLI (bin/scripts/ring.js) as a child process.
+// first on PATH, and a runner for the compiled CLI (bin/ring/cli.js) as a child process.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -9,7 +9,7 @@ import {
     FakeState, LogEntry, ParsedArgs, mergedConfig, parseCli, programOutputs, programResources,
 } from "./fake-pulumi";
 
-const RING_JS = path.resolve(__dirname, "../../scripts/ring.js");
+const RING_JS = path.resolve(__dirname, "../../ring/cli.js");
 const FAKE_JS = path.resolve(__dirname, "fake-pulumi.js");
 
 export interface RunResult {

@@ -1,7 +1,7 @@
-// End-to-end tests of the ring CLI (bin/scripts/ring.js) through the Automation API, against the
+// End-to-end tests of the ring CLI (bin/ring/cli.js) through the Automation API, against the
 // stand-in `pulumi` (fake-pulumi.ts) first on PATH. Asserts on the CLI calls it records.
 import * as assert from "assert";
-import { MAPPING_TYPE } from "../../scripts/ring-plan";
+import { MAPPING_TYPE } from "../../ring/plan";
 import { Harness, flag } from "./harness";
 
 const MAPPING_URN = `urn:pulumi:red::api-ring::api-ring:index:DomainFlip$${MAPPING_TYPE}::live-mapping`;

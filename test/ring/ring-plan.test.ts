@@ -1,11 +1,11 @@
-// Unit tests of the ring arithmetic and guards (scripts/ring-plan.ts): no Pulumi, no I/O.
+// Unit tests of the ring arithmetic and guards (ring/plan.ts): no Pulumi, no I/O.
 import * as assert from "assert";
 import {
     DEFAULT_ORDER, EXIT, GuardRefusal, MAPPING_TYPE, RingError, buildStatus, configValue, currentLive, exportedResources,
     findMappingUrns, formatCommand, formatStatus, inRing, isDeployed, mappingTargets, nextSlot, parseOrder, planDeploy,
     planFlip, planRollback, projectConfigValue, resolveRing, shellQuote, stackNameFor,
-} from "../../scripts/ring-plan";
-import type { RingState } from "../../scripts/ring-plan";
+} from "../../ring/plan";
+import type { RingState } from "../../ring/plan";
 
 function outputsFor(slot: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {

@@ -2,8 +2,8 @@
 import type { Redis } from "ioredis";
 import { createRedisClient } from "../../handlers/redis-client";
 import { AuthorizerSettings } from "../../handlers/settings";
-import { FakeThreescale } from "../../scripts/local/threescale-backend";
-import { RedisServer } from "../../scripts/local/redis-server";
+import { FakeThreescale } from "../../dev-servers/threescale";
+import { RedisServer } from "../../dev-servers/redis-server";
 
 export const PLAN_ROUTES = {
     Unlimited: ["*"],

@@ -1,6 +1,6 @@
-// The ring's arithmetic and guard rails for the ring commands (scripts/ring.ts).
+// The ring's arithmetic and guard rails for the ring commands (ring/cli.ts).
 // Pure: no Pulumi import, no I/O. Everything here is decided from plain data that
-// scripts/ring-ops.ts reads through the Automation API, so it is unit-tested exhaustively.
+// ring/ops.ts reads through the Automation API, so it is unit-tested exhaustively.
 
 /** Exit codes a pipeline can rely on. */
 export const EXIT = {

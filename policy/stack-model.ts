@@ -1,5 +1,5 @@
 // The data an offline preview produces for one stack: what `pulumi preview --json` would
-// show, with every resource's inputs. Produced by scripts/offline-preview.ts, read by the
+// show, with every resource's inputs. Produced by preview/cli.ts, read by the
 // policy check, the tests and `--json` users.
 
 /** Stand-in for a secret value in printed or serialized previews. */

@@ -1,5 +1,5 @@
 // The ring commands' side effects, through Pulumi's Automation API (which drives the `pulumi` CLI).
-// Decisions live in ring-plan.ts; this module only reads the stacks, asks the plan, and acts.
+// Decisions live in plan.ts; this module only reads the stacks, asks the plan, and acts.
 import {
     ConcurrentUpdateError, LocalWorkspace, PulumiCommand, Stack, StackNotFoundError,
 } from "@pulumi/pulumi/automation";
@@ -7,8 +7,8 @@ import type { ConfigMap, OutputMap } from "@pulumi/pulumi/automation";
 import {
     EXIT, RING_CMD, RingError, buildStatus, configValue, exportedResources, isDeployed, isRecord, mappingTargets,
     planDeploy, planFlip, planRollback, projectConfigValue, resolveRing, stackNameFor,
-} from "./ring-plan";
-import type { DeployPlan, FlipPlan, RingState, RingStatus, SlotState } from "./ring-plan";
+} from "./plan";
+import type { DeployPlan, FlipPlan, RingState, RingStatus, SlotState } from "./plan";
 import type { PrimaryOutputs } from "../outputs";
 
 export interface RingOpsOptions {

@@ -4,9 +4,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { EXIT, RingError, UsageError, formatCommand, formatStatus } from "./ring-plan";
-import type { ExitCode } from "./ring-plan";
-import { RingOps } from "./ring-ops";
+import { EXIT, RingError, UsageError, formatCommand, formatStatus } from "./plan";
+import type { ExitCode } from "./plan";
+import { RingOps } from "./ops";
 
 const EXIT_CODES = `Exit codes:
   0  done (with --dry-run: the plan passed every guard)

@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { ConfigSource, SECRET_KEYS } from "../config";
+import { ConfigSource, SECRET_KEYS } from "./config";
 
 export interface StackConfigFile {
     project: string;

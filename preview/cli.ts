@@ -4,7 +4,7 @@
 // (secrets masked). With `--archives DIR` it writes each Lambda's deployment archive as
 // aws.lambda.CallbackFunction built it. No cloud credentials, no pulumi CLI.
 //
-//   node bin/scripts/offline-preview.js [--stack red|black|all] [--json] [--archives DIR]
+//   node bin/preview/cli.js [--stack red|black|all] [--json] [--archives DIR]
 //                                       [--deployed FILE]
 import * as pulumi from "@pulumi/pulumi";
 import { spawnSync } from "child_process";
@@ -14,10 +14,10 @@ import * as os from "os";
 import * as path from "path";
 import { deflateRawSync } from "zlib";
 import { MOCK_ACCOUNT, MockCloud, isSecretValue, resolveOutput as resolve, secretValue } from "./mock-cloud";
-import { PreviewResource, SECRET_MASK, StackPreview } from "./preview-model";
-import { StackConfigFile, listStacks, loadStackConfig, parseOverride } from "./stack-config";
+import { PreviewResource, SECRET_MASK, StackPreview } from "../policy/stack-model";
+import { StackConfigFile, listStacks, loadStackConfig, parseOverride } from "../stack-config";
 
-/** The project root: bin/scripts/.. /.. when compiled. */
+/** The project root: bin/preview/../.. when compiled. */
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 
 export interface OfflineOptions {
@@ -229,7 +229,7 @@ async function writeArchive(name: string, code: unknown, root: string): Promise<
 
 /** Runs the offline preview of one stack in a child process (the runtime is one per process). */
 export function previewStack(stack: string, options: OfflineOptions = {}): OfflineRun {
-    const args = [path.join(__dirname, "offline-preview.js"), "--stack", stack, "--json"];
+    const args = [path.join(__dirname, "cli.js"), "--stack", stack, "--json"];
     if (options.archiveDir) args.push("--archives", options.archiveDir);
     if (options.projectDir) args.push("--project", options.projectDir);
     for (const [key, value] of Object.entries(options.overrides ?? {})) {

@@ -2,14 +2,14 @@
 // (or the ones named) without cloud credentials, checks the stack config files for plain
 // secrets, prints resource, rule and message, and exits 1 on a mandatory violation.
 //
-//   node bin/scripts/policy-check.js [--stack NAME]... [--config FILE] [--json]
+//   node bin/preview/policy-check.js [--stack NAME]... [--config FILE] [--json]
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { checkConfigFile } from "../policy/configFile";
 import { PolicyConfig, Violation, checkStack } from "../policy/offline";
-import { PROJECT_DIR, previewStack } from "./offline-preview";
-import { listStacks } from "./stack-config";
+import { PROJECT_DIR, previewStack } from "./cli";
+import { listStacks } from "../stack-config";
 
 export interface StackReport {
     stack: string;

@@ -2,11 +2,11 @@
 // in front of it, so `curl -H 'Authorization: <key>' localhost:8080/discovery/v1/catalogs`
 // is allowed or denied as it would be behind API Gateway.
 //
-//   node bin/scripts/local-run.js --stack red [--port 8080] [--backend edxapp_host=http://127.0.0.1:8000]
+//   node bin/local/cli.js --stack red [--port 8080] [--backend edxapp_host=http://127.0.0.1:8000]
 //                                 [--keys FILE] [--set key=value] [--flush-seconds N]
 // Redis: the one REDIS_URL names, else a redis-server it starts and stops itself.
 // 3scale: the real backend when THREESCALE_SERVICE_TOKEN is set and threescale:backendUrl
-// answers; else a local development backend seeded from scripts/local/keys.yaml.
+// answers; else a local development backend seeded from local/keys.yaml.
 import type { SNSEvent } from "aws-lambda";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
@@ -21,13 +21,13 @@ import { AuthorizerSettings } from "../handlers/settings";
 import { createThreescaleClient } from "../handlers/threescale";
 import { UsagePublisher } from "../handlers/usage";
 import { bundleSpec } from "../openapi";
-import { createLocalGateway } from "./local/gateway";
-import { RedisServer, startRedis } from "./local/redis-server";
-import { FakeApp, FakeThreescale, startThreescale } from "./local/threescale-backend";
-import { configSource, loadStackConfig, parseOverride } from "./stack-config";
+import { createLocalGateway } from "./gateway";
+import { RedisServer, startRedis } from "../dev-servers/redis-server";
+import { FakeApp, FakeThreescale, startThreescale } from "../dev-servers/threescale";
+import { configSource, loadStackConfig, parseOverride } from "../stack-config";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
-export const DEFAULT_KEYS_FILE = path.join(PROJECT_DIR, "scripts", "local", "keys.yaml");
+export const DEFAULT_KEYS_FILE = path.join(PROJECT_DIR, "local", "keys.yaml");
 
 export interface LocalRunOptions {
     stack: string;
@@ -213,7 +213,7 @@ Serves one slot's API on 127.0.0.1 with the real authorizer pair in front of it.
   --stack NAME         the slot whose Pulumi.NAME.yaml to run (required)
   --port N             port to listen on (default 8080; 0 picks a free one)
   --backend NAME=URL   send integrations on \${stageVariables.NAME} to URL (e.g. a local LMS)
-  --keys FILE          development 3scale keys (default scripts/local/keys.yaml)
+  --keys FILE          development 3scale keys (default local/keys.yaml)
   --set KEY=VALUE      change stack config for this run (e.g. gateway:rateLimit=5)
   --flush-seconds N    how often the reporter flushes on its schedule (default 60)
 Environment: REDIS_URL (use this Redis), THREESCALE_SERVICE_TOKEN (use the real 3scale).`;
