@@ -2,7 +2,8 @@
 // Every problem is collected, so one run reports every bad key at once with what it got
 // and what it expected; nothing is created until the whole config is valid.
 import * as pulumi from "@pulumi/pulumi";
-import { AuthorizerSettings, FAILURE_MODES, isPlanRoutes, isRouteList } from "./handlers/settings";
+import { checkSync as checkBacktracking } from "recheck";
+import { AuthorizerSettings, FAILURE_MODES, isPlanRoutes, isRouteList, settingsToEnvironment } from "./handlers/settings";
 
 export type LogLevel = "OFF" | "ERROR" | "INFO";
 const LOG_LEVELS: readonly LogLevel[] = ["OFF", "ERROR", "INFO"];
@@ -140,12 +141,25 @@ export const KNOWN_KEYS: readonly string[] = [
     "authorizer:resultTtlSeconds", "authorizer:redisTimeoutMs", "authorizer:flushSchedule",
 ];
 const OWNED_NAMESPACES = ["ring", "gateway", "domain", "threescale", "cache", "network", "authorizer"];
+/** Namespaces whose resources the primary slot owns; no other slot may set them. */
+const PRIMARY_NAMESPACES = ["domain", "cache", "network"];
 
 // Stage variable rules from API Gateway: names [A-Za-z0-9_], values [A-Za-z0-9-._~:/?#&=,]{1,2048}.
 const STAGE_VARIABLE_NAME = /^[A-Za-z0-9_]+$/;
 const STAGE_VARIABLE_VALUE = /^[A-Za-z0-9\-._~:/?#&=,]{1,2048}$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
+/** A backend host as integration URIs embed it (`https://${stageVariables.x}/...`): a DNS name, optionally :port. */
+const BACKEND_HOST = /^(?=[^:]{1,253}(:|$))[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+(:([1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?$/;
+/** Plain decimal numbers: no hex, exponent, sign, padding or empty string. */
+const DECIMAL = /^\d+(\.\d+)?$/;
+/** ElastiCache's engine versions for node-based replication groups (AWS ElastiCache user guide, "Supported engines and versions"). */
+export const ENGINE_VERSIONS = {
+    redis: ["4.0.10", "5.0.6", "6.0", "6.2", "7.0", "7.1"],
+    valkey: ["7.2", "8.0", "8.1", "8.2", "9.0", "9.1"],
+} as const;
+/** AWS Lambda's limit on the total size of a function's environment variables. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 // ElastiCache AUTH token: 16-128 printable ASCII characters, none of space, ", / or @.
 const AUTH_TOKEN = /^[!#-.0-?A-~]{16,128}$/;
 
@@ -198,21 +212,23 @@ class Reader {
     }
 
     number(key: string, fallback: number, min: number, max: number, integer: boolean): number {
-        const raw = this.raw(key);
+        // An empty value is a mistake here, not "unset": Number("") is 0, Number("0x10") 16, Number(" 5 ") 5.
+        const raw = this.source.get(key);
         if (raw === undefined) return fallback;
-        const value = Number(raw);
+        const value = DECIMAL.test(raw) ? Number(raw) : NaN;
         if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-            this.problem(key, shown(raw), `${integer ? "a whole number" : "a number"} from ${min} to ${max}`);
+            this.problem(key, shown(raw), `${integer ? "a whole number" : "a number"} from ${min} to ${max}, written in decimal`);
             return fallback;
         }
         return value;
     }
 
-    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[]): T {
+    /** One of `allowed`; `context` qualifies the list in the message (e.g. "for engine redis"). */
+    oneOf<T extends string>(key: string, fallback: T, allowed: readonly T[], context?: string): T {
         const raw = this.raw(key);
         if (raw === undefined) return fallback;
         if ((allowed as readonly string[]).includes(raw)) return raw as T;
-        this.problem(key, shown(raw), `one of ${allowed.join(", ")}`);
+        this.problem(key, shown(raw), `one of ${allowed.join(", ")}${context ? ` ${context}` : ""}`);
         return fallback;
     }
 
@@ -261,9 +277,15 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
 
     // Typos in our own namespaces would otherwise be silently ignored.
     for (const key of source.keys?.() ?? []) {
-        const namespace = key.split(":")[0];
+        const [namespace, name] = key.split(":");
         if (OWNED_NAMESPACES.includes(namespace) && !KNOWN_KEYS.includes(key)) {
             r.problem(key, "an unknown key", `one of the documented keys (${KNOWN_KEYS.filter((k) => k.startsWith(`${namespace}:`)).join(", ")})`);
+            continue;
+        }
+        const meant = OWNED_NAMESPACES.find((owned) => owned !== namespace && editDistance(owned, namespace) <= 2);
+        if (meant !== undefined) {
+            const intended = `${meant}:${name}`;
+            r.problem(key, "a key in an unknown namespace", KNOWN_KEYS.includes(intended) ? intended : `a key of namespace ${meant}:`);
         }
     }
 
@@ -307,7 +329,10 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
     for (const [name, value] of Object.entries(hosts)) {
         if (!STAGE_VARIABLE_NAME.test(name)) r.problem(`gateway:hosts.${name}`, shown(name), "a stage variable name of letters, digits and _");
         if (name === "id") r.problem("gateway:hosts.id", shown(value), "no `id` entry: the stage variable `id` is the release id (gateway:releaseId)");
-        if (!STAGE_VARIABLE_VALUE.test(value)) r.problem(`gateway:hosts.${name}`, shown(value), "a host name of the characters API Gateway allows in stage variables (A-Z a-z 0-9 - . _ ~ : / ? # & = ,)");
+        if (!BACKEND_HOST.test(value)) {
+            r.problem(`gateway:hosts.${name}`, shown(value), "a host name, optionally with :port, e.g. courses.example.edu " +
+                "(no scheme, path, query, fragment or credentials: the document's integration URIs add those)");
+        }
     }
     const rateLimit = r.number("gateway:rateLimit", 500, 1, 10000, false);
     const burstLimit = r.number("gateway:burstLimit", 1000, 1, 5000, true);
@@ -326,7 +351,7 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
 
     const threescale: ThreescaleConfig = {
         serviceId: r.required("threescale:serviceId", /^[A-Za-z0-9_-]{1,64}$/, "the 3scale service id (letters, digits, - and _)", "the authorizer checks keys against this service"),
-        backendUrl: r.string("threescale:backendUrl", "https://su1.3scale.net", /^https:\/\/[^\s/]+(:\d+)?\/?$/, "an https:// URL of the Service Management API, e.g. https://su1.3scale.net"),
+        backendUrl: backendUrl(r),
         serviceToken: r.secret("threescale:serviceToken", /^\S{8,256}$/, "a 3scale service token (8-256 characters, no spaces)"),
         timeoutMs: r.number("threescale:timeoutMs", 2000, 100, 10000, true),
     };
@@ -336,12 +361,7 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
     if (staleTtlSeconds < cacheTtlSeconds) {
         r.problem("authorizer:staleTtlSeconds", String(staleTtlSeconds), `at least authorizer:cacheTtlSeconds (${cacheTtlSeconds}): the last known decision must outlive the fresh one`);
     }
-    const tokenPattern = r.string("authorizer:tokenPattern", "^[A-Za-z0-9_-]{16,128}$");
-    try {
-        new RegExp(tokenPattern);
-    } catch (e) {
-        r.problem("authorizer:tokenPattern", shown(tokenPattern), `a JavaScript regular expression (${(e as Error).message})`);
-    }
+    const tokenPattern = checkedTokenPattern(r);
     const authorizer: AuthorizerConfig = {
         identityHeader: r.string("authorizer:identityHeader", "Authorization", HEADER_NAME, "an HTTP header name (letters, digits and -)"),
         tokenPattern,
@@ -354,7 +374,7 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
         reportingWindowSeconds: r.number("authorizer:reportingWindowSeconds", 60, 0, 3600, true),
         resultTtlSeconds: r.number("authorizer:resultTtlSeconds", 0, 0, 3600, true),
         redisTimeoutMs: r.number("authorizer:redisTimeoutMs", 150, 10, 5000, true),
-        flushSchedule: r.string("authorizer:flushSchedule", "rate(1 minute)", /^(rate\(\d+ (minute|minutes|hour|hours)\)|cron\(.+\))$/, "an EventBridge schedule expression, e.g. rate(1 minute)"),
+        flushSchedule: flushSchedule(r),
     };
     for (const [plan, routes] of Object.entries(authorizer.planRoutes)) {
         for (const route of routes) checkRoute(r, `authorizer:planRoutes.${plan}`, route);
@@ -375,27 +395,31 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
             r.problem("domain:hostedZoneId", shown(domain.hostedZoneId), "to be set together with domain:certificateArn (the alias record points at a domain the program creates)");
         }
         const nodes = r.number("cache:nodes", 2, 1, 6, true);
+        const engine = r.oneOf("cache:engine", "redis", ["redis", "valkey"] as const);
         cache = {
-            engine: r.oneOf("cache:engine", "redis", ["redis", "valkey"] as const),
-            engineVersion: r.string("cache:engineVersion", "7.1", /^\d+(\.\d+)?$/, "an engine version such as 7.1"),
+            engine,
+            engineVersion: r.oneOf("cache:engineVersion", engine === "redis" ? "7.1" : "8.0", ENGINE_VERSIONS[engine], `for engine ${engine}`),
             nodeType: r.string("cache:nodeType", "cache.t4g.micro", /^cache\.[a-z0-9]+\.[a-z0-9]+$/, "an ElastiCache node type such as cache.t4g.micro"),
             nodes,
             authToken: r.secret("cache:authToken", AUTH_TOKEN, "16-128 printable ASCII characters without spaces, \", / or @ (ElastiCache's AUTH token rules)"),
         };
         network = {
-            cidrBlock: r.string("network:cidrBlock", "10.40.0.0/16", /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/, "an IPv4 CIDR block from /16 to /24"),
+            cidrBlock: networkCidr(r),
             availabilityZones: r.number("network:availabilityZones", 2, 2, 3, true),
         };
     } else {
-        for (const key of ["domain:name", "cache:authToken", "network:cidrBlock"]) {
+        const primaryOnly = (key: string): boolean => PRIMARY_NAMESPACES.includes(key.split(":")[0]);
+        for (const key of (source.keys?.() ?? KNOWN_KEYS).filter(primaryOnly)) {
             if (r.raw(key) !== undefined) {
                 r.problem(key, "a value", `no value on "${slot}": ${key.split(":")[0]} belongs to the primary slot "${primary}"`);
             }
         }
     }
 
+    const config: SlotConfig = { project: source.project, slot, isPrimary, ring, gateway, threescale, authorizer, domain, cache, network };
+    checkEnvironmentSize(r, config);
     if (r.problems.length > 0) throw new ConfigError(slot, r.problems);
-    return { project: source.project, slot, isPrimary, ring, gateway, threescale, authorizer, domain, cache, network };
+    return config;
 }
 
 function checkRoute(r: Reader, key: string, route: string): void {
@@ -404,6 +428,191 @@ function checkRoute(r: Reader, key: string, route: string): void {
     if (route !== "*" && !pattern.test(route)) {
         r.problem(key, shown(route), "a route pattern: \"*\", or a path such as discovery/* or GET enterprise/v1/* (no leading /)");
     }
+}
+
+/** The 3scale Service Management API's base URL: https, a host and optional port, nothing else. */
+function backendUrl(r: Reader): string {
+    const key = "threescale:backendUrl";
+    const fallback = "https://su1.3scale.net";
+    const expected = "an https:// URL of the Service Management API with no path, query or fragment, e.g. https://su1.3scale.net";
+    const raw = r.raw(key);
+    if (raw === undefined) return fallback;
+    let url: URL;
+    try {
+        url = new URL(raw);
+    } catch {
+        r.problem(key, shown(raw), expected);
+        return fallback;
+    }
+    if (url.username !== "" || url.password !== "") {
+        // The URL ends up in the Lambda environment and in logs; the credential is threescale:serviceToken.
+        r.problem(key, "a URL with credentials", `${expected}, with no user name or password (the service token is threescale:serviceToken, a secret)`);
+        return fallback;
+    }
+    if (url.protocol !== "https:" || !/^\/?$/.test(url.pathname) || url.search !== "" || url.hash !== "" || /[\s]/.test(raw)) {
+        r.problem(key, shown(raw), expected);
+        return fallback;
+    }
+    return raw;
+}
+
+const SCHEDULE_KEY = "authorizer:flushSchedule";
+
+/** The flush schedule, checked as EventBridge checks rate() and cron() expressions. */
+function flushSchedule(r: Reader): string {
+    const raw = r.raw(SCHEDULE_KEY);
+    if (raw === undefined) return "rate(1 minute)";
+    const problem = scheduleProblem(raw);
+    if (problem === undefined) return raw;
+    r.problem(SCHEDULE_KEY, shown(raw), `an EventBridge schedule expression such as rate(1 minute) or cron(0/5 * * * ? *): ${problem}`);
+    return "rate(1 minute)";
+}
+
+/** What EventBridge would refuse in a schedule expression, or undefined when it is valid. */
+export function scheduleProblem(expression: string): string | undefined {
+    const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+    if (rate) {
+        const value = Number(rate[1]);
+        const singular = !rate[2].endsWith("s");
+        if (value < 1 || rate[1].startsWith("0")) return "the rate needs a positive whole number";
+        if (value === 1 && !singular) return `the unit is "${rate[2].slice(0, -1)}" for a value of 1`;
+        if (value !== 1 && singular) return `the unit is "${rate[2]}s" for a value other than 1`;
+        return undefined;
+    }
+    if (expression.startsWith("rate(")) return "rate(value unit) takes a whole number and minute(s), hour(s) or day(s)";
+    const cron = /^cron\((.*)\)$/.exec(expression);
+    if (!cron) return "rate(...) or cron(...)";
+    return cronProblem(cron[1].trim().split(/\s+/));
+}
+
+/** EventBridge's cron fields: name, range, names allowed, extra characters allowed (besides , - * /). */
+const CRON_FIELDS: ReadonlyArray<{ name: string; min: number; max: number; names?: string[]; extra: RegExp }> = [
+    { name: "minutes", min: 0, max: 59, extra: /^$/ },
+    { name: "hours", min: 0, max: 23, extra: /^$/ },
+    { name: "day-of-month", min: 1, max: 31, extra: /^(\?|L|L-\d{1,2}|\d{1,2}W|LW)$/ },
+    { name: "month", min: 1, max: 12, names: ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], extra: /^$/ },
+    { name: "day-of-week", min: 1, max: 7, names: ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], extra: /^(\?|[1-7]?L|[1-7]#[1-5]|(SUN|MON|TUE|WED|THU|FRI|SAT)#[1-5])$/ },
+    { name: "year", min: 1970, max: 2199, extra: /^$/ },
+];
+
+function cronProblem(fields: string[]): string | undefined {
+    if (fields.length !== CRON_FIELDS.length) {
+        return "cron(...) takes six fields: minutes hours day-of-month month day-of-week year";
+    }
+    for (const [i, spec] of CRON_FIELDS.entries()) {
+        const field = fields[i];
+        const value = (text: string): number | undefined => {
+            const named = spec.names?.indexOf(text.toUpperCase()) ?? -1;
+            if (named >= 0) return named + 1;
+            return /^\d+$/.test(text) ? Number(text) : undefined;
+        };
+        const inRange = (text: string): boolean => {
+            const v = value(text);
+            return v !== undefined && v >= spec.min && v <= spec.max;
+        };
+        const part = (text: string): boolean => {
+            if (spec.extra.test(text)) return true;
+            const [range, step, ...rest] = text.split("/");
+            if (rest.length > 0 || (step !== undefined && !/^[1-9]\d*$/.test(step))) return false;
+            if (range === "*") return true;
+            const [from, to, ...more] = range.split("-");
+            return more.length === 0 && inRange(from) && (to === undefined || inRange(to));
+        };
+        if (field === "" || !field.split(",").every(part)) {
+            return `the ${spec.name} field "${field}" is not ${spec.min}-${spec.max}${spec.names ? ` or ${spec.names[0]}-${spec.names[spec.names.length - 1]}` : ""} with , - * /`;
+        }
+    }
+    if ((fields[2] === "?") === (fields[4] === "?")) return "one of day-of-month and day-of-week must be ?, and only one";
+    return undefined;
+}
+
+/** The VPC's block: an IPv4 network address (no host bits set) from /16 to /24. */
+function networkCidr(r: Reader): string {
+    const key = "network:cidrBlock";
+    const fallback = "10.40.0.0/16";
+    const raw = r.raw(key);
+    if (raw === undefined) return fallback;
+    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(raw);
+    const octets = match?.slice(1, 5).map(Number) ?? [];
+    const prefix = Number(match?.[5]);
+    if (!match || octets.some((o, i) => o > 255 || String(o) !== match[i + 1]) || prefix < 16 || prefix > 24) {
+        r.problem(key, shown(raw), "an IPv4 network address from /16 to /24, e.g. 10.40.0.0/16");
+        return fallback;
+    }
+    const address = octets.reduce((a, o) => a * 256 + o, 0);
+    const network = address - (address % 2 ** (32 - prefix));
+    if (network !== address) {
+        const dotted = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join(".");
+        r.problem(key, shown(raw), `the network address ${dotted}/${prefix} (host bits must be zero)`);
+        return fallback;
+    }
+    return raw;
+}
+
+/**
+ * The token pattern runs on every request before any authentication, so it must be linear-time:
+ * recheck (a ReDoS checker combining automata theory and fuzzing) refuses anything it cannot prove
+ * safe, polynomial patterns included.
+ */
+function checkedTokenPattern(r: Reader): string {
+    const key = "authorizer:tokenPattern";
+    const fallback = "^[A-Za-z0-9_-]{16,128}$";
+    const pattern = r.string(key, fallback);
+    try {
+        new RegExp(pattern);
+    } catch (e) {
+        r.problem(key, shown(pattern), `a JavaScript regular expression (${(e as Error).message})`);
+        return fallback;
+    }
+    if (pattern === fallback) return pattern;
+    const diagnosis = checkBacktracking(pattern, "");
+    if (diagnosis.status !== "safe") {
+        const why = diagnosis.status === "vulnerable"
+            ? `${diagnosis.complexity.type} backtracking, e.g. on ${JSON.stringify(diagnosis.attack.string.slice(0, 40))}`
+            : "it could not be proven linear";
+        r.problem(key, shown(pattern), `a linear-time pattern (this one has ${why}; avoid nested or overlapping quantifiers such as (a+)+)`);
+        return fallback;
+    }
+    return pattern;
+}
+
+/** Damerau-free Levenshtein distance, for telling a namespace typo from a foreign namespace. */
+function editDistance(a: string, b: string): number {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j++) {
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+
+/** The longest values the deploy-time parts of the Lambda environment take (ElastiCache endpoint, topic ARN). */
+const DEPLOY_TIME_VALUE = { redisHost: "r".repeat(128), topicArn: "a".repeat(256) };
+
+/** AWS refuses a function whose environment variables (names and values) exceed 4 KB. */
+function checkEnvironmentSize(r: Reader, config: SlotConfig): void {
+    const secretLength = (key: string): number => r.raw(key)?.length ?? 0;
+    const environment = settingsToEnvironment({
+        ...handlerSettings(config),
+        threescale: { ...config.threescale, serviceToken: "s".repeat(secretLength("threescale:serviceToken")) },
+        redis: { host: DEPLOY_TIME_VALUE.redisHost, port: 65535, tls: true, authToken: "t".repeat(128), timeoutMs: config.authorizer.redisTimeoutMs },
+        usageTopicArn: DEPLOY_TIME_VALUE.topicArn,
+    });
+    const bytes = environmentBytes(environment);
+    if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+        const planRoutes = Buffer.byteLength(environment.PLAN_ROUTES ?? "");
+        r.problem("authorizer:planRoutes", `a Lambda environment of ${bytes} bytes (authorizer:planRoutes ${planRoutes}, ` +
+            `authorizer:defaultRoutes ${Buffer.byteLength(environment.DEFAULT_ROUTES ?? "")}, authorizer:tokenPattern ${Buffer.byteLength(environment.TOKEN_PATTERN ?? "")})`,
+        `at most ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes of environment variables (AWS Lambda's limit): shorten the route lists, e.g. with patterns such as discovery/*`);
+    }
+}
+
+/** Size of Lambda environment variables as AWS counts them: names and values, in bytes. */
+export function environmentBytes(environment: Record<string, string>): number {
+    return Object.entries(environment).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
 }
 
 /** The handlers' settings a slot's config decides; connections are added where they are known. */

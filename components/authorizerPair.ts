@@ -30,7 +30,7 @@ export interface AuthorizerPairArgs {
 const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
 
 /** Packages the program needs at deploy time but the handlers never load. */
-export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser"];
+export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser", "recheck"];
 
 /**
  * The 3scale-backed authorizer and the usage reporter it nudges through SNS.

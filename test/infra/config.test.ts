@@ -107,7 +107,7 @@ describe("config: every bad key gives an error naming the key, the value and wha
         ["gateway:hosts", "courses.example.edu", /a map of stage variable names to host names/],
         ["gateway:hosts", '{"edxapp host":"a.example.edu"}', /stage variable name of letters, digits and _/],
         ["gateway:hosts", '{"id":"a.example.edu"}', /the stage variable `id` is the release id/],
-        ["gateway:hosts", '{"edxapp_host":"a example"}', /characters API Gateway allows in stage variables/],
+        ["gateway:hosts", '{"edxapp_host":"a example"}', /a host name, optionally with :port/],
         ["gateway:spec", "api/openapi.txt", /\.yaml, \.yml or \.json/],
         ["gateway:releaseId", "release one!", /release tag/],
         ["ring:order", "[]", /non-empty list of distinct stack names/],
@@ -125,10 +125,10 @@ describe("config: every bad key gives an error naming the key, the value and wha
         ["threescale:backendUrl", "http://su1.3scale.net", /https:\/\/ URL/],
         ["threescale:timeoutMs", "50", /from 100 to 10000/],
         ["cache:engine", "memcached", /one of redis, valkey/],
-        ["cache:engineVersion", "latest", /engine version such as 7\.1/],
+        ["cache:engineVersion", "latest", /one of 4\.0\.10, .*7\.1 for engine redis/],
         ["cache:nodeType", "t2.micro", /ElastiCache node type/],
         ["cache:nodes", "9", /from 1 to 6/],
-        ["network:cidrBlock", "10.0.0.0/8", /CIDR block from \/16 to \/24/],
+        ["network:cidrBlock", "10.0.0.0/8", /an IPv4 network address from \/16 to \/24/],
         ["network:availabilityZones", "5", /from 2 to 3/],
         ["authorizer:identityHeader", "Bad Header", /HTTP header name/],
         ["authorizer:tokenPattern", "([a-z", /regular expression/],
@@ -145,6 +145,40 @@ describe("config: every bad key gives an error naming the key, the value and wha
         ["authorizer:redisTimeoutMs", "1", /from 10 to 5000/],
         ["authorizer:flushSchedule", "every minute", /EventBridge schedule expression/],
         ["gateway:hostz", "x", /one of the documented keys/],
+        // Accepted silently before: hosts that are URLs or carry more than a host.
+        ["gateway:hosts", '{"edxapp_host":"https://evil.example"}', /a host name, optionally with :port/],
+        ["gateway:hosts", '{"edxapp_host":"evil.example/#"}', /a host name, optionally with :port/],
+        ["gateway:hosts", '{"edxapp_host":"evil.example/path"}', /a host name, optionally with :port/],
+        ["gateway:hosts", '{"edxapp_host":"evil.example?x=1"}', /a host name, optionally with :port/],
+        ["gateway:hosts", '{"edxapp_host":"user:pass@evil.example"}', /a host name, optionally with :port/],
+        ["gateway:hosts", '{"edxapp_host":"evil.example:99999"}', /a host name, optionally with :port/],
+        // Numbers only in plain decimal.
+        ["gateway:rateLimit", "0x10", /a number from 1 to 10000, written in decimal/],
+        ["gateway:burstLimit", " 5 ", /a whole number from 1 to 5000, written in decimal/],
+        ["threescale:timeoutMs", "", /a whole number from 100 to 10000, written in decimal/],
+        ["authorizer:cacheTtlSeconds", "1e3", /written in decimal/],
+        // Schedule expressions EventBridge refuses.
+        ["authorizer:flushSchedule", "rate(0 minutes)", /a positive whole number/],
+        ["authorizer:flushSchedule", "rate(5 minute)", /"minutes" for a value other than 1/],
+        ["authorizer:flushSchedule", "rate(1 minutes)", /"minute" for a value of 1/],
+        ["authorizer:flushSchedule", "rate(2 weeks)", /minute\(s\), hour\(s\) or day\(s\)/],
+        ["authorizer:flushSchedule", "cron(nonsense)", /six fields/],
+        ["authorizer:flushSchedule", "cron(0 12 * * * *)", /one of day-of-month and day-of-week must be \?/],
+        ["authorizer:flushSchedule", "cron(61 * * * ? *)", /minutes field/],
+        ["authorizer:flushSchedule", "cron(0/5 * ? * MON-FRY *)", /day-of-week field/],
+        // CIDR blocks that are not network addresses.
+        ["network:cidrBlock", "999.999.999.999/16", /an IPv4 network address/],
+        ["network:cidrBlock", "10.40.0.1/16", /the network address 10\.40\.0\.0\/16/],
+        // Engine versions ElastiCache does not have.
+        ["cache:engineVersion", "7.9", /one of 4\.0\.10, 5\.0\.6, 6\.0, 6\.2, 7\.0, 7\.1 for engine redis/],
+        ["cache:engineVersion", "8.0", /for engine redis/],
+        // A backend URL with credentials, a path, a query or a fragment.
+        ["threescale:backendUrl", "https://user:pass@su1.3scale.net", /no user name or password/],
+        ["threescale:backendUrl", "https://su1.3scale.net/admin?x=1", /https:\/\/ URL/],
+        // A token pattern that can backtrack catastrophically (ReDoS before any authentication).
+        ["authorizer:tokenPattern", "^(a+)+$", /linear-time pattern.*exponential/],
+        ["authorizer:tokenPattern", "^(\\w+\\s?)*$", /linear-time pattern/],
+        ["authorizer:tokenPattern", "^a*a*b$", /linear-time pattern.*polynomial/],
     ];
     for (const [key, value, expected] of cases) {
         it(`${key} = ${value}`, () => {
@@ -203,6 +237,48 @@ describe("config: every bad key gives an error naming the key, the value and wha
     it("accepts routes with a method, as the authorizer grants them", () => {
         const c = read("red", primary({ "authorizer:planRoutes": '{"Enterprise":["discovery/*","GET enterprise/v1/*"],"All":["*"],"None":[]}' }));
         assert.deepStrictEqual(c.authorizer.planRoutes.Enterprise, ["discovery/*", "GET enterprise/v1/*"]);
+    });
+
+    it("accepts the schedules, versions and hosts EventBridge, ElastiCache and API Gateway accept", () => {
+        for (const schedule of ["rate(1 minute)", "rate(5 minutes)", "rate(1 hour)", "rate(2 hours)", "rate(1 day)", "rate(7 days)",
+            "cron(0/5 * * * ? *)", "cron(15 10 ? * MON-FRI *)", "cron(0 18 L * ? *)", "cron(0 8 ? * 2#1 2026-2030)", "cron(0 0 1 JAN,JUL ? *)"]) {
+            assert.strictEqual(read("red", primary({ "authorizer:flushSchedule": schedule })).authorizer.flushSchedule, schedule);
+        }
+        assert.strictEqual(read("red", primary({ "cache:engine": "valkey", "cache:engineVersion": "8.0" })).cache?.engineVersion, "8.0");
+        assert.strictEqual(read("red", primary({ "cache:engineVersion": "6.2" })).cache?.engineVersion, "6.2");
+        assert.strictEqual(read("red", primary({ "network:cidrBlock": "10.40.128.0/17" })).network?.cidrBlock, "10.40.128.0/17");
+        const hosts = { edxapp_host: "courses.example.edu:8443", discovery_host: "Discovery.Example.edu" };
+        assert.deepStrictEqual(read("red", primary({ "gateway:hosts": JSON.stringify(hosts) })).gateway.hosts, hosts);
+        assert.strictEqual(read("red", primary({ "gateway:rateLimit": "12.5" })).gateway.rateLimit, 12.5);
+        assert.strictEqual(read("red", primary({ "authorizer:tokenPattern": "^[A-Za-z0-9._~+/-]{16,512}=*$" })).authorizer.tokenPattern, "^[A-Za-z0-9._~+/-]{16,512}=*$");
+    });
+
+    it("refuses an engine version of the other engine, naming both", () => {
+        const e = problemsOf("red", primary({ "cache:engine": "valkey", "cache:engineVersion": "7.1" }));
+        assert.match(e.problems[0].expected, /for engine valkey/);
+    });
+
+    it("names the project's namespace a typo was meant for", () => {
+        const e = problemsOf("red", primary({ "authoriser:failureMode": "allow", "gatway:rateLimit": "5", "aws:region": "eu-west-1" }));
+        assert.deepStrictEqual(e.problems.map((p) => p.key).sort(), ["authoriser:failureMode", "gatway:rateLimit"]);
+        assert.match(e.problems.find((p) => p.key === "authoriser:failureMode")?.expected ?? "", /authorizer:failureMode/);
+        assert.match(e.problems.find((p) => p.key === "gatway:rateLimit")?.expected ?? "", /gateway:rateLimit/);
+    });
+
+    it("refuses every network, cache and domain key on a slot that is not the primary", () => {
+        const e = problemsOf("black", secondary({ "network:availabilityZones": "3", "cache:nodeType": "cache.t4g.small", "domain:basePath": "v1" }));
+        assert.deepStrictEqual(e.problems.map((p) => p.key).sort(), ["cache:nodeType", "domain:basePath", "network:availabilityZones"]);
+        assert.match(e.message, /belongs to the primary slot "red"/);
+    });
+
+    it("refuses plan routes that push the Lambda environment over AWS's 4 KB, naming the sizes", () => {
+        const planRoutes = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`Plan${i}`, [`discovery/v1/catalogs/${i}/*`, `GET enterprise/v1/${i}/*`]]));
+        const e = problemsOf("red", primary({ "authorizer:planRoutes": JSON.stringify(planRoutes) }));
+        assert.deepStrictEqual(e.problems.map((p) => p.key), ["authorizer:planRoutes"]);
+        assert.match(e.problems[0].got, /a Lambda environment of \d{4} bytes \(authorizer:planRoutes \d{4}/);
+        assert.match(e.problems[0].expected, /at most 4096 bytes/);
+        const fits = Object.fromEntries(Object.entries(planRoutes).slice(0, 20));
+        assert.deepStrictEqual(read("red", primary({ "authorizer:planRoutes": JSON.stringify(fits) })).authorizer.planRoutes, fits);
     });
 
     it("documents every key it reads", () => {
