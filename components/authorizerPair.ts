@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
 import { createAuthorizerHandler } from "../handlers/authorizer";
 import { createReporterHandler } from "../handlers/reporter";
 import { AuthorizerSettings, settingsToEnvironment } from "../handlers/settings";
@@ -31,6 +33,54 @@ const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAcce
 
 /** Packages the program needs at deploy time but the handlers never load. */
 export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser", "recheck"];
+
+/** Packages the Lambda Node.js runtime provides; the handlers load them only when first needed. */
+const RUNTIME_PROVIDED = /^@aws-sdk\/|^aws-sdk$/;
+
+/**
+ * The files of node_modules that the handler modules load, as paths relative to the working
+ * directory (the project, where Pulumi runs the program): every module Node's loader recorded
+ * under them, plus each package's package.json (Lambda's Node resolves `require("ioredis")`
+ * through its `main`). CallbackFunction would ship whole package folders, source maps, type
+ * declarations and docs included; this ships only what runs.
+ */
+export function handlerPackageFiles(handlerModules: string[]): string[] {
+    const files = new Set<string>();
+    const seen = new Set<NodeModule>();
+    const visit = (module: NodeModule | undefined): void => {
+        if (module === undefined || seen.has(module)) return;
+        seen.add(module);
+        const packageRoot = packageRootOf(module.filename);
+        if (packageRoot !== undefined) {
+            if (RUNTIME_PROVIDED.test(packageRoot.name)) return;
+            files.add(module.filename);
+            files.add(path.join(packageRoot.dir, "package.json"));
+        }
+        module.children.forEach(visit);
+    };
+    for (const handlerModule of handlerModules) visit(require.cache[require.resolve(handlerModule)]);
+    return [...files].map((file) => {
+        const relative = path.relative(process.cwd(), file);
+        // CallbackFunction places each path in the archive as given: it must lie under the project.
+        if (relative.startsWith("..")) throw new Error(`handler file ${file} lies outside the working directory ${process.cwd()}: run the program from the project`);
+        return relative.split(path.sep).join("/");
+    }).sort();
+}
+
+/** The package a file of node_modules belongs to: its folder and name (scoped names included). */
+function packageRootOf(file: string): { dir: string; name: string } | undefined {
+    const parts = file.split(path.sep);
+    const at = parts.lastIndexOf("node_modules");
+    if (at < 0) return undefined;
+    const width = parts[at + 1]?.startsWith("@") ? 2 : 1;
+    return { dir: parts.slice(0, at + 1 + width).join(path.sep), name: parts.slice(at + 1, at + 1 + width).join("/") };
+}
+
+/** Every package the project depends on: CallbackFunction must ship none of them whole. */
+function projectDependencies(): string[] {
+    const manifest = JSON.parse(fs.readFileSync(path.join(process.cwd(), "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+    return Object.keys(manifest.dependencies ?? {});
+}
 
 /**
  * The 3scale-backed authorizer and the usage reporter it nudges through SNS.
@@ -81,10 +131,12 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             REDIS_PORT: pulumi.output(args.redisPort).apply(String),
             REDIS_AUTH_TOKEN: pulumi.secret(args.redisAuthToken),
             USAGE_TOPIC_ARN: this.usageTopic.arn,
-            NODE_OPTIONS: "--enable-source-maps",
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
-        const codePathOptions = { extraExcludePackages: DEPLOY_TIME_PACKAGES };
+        const codePathOptions = {
+            extraExcludePackages: projectDependencies(),
+            extraIncludePaths: handlerPackageFiles(["../handlers/authorizer", "../handlers/reporter"]),
+        };
 
         const authorizerAccess = this.role(`${name}-authorizer`, tags, {
             Sid: "NudgeUsageReporter",

@@ -41,6 +41,8 @@ export interface ArchiveSummary {
     bytes: number;
     /** Sum of the files' deflated sizes: close to the zip Lambda receives. */
     deflatedBytes: number;
+    /** Size of the zip file Lambda would receive: each entry deflated (or stored), plus zip's headers. */
+    zippedBytes: number;
     packages: string[];
 }
 
@@ -200,7 +202,7 @@ async function writeArchive(name: string, code: unknown, root: string): Promise<
     const dir = path.join(root, name);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const packages: string[] = [];
+    const packages = new Set<string>();
     for (const [entry, asset] of Object.entries(await code.assets)) {
         const target = path.join(dir, entry);
         fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -209,7 +211,8 @@ async function writeArchive(name: string, code: unknown, root: string): Promise<
         } else if (asset instanceof pulumi.asset.FileAsset || asset instanceof pulumi.asset.FileArchive) {
             const source = await (asset as unknown as { path: Promise<string> }).path;
             fs.cpSync(source, target, { recursive: true, dereference: true });
-            if (entry.startsWith("node_modules/")) packages.push(entry.slice("node_modules/".length));
+            const parts = entry.split("/");
+            if (parts[0] === "node_modules") packages.add(parts.slice(1, parts[1].startsWith("@") ? 3 : 2).join("/"));
         } else {
             throw new Error(`${name}: archive entry ${entry} is a ${asset.constructor.name}, which the offline preview cannot write`);
         }
@@ -217,14 +220,20 @@ async function writeArchive(name: string, code: unknown, root: string): Promise<
     let files = 0;
     let bytes = 0;
     let deflatedBytes = 0;
+    let zippedBytes = 22; // a zip's end-of-central-directory record
     for (const file of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
         if (!file.isFile()) continue;
-        const content = fs.readFileSync(path.join(file.parentPath, file.name));
+        const full = path.join(file.parentPath, file.name);
+        const content = fs.readFileSync(full);
+        const deflated = deflateRawSync(content).length;
+        const nameBytes = Buffer.byteLength(path.relative(dir, full));
         files += 1;
         bytes += content.length;
-        deflatedBytes += deflateRawSync(content).length;
+        deflatedBytes += deflated;
+        // Each entry is stored or deflated, whichever is smaller, behind a local header (30 bytes + name) and a central directory entry (46 + name).
+        zippedBytes += Math.min(deflated, content.length) + 30 + nameBytes + 46 + nameBytes;
     }
-    return { function: name, dir, files, bytes, deflatedBytes, packages: packages.sort() };
+    return { function: name, dir, files, bytes, deflatedBytes, zippedBytes, packages: [...packages].sort() };
 }
 
 /** Runs the offline preview of one stack in a child process (the runtime is one per process). */
@@ -281,7 +290,7 @@ export function renderPreview(run: OfflineRun): string {
     }
     lines.push("", "Resources:", `    + ${run.resources.length} to create`);
     for (const a of run.archives) {
-        lines.push(`Lambda archive ${a.function}: ${a.files} files, ${(a.bytes / 1024).toFixed(0)} KiB (${(a.deflatedBytes / 1024).toFixed(0)} KiB deflated), packages: ${a.packages.join(", ") || "none"} -> ${a.dir}`);
+        lines.push(`Lambda archive ${a.function}: ${a.files} files, ${(a.bytes / 1024).toFixed(0)} KiB (${(a.zippedBytes / 1024).toFixed(0)} KiB zipped), packages: ${a.packages.join(", ") || "none"} -> ${a.dir}`);
     }
     if (run.placeholders.length > 0) {
         lines.push("", `Note: ${run.placeholders.join(", ")} previewed with placeholder secrets; before \`pulumi up\`, set ` +

@@ -4,7 +4,6 @@
 // node_modules plus the AWS SDK the Lambda runtime provides, env vars from the program's
 // contract, against real Redis (TLS + AUTH, as ElastiCache runs) and the 3scale stand-in.
 import * as assert from "assert";
-import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -13,38 +12,11 @@ import { OfflineRun, previewStack } from "../../preview/cli";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { testSettings } from "../support/settings";
 import { LocalSns, startLocalSns } from "../support/sns";
+import { invokeArchive as invoke, lambdaRuntimeModules } from "../support/lambda";
 import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
 
-const PROJECT = path.resolve(__dirname, "..", "..", "..");
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:red-authorizer-pair-usage";
 const METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/red/GET/discovery/v1/catalogs";
-
-/**
- * Runs `calls` against the handler of an unpacked archive in a new process; returns each
- * result or error. Asynchronous: the 3scale stand-in and SNS endpoint live in this process.
- */
-async function invoke(archive: string, env: Record<string, string>, runtimeModules: string, calls: unknown[]): Promise<{ ok?: unknown; error?: string }[]> {
-    const driver = `
-        const { handler } = require(${JSON.stringify(path.join(archive, "__index.js"))});
-        (async () => {
-            const out = [];
-            for (const event of ${JSON.stringify(calls)}) {
-                try { out.push({ ok: await handler(event, {}) }); } catch (e) { out.push({ error: e.message }); }
-            }
-            process.stdout.write("\\nRESULT " + JSON.stringify(out) + "\\n");
-            process.exit(0);
-        })();`;
-    const stdout = await new Promise<string>((resolve, reject) => {
-        execFile(process.execPath, ["-e", driver], {
-            cwd: archive, encoding: "utf8", timeout: 30_000,
-            env: { PATH: process.env.PATH ?? "", NODE_PATH: runtimeModules, ...env },
-        }, (error, out, err) => (error ? reject(new Error(`handler process failed: ${err || error.message}`)) : resolve(out)));
-    });
-    // The handlers log to stdout as Lambda functions do; the results come on their own line.
-    const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
-    assert.ok(line, `no result from the handler process:\n${stdout}`);
-    return JSON.parse(line.slice("RESULT ".length)) as { ok?: unknown; error?: string }[];
-}
 
 describe("the shipped Lambda archives", function () {
     this.timeout(120_000);
@@ -54,13 +26,12 @@ describe("the shipped Lambda archives", function () {
     let sns: LocalSns;
     let env: Record<string, string>;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-shipped-"));
-    const runtimeModules = path.join(work, "runtime", "node_modules");
+    let runtimeModules: string;
 
     before(async () => {
         run = previewStack("red", { archiveDir: path.join(work, "archives") });
         // The Lambda Node runtime provides AWS SDK v3 and nothing else.
-        fs.mkdirSync(runtimeModules, { recursive: true });
-        fs.symlinkSync(path.join(PROJECT, "node_modules", "@aws-sdk"), path.join(runtimeModules, "@aws-sdk"));
+        runtimeModules = lambdaRuntimeModules(path.join(work, "runtime"));
         redis = await startRedis({ tls: true, password: "shipped-auth-token-0123456789" });
         threescale = await startThreescale({ apps: [{ id: "app-1", userKey: "shipped-key-0123456789abcdef", plan: "Basic" }] });
         sns = await startLocalSns();

@@ -263,11 +263,14 @@ describe("AuthorizerPair", () => {
             const archive = f.inputs.code as pulumi.asset.AssetArchive;
             const entries = Object.keys(await archive.assets);
             assert.ok(entries.includes("__index.js"));
-            assert.ok(entries.includes("node_modules/ioredis"), entries.join(", "));
-            assert.ok(entries.includes("node_modules/fast-xml-parser"), entries.join(", "));
-            for (const excluded of [...DEPLOY_TIME_PACKAGES, "@pulumi/pulumi", "@pulumi/aws", "js-yaml", "mocha", "typescript"]) {
-                assert.ok(!entries.includes(`node_modules/${excluded}`), `${excluded} is not shipped`);
+            for (const loaded of ["node_modules/ioredis/package.json", "node_modules/ioredis/built/index.js", "node_modules/fast-xml-parser/lib/fxp.cjs"]) {
+                assert.ok(entries.includes(loaded), `${loaded} is shipped: ${entries.join(", ")}`);
             }
+            for (const excluded of [...DEPLOY_TIME_PACKAGES, "@pulumi/pulumi", "@pulumi/aws", "@aws-sdk/client-sns", "js-yaml", "mocha", "typescript"]) {
+                assert.ok(!entries.some((e) => e.startsWith(`node_modules/${excluded}/`) || e === `node_modules/${excluded}`), `${excluded} is not shipped`);
+            }
+            const unloaded = entries.filter((e) => /\.(map|d\.ts|d\.cts|md|ts)$/.test(e) || e.startsWith("node_modules/fast-xml-parser/src/"));
+            assert.deepStrictEqual(unloaded, [], "no source map, type declaration, doc or unloaded source is shipped");
             const code = await (archive.assets as Promise<Record<string, pulumi.asset.StringAsset>>).then((a) => (a["__index.js"] as unknown as { text: Promise<string> }).text);
             assert.ok(!/require\("@pulumi\//.test(code), "the handler code loads no Pulumi package");
         }

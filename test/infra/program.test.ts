@@ -196,7 +196,7 @@ describe("program: offline preview command", function () {
             assert.ok(fs.existsSync(path.join(a.dir, "__index.js")));
             assert.ok(a.packages.includes("ioredis") && a.packages.includes("fast-xml-parser"), a.packages.join(", "));
             assert.ok(!a.packages.some((p) => p.startsWith("@pulumi/") || p.startsWith("@apidevtools/")), a.packages.join(", "));
-            assert.ok(a.bytes > 0 && a.deflatedBytes < a.bytes);
+            assert.ok(a.bytes > 0 && a.deflatedBytes < a.bytes && a.zippedBytes > a.deflatedBytes && a.zippedBytes < a.bytes);
         }
         fs.rmSync(dir, { recursive: true, force: true });
     });

@@ -1,0 +1,113 @@
+// Cold start and archive size of the shipped authorizer (figures, not timed tests).
+// Builds the red stack's archives as the program does (offline preview), then in fresh
+// Lambda-like processes (test/support/lambda.ts: only the archive's node_modules plus the
+// runtime's AWS SDK) measures, from `require` of the entry point:
+//   - the first decision of a key already in the Redis cache (TLS + AUTH, as ElastiCache runs),
+//   - the baseline: an empty handler that loads the archive's own ioredis and makes one TLS GET,
+// and, warm, the cache-hit p99 next to a raw GET p99 from the same process and client library.
+// Run: npm run bench -- cold
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { settingsToEnvironment } from "../handlers/settings";
+import { previewStack } from "../preview/cli";
+import { startRedis } from "../dev-servers/redis-server";
+import { startThreescale } from "../dev-servers/threescale";
+import { invokeArchive, lambdaRuntimeModules, runInLambdaProcess } from "../test/support/lambda";
+import { testSettings } from "../test/support/settings";
+import { startLocalSns } from "../test/support/sns";
+
+const PROCESSES = 11;
+const WARM_CALLS = 2000;
+const KEY = "cold-start-key-0123456789abcdef";
+const METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/red/GET/discovery/v1/catalogs";
+const EVENT = { type: "TOKEN", authorizationToken: KEY, methodArn: METHOD_ARN };
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const p99 = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.99))];
+const ms = (v: number): string => `${v.toFixed(1)} ms`;
+
+async function main(): Promise<void> {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-cold-"));
+    const redis = await startRedis({ tls: true, password: "cold-start-auth-token-0123456789" });
+    const threescale = await startThreescale({ apps: [{ id: "app-cold", userKey: KEY, plan: "Basic" }] });
+    const sns = await startLocalSns();
+    try {
+        const run = previewStack("red", { archiveDir: path.join(work, "archives") });
+        const authorizer = run.archives.find((a) => a.function.endsWith("-authorizer"));
+        if (!authorizer) throw new Error("the red stack built no authorizer archive");
+        const runtimeModules = lambdaRuntimeModules(path.join(work, "runtime"));
+        const caFile = path.join(work, "ca.pem");
+        fs.writeFileSync(caFile, redis.ca ?? "");
+        const redisSettings = { host: redis.host, port: redis.port, tls: true, authToken: redis.password, timeoutMs: 1000 };
+        const env = {
+            ...settingsToEnvironment(testSettings(redis, threescale, {
+                planRoutes: { Basic: ["discovery/*"] },
+                usageTopicArn: "arn:aws:sns:us-east-1:123456789012:red-authorizer-pair-usage",
+                redis: redisSettings,
+                threescale: { backendUrl: threescale.url, serviceId: threescale.serviceId, serviceToken: threescale.serviceToken, timeoutMs: 2000 },
+            })),
+            NODE_EXTRA_CA_CERTS: caFile,
+            AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "AKIDLOCAL", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_SNS: sns.url,
+        };
+
+        // One miss puts the key's decision in Redis; every measured process then starts on a cache hit.
+        const [warmup] = await invokeArchive(authorizer.dir, env, runtimeModules, [EVENT]);
+        if (warmup.error) throw new Error(`warm-up invocation failed: ${warmup.error}`);
+
+        const shipped: number[] = [];
+        const baseline: number[] = [];
+        const ioredis = path.join(authorizer.dir, "node_modules", "ioredis");
+        const emptyHandler = `
+            const started = process.hrtime.bigint();
+            const { Redis } = require(${JSON.stringify(ioredis)});
+            const client = new Redis({ host: ${JSON.stringify(redis.host)}, port: ${redis.port}, password: process.env.REDIS_AUTH_TOKEN,
+                tls: {}, lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+            client.get("cold-start-probe").then(() => {
+                process.stdout.write("\\nRESULT " + JSON.stringify(Number(process.hrtime.bigint() - started) / 1e6) + "\\n");
+                process.exit(0);
+            });`;
+        for (let i = 0; i < PROCESSES; i++) {
+            // Interleaved, so both see the same machine load.
+            const [hit] = await invokeArchive(authorizer.dir, env, runtimeModules, [EVENT]);
+            const source = (hit.ok as { context?: { source?: string } } | undefined)?.context?.source;
+            if (source !== "cache") throw new Error(`expected a cache hit, got ${hit.error ?? source}`);
+            shipped.push(hit.sinceRequireMs);
+            baseline.push(await runInLambdaProcess<number>(authorizer.dir, env, runtimeModules, emptyHandler));
+        }
+
+        // Warm: the shipped handler's cache hits and the same ioredis's raw GETs, in one process.
+        const warmDriver = `
+            const { handler } = require(${JSON.stringify(path.join(authorizer.dir, "__index.js"))});
+            const { Redis } = require(${JSON.stringify(ioredis)});
+            const time = async (work) => { const t = process.hrtime.bigint(); await work(); return Number(process.hrtime.bigint() - t) / 1e6; };
+            (async () => {
+                const client = new Redis({ host: ${JSON.stringify(redis.host)}, port: ${redis.port}, password: process.env.REDIS_AUTH_TOKEN, tls: {} });
+                await handler(${JSON.stringify(EVENT)}, {});
+                await client.get("warm-probe");
+                const hits = [], gets = [];
+                for (let i = 0; i < ${WARM_CALLS}; i++) {
+                    hits.push(await time(() => handler(${JSON.stringify(EVENT)}, {})));
+                    gets.push(await time(() => client.get("warm-probe")));
+                }
+                process.stdout.write("\\nRESULT " + JSON.stringify({ hits, gets }) + "\\n");
+                process.exit(0);
+            })();`;
+        const warm = await runInLambdaProcess<{ hits: number[]; gets: number[] }>(authorizer.dir, env, runtimeModules, warmDriver);
+
+        console.log(`api-ring cold start (Node ${process.version}, ${PROCESSES} fresh processes each, TLS + AUTH redis-server on loopback)\n`);
+        console.log(`cold start, require to first decision (cache hit)   median ${ms(median(shipped))}  (min ${ms(Math.min(...shipped))}, max ${ms(Math.max(...shipped))})`);
+        console.log(`baseline, empty handler + one TLS Redis GET          median ${ms(median(baseline))}  (min ${ms(Math.min(...baseline))}, max ${ms(Math.max(...baseline))})`);
+        console.log(`ratio shipped / baseline                             ${(median(shipped) / median(baseline)).toFixed(2)}`);
+        console.log(`warm cache-hit decision p99 ${ms(p99(warm.hits))} vs raw TLS GET p99 ${ms(p99(warm.gets))} (ratio ${(p99(warm.hits) / p99(warm.gets)).toFixed(2)}, ${WARM_CALLS} each)`);
+        console.log(`authorizer archive: ${authorizer.files} files, ${(authorizer.bytes / 1024).toFixed(0)} KiB unpacked, ${(authorizer.zippedBytes / 1024).toFixed(0)} KiB zipped`);
+    } finally {
+        await Promise.all([redis.close(), threescale.close(), sns.close()]);
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}
+
+main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+});
