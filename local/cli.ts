@@ -1,5 +1,5 @@
 // The API ring on this machine: one slot's API on localhost with the real authorizer pair
-// in front of it, so `curl -H 'Authorization: <key>' localhost:8080/discovery/v1/catalogs`
+// in front of it, so `curl -H 'X-Api-Key: <key>' localhost:8080/discovery/v1/catalogs`
 // is allowed or denied as it would be behind API Gateway.
 //
 //   node bin/local/cli.js --stack red [--port 8080] [--backend edxapp_host=http://127.0.0.1:8000]
@@ -261,7 +261,7 @@ function parseArgs(argv: string[]): LocalRunOptions {
 async function main(): Promise<void> {
     const options = parseArgs(process.argv.slice(2));
     const run = await startLocalRun(options);
-    console.log(`try: curl -H 'Authorization: local-basic-key-0000000001' ${run.url}/discovery/v1/catalogs`);
+    console.log(`try: curl -H 'X-Api-Key: local-basic-key-0000000001' ${run.url}/discovery/v1/catalogs`);
     let stopping = false;
     const stop = async () => {
         if (stopping) return;

@@ -47,7 +47,7 @@ async function stopLocal(run: Started): Promise<{ code: number | null; output: s
 }
 
 async function get(url: string, key?: string, method = "GET"): Promise<{ status: number; body: string }> {
-    const response = await fetch(url, { method, headers: key ? { Authorization: key } : {} });
+    const response = await fetch(url, { method, headers: key ? { "X-Api-Key": key } : {} });
     return { status: response.status, body: await response.text() };
 }
 
