@@ -131,13 +131,26 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
     const file = path.resolve(specPath);
     const shownFile = path.relative(process.cwd(), file) || file;
     let bundled: Json;
+    // The parser replaces a resolver's message by a generic one, so the mirror keeps its own, by URL.
+    const unreadable = new Map<string, string>();
+    const bundle = (continueOnError: boolean) => new SwaggerParser().bundle(file, {
+        // Remote $refs come from the mirror folders only: the HTTP resolver is off.
+        resolve: { http: false, mirror: mirrorResolver(options.mirrors ?? {}, options.baseDir ?? process.cwd(), unreadable) },
+        // Go on past an unreadable $ref, so every one is named at once.
+        continueOnError,
+    }) as Promise<unknown> as Promise<Json>;
     try {
-        bundled = (await new SwaggerParser().bundle(file, {
-            // Remote $refs come from the mirror folders only: the HTTP resolver is off.
-            resolve: { http: false, mirror: mirrorResolver(options.mirrors ?? {}, options.baseDir ?? process.cwd()) },
-        })) as unknown as Json;
+        bundled = await bundle(true);
     } catch (e) {
-        throw new SpecError(shownFile, describeParserError(e));
+        const group = (e as { errors?: { message: string; source?: string; path?: (string | number)[] }[] }).errors;
+        if (Array.isArray(group) && group.length > 0) {
+            throw new SpecError(shownFile, `${group.length} $ref${group.length === 1 ? "" : "s"} cannot be read:`, group.map((err) => ({
+                pointer: `${err.source ? path.relative(process.cwd(), err.source) || err.source : ""}${pointer(...(err.path ?? []))}`,
+                message: unreadable.get(/"(https?:\/\/[^"#]+)/.exec(err.message)?.[1] ?? "") ?? err.message,
+            })));
+        }
+        // The document itself cannot be read or parsed: the parser's own first error says why.
+        throw new SpecError(shownFile, describeParserError(await bundle(false).then(() => e, (first: unknown) => first)));
     }
     const document = inlineRefs(bundled);
     const swagger2 = typeof document.swagger === "string";
@@ -191,27 +204,31 @@ function describeParserError(e: unknown): string {
  * A json-schema-ref-parser resolver for http(s) URLs that reads the mirror folder of the
  * longest matching prefix. It is the only resolver for remote URLs, so nothing is downloaded.
  */
-function mirrorResolver(mirrors: Record<string, string>, baseDir: string) {
+function mirrorResolver(mirrors: Record<string, string>, baseDir: string, unreadable: Map<string, string>) {
     return {
         order: 1,
         canRead: /^https?:\/\//i,
         read(file: { url: string }): Buffer {
             const url = file.url.split("#")[0];
+            const fail = (message: string): never => {
+                unreadable.set(url, message);
+                throw new Error(message);
+            };
             const prefix = Object.keys(mirrors).filter((p) => url.startsWith(p)).sort((a, b) => b.length - a.length)[0];
             if (prefix === undefined) {
-                throw new Error(`${url} is a remote $ref and gateway:specMirrors has no prefix for it (nothing is fetched from the network); ` +
+                fail(`${url} is a remote $ref and gateway:specMirrors has no prefix for it (nothing is fetched from the network); ` +
                     `mirror it and add e.g. {"${new URL(url).origin}/": "<folder>"} to gateway:specMirrors`);
             }
             const root = path.resolve(baseDir, mirrors[prefix]);
             const local = path.resolve(root, ...decodeURIComponent(url.slice(prefix.length)).split("/"));
             const shown = path.relative(process.cwd(), local) || local;
             if (local !== root && !local.startsWith(root + path.sep)) {
-                throw new Error(`${url} leaves the mirror folder of ${prefix} (${shown})`);
+                fail(`${url} leaves the mirror folder of ${prefix} (${shown})`);
             }
             try {
                 return fs.readFileSync(local);
             } catch (e) {
-                throw new Error(`${url} is not in the mirror: tried ${shown} (gateway:specMirrors maps ${prefix} to ${mirrors[prefix]}; ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+                return fail(`${url} is not in the mirror: tried ${shown} (gateway:specMirrors maps ${prefix} to ${mirrors[prefix]}; ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
             }
         },
     };
@@ -281,7 +298,8 @@ function checkDocument(doc: Json): { errors: SpecProblem[]; warnings: SpecProble
     const error = (at: (string | number)[], message: string) => errors.push({ pointer: pointer(...at), message });
 
     if (!isObject(doc.paths)) error(["paths"], "no paths object: API Gateway imports routes from it");
-    const variableChildren = new Map<string, Set<string>>();
+    // Resource (path prefix) -> its variable child parts -> the first route using each.
+    const variableChildren = new Map<string, Map<string, string>>();
     for (const route of Object.keys(isObject(doc.paths) ? doc.paths : {})) {
         if (!route.startsWith("/")) {
             error(["paths", route], "a path must start with /");
@@ -296,15 +314,16 @@ function checkDocument(doc: Json): { errors: SpecProblem[]; warnings: SpecProble
             }
             if (part.startsWith("{")) {
                 const parent = "/" + parts.slice(0, i).join("/");
-                const names = variableChildren.get(parent) ?? new Set<string>();
-                names.add(part);
+                const names = variableChildren.get(parent) ?? new Map<string, string>();
+                if (!names.has(part)) names.set(part, route);
                 variableChildren.set(parent, names);
             }
         });
     }
     for (const [parent, names] of variableChildren) {
-        if (names.size > 1) {
-            error(["paths"], `${parent} has ${names.size} variable path parts (${[...names].join(", ")}) under it; API Gateway allows one per resource`);
+        const [first, ...others] = [...names];
+        for (const [part, route] of others) {
+            error(["paths", route], `${part} is a second variable path part under ${parent} (${first[1]} has ${first[0]}); API Gateway allows one per resource`);
         }
     }
 
