@@ -23,6 +23,14 @@ export interface GatewayConfig {
     hosts: Record<string, string>;
     /** Path of the OpenAPI document, relative to the project. */
     specPath: string;
+    /** URL prefix of remote `$ref`s to the local folder (relative to the project) that mirrors it. */
+    specMirrors: Record<string, string>;
+    /** Operations served without the authorizer, as "METHOD /path" (ANY for x-amazon-apigateway-any-method). */
+    publicRoutes: string[];
+    /** Stage variables other than hosts the document uses (e.g. landing_page, a URL). */
+    stageVariables: Record<string, string>;
+    /** Media types API Gateway passes through as binary. */
+    binaryMediaTypes: string[];
     /** Release id (stage variable `id`); defaults to one derived from the spec hash. */
     releaseId?: string;
 }
@@ -131,6 +139,7 @@ export const KNOWN_KEYS: readonly string[] = [
     "ring:order", "ring:primary", "ring:live", "ring:previousLive", "ring:allowLiveUpdate",
     "gateway:logLevel", "gateway:metrics", "gateway:caching", "gateway:cacheClusterSize", "gateway:rateLimit",
     "gateway:burstLimit", "gateway:hosts", "gateway:spec", "gateway:releaseId",
+    "gateway:specMirrors", "gateway:publicRoutes", "gateway:stageVariables", "gateway:binaryMediaTypes",
     "domain:name", "domain:basePath", "domain:certificateArn", "domain:hostedZoneId",
     "threescale:serviceId", "threescale:serviceToken", "threescale:backendUrl", "threescale:timeoutMs",
     "cache:engine", "cache:engineVersion", "cache:nodeType", "cache:nodes", "cache:authToken",
@@ -160,6 +169,12 @@ export const ENGINE_VERSIONS = {
 } as const;
 /** AWS Lambda's limit on the total size of a function's environment variables. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+// "GET /discovery/v1/catalogs", "ANY /{proxy+}": an operation as the preview lists it.
+const PUBLIC_ROUTE = /^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|ANY) \/\S*$/;
+// type/subtype, wildcards allowed (API Gateway's binaryMediaTypes, e.g. image/*, */*).
+const MEDIA_TYPE = /^[A-Za-z0-9*!#$&^_.+-]+\/[A-Za-z0-9*!#$&^_.+-]+$/;
+// A URL prefix that ends at a path segment, so a mirror never matches half a segment.
+const MIRROR_PREFIX = /^https?:\/\/[^\s/]+\/(\S*\/)?$/;
 // ElastiCache AUTH token: 16-128 printable ASCII characters, none of space, ", / or @.
 const AUTH_TOKEN = /^[!#-.0-?A-~]{16,128}$/;
 
@@ -265,7 +280,7 @@ function isStringList(value: unknown): value is string[] {
     return isRouteList(value);
 }
 
-function isStageVariables(value: unknown): value is Record<string, string> {
+function isStringMap(value: unknown): value is Record<string, string> {
     return typeof value === "object" && value !== null && !Array.isArray(value) &&
         Object.values(value).every((v) => typeof v === "string");
 }
@@ -321,7 +336,7 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
         allowLiveUpdate: r.boolean("ring:allowLiveUpdate", false),
     };
 
-    const hosts = r.json("gateway:hosts", {}, isStageVariables,
+    const hosts = r.json("gateway:hosts", {}, isStringMap,
         "a map of stage variable names to host names, e.g. {edxapp_host: courses.example.edu, discovery_host: discovery.example.edu}");
     if (r.raw("gateway:hosts") === undefined) {
         r.problem("gateway:hosts", "nothing", "a map of stage variables to backend hosts, e.g. {edxapp_host: ..., discovery_host: ...}");
@@ -333,6 +348,29 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
             r.problem(`gateway:hosts.${name}`, shown(value), "a host name, optionally with :port, e.g. courses.example.edu " +
                 "(no scheme, path, query, fragment or credentials: the document's integration URIs add those)");
         }
+    }
+    const stageVariables = r.json("gateway:stageVariables", {}, isStringMap,
+        "a map of stage variable names to values, e.g. {landing_page: https://www.example.edu/api}");
+    for (const [name, value] of Object.entries(stageVariables)) {
+        const key = `gateway:stageVariables.${name}`;
+        if (!STAGE_VARIABLE_NAME.test(name)) r.problem(key, shown(name), "a stage variable name of letters, digits and _");
+        if (name === "id") r.problem(key, shown(value), "no `id` entry: the stage variable `id` is the release id (gateway:releaseId)");
+        if (name in hosts) r.problem(key, shown(value), `no entry for ${name}, which gateway:hosts already sets (one source per stage variable)`);
+        if (!STAGE_VARIABLE_VALUE.test(value)) r.problem(key, shown(value), "a value of the characters API Gateway allows in stage variables (A-Z a-z 0-9 - . _ ~ : / ? # & = ,), 1-2048 long");
+    }
+    const specMirrors = r.json("gateway:specMirrors", {}, isStringMap,
+        "a map of URL prefixes to local folders, e.g. {\"https://raw.githubusercontent.com/\": \"vendor/raw.githubusercontent.com/\"}");
+    for (const [prefix, folder] of Object.entries(specMirrors)) {
+        if (!MIRROR_PREFIX.test(prefix)) r.problem(`gateway:specMirrors.${prefix}`, shown(prefix), "an http(s) URL prefix ending with / (e.g. https://raw.githubusercontent.com/)");
+        if (folder.trim() === "") r.problem(`gateway:specMirrors.${prefix}`, shown(folder), "a folder, relative to the project, that mirrors the URLs under the prefix");
+    }
+    const publicRoutes = r.json("gateway:publicRoutes", [], isStringList, "a list of operations, e.g. [\"GET /heartbeat\", \"ANY /registrar/login\"]");
+    for (const route of publicRoutes) {
+        if (!PUBLIC_ROUTE.test(route)) r.problem("gateway:publicRoutes", shown(route), "an operation as METHOD /path (GET, PUT, POST, DELETE, OPTIONS, HEAD, PATCH or ANY, then the path as the document writes it)");
+    }
+    const binaryMediaTypes = r.json("gateway:binaryMediaTypes", ["multipart/form-data"], isStringList, "a list of media types, e.g. [multipart/form-data, image/*]");
+    for (const type of binaryMediaTypes) {
+        if (!MEDIA_TYPE.test(type)) r.problem("gateway:binaryMediaTypes", shown(type), "a media type such as multipart/form-data or image/*");
     }
     const rateLimit = r.number("gateway:rateLimit", 500, 1, 10000, false);
     const burstLimit = r.number("gateway:burstLimit", 1000, 1, 5000, true);
@@ -346,6 +384,10 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
         burstLimit,
         hosts,
         specPath: r.string("gateway:spec", "api/openapi.yaml", /\.(ya?ml|json)$/, "a path to a .yaml, .yml or .json OpenAPI document"),
+        specMirrors,
+        publicRoutes,
+        stageVariables,
+        binaryMediaTypes,
         releaseId: r.string("gateway:releaseId", undefined, STAGE_VARIABLE_VALUE, "a release tag of A-Z a-z 0-9 - . _ ~ : / ? # & = ,"),
     };
 
@@ -363,7 +405,7 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
     }
     const tokenPattern = checkedTokenPattern(r);
     const authorizer: AuthorizerConfig = {
-        identityHeader: r.string("authorizer:identityHeader", "Authorization", HEADER_NAME, "an HTTP header name (letters, digits and -)"),
+        identityHeader: r.string("authorizer:identityHeader", "X-Api-Key", HEADER_NAME, "an HTTP header name (letters, digits and -)"),
         tokenPattern,
         cacheTtlSeconds,
         negativeTtlSeconds: r.number("authorizer:negativeTtlSeconds", 30, 1, 3600, true),

@@ -7,7 +7,7 @@ import { DomainFlip } from "./components/domainFlip";
 import { GatewayRing } from "./components/gatewayRing";
 import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfigSource } from "./config";
 import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
-import { SpecError, bundleSpec } from "./openapi";
+import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary } from "./openapi";
 import { PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
 
 /** The network every slot's authorizer pair runs in, owned by the primary. */
@@ -28,7 +28,22 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
     const { slot, ring, gateway: gw, authorizer: az } = config;
     const tags = { "api-ring:project": config.project, "api-ring:slot": slot };
 
-    const spec = await bundleSpec(gw.specPath, { identityHeader: az.identityHeader, resultTtlSeconds: az.resultTtlSeconds });
+    const spec = await bundleSpec(gw.specPath, {
+        identityHeader: az.identityHeader, resultTtlSeconds: az.resultTtlSeconds,
+        mirrors: gw.specMirrors, baseDir: process.cwd(), publicRoutes: gw.publicRoutes,
+    });
+    // Quirks API Gateway accepts are the user's to see, not to fix before deploying.
+    for (const warning of spec.warnings) void pulumi.log.warn(`gateway:spec: ${formatProblem(warning)}`);
+    void pulumi.log.info(`gateway:spec: ${operationsSummary(spec)}`);
+    const releaseId = gw.releaseId ?? `spec-${spec.sha256.slice(0, 12)}`;
+    const missing = missingStageVariables(spec, { ...gw.hosts, ...gw.stageVariables, id: releaseId });
+    if (missing.length > 0) {
+        throw new ConfigError(slot, missing.map(({ name, usedAt }) => ({
+            key: `${name.endsWith("_host") ? "gateway:hosts" : "gateway:stageVariables"}.${name}`,
+            got: "nothing",
+            expected: `a value for the stage variable ${name}, which the document uses at ${usedAt[0]}${usedAt.length > 1 ? ` and ${usedAt.length - 1} more place${usedAt.length > 2 ? "s" : ""}` : ""}`,
+        })));
+    }
     const primaryRef = config.isPrimary ? undefined : stackReference(config, ring.primary, "primary");
     const liveSlot = config.isPrimary ? ring.live : await primaryRef?.getOutputValue("liveSlot");
     if (liveSlot === slot) {
@@ -83,7 +98,9 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         slot,
         spec,
         hosts: gw.hosts,
-        releaseId: gw.releaseId ?? `spec-${spec.sha256.slice(0, 12)}`,
+        stageVariables: gw.stageVariables,
+        binaryMediaTypes: gw.binaryMediaTypes,
+        releaseId,
         limits: gw,
         authorizerInvokeArn: pair.authorizerInvokeArn,
         authorizerFunctionName: pair.authorizerFunctionName,

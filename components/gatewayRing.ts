@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../config";
-import { BundledSpec, sha256 } from "../openapi";
+import { BundledSpec, missingStageVariables, sha256 } from "../openapi";
 
 /** The stage settings of a slot, as its config states them. */
 export type StageLimits = Pick<GatewayConfig, "logLevel" | "metrics" | "caching" | "cacheClusterSize" | "rateLimit" | "burstLimit">;
@@ -13,6 +13,10 @@ export interface GatewayRingArgs {
     spec: BundledSpec;
     /** Backend hosts, as stage variables. */
     hosts: Record<string, string>;
+    /** Other stage variables the document uses (e.g. landing_page). */
+    stageVariables?: Record<string, string>;
+    /** Media types API Gateway passes through as binary (default: multipart/form-data, as the seed's deploy script). */
+    binaryMediaTypes?: string[];
     /** Release id, the stage variable `id` the heartbeat returns. */
     releaseId: string;
     limits: StageLimits;
@@ -62,11 +66,12 @@ export class GatewayRing extends pulumi.ComponentResource {
     constructor(name: string, args: GatewayRingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("api-ring:ring:GatewayRing", name, {}, opts);
         const tags = { ...args.tags, "api-ring:component": "GatewayRing", "api-ring:slot": args.slot };
-        const variables = { ...args.hosts, id: args.releaseId };
-        const missing = args.spec.stageVariables.filter((v) => !(v in variables));
+        const variables = { ...args.hosts, ...args.stageVariables, id: args.releaseId };
+        const missing = missingStageVariables(args.spec, variables).map((m) => m.name);
         if (missing.length > 0) {
             throw new Error(`GatewayRing ${name}: the OpenAPI document uses stage variable${missing.length > 1 ? "s" : ""} ` +
-                `${missing.join(", ")}, which gateway:hosts does not define; add ${missing.map((m) => `${m}: <host>`).join(", ")} to gateway:hosts`);
+                `${missing.join(", ")}, which neither hosts nor stageVariables define; add ${missing.map((m) => `${m}: <value>`).join(", ")} ` +
+                "to gateway:hosts (backend hosts) or gateway:stageVariables (anything else)");
         }
 
         const body = pulumi.output(args.authorizerInvokeArn).apply((uri) => args.spec.render(uri));
@@ -74,8 +79,10 @@ export class GatewayRing extends pulumi.ComponentResource {
             name: `api-ring-${args.slot}`,
             description: `api-ring slot ${args.slot}, release ${args.releaseId}`,
             body,
-            // merge keeps resources API Gateway adds itself (e.g. a resource policy) from drifting.
-            putRestApiMode: "merge",
+            // overwrite: the slot serves exactly the document, so a route removed from it is gone
+            // (merge would keep it live). The program sets no resource policy that could drift.
+            putRestApiMode: "overwrite",
+            binaryMediaTypes: args.binaryMediaTypes ?? ["multipart/form-data"],
             endpointConfiguration: { types: "REGIONAL" },
             tags,
         }, { parent: this });

@@ -82,6 +82,25 @@ export function generateCertificates(dir: string): Certificates {
     };
 }
 
+/**
+ * Runs redis-server ("$@") under a shell that holds our end of a pipe as fd 3: when this process
+ * ends, however it ends (SIGKILL included), the kernel closes the pipe, `read` sees end of file and
+ * the server is killed, so it never outlives the process that started it. The shell exits when the
+ * server does, so its "exit" is the server's.
+ */
+const WATCHDOG = [
+    "exec 3<&0",
+    '"$@" </dev/null 3<&- &',
+    "server=$!",
+    'echo "redis-server pid $server"',
+    '{ read _ <&3; kill -9 "$server" 2>/dev/null; } &',
+    "watcher=$!",
+    'wait "$server"',
+    "status=$?",
+    'kill "$watcher" 2>/dev/null',
+    'exit "$status"',
+].join("\n");
+
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
     const binary = requireRedisServer();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-redis-"));
@@ -91,6 +110,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     const port = await freePort();
     const host = tls ? "localhost" : "127.0.0.1";
     let child: ChildProcess | undefined;
+    let serverPid: number | undefined;
     const admins: Redis[] = [];
 
     const args = (): string[] => {
@@ -107,14 +127,16 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 
     const start = async (): Promise<void> => {
         if (child && child.exitCode === null) return;
-        const proc = spawn(binary, args(), { stdio: ["ignore", "pipe", "pipe"] });
+        const proc = spawn("/bin/sh", ["-c", WATCHDOG, "redis-watchdog", binary, ...args()], { stdio: ["pipe", "pipe", "pipe"] });
         child = proc;
+        serverPid = undefined;
         let output = "";
         await new Promise<void>((resolve, reject) => {
             const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);
             const onData = (chunk: Buffer): void => {
                 output += chunk.toString();
-                if (output.includes("Ready to accept connections")) {
+                serverPid ??= Number(/redis-server pid (\d+)/.exec(output)?.[1]) || undefined;
+                if (serverPid !== undefined && output.includes("Ready to accept connections")) {
                     clearTimeout(timer);
                     resolve();
                 }
@@ -134,13 +156,23 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
 
     const stop = async (): Promise<void> => {
         const proc = child;
+        const pid = serverPid;
         child = undefined;
-        if (!proc || proc.exitCode !== null) return;
-        await new Promise<void>((resolve) => {
+        serverPid = undefined;
+        if (!proc) return;
+        const exited = proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => {
             proc.removeAllListeners("exit");
             proc.once("exit", () => resolve());
-            proc.kill("SIGKILL");
         });
+        if (pid !== undefined) {
+            try {
+                process.kill(pid, "SIGKILL"); // as abrupt as a failed node; the watchdog then exits
+            } catch {
+                // already gone
+            }
+        }
+        proc.stdin?.end();
+        await exited;
     };
 
     const admin = (): Redis => {
@@ -157,7 +189,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     return {
         host, port, tls, password, ca: certs?.ca,
         get pid() {
-            return child && child.exitCode === null ? child.pid : undefined;
+            return child && child.exitCode === null ? serverPid : undefined;
         },
         admin,
         stop,

@@ -1,5 +1,5 @@
 // The API ring on this machine: one slot's API on localhost with the real authorizer pair
-// in front of it, so `curl -H 'Authorization: <key>' localhost:8080/discovery/v1/catalogs`
+// in front of it, so `curl -H 'X-Api-Key: <key>' localhost:8080/discovery/v1/catalogs`
 // is allowed or denied as it would be behind API Gateway.
 //
 //   node bin/local/cli.js --stack red [--port 8080] [--backend edxapp_host=http://127.0.0.1:8000]
@@ -20,7 +20,7 @@ import { createReporter } from "../handlers/reporter";
 import { AuthorizerSettings } from "../handlers/settings";
 import { createThreescaleClient } from "../handlers/threescale";
 import { UsagePublisher } from "../handlers/usage";
-import { bundleSpec } from "../openapi";
+import { bundleSpec, formatProblem, missingStageVariables, operationsSummary } from "../openapi";
 import { createLocalGateway } from "./gateway";
 import { RedisServer, startRedis } from "../dev-servers/redis-server";
 import { FakeApp, FakeThreescale, startThreescale } from "../dev-servers/threescale";
@@ -36,6 +36,8 @@ export interface LocalRunOptions {
     keysFile: string;
     overrides: Record<string, string>;
     flushSeconds: number;
+    /** A client must send its whole request within this many seconds (API Gateway cuts slow clients off too). */
+    clientTimeoutSeconds: number;
     redisUrl?: string;
     serviceToken?: string;
     log: (line: string) => void;
@@ -94,9 +96,19 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const file = loadStackConfig(PROJECT_DIR, options.stack);
     Object.assign(file.values, options.overrides);
     const config: SlotConfig = readSlotConfig(configSource(file));
-    const spec = await bundleSpec(path.join(PROJECT_DIR, config.gateway.specPath), {
+    const spec = await bundleSpec(path.resolve(PROJECT_DIR, config.gateway.specPath), {
         identityHeader: config.authorizer.identityHeader, resultTtlSeconds: 0,
+        mirrors: config.gateway.specMirrors, baseDir: PROJECT_DIR, publicRoutes: config.gateway.publicRoutes,
     });
+    for (const warning of spec.warnings) log(`warning: gateway:spec: ${formatProblem(warning)}`);
+    log(`gateway:spec: ${operationsSummary(spec)}`);
+    const releaseId = config.gateway.releaseId ?? `spec-${spec.sha256.slice(0, 12)}`;
+    const stageVariables = { ...config.gateway.hosts, ...config.gateway.stageVariables, id: releaseId };
+    const missing = missingStageVariables(spec, stageVariables);
+    if (missing.length > 0) {
+        throw new Error(`the document uses stage variable${missing.length === 1 ? "" : "s"} ${missing.map((m) => m.name).join(", ")}, ` +
+            "which neither gateway:hosts nor gateway:stageVariables sets (set them with --set, as for npm run preview)");
+    }
 
     const stops: (() => Promise<void>)[] = [];
     let threescaleCalls = 0;
@@ -160,11 +172,12 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const { server, stats } = createLocalGateway({
         document: spec.document,
         stage: config.slot,
-        stageVariables: { ...config.gateway.hosts, id: config.gateway.releaseId ?? `spec-${spec.sha256.slice(0, 12)}` },
+        stageVariables,
         backends: options.backends,
         rateLimit: config.gateway.rateLimit,
         burstLimit: config.gateway.burstLimit,
         identityHeader: config.authorizer.identityHeader,
+        clientTimeoutMs: options.clientTimeoutSeconds * 1000,
         authorize: async (event) => {
             const result = await authorizer(event);
             decisions += 1;
@@ -177,7 +190,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
         server.listen(options.port, "127.0.0.1", resolve);
     });
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    log(`slot ${config.slot} (release ${config.gateway.releaseId ?? spec.sha256.slice(0, 12)}) listening on ${url}, ` +
+    log(`slot ${config.slot} (release ${releaseId}) listening on ${url}, ` +
         `rate ${config.gateway.rateLimit}/s, burst ${config.gateway.burstLimit}, failure mode ${config.authorizer.failureMode}`);
     for (const [name, value] of Object.entries(config.gateway.hosts)) {
         log(`  ${name}: ${options.backends[name] ?? `https://${value}`}`);
@@ -207,7 +220,7 @@ export function formatSummary(s: LocalRunSummary): string {
 }
 
 const USAGE = `usage: npm run local -- --stack <slot> [--port 8080] [--backend NAME=URL]... [--keys FILE]
-                        [--set KEY=VALUE]... [--flush-seconds N]
+                        [--set KEY=VALUE]... [--flush-seconds N] [--client-timeout N]
 
 Serves one slot's API on 127.0.0.1 with the real authorizer pair in front of it.
   --stack NAME         the slot whose Pulumi.NAME.yaml to run (required)
@@ -216,6 +229,7 @@ Serves one slot's API on 127.0.0.1 with the real authorizer pair in front of it.
   --keys FILE          development 3scale keys (default local/keys.yaml)
   --set KEY=VALUE      change stack config for this run (e.g. gateway:rateLimit=5)
   --flush-seconds N    how often the reporter flushes on its schedule (default 60)
+  --client-timeout N   seconds a client has to send its whole request (default 30)
 Environment: REDIS_URL (use this Redis), THREESCALE_SERVICE_TOKEN (use the real 3scale).`;
 
 function parseArgs(argv: string[]): LocalRunOptions {
@@ -231,6 +245,7 @@ function parseArgs(argv: string[]): LocalRunOptions {
                 keys: { type: "string" },
                 set: { type: "string", multiple: true, default: [] },
                 "flush-seconds": { type: "string", default: "60" },
+                "client-timeout": { type: "string", default: "30" },
                 help: { type: "boolean", short: "h", default: false },
             },
         }));
@@ -248,6 +263,7 @@ function parseArgs(argv: string[]): LocalRunOptions {
         keysFile: values.keys ? path.resolve(values.keys) : DEFAULT_KEYS_FILE,
         overrides: Object.fromEntries(values.set.map(parseOverride)),
         flushSeconds: Number(values["flush-seconds"]),
+        clientTimeoutSeconds: Number(values["client-timeout"]),
         redisUrl: process.env.REDIS_URL || undefined,
         serviceToken: process.env.THREESCALE_SERVICE_TOKEN || undefined,
         log: (line) => console.log(line),
@@ -255,22 +271,35 @@ function parseArgs(argv: string[]): LocalRunOptions {
     if (!options.stack) throw new Error(`--stack is required\n${USAGE}`);
     if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error(`--port: got ${values.port}, expected 0-65535`);
     if (!(options.flushSeconds > 0)) throw new Error(`--flush-seconds: got ${values["flush-seconds"]}, expected a number above 0`);
+    if (!(options.clientTimeoutSeconds > 0 && options.clientTimeoutSeconds <= 3600)) {
+        throw new Error(`--client-timeout: got ${values["client-timeout"]}, expected seconds from above 0 to 3600`);
+    }
     return options;
 }
 
 async function main(): Promise<void> {
+    // Taken first: the parent may die while the run starts.
+    const parent = process.ppid;
     const options = parseArgs(process.argv.slice(2));
-    const run = await startLocalRun(options);
-    console.log(`try: curl -H 'Authorization: local-basic-key-0000000001' ${run.url}/discovery/v1/catalogs`);
+    console.log(`local run pid ${process.pid}`);
+    const started: { run?: LocalRun } = {};
     let stopping = false;
     const stop = async () => {
         if (stopping) return;
         stopping = true;
-        console.log(formatSummary(await run.stop()));
+        // Not started yet: nothing to summarize; a redis-server already started goes down with this process.
+        if (started.run) console.log(formatSummary(await started.run.stop()));
         process.exit(0);
     };
     process.on("SIGINT", () => void stop());
     process.on("SIGTERM", () => void stop());
+    // Orphaned (npm killed, or npm's shell gone without passing the signal on), it stops as on
+    // SIGTERM instead of serving on; its redis-server goes down with it in any case.
+    setInterval(() => {
+        if (process.ppid !== parent) void stop();
+    }, 500).unref();
+    started.run = await startLocalRun(options);
+    console.log(`try: curl -H 'X-Api-Key: local-basic-key-0000000001' ${started.run.url}/discovery/v1/catalogs`);
 }
 
 if (require.main === module) {

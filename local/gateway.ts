@@ -1,12 +1,13 @@
-// One slot's API on localhost, with API Gateway's request path: route, throttle, run the
-// TOKEN authorizer for every operation that is not public, match its policy against the
-// method ARN, then run the integration with the authorizer's context.
+// One slot's API on localhost, with API Gateway's request path: refuse a payload over 10 MB,
+// resolve dot segments, route, throttle, run the TOKEN authorizer for every operation that is
+// not public, match its policy against the method ARN, then run the integration with the
+// authorizer's context (which the document maps into x-api-ring-* headers, see openapi.ts).
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
 import { randomUUID } from "crypto";
 import * as http from "http";
 import { isAllowed, methodArn } from "./access";
-import { runIntegration } from "./integration";
-import { Route, compileRoutes, matchRoute } from "./routes";
+import { ContextVariables, runIntegration } from "./integration";
+import { Route, compileRoutes, matchRoute, resolveDotSegments } from "./routes";
 import { TokenBucket } from "./throttle";
 
 export type Authorize = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -21,6 +22,8 @@ export interface LocalGatewayOptions {
     rateLimit: number;
     burstLimit: number;
     identityHeader: string;
+    /** A client must send its whole request within this time, or gets 408 (default 30 s). */
+    clientTimeoutMs?: number;
     authorize: Authorize;
     region?: string;
     account?: string;
@@ -40,10 +43,29 @@ function json(res: http.ServerResponse, status: number, body: unknown, requestId
     res.end(JSON.stringify(body));
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
+/** API Gateway's payload quota for REST APIs: 10 MB, not adjustable. */
+export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/** API Gateway's REQUEST_TOO_LARGE gateway response. */
+function tooLarge(res: http.ServerResponse, requestId: string): void {
+    json(res, 413, { message: "Request Too Long" }, requestId);
+}
+
+/** The body, or undefined once it passes `limit` bytes: from then on it is read and dropped, never held. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
     return new Promise((resolve, reject) => {
         const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
+        let size = 0;
+        req.on("data", (c: Buffer) => {
+            if (size > limit) return;
+            size += c.length;
+            if (size > limit) {
+                chunks.length = 0;
+                resolve(undefined);
+            } else {
+                chunks.push(c);
+            }
+        });
         req.on("end", () => resolve(Buffer.concat(chunks)));
         req.on("error", reject);
     });
@@ -61,7 +83,12 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
     const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
         const requestId = randomUUID();
         stats.requests += 1;
-        const [path, query = ""] = (req.url ?? "/").split(/\?(.*)/s);
+        if (Number(req.headers["content-length"] ?? 0) > MAX_PAYLOAD_BYTES) {
+            tooLarge(res, requestId); // before reading a byte of it
+            return;
+        }
+        const [rawPath, query = ""] = (req.url ?? "/").split(/\?(.*)/s);
+        const path = resolveDotSegments(rawPath);
         const method = (req.method ?? "GET").toUpperCase();
         const match = matchRoute(routes, method, path);
         if (!match || "methodNotAllowed" in match) {
@@ -73,7 +100,7 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
             json(res, 429, { message: "Too Many Requests" }, requestId);
             return;
         }
-        let authorizerContext: Record<string, string | number | boolean> = {};
+        let authorizer: Record<string, string | number | boolean> = {};
         const security = match.operation.security;
         const isPublic = Array.isArray(security) && security.length === 0;
         if (!isPublic) {
@@ -103,25 +130,39 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
                 return;
             }
             stats.allowed += 1;
-            authorizerContext = { principalId: result.principalId, ...(result.context ?? {}) };
+            authorizer = { principalId: result.principalId, ...(result.context ?? {}) };
         }
         const integration = match.operation["x-amazon-apigateway-integration"] as Record<string, unknown> | undefined;
         if (!integration) {
             json(res, 500, { message: "Internal server error" }, requestId);
             return;
         }
+        const body = await readBody(req, MAX_PAYLOAD_BYTES);
+        if (!body) {
+            tooLarge(res, requestId);
+            return;
+        }
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
+        const context: ContextVariables = {
+            requestId, stage: options.stage, resourcePath: match.route.template, httpMethod: method, path: `/${options.stage}${path}`,
+            apiId, accountId: account, identity: { sourceIp: req.socket.remoteAddress ?? "" }, authorizer, requestTimeEpoch: Date.now(),
+        };
         const response = await runIntegration(integration, {
-            method, query, headers, body: await readBody(req), params: match.params,
-            stageVariables: options.stageVariables, backends: options.backends, requestId,
-            stage: options.stage, authorizerContext,
+            method, query, headers, body, params: match.params, rawParams: match.rawParams,
+            stageVariables: options.stageVariables, backends: options.backends, context,
         });
         res.writeHead(response.status, { ...response.headers, "x-amzn-requestid": requestId });
         res.end(response.body);
     };
 
-    const server = http.createServer((req, res) => {
+    const clientTimeoutMs = options.clientTimeoutMs ?? 30_000;
+    const server = http.createServer({
+        requestTimeout: clientTimeoutMs,
+        headersTimeout: clientTimeoutMs,
+        // How often node checks those timeouts (its default, 30 s, would outlast short ones).
+        connectionsCheckingInterval: Math.min(1000, clientTimeoutMs),
+    }, (req, res) => {
         handle(req, res).catch((e: Error) => {
             if (!res.headersSent) json(res, 500, { message: "Internal server error", detail: e.message }, "");
             else res.end();

@@ -1,5 +1,7 @@
 // Route matching with API Gateway's rules: a literal segment beats a {param}, which beats a
 // greedy {proxy+}; ANY (x-amazon-apigateway-any-method) serves methods without their own.
+// Dot segments are resolved before anything else (resolveDotSegments), so the path that is
+// routed, authorized and forwarded is one and the same.
 
 export type Operation = Record<string, unknown>;
 
@@ -17,8 +19,10 @@ export interface RouteMatch {
     /** The HTTP method the operation was declared for (ANY for the catch-all). */
     declaredMethod: string;
     operation: Operation;
-    /** Path parameters, e.g. { id: "7" } or { proxy: "a/b" }. */
+    /** Path parameters, decoded, e.g. { id: "7" } or { proxy: "a/b" }. */
     params: Record<string, string>;
+    /** Path parameters as the request wrote them (percent-encoding kept). */
+    rawParams: Record<string, string>;
 }
 
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch"];
@@ -40,6 +44,16 @@ export function compileRoutes(paths: Record<string, Record<string, unknown>>): R
     });
 }
 
+/** A percent-decoded path part; a malformed escape stays as it is written. */
+export function decodeSafely(part: string): string {
+    try {
+        return decodeURIComponent(part);
+    } catch {
+        return part;
+    }
+}
+
+/** Raw (still percent-encoded) values of the path parameters, or undefined when the route does not match. */
 function matchSegments(segments: Segment[], parts: string[]): Record<string, string> | undefined {
     const params: Record<string, string> = {};
     for (let i = 0; i < segments.length; i++) {
@@ -50,10 +64,33 @@ function matchSegments(segments: Segment[], parts: string[]): Record<string, str
             return params;
         }
         if (i >= parts.length) return undefined;
-        if (segment.kind === "literal" && segment.value !== parts[i]) return undefined;
-        if (segment.kind === "param") params[segment.name] = decodeURIComponent(parts[i]);
+        if (segment.kind === "literal" && segment.value !== decodeSafely(parts[i])) return undefined;
+        if (segment.kind === "param") params[segment.name] = parts[i];
     }
     return segments.length === parts.length ? params : undefined;
+}
+
+/** "." or "..", also percent-encoded (%2e): the parts a URL resolver removes. */
+function dotSegment(part: string): "." | ".." | undefined {
+    const dots = part.replace(/%2e/gi, ".");
+    return dots === "." || dots === ".." ? dots : undefined;
+}
+
+/**
+ * The path with its dot segments resolved as RFC 3986 (5.2.4) resolves them, percent-encoded ones
+ * included: /catalog/../reports is /reports, routed and authorized as such, never as a catalog
+ * route whose backend would then resolve it to another service.
+ */
+export function resolveDotSegments(path: string): string {
+    const parts = path.split("/").slice(1);
+    const out: string[] = [];
+    parts.forEach((part, i) => {
+        const dots = dotSegment(part);
+        if (dots === "..") out.pop();
+        if (dots === undefined) out.push(part);
+        else if (i === parts.length - 1) out.push(""); // "/a/b/.." is "/a/"
+    });
+    return `/${out.join("/")}`;
 }
 
 /** Specificity for ordering candidates: literal segments first, greedy last. */
@@ -80,8 +117,9 @@ export function matchRoute(routes: Route[], method: string, path: string): Route
         .filter((c): c is { route: Route; params: Record<string, string> } => c.params !== undefined)
         .sort((a, b) => moreSpecific(a.route, b.route));
     if (candidates.length === 0) return undefined;
-    const { route, params } = candidates[0];
+    const { route, params: rawParams } = candidates[0];
     const declaredMethod = route.operations.has(method) ? method : route.operations.has("ANY") ? "ANY" : undefined;
     if (!declaredMethod) return { route, methodNotAllowed: true };
-    return { route, declaredMethod, operation: route.operations.get(declaredMethod) as Operation, params };
+    const params = Object.fromEntries(Object.entries(rawParams).map(([k, v]) => [k, v.split("/").map(decodeSafely).join("/")]));
+    return { route, declaredMethod, operation: route.operations.get(declaredMethod) as Operation, params, rawParams };
 }

@@ -46,10 +46,40 @@ export interface ArchiveSummary {
     packages: string[];
 }
 
+/** A message the program logged (pulumi.log), as `pulumi preview` lists it under Diagnostics. */
+export interface Diagnostic {
+    severity: "info" | "warning" | "error";
+    message: string;
+}
+
 /** The result of one offline run, in-process. */
 export interface OfflineRun extends StackPreview {
     archives: ArchiveSummary[];
     placeholders: string[];
+    diagnostics: Diagnostic[];
+}
+
+/**
+ * Runs `work` while collecting what pulumi.log writes: without an engine (the mock runtime) the
+ * SDK prints "info: [runtime] ..." to stdout and "warning: [runtime] ..." to stderr, which would
+ * otherwise mix with --json output.
+ */
+async function collectingDiagnostics<T>(diagnostics: Diagnostic[], work: () => Promise<T>): Promise<T> {
+    const original = { log: console.log, warn: console.warn, error: console.error };
+    const capture = (fallback: (...args: unknown[]) => void) => (...args: unknown[]) => {
+        const line = args.map(String).join(" ");
+        const m = /^(info|warning|error): \[runtime\] ([\s\S]*)$/.exec(line);
+        if (m) diagnostics.push({ severity: m[1] as Diagnostic["severity"], message: m[2] });
+        else fallback(...args);
+    };
+    console.log = capture(original.log);
+    console.warn = capture(original.warn);
+    console.error = capture(original.error);
+    try {
+        return await work();
+    } finally {
+        Object.assign(console, original);
+    }
 }
 
 /** Replaces every leaf of a value by SECRET_MASK, keeping its shape (map keys stay visible). */
@@ -136,6 +166,7 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
     const parents = new Map<pulumi.Resource, pulumi.Resource | undefined>();
     // runInPulumiStack resolves outputs to plain values; keep the program's own (secret-aware) ones.
     let stackOutputs: Record<string, unknown> = {};
+    const diagnostics: Diagnostic[] = [];
     try {
         const program = (await import(path.join(projectDir, "bin", "index.js"))) as { default: () => Promise<Record<string, unknown>> };
         await pulumi.runtime.runInPulumiStack(async () => {
@@ -144,7 +175,7 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
                 parents.set(t.resource, t.opts.parent);
                 return undefined;
             });
-            stackOutputs = await program.default();
+            stackOutputs = await collectingDiagnostics(diagnostics, () => program.default());
             return stackOutputs;
         });
         await pulumi.runtime.disconnect();
@@ -192,7 +223,7 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
     for (const [key, value] of Object.entries(config.values)) configView[key] = config.secretKeys.includes(key) ? SECRET_MASK : value;
     return {
         stack, project: config.project, resources, outputs, secretOutputs, config: configView,
-        secretConfig: config.secretKeys, archives, placeholders: config.placeholders,
+        secretConfig: config.secretKeys, archives, placeholders: config.placeholders, diagnostics,
     };
 }
 
@@ -283,6 +314,10 @@ export function renderPreview(run: OfflineRun): string {
     const width = Math.max(...rows.map(([t]) => t.length), 4) + 2;
     lines.push(`     ${"Type".padEnd(width)}Name`);
     for (const [type, name] of rows) lines.push(` +   ${type.padEnd(width)}${name}`);
+    if (run.diagnostics.length > 0) {
+        lines.push("", "Diagnostics:", `  pulumi:pulumi:Stack (${run.project}-${run.stack}):`);
+        for (const d of run.diagnostics) lines.push(`    ${d.severity}: ${d.message}`);
+    }
     lines.push("", "Outputs:");
     const keyWidth = Math.max(...Object.keys(run.outputs).map((k) => k.length)) + 2;
     for (const [name, value] of Object.entries(run.outputs).sort(([a], [b]) => a.localeCompare(b))) {

@@ -9,26 +9,28 @@ import { parseArgs } from "util";
 import { checkConfigFile } from "../policy/configFile";
 import { PolicyConfig, Violation, checkStack } from "../policy/offline";
 import { PROJECT_DIR, previewStack } from "./cli";
-import { listStacks } from "../stack-config";
+import { listStacks, parseOverride } from "../stack-config";
 
 export interface StackReport {
     stack: string;
     violations: Violation[];
 }
 
-/** The pack over one stack: its resources, and its config file. */
-export function checkStackOffline(stack: string, config: PolicyConfig = {}, projectDir = PROJECT_DIR): StackReport {
+/** The pack over one stack: its resources, and its config file; `overrides` change stack config for this run, as the preview's --set. */
+export function checkStackOffline(stack: string, config: PolicyConfig = {}, projectDir = PROJECT_DIR, overrides: Record<string, string | null> = {}): StackReport {
     const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
     const violations = [
-        ...checkStack(previewStack(stack, { projectDir }), config),
+        ...checkStack(previewStack(stack, { projectDir, overrides }), config),
         ...checkConfigFile(stack, fs.readFileSync(file, "utf8")),
     ];
     return { stack, violations };
 }
 
-const USAGE = `usage: npm run policy -- [--stack NAME]... [--config FILE] [--json]
+const USAGE = `usage: npm run policy -- [--stack NAME]... [--config FILE] [--set KEY=VALUE]... [--unset KEY]... [--json]
 Runs the api-ring policy pack over the offline preview of every stack (default: all).
-  --config FILE  policy config (JSON): { "<policy>": "advisory" | { "enforcementLevel": ..., <settings> } }
+  --config FILE   policy config (JSON): { "<policy>": "advisory" | { "enforcementLevel": ..., <settings> } }
+  --set KEY=VALUE change a stack config value for this run only, as npm run preview -- --set (repeatable)
+  --unset KEY     remove a stack config value for this run only (repeatable)
 Exit code: 0 no mandatory violation, 1 a mandatory violation, 2 usage error.`;
 
 function main(): number {
@@ -40,6 +42,8 @@ function main(): number {
             options: {
                 stack: { type: "string", multiple: true, default: [] },
                 config: { type: "string" },
+                set: { type: "string", multiple: true, default: [] },
+                unset: { type: "string", multiple: true, default: [] },
                 json: { type: "boolean", default: false },
                 help: { type: "boolean", short: "h", default: false },
             },
@@ -55,7 +59,15 @@ function main(): number {
     const config = values.config ? JSON.parse(fs.readFileSync(values.config, "utf8")) as PolicyConfig : {};
     const json = values.json;
     const stacks = values.stack;
-    const reports = (stacks.length > 0 ? stacks : listStacks(PROJECT_DIR)).map((s) => checkStackOffline(s, config));
+    let overrides: Record<string, string | null>;
+    try {
+        overrides = Object.fromEntries(values.set.map(parseOverride));
+    } catch (e) {
+        console.error(`${(e as Error).message}\n${USAGE}`);
+        return 2;
+    }
+    for (const key of values.unset) overrides[key] = null;
+    const reports = (stacks.length > 0 ? stacks : listStacks(PROJECT_DIR)).map((s) => checkStackOffline(s, config, PROJECT_DIR, overrides));
     const mandatory = reports.flatMap((r) => r.violations).filter((v) => v.enforcementLevel === "mandatory");
     if (json) {
         console.log(JSON.stringify(reports, null, 2));

@@ -31,8 +31,27 @@ function securityProblem(security: unknown, authorizers: string[], source: strin
     return undefined;
 }
 
-/** Every unprotected operation of an OpenAPI document, as "METHOD /path: problem". */
-export function unprotectedOperations(doc: Doc): string[] {
+/**
+ * How an operation says it is public: its own `security: []` (OpenAPI's way), or API Gateway's own
+ * `x-amazon-apigateway-auth: {type: none}` with no security requirement naming an authorizer.
+ * The program also writes `security: []` for the operations listed in gateway:publicRoutes.
+ */
+function publicMarker(operation: Doc, authorizers: string[]): string | undefined {
+    const own = "security" in operation;
+    if (own && Array.isArray(operation.security) && operation.security.length === 0) return "security: []";
+    const auth = operation["x-amazon-apigateway-auth"];
+    const namesAuthorizer = own && Array.isArray(operation.security) &&
+        operation.security.some((alternative) => isObject(alternative) && Object.keys(alternative).some((n) => authorizers.includes(n)));
+    if (isObject(auth) && String(auth.type).toLowerCase() === "none" && !namesAuthorizer) return "x-amazon-apigateway-auth: none";
+    return undefined;
+}
+
+/**
+ * Every unprotected operation of an OpenAPI document, as "METHOD /path: problem". With
+ * `allowedPublic` (policy config publicRoutes), an operation marked public but not listed there
+ * is a problem too.
+ */
+export function unprotectedOperations(doc: Doc, allowedPublic?: string[]): string[] {
     const authorizers = authorizerSchemes(doc);
     const out: string[] = [];
     const paths = isObject(doc.paths) ? doc.paths : {};
@@ -41,8 +60,12 @@ export function unprotectedOperations(doc: Doc): string[] {
         for (const method of OPERATIONS.filter((m) => isObject(item[m]))) {
             const operation = item[method] as Doc;
             const label = `${method === "x-amazon-apigateway-any-method" ? "ANY" : method.toUpperCase()} ${route}`;
+            const marker = publicMarker(operation, authorizers);
+            if (marker) {
+                if (allowedPublic && !allowedPublic.includes(label)) out.push(`${label} is public (${marker}) but not in the policy's publicRoutes`);
+                continue;
+            }
             const own = "security" in operation;
-            if (own && Array.isArray(operation.security) && operation.security.length === 0) continue; // explicitly public
             const problem = securityProblem(own ? operation.security : doc.security, authorizers, own ? "its own" : "the document-level");
             if (problem) out.push(`${label} ${problem}`);
         }
@@ -50,11 +73,21 @@ export function unprotectedOperations(doc: Doc): string[] {
     return out;
 }
 
+interface AuthorizerPolicyConfig {
+    /** The only operations allowed to be public ("METHOD /path"); unset: whatever the document marks public. */
+    publicRoutes?: string[];
+}
+
 export const methodsUseAuthorizer: ResourceValidationPolicy = {
     name: "methods-use-authorizer",
-    description: "Every operation of a REST API's OpenAPI body (Swagger 2.0 or OpenAPI 3) uses a security scheme carrying x-amazon-apigateway-authorizer, unless it declares security: [] (public).",
-    remediationSteps: "Add `security: [{ <authorizer scheme>: [] }]` to the operation (or as the document-level default), or mark a deliberately public operation with `security: []`.",
+    description: "Every operation of a REST API's OpenAPI body (Swagger 2.0 or OpenAPI 3) uses a security scheme carrying x-amazon-apigateway-authorizer, unless it is marked public (security: [] or x-amazon-apigateway-auth: {type: none}) and, when the policy lists publicRoutes, listed there.",
+    remediationSteps: "Add `security: [{ <authorizer scheme>: [] }]` to the operation (or as the document-level default), or mark a deliberately public operation with `security: []` (gateway:publicRoutes does so) and, if the policy lists publicRoutes, add it there.",
     enforcementLevel: "mandatory",
+    configSchema: {
+        properties: {
+            publicRoutes: { type: "array", items: { type: "string" }, description: "The only operations allowed to be public, as METHOD /path (ANY for x-amazon-apigateway-any-method); unset: any the document marks public." },
+        },
+    },
     validateResource: forTypes([T.restApi], (args, report) => {
         const body = read(args.props, "body");
         if (body === UNKNOWN || body === undefined) return; // no body: the API is built from separate method resources, which this rule does not cover
@@ -69,8 +102,9 @@ export const methodsUseAuthorizer: ResourceValidationPolicy = {
         if (authorizerSchemes(doc).length === 0) {
             report(`${args.name}: the OpenAPI body defines no security scheme with x-amazon-apigateway-authorizer; define the Lambda authorizer (${doc.swagger !== undefined ? "securityDefinitions" : "components.securitySchemes"}).`);
         }
-        for (const problem of unprotectedOperations(doc)) {
-            report(`${args.name}: ${problem}; add the authorizer's security requirement, or mark it public with security: [].`);
+        const allowed = args.getConfig<AuthorizerPolicyConfig>().publicRoutes;
+        for (const problem of unprotectedOperations(doc, allowed)) {
+            report(`${args.name}: ${problem}; add the authorizer's security requirement, or mark it public with security: []${allowed ? " and list it in the policy's publicRoutes" : ""}.`);
         }
     }),
 };

@@ -37,12 +37,15 @@ describe("GatewayRing", () => {
     };
     const trigger = (b: Awaited<ReturnType<typeof gateway>>) => inputs(b.one("aws:apigateway/deployment:Deployment")).triggers.redeployment as string;
 
-    it("serves the bundled body with the authorizer's invocation URI, in merge mode, regional", async () => {
+    it("serves the bundled body with the authorizer's invocation URI, in overwrite mode, regional, multipart as binary", async () => {
         const b = await gateway();
         const api = inputs(b.one("aws:apigateway/restApi:RestApi"));
         const body = JSON.parse(api.body);
         assert.strictEqual(body.securityDefinitions.threescale["x-amazon-apigateway-authorizer"].authorizerUri, INVOKE_ARN);
-        assert.strictEqual(api.putRestApiMode, "merge");
+        assert.strictEqual(api.putRestApiMode, "overwrite");
+        assert.deepStrictEqual(api.binaryMediaTypes, ["multipart/form-data"]);
+        const configured = inputs((await gateway({ binaryMediaTypes: ["image/*", "application/pdf"] })).one("aws:apigateway/restApi:RestApi"));
+        assert.deepStrictEqual(configured.binaryMediaTypes, ["image/*", "application/pdf"]);
         assert.strictEqual(api.name, "api-ring-red");
         assert.deepStrictEqual(api.endpointConfiguration, { types: "REGIONAL" });
     });
@@ -93,9 +96,12 @@ describe("GatewayRing", () => {
         assert.strictEqual(permission.sourceArn, `${b.one("aws:apigateway/restApi:RestApi").state.executionArn}/authorizers/*`);
     });
 
-    it("refuses a spec that uses a stage variable the hosts do not define", async () => {
+    it("refuses a spec that uses a stage variable neither the hosts nor the other stage variables define", async () => {
         await assert.rejects(gateway({ hosts: { edxapp_host: "courses.example.edu" } }),
-            /uses stage variable discovery_host, which gateway:hosts does not define; add discovery_host: <host> to gateway:hosts/);
+            /uses stage variable discovery_host, which neither hosts nor stageVariables define; add discovery_host: <value> to gateway:hosts \(backend hosts\) or gateway:stageVariables/);
+        const b = await gateway({ hosts: { edxapp_host: "courses.example.edu" }, stageVariables: { discovery_host: "discovery.example.edu", landing_page: "https://www.example.edu/" } });
+        assert.deepStrictEqual(inputs(b.one("aws:apigateway/stage:Stage")).variables,
+            { edxapp_host: "courses.example.edu", discovery_host: "discovery.example.edu", landing_page: "https://www.example.edu/", id: "release-1" });
     });
 });
 

@@ -69,8 +69,23 @@ describe("config: defaults", () => {
         assert.strictEqual(c.threescale.backendUrl, "https://su1.3scale.net");
         assert.strictEqual(c.authorizer.failureMode, "strict");
         assert.strictEqual(c.authorizer.resultTtlSeconds, 0);
-        assert.strictEqual(c.authorizer.identityHeader, "Authorization");
+        assert.strictEqual(c.authorizer.identityHeader, "X-Api-Key", "DESIGN's default: Authorization is the backends' own header (an Open edX JWT)");
         assert.strictEqual(c.cache?.nodes, 2);
+        assert.deepStrictEqual(c.gateway.binaryMediaTypes, ["multipart/form-data"], "the seed's deploy script always set it");
+        assert.deepStrictEqual([c.gateway.publicRoutes, c.gateway.specMirrors, c.gateway.stageVariables], [[], {}, {}]);
+    });
+
+    it("reads the keys that serve an upstream document: mirrors, public routes, other stage variables, binary types", () => {
+        const c = read("red", primary({
+            "gateway:specMirrors": JSON.stringify({ "https://raw.githubusercontent.com/": "vendor/raw.githubusercontent.com/" }),
+            "gateway:publicRoutes": JSON.stringify(["GET /", "ANY /registrar/login"]),
+            "gateway:stageVariables": JSON.stringify({ landing_page: "https://www.example.edu/api-docs" }),
+            "gateway:binaryMediaTypes": JSON.stringify(["multipart/form-data", "image/*"]),
+        }));
+        assert.deepStrictEqual(c.gateway.specMirrors, { "https://raw.githubusercontent.com/": "vendor/raw.githubusercontent.com/" });
+        assert.deepStrictEqual(c.gateway.publicRoutes, ["GET /", "ANY /registrar/login"]);
+        assert.deepStrictEqual(c.gateway.stageVariables, { landing_page: "https://www.example.edu/api-docs" });
+        assert.deepStrictEqual(c.gateway.binaryMediaTypes, ["multipart/form-data", "image/*"]);
     });
 
     it("requires ring:live on the primary, naming the command that sets it", () => {
@@ -109,6 +124,18 @@ describe("config: every bad key gives an error naming the key, the value and wha
         ["gateway:hosts", '{"id":"a.example.edu"}', /the stage variable `id` is the release id/],
         ["gateway:hosts", '{"edxapp_host":"a example"}', /a host name, optionally with :port/],
         ["gateway:spec", "api/openapi.txt", /\.yaml, \.yml or \.json/],
+        ["gateway:specMirrors", '["vendor/"]', /map of URL prefixes to local folders/],
+        ["gateway:specMirrors", '{"https://raw.githubusercontent.com/edx":"vendor/"}', /URL prefix ending with \//],
+        ["gateway:specMirrors", '{"ftp://example.org/":"vendor/"}', /http\(s\) URL prefix/],
+        ["gateway:publicRoutes", '"GET /"', /list of operations/],
+        ["gateway:publicRoutes", '["/heartbeat"]', /METHOD \/path/],
+        ["gateway:publicRoutes", '["FETCH /heartbeat"]', /METHOD \/path/],
+        ["gateway:stageVariables", '{"landing page":"https://a.example.edu"}', /stage variable name/],
+        ["gateway:stageVariables", '{"landing_page":"https://a.example.edu/<x>"}', /characters API Gateway allows in stage variables/],
+        ["gateway:stageVariables", '{"id":"x"}', /the stage variable `id` is the release id/],
+        ["gateway:stageVariables", '{"edxapp_host":"courses.example.edu"}', /which gateway:hosts already sets/],
+        ["gateway:binaryMediaTypes", '"multipart/form-data"', /list of media types/],
+        ["gateway:binaryMediaTypes", '["form data"]', /media type such as multipart\/form-data/],
         ["gateway:releaseId", "release one!", /release tag/],
         ["ring:order", "[]", /non-empty list of distinct stack names/],
         ["ring:order", '["red","red","black"]', /non-empty list of distinct stack names/],

@@ -102,5 +102,6 @@ describe("openapi: a document that cannot be used stops the program with the fil
     it("a missing document", () => rejects(path.join(FIXTURES, "broken/nope.yaml"), /ENOENT|no such file/));
     it("a $ref to a missing file", () => rejects(path.join(FIXTURES, "broken/missing-ref.yaml"), /does-not-exist\.yaml/));
     it("YAML that does not parse", () => rejects(path.join(FIXTURES, "broken/unparseable.yaml"), /unparseable\.yaml|YAML|parse/i));
-    it("a document that is not a valid API", () => rejects(path.join(FIXTURES, "broken/invalid.yaml"), /Swagger|schema|valid/i));
+    it("a document API Gateway cannot deploy, with the JSON pointer of the problem", () =>
+        rejects(path.join(FIXTURES, "broken/invalid.yaml"), /\n {2}- #\/paths\/~1x\/get: GET \/x has no x-amazon-apigateway-integration/));
 });

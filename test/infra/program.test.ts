@@ -182,7 +182,7 @@ describe("program: the live pointer and the guard rails", function () {
 
     it("stops on a spec that references a missing file, naming the file", () => {
         assert.throws(() => previewStack("red", { overrides: { "gateway:spec": "test/fixtures/broken/missing-ref.yaml" } }),
-            (e: Error) => /gateway:spec: cannot use test\/fixtures\/broken\/missing-ref.yaml: .*does-not-exist\.yaml/.test(e.message));
+            (e: Error) => /gateway:spec: cannot use test\/fixtures\/broken\/missing-ref.yaml: 1 \$ref cannot be read:\n {2}- test\/fixtures\/broken\/missing-ref.yaml#\/paths\/~1x: .*does-not-exist\.yaml/.test(e.message));
     });
 });
 

@@ -1,63 +1,17 @@
 // The local run driven over HTTP with a real client, as a user would: the command runs as
 // its own process, with its own redis-server and the development 3scale backend.
 import * as assert from "assert";
-import { ChildProcess, spawn } from "child_process";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import * as path from "path";
+import { Started, alive, startLocal, stopLocal } from "../support/local-run";
 
-const PROJECT = path.resolve(__dirname, "..", "..", "..");
 const BASIC = "local-basic-key-0000000001";
 const ENTERPRISE = "local-enterprise-key-00002";
 const LIMITED = "local-limited-key-00000004";
 
-interface Started {
-    url: string;
-    process: ChildProcess;
-    output: () => string;
-    redisPid: number;
-}
-
-function startLocal(args: string[]): Promise<Started> {
-    const child = spawn(process.execPath, [path.join(PROJECT, "bin/local/cli.js"), "--stack", "red", "--port", "0", ...args], {
-        env: { PATH: process.env.PATH ?? "" }, stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => { out += d.toString(); });
-    child.stderr?.on("data", (d: Buffer) => { out += d.toString(); });
-    return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`local run did not start:\n${out}`)), 20_000);
-        const check = () => {
-            const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-            const pid = /pid (\d+)/.exec(out)?.[1];
-            if (url && pid) {
-                clearTimeout(timer);
-                resolve({ url, process: child, output: () => out, redisPid: Number(pid) });
-            }
-        };
-        child.stdout?.on("data", check);
-        child.on("exit", (code) => reject(new Error(`local run exited ${code}:\n${out}`)));
-    });
-}
-
-async function stopLocal(run: Started): Promise<{ code: number | null; output: string }> {
-    const exited = new Promise<number | null>((resolve) => run.process.once("exit", (code) => resolve(code)));
-    run.process.kill("SIGINT");
-    return { code: await exited, output: run.output() };
-}
-
 async function get(url: string, key?: string, method = "GET"): Promise<{ status: number; body: string }> {
-    const response = await fetch(url, { method, headers: key ? { Authorization: key } : {} });
+    const response = await fetch(url, { method, headers: key ? { "X-Api-Key": key } : {} });
     return { status: response.status, body: await response.text() };
-}
-
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
 }
 
 describe("local run: one slot on localhost with the real authorizer pair", function () {

@@ -4,8 +4,8 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
 import { isAllowed, methodArn } from "../../local/access";
-import { integrationUri, runIntegration } from "../../local/integration";
-import { compileRoutes, matchRoute } from "../../local/routes";
+import { ContextVariables, integrationUri, runIntegration } from "../../local/integration";
+import { compileRoutes, matchRoute, resolveDotSegments } from "../../local/routes";
 import { TokenBucket } from "../../local/throttle";
 import { bundleSpec } from "../../openapi";
 
@@ -34,6 +34,18 @@ describe("local gateway: routing by the OpenAPI document", () => {
     it("matches the resource first: a method it lacks is refused, not sent to the greedy route", () => {
         const m = matchRoute(routes, "DELETE", "/heartbeat");
         assert.ok(m && "methodNotAllowed" in m && m.route.template === "/heartbeat");
+    });
+
+    it("resolves dot segments, percent-encoded ones too, before routing (RFC 3986 5.2.4)", () => {
+        assert.strictEqual(resolveDotSegments("/discovery/../admin"), "/admin");
+        assert.strictEqual(resolveDotSegments("/discovery/v1/%2e%2E/%2e/../../enterprise/v1/x"), "/enterprise/v1/x");
+        assert.strictEqual(resolveDotSegments("/../../etc"), "/etc", "never above the root");
+        assert.strictEqual(resolveDotSegments("/a/b/.."), "/a/");
+        assert.strictEqual(resolveDotSegments("/a/..%2Fb/c"), "/a/..%2Fb/c", "an encoded slash makes no segment");
+        assert.deepStrictEqual(route("GET", resolveDotSegments("/discovery/v1/catalogs/../../../heartbeat")), ["/heartbeat", "GET", {}]);
+        const greedy = matchRoute(routes, "GET", "/api/x/..%2F..%2Fadmin");
+        assert.ok(greedy && !("methodNotAllowed" in greedy));
+        assert.deepStrictEqual([greedy.params, greedy.rawParams], [{ proxy: "api/x/../../admin" }, { proxy: "api/x/..%2F..%2Fadmin" }]);
     });
 
     it("matches nothing for the bare root (a {proxy+} needs a segment)", () => {
@@ -81,47 +93,72 @@ describe("local gateway: throttling", () => {
 });
 
 describe("local gateway: integrations", () => {
-    const base = { method: "GET", query: "", headers: {}, body: Buffer.alloc(0), requestId: "r-1", stage: "red", authorizerContext: {} };
+    const context = (authorizer: Record<string, string> = {}): ContextVariables => ({
+        requestId: "r-1", stage: "red", resourcePath: "/{proxy+}", httpMethod: "GET", path: "/red/x", apiId: "localapi00", accountId: "123456789012",
+        identity: { sourceIp: "127.0.0.1" }, authorizer, requestTimeEpoch: 0,
+    });
+    const base = { method: "GET", query: "", headers: {}, body: Buffer.alloc(0), params: {}, rawParams: {}, backends: {}, context: context() };
 
     it("answers a mock integration from its template with the stage's release id", async () => {
         const integration = {
             type: "mock", requestTemplates: { "application/json": '{"statusCode": 200}' },
             responses: { default: { statusCode: "200", responseTemplates: { "application/json": "{\"release\": \"${stageVariables['id']}\"}" } } },
         };
-        const r = await runIntegration(integration, { ...base, params: {}, stageVariables: { id: "release-7" }, backends: {} });
+        const r = await runIntegration(integration, { ...base, stageVariables: { id: "release-7" } });
         assert.strictEqual(r.status, 200);
         assert.deepStrictEqual(JSON.parse(String(r.body)), { release: "release-7" });
     });
 
-    it("fills stage variables, local backends and path parameters into the URI", () => {
-        const integration = { uri: "https://${stageVariables.discovery_host}/api/v1/catalogs/{id}/", requestParameters: { "integration.request.path.id": "method.request.path.id" } };
-        assert.strictEqual(integrationUri(integration, { stageVariables: { discovery_host: "d.example.edu" }, backends: {}, params: { id: "7" } }), "https://d.example.edu/api/v1/catalogs/7/");
-        assert.strictEqual(integrationUri(integration, { stageVariables: { discovery_host: "d.example.edu" }, backends: { discovery_host: "http://127.0.0.1:9000" }, params: { id: "7" } }), "http://127.0.0.1:9000/api/v1/catalogs/7/");
-        const proxy = { uri: "https://${stageVariables.edxapp_host}/{proxy}", requestParameters: { "integration.request.path.proxy": "method.request.path.proxy" } };
-        assert.strictEqual(integrationUri(proxy, { stageVariables: { edxapp_host: "lms" }, backends: {}, params: { proxy: "a b/c" } }), "https://lms/a%20b/c");
+    it("fills stage variables, local backends and mapped path parts into the URI", () => {
+        const integration = { uri: "https://${stageVariables.discovery_host}/api/v1/catalogs/{id}/" };
+        const parts = new Map([["id", "7"]]);
+        assert.strictEqual(integrationUri(integration, { stageVariables: { discovery_host: "d.example.edu" }, backends: {} }, parts), "https://d.example.edu/api/v1/catalogs/7/");
+        assert.strictEqual(integrationUri(integration, { stageVariables: { discovery_host: "d.example.edu" }, backends: { discovery_host: "http://127.0.0.1:9000" } }, parts), "http://127.0.0.1:9000/api/v1/catalogs/7/");
     });
 
-    it("proxies to the backend with the authorizer's context as headers, 502 when it is down, 504 when it is slow", async () => {
+    it("proxies to the backend with the context headers the document maps, 502 when it is down, 504 when it is slow", async () => {
         const seen: http.IncomingHttpHeaders[] = [];
+        const urls: string[] = [];
         const backend = http.createServer((req, res) => {
             seen.push(req.headers);
+            urls.push(req.url ?? "");
             if (req.url?.startsWith("/slow")) { setTimeout(() => res.end("late"), 500); return; }
             res.writeHead(201, { "content-type": "text/plain" });
             res.end(`${req.method} ${req.url}`);
         });
         await new Promise<void>((r) => backend.listen(0, "127.0.0.1", r));
         const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
-        const integration = { type: "http_proxy", httpMethod: "ANY", uri: "https://${stageVariables.edxapp_host}/{proxy}", requestParameters: { "integration.request.path.proxy": "method.request.path.proxy" }, timeoutInMillis: 200 };
-        const request = { ...base, method: "POST", query: "a=1", params: { proxy: "x/y" }, stageVariables: { edxapp_host: "lms" }, backends: { edxapp_host: url }, authorizerContext: { plan: "Basic", appId: "42" } };
+        const integration = {
+            type: "http_proxy", httpMethod: "ANY", uri: "https://${stageVariables.edxapp_host}/{proxy}", timeoutInMillis: 200,
+            requestParameters: {
+                "integration.request.path.proxy": "method.request.path.proxy",
+                "integration.request.header.x-api-ring-plan": "context.authorizer.plan",
+                "integration.request.header.x-api-ring-app-id": "context.authorizer.appId",
+            },
+        };
+        const request = {
+            ...base, method: "POST", query: "a=1", params: { proxy: "x/y z" }, rawParams: { proxy: "x/y%20z" }, stageVariables: { edxapp_host: "lms" },
+            backends: { edxapp_host: url }, headers: { "x-api-ring-plan": "Forged" }, context: context({ plan: "Basic", appId: "42" }),
+        };
         const ok = await runIntegration(integration, request);
         assert.strictEqual(ok.status, 201);
-        assert.strictEqual(String(ok.body), "POST /x/y?a=1");
-        assert.strictEqual(seen[0]["x-api-ring-plan"], "Basic");
+        assert.strictEqual(String(ok.body), "POST /x/y%20z?a=1");
+        assert.strictEqual(seen[0]["x-api-ring-plan"], "Basic", "the mapping replaces what the client sent");
         assert.strictEqual(seen[0]["x-api-ring-app-id"], "42");
-        const slow = await runIntegration(integration, { ...request, params: { proxy: "slow" } });
+        const slow = await runIntegration(integration, { ...request, rawParams: { proxy: "slow" } });
         assert.strictEqual(slow.status, 504);
         await new Promise((r) => backend.close(r));
         const down = await runIntegration(integration, request);
         assert.strictEqual(down.status, 502);
+    });
+
+    it("renders Java string and map methods in templates as API Gateway's Velocity does", async () => {
+        const integration = {
+            type: "mock", requestTemplates: { "application/json": '{"statusCode": 200}' },
+            responses: { default: { statusCode: "200", responseTemplates: { "application/json":
+                "#set($s = 'a-b-c')$s.replace('-', '+') $s.replaceAll('[a-z]', 'x') $s.replaceFirst('-', '') $s.length() $s.matches('[a-c-]+') $input.params().header.get('x-h')" } } },
+        };
+        const r = await runIntegration(integration, { ...base, headers: { "x-h": "v" }, stageVariables: {} });
+        assert.strictEqual(String(r.body), "a+b+c x-x-x ab-c 5 true v");
     });
 });

@@ -212,6 +212,38 @@ describe("policy pack: rules", () => {
             ]);
         });
 
+        it("accepts API Gateway's own public marker, x-amazon-apigateway-auth: {type: none}, as the upstream token route writes it", () => {
+            const body = (mark: (doc: Record<string, any>) => void) => withChange("api", (i) => { // eslint-disable-line @typescript-eslint/no-explicit-any -- editing a parsed document
+                const doc = JSON.parse(i.body);
+                mark(doc);
+                i.body = JSON.stringify(doc);
+            });
+            assert.deepStrictEqual(checkStack(body((doc) => {
+                doc.paths["/oauth2/token"] = { post: { "x-amazon-apigateway-auth": { type: "NONE" } } };
+            })), []);
+            const v = only(checkStack(body((doc) => {
+                doc.paths["/oauth2/token"] = { post: { "x-amazon-apigateway-auth": { type: "aws_iam" } } };
+            })), "methods-use-authorizer");
+            assert.deepStrictEqual(messages(v), [
+                "api: POST /oauth2/token has no security requirement (neither its own nor a document-level default); add the authorizer's security requirement, or mark it public with security: [].",
+            ]);
+        });
+
+        it("with publicRoutes in its config, reports a public operation the list does not name", () => {
+            const config: PolicyConfig = { "methods-use-authorizer": { publicRoutes: ["GET /heartbeat"] } };
+            assert.deepStrictEqual(checkStack(stack(goodResources()), config), []);
+            const v = only(checkStack(withChange("api", (i) => {
+                const doc = JSON.parse(i.body);
+                doc.paths["/registrar/login"] = { "x-amazon-apigateway-any-method": { security: [] } };
+                doc.paths["/oauth2/token"] = { post: { "x-amazon-apigateway-auth": { type: "none" } } };
+                i.body = JSON.stringify(doc);
+            }), config), "methods-use-authorizer");
+            assert.deepStrictEqual(messages(v), [
+                "api: ANY /registrar/login is public (security: []) but not in the policy's publicRoutes; add the authorizer's security requirement, or mark it public with security: [] and list it in the policy's publicRoutes.",
+                "api: POST /oauth2/token is public (x-amazon-apigateway-auth: none) but not in the policy's publicRoutes; add the authorizer's security requirement, or mark it public with security: [] and list it in the policy's publicRoutes.",
+            ]);
+        });
+
         it("reads OpenAPI 3 (components.securitySchemes) and the document-level default", () => {
             assert.deepStrictEqual(checkStack(withChange("api", (i) => { i.body = JSON.stringify(OPENAPI3); })), []);
             const v = only(checkStack(withChange("api", (i) => { i.body = JSON.stringify({ ...OPENAPI3, security: [{ other: [] }] }); })), "methods-use-authorizer");
