@@ -235,7 +235,9 @@ export class RingOps {
         }
         const targets = mappingTargets(exportedResources(exported), state.ring.primary, primary);
         const commands: string[][] = [
-            ...plan.config.map((c) => ["pulumi", "config", "set", c.key, c.value, "--stack", primary]),
+            ...plan.config.map((c) => c.value === undefined
+                ? ["pulumi", "config", "rm", c.key, "--stack", primary]
+                : ["pulumi", "config", "set", c.key, c.value, "--stack", primary]),
             ["pulumi", "up", "--yes", "--skip-preview", "--stack", primary, ...targets.flatMap((u) => ["--target", u])],
         ];
         this.log(`${verb}: ${plan.from ?? "none"} -> ${plan.target} on primary stack ${primary}, updating only ${targets.join(", ")}`);
@@ -248,7 +250,8 @@ export class RingOps {
         const done: string[] = [];
         try {
             for (const c of plan.config) {
-                await this.ws.setConfig(primary, c.key, { value: c.value, secret: false });
+                if (c.value === undefined) await this.ws.removeConfig(primary, c.key);
+                else await this.ws.setConfig(primary, c.key, { value: c.value, secret: false });
                 done.push(c.key);
             }
             const stack = await Stack.select(primary, this.ws);

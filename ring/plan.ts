@@ -223,6 +223,12 @@ export function planDeploy(state: RingState, requested?: string, stackExists: (s
     return { slot, stack: target.stack, live, createsStack: !stackExists(slot), reason };
 }
 
+/** One `pulumi config set` (value given) or `pulumi config rm` (no value) on a stack. */
+export interface ConfigChange {
+    key: string;
+    value?: string;
+}
+
 export interface FlipPlan {
     /** The slot the domain will point at. */
     target: string;
@@ -230,8 +236,8 @@ export interface FlipPlan {
     from?: string;
     /** The primary's stack: where config is set and the mapping is updated. */
     primaryStack: string;
-    /** Config the flip sets on the primary, in order. */
-    config: { key: string; value: string }[];
+    /** Config the flip sets (or, with no value, removes) on the primary, in order. */
+    config: ConfigChange[];
     /** True when the target is already live and config agrees: nothing to do. */
     noop: boolean;
 }
@@ -255,8 +261,10 @@ export function planFlip(state: RingState, target: string): FlipPlan {
     if (from === target && state.configuredLive === target) {
         return { target, from, primaryStack: primary.stack, config: [], noop: true };
     }
-    const config = [{ key: "ring:live", value: target }];
-    if (from !== undefined && from !== target) config.push({ key: "ring:previousLive", value: from });
+    const config: ConfigChange[] = [{ key: "ring:live", value: target }];
+    // A previous slot outside the ring (e.g. bootstrap) cannot be rolled back to, and the
+    // program refuses it in ring:previousLive: forget the older one instead.
+    if (from !== undefined && from !== target) config.push(inRing(ring, from) ? { key: "ring:previousLive", value: from } : { key: "ring:previousLive" });
     return { target, from, primaryStack: primary.stack, config, noop: false };
 }
 

@@ -6,6 +6,8 @@ import {
     planFlip, planRollback, projectConfigValue, resolveRing, shellQuote, stackNameFor,
 } from "../../ring/plan";
 import type { RingState } from "../../ring/plan";
+import { readSlotConfig } from "../../config";
+import { configSource } from "../../stack-config";
 
 function outputsFor(slot: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
@@ -236,9 +238,23 @@ describe("ring-plan: flip", () => {
         assert.ok(!p.noop);
         assert.deepStrictEqual(p.config, [{ key: "ring:live", value: "red" }]);
     });
-    it("from a live slot outside the ring, records it as previous", () => {
-        const p = planFlip(state({ deployed: ["red", "black"], live: "bootstrap" }), "black");
-        assert.deepStrictEqual(p.config[1], { key: "ring:previousLive", value: "bootstrap" });
+    it("from a live slot outside the ring, records no previous slot (the program refuses one outside ring:order)", () => {
+        // Was: ring:previousLive=bootstrap, which the primary's next `up` refuses
+        // ("ring:previousLive: got \"bootstrap\"; expected a slot of ring:order").
+        const p = planFlip(state({ deployed: ["red", "black"], live: "bootstrap", previousLive: "black" }), "black");
+        assert.deepStrictEqual(p.config, [{ key: "ring:live", value: "black" }, { key: "ring:previousLive" }]);
+        const values: Record<string, string> = {
+            "ring:live": "red", "ring:previousLive": "black", "domain:name": "api.example.edu",
+            "gateway:hosts": JSON.stringify({ edxapp_host: "courses.example.edu" }), "threescale:serviceId": "2555417777820",
+            "threescale:serviceToken": "s3rvice-token-0123456789", "cache:authToken": "redis-auth-token-0123456789",
+        };
+        for (const c of p.config) {
+            if (c.value === undefined) delete values[c.key];
+            else values[c.key] = c.value;
+        }
+        const config = readSlotConfig(configSource({ project: "api-ring", stack: "red", values, secretKeys: ["threescale:serviceToken", "cache:authToken"] }));
+        assert.strictEqual(config.ring.live, "black");
+        assert.strictEqual(config.ring.previousLive, undefined);
     });
     it("refuses a slot outside the ring", () => {
         refused(() => planFlip(state(both), "green"), '"green"', "not in the ring", "ring:order");
