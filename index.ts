@@ -5,6 +5,8 @@ import { AuthCacheNetwork } from "./components/authCacheNetwork";
 import { AuthorizerPair } from "./components/authorizerPair";
 import { DomainFlip } from "./components/domainFlip";
 import { GatewayRing } from "./components/gatewayRing";
+import { RingDashboard } from "./components/ringDashboard";
+import { SlotWatch } from "./components/slotWatch";
 import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfigSource } from "./config";
 import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
 import { SpecError, bundleSpec } from "./openapi";
@@ -90,6 +92,17 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
+    const watch = new SlotWatch(`${slot}-watch`, {
+        project: config.project,
+        slot,
+        apiName: gateway.restApiName,
+        stageName: gateway.stageName,
+        authorizerFunctionName: pair.authorizerFunctionName,
+        deadLetterQueueName: pair.deadLetterQueue.name,
+        thresholds: config.alarms,
+        tags,
+    });
+
     const outputs: StackOutputs<SlotOutputs> = {
         slot,
         restApiId: gateway.restApiId,
@@ -102,6 +115,8 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         reporterFunctionName: pair.reporterFunctionName,
         usageTopicArn: pair.usageTopicArn,
         deadLetterQueueUrl: pair.deadLetterQueueUrl,
+        alarmNames: watch.alarmNames,
+        deadLetterAlarmName: watch.deadLetterAlarmName,
     };
     if (!owned || !config.domain || !ring.live) return outputs;
 
@@ -123,6 +138,12 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
+    const dashboard = new RingDashboard("ring", {
+        project: config.project,
+        slots: ring.order,
+        periodSeconds: config.alarms.periodSeconds,
+    });
+
     const primaryOutputs: StackOutputs<PrimaryOutputs> = {
         ...outputs,
         liveSlot: ring.live,
@@ -133,6 +154,9 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         redisEndpoint: owned.redisEndpoint,
         redisPort: owned.redisPort,
         redisAuthToken: pulumi.secret(network.redisAuthToken),
+        ringHistory: ring.history,
+        dashboardName: dashboard.dashboardName,
+        dashboardUrl: dashboard.dashboardUrl,
     };
     return primaryOutputs;
 }

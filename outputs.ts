@@ -1,6 +1,32 @@
 // The stack outputs: a public API that other Pulumi projects, the ring commands and CI read.
 // Renaming or removing a field here is a breaking change; test/outputs.test.ts pins the names.
 
+/** What moved the live pointer. */
+export type RingEventKind = "flip" | "rollback" | "auto-rollback";
+export const RING_EVENT_KINDS: readonly RingEventKind[] = ["flip", "rollback", "auto-rollback"];
+
+/** Whether the smoke test ran before the move: passed, skipped with --skip-gate, or not run (an automatic flip-back). */
+export type GateOutcome = "passed" | "skipped" | "not-run";
+export const GATE_OUTCOMES: readonly GateOutcome[] = ["passed", "skipped", "not-run"];
+
+/** One move of the live pointer, as the ring commands record it (newest last). */
+export interface RingHistoryEntry {
+    /** ISO 8601 time the move was made. */
+    at: string;
+    kind: RingEventKind;
+    /** The slot live before; a mapping outside the ring is named `<stage> (api <id>)`; null when nothing was mapped. */
+    from: string | null;
+    to: string;
+    /** Release ids (stage variable `id`) of the two slots at the time, when known. */
+    fromRelease?: string;
+    toRelease?: string;
+    /** The Pulumi user and the local account that ran the command. */
+    by: string;
+    /** --reason, or for an automatic flip-back the alarm that fired and its reason. */
+    why: string;
+    gate: GateOutcome;
+}
+
 /** Outputs every slot exports. */
 export interface SlotOutputs {
     /** The slot (= stack) name, e.g. "red". */
@@ -20,6 +46,10 @@ export interface SlotOutputs {
     reporterFunctionName: string;
     usageTopicArn: string;
     deadLetterQueueUrl: string;
+    /** CloudWatch alarms on this slot (5XX rate, p99 latency, authorizer errors and throttles): what `ring flip` watches while it bakes. */
+    alarmNames: string[];
+    /** The alarm on this slot's reporter dead-letter queue (usage at risk of never being reported); not part of the bake. */
+    deadLetterAlarmName: string;
 }
 
 /** Outputs only the primary slot exports: the shared network and the live pointer. */
@@ -35,17 +65,23 @@ export interface PrimaryOutputs extends SlotOutputs {
     redisPort: number;
     /** Secret: the Redis AUTH token, read by the other slots' authorizers. */
     redisAuthToken: string;
+    /** Every flip, rollback and automatic flip-back, newest last, at most ring:historyLimit entries. */
+    ringHistory: RingHistoryEntry[];
+    /** The ring's CloudWatch dashboard (every slot side by side) and its console URL. */
+    dashboardName: string;
+    dashboardUrl: string;
 }
 
 export const SLOT_OUTPUT_NAMES: readonly (keyof SlotOutputs)[] = [
     "slot", "restApiId", "stageName", "invokeUrl", "executionArn", "specSha256", "releaseId",
-    "authorizerFunctionName", "reporterFunctionName", "usageTopicArn", "deadLetterQueueUrl",
+    "authorizerFunctionName", "reporterFunctionName", "usageTopicArn", "deadLetterQueueUrl", "alarmNames",
+    "deadLetterAlarmName",
 ];
 
 export const PRIMARY_OUTPUT_NAMES: readonly (keyof PrimaryOutputs)[] = [
     ...SLOT_OUTPUT_NAMES,
     "liveSlot", "liveUrl", "vpcId", "privateSubnetIds", "lambdaSecurityGroupId", "redisEndpoint", "redisPort",
-    "redisAuthToken",
+    "redisAuthToken", "ringHistory", "dashboardName", "dashboardUrl",
 ];
 
 /** Outputs that are Pulumi secrets; everything else is plain. */

@@ -29,8 +29,11 @@ export interface AuthorizerPairArgs {
 /** The AWS managed policy that lets a function write logs and attach to a VPC; nothing more. */
 const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
 
-/** Packages the program needs at deploy time but the handlers never load. */
-export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser"];
+/**
+ * Packages the program needs at deploy time, or the ring commands on the operator's machine,
+ * but the handlers never load (the Lambda runtime ships the AWS SDK anyway).
+ */
+export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch"];
 
 /**
  * The 3scale-backed authorizer and the usage reporter it nudges through SNS.
