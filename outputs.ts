@@ -87,5 +87,30 @@ export const PRIMARY_OUTPUT_NAMES: readonly (keyof PrimaryOutputs)[] = [
 /** Outputs that are Pulumi secrets; everything else is plain. */
 export const SECRET_OUTPUT_NAMES: readonly (keyof PrimaryOutputs)[] = ["redisAuthToken"];
 
+/** The alarms of one slot, by what they watch. Names are derived from the project and the slot, so other stacks, the dashboard and the ring commands can name them. */
+export interface SlotAlarmNames {
+    serverErrors: string;
+    latency: string;
+    authorizerErrors: string;
+    authorizerThrottles: string;
+    deadLetters: string;
+}
+
+export function slotAlarmNames(project: string, slot: string): SlotAlarmNames {
+    const prefix = `${project}-${slot}`;
+    return {
+        serverErrors: `${prefix}-5xx-rate`,
+        latency: `${prefix}-latency-p99`,
+        authorizerErrors: `${prefix}-authorizer-errors`,
+        authorizerThrottles: `${prefix}-authorizer-throttles`,
+        deadLetters: `${prefix}-usage-dead-letters`,
+    };
+}
+
+/** The alarms `ring flip` watches while it bakes: everything but the dead-letter alarm, which is about metering, not serving. */
+export function bakeAlarmNames(names: SlotAlarmNames): string[] {
+    return [names.serverErrors, names.latency, names.authorizerErrors, names.authorizerThrottles];
+}
+
 /** What the program returns for a stack: every field of T as a Pulumi input. */
 export type StackOutputs<T> = { [K in keyof T]: import("@pulumi/pulumi").Input<T[K]> };

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DECISION_SOURCES, METRICS_NAMESPACE, METRIC, SERVICE_DIMENSION, SOURCE_DIMENSION, serviceName } from "../handlers/metrics";
 import { restApiNameFor } from "./gatewayRing";
-import { SlotAlarmNames, bakeAlarmNames, slotAlarmNames } from "./slotWatch";
+import { SlotAlarmNames, bakeAlarmNames, slotAlarmNames } from "../outputs";
 
 export interface RingDashboardArgs {
     project: string;

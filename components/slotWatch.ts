@@ -2,31 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { AlarmThresholds } from "../config";
 import { METRICS_NAMESPACE, METRIC, SERVICE_DIMENSION, serviceName } from "../handlers/metrics";
-
-/** The alarms of one slot, by what they watch. Names are derived from the project and the slot, so other stacks and the dashboard can name them. */
-export interface SlotAlarmNames {
-    serverErrors: string;
-    latency: string;
-    authorizerErrors: string;
-    authorizerThrottles: string;
-    deadLetters: string;
-}
-
-export function slotAlarmNames(project: string, slot: string): SlotAlarmNames {
-    const prefix = `${project}-${slot}`;
-    return {
-        serverErrors: `${prefix}-5xx-rate`,
-        latency: `${prefix}-latency-p99`,
-        authorizerErrors: `${prefix}-authorizer-errors`,
-        authorizerThrottles: `${prefix}-authorizer-throttles`,
-        deadLetters: `${prefix}-usage-dead-letters`,
-    };
-}
-
-/** The alarms `ring flip` watches while it bakes: everything but the dead-letter alarm, which is about metering, not serving. */
-export function bakeAlarmNames(names: SlotAlarmNames): string[] {
-    return [names.serverErrors, names.latency, names.authorizerErrors, names.authorizerThrottles];
-}
+import { slotAlarmNames } from "../outputs";
 
 /** API Gateway names a REST API's metrics by the API's name and the stage. */
 export function apiDimensions(apiName: pulumi.Input<string>, stageName: pulumi.Input<string>): Record<string, pulumi.Input<string>> {

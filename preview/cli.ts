@@ -16,7 +16,7 @@ import { deflateRawSync } from "zlib";
 import { MOCK_ACCOUNT, MockCloud, isSecretValue, resolveOutput as resolve, secretValue } from "./mock-cloud";
 import { PreviewResource, SECRET_MASK, StackPreview } from "../policy/stack-model";
 import { StackConfigFile, listStacks, loadStackConfig, parseOverride } from "../stack-config";
-import { bakeAlarmNames, slotAlarmNames } from "../components/slotWatch";
+import { bakeAlarmNames, slotAlarmNames } from "../outputs";
 
 /** The project root: bin/preview/../.. when compiled. */
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");

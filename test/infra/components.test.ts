@@ -6,7 +6,8 @@ import { AuthorizerPair, DEPLOY_TIME_PACKAGES } from "../../components/authorize
 import { DomainFlip } from "../../components/domainFlip";
 import { GatewayRing, StageLimits } from "../../components/gatewayRing";
 import { RingDashboard } from "../../components/ringDashboard";
-import { SlotWatch, bakeAlarmNames, slotAlarmNames } from "../../components/slotWatch";
+import { SlotWatch } from "../../components/slotWatch";
+import { bakeAlarmNames, slotAlarmNames } from "../../outputs";
 import type { AlarmThresholds } from "../../config";
 import { settingsFromEnvironment } from "../../handlers/settings";
 import { bundleSpec, BundledSpec } from "../../openapi";

@@ -7,6 +7,7 @@ import { PRIMARY_OUTPUT_NAMES, SECRET_OUTPUT_NAMES, SLOT_OUTPUT_NAMES } from "..
 import { OfflinePreviewError, OfflineRun, previewStack, renderPreview } from "../../preview/cli";
 import { PreviewResource, SECRET_MASK } from "../../policy/stack-model";
 import { listStacks, loadStackConfig } from "../../stack-config";
+import { adoptionImportFile } from "../../ring/plan";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on preview data
 
@@ -164,6 +165,18 @@ describe("program: every stack of the project under the mock runtime", function 
         const history = [{ at: "2026-11-23T10:00:00Z", kind: "flip", from: "red", to: "black", toRelease: "release-2026-11-23.2", by: "ci", why: "release", gate: "passed" }];
         const flipped = previewStack("red", { overrides: { "ring:history": JSON.stringify(history) } });
         assert.deepStrictEqual(flipped.outputs.ringHistory, history);
+    });
+
+    it("the import file that adopts an existing mapping names the component and the mapping red declares", () => {
+        const r = runs.get("red") as OfflineRun;
+        const file = JSON.parse(adoptionImportFile("api.example.edu/")) as { resources: { type: string; name: string; parent?: string }[] };
+        const [component, mapping] = file.resources;
+        const declaredComponent = r.resources.find((x) => x.type === component.type && x.name === component.name) as PreviewResource;
+        assert.ok(declaredComponent, `${component.type} ${component.name} is in the program`);
+        const declaredMapping = only(r, mapping.type);
+        assert.strictEqual(declaredMapping.name, mapping.name);
+        assert.strictEqual(mapping.parent, component.name);
+        assert.strictEqual(declaredMapping.parent, declaredComponent.urn);
     });
 
     it("black reads the network from the primary and owns no network or mapping", () => {
