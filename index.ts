@@ -8,6 +8,7 @@ import { GatewayRing } from "./components/gatewayRing";
 import { RingDashboard } from "./components/ringDashboard";
 import { SlotWatch } from "./components/slotWatch";
 import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfigSource } from "./config";
+import { serviceName } from "./handlers/metrics";
 import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
 import { SpecError, bundleSpec } from "./openapi";
 import { PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
@@ -78,6 +79,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         subnetIds: network.privateSubnetIds,
         securityGroupIds: [network.lambdaSecurityGroupId],
         flushSchedule: az.flushSchedule,
+        metricsService: serviceName(config.project, slot),
         tags,
     });
 

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createAuthorizerHandler } from "../handlers/authorizer";
 import { createReporterHandler } from "../handlers/reporter";
+import { metricsEnvironment } from "../handlers/metrics";
 import { AuthorizerSettings, settingsToEnvironment } from "../handlers/settings";
 
 /** Settings of the pair known at program start; connection details arrive as Inputs. */
@@ -23,6 +24,8 @@ export interface AuthorizerPairArgs {
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
     /** EventBridge schedule that flushes pending usage even without an SNS nudge. */
     flushSchedule: string;
+    /** The `service` dimension of the handlers' CloudWatch metrics (`<project>-<slot>`); none published when unset. */
+    metricsService?: string;
     tags?: Record<string, string>;
 }
 
@@ -84,6 +87,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             REDIS_PORT: pulumi.output(args.redisPort).apply(String),
             REDIS_AUTH_TOKEN: pulumi.secret(args.redisAuthToken),
             USAGE_TOPIC_ARN: this.usageTopic.arn,
+            ...(args.metricsService ? metricsEnvironment(args.metricsService) : {}),
             NODE_OPTIONS: "--enable-source-maps",
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };

@@ -86,6 +86,17 @@ export function ringWidgets(project: string, slots: string[], region: string, al
     return widgets;
 }
 
+/** A metric id for a decision source (ids are lower-case letters and digits). */
+function sourceId(source: string): string {
+    return `d${source.replace(/[^a-z0-9]/g, "")}`;
+}
+
+/** Decisions from the cache over all decisions, in percent. */
+function cacheHitRate(): string {
+    const all = DECISION_SOURCES.map((s) => `FILL(${sourceId(s)}, 0)`).join(" + ");
+    return `100 * FILL(${sourceId("cache")}, 0) / (${all})`;
+}
+
 /** The widgets of one slot's column, top to bottom. */
 function slotColumn(project: string, slot: string, region: string, alarmArn: (name: string) => string, period: number): Record<string, unknown>[] {
     const api = ["ApiName", restApiNameFor(slot), "Stage", slot];
@@ -108,8 +119,9 @@ function slotColumn(project: string, slot: string, region: string, alarmArn: (na
         graph("authorizer decisions by source", DECISION_SOURCES.map((source) =>
             [METRICS_NAMESPACE, METRIC.decisions, ...service, SOURCE_DIMENSION, source, { stat: "Sum", label: source }])),
         graph("cache hit rate (%) and 3scale latency (ms)", [
-            [METRICS_NAMESPACE, METRIC.cacheHit, ...service, { stat: "Average", id: "hit", visible: false }],
-            [{ expression: "100 * hit", label: "cache hit rate (%)", id: "hitRate" }],
+            ...DECISION_SOURCES.map((source) =>
+                [METRICS_NAMESPACE, METRIC.decisions, ...service, SOURCE_DIMENSION, source, { stat: "Sum", id: sourceId(source), visible: false }]),
+            [{ expression: cacheHitRate(), label: "cache hit rate (%)", id: "hitRate" }],
             [METRICS_NAMESPACE, METRIC.threescaleLatency, ...service, { stat: "p50", label: "3scale p50", yAxis: "right" }],
             [METRICS_NAMESPACE, METRIC.threescaleLatency, ...service, { stat: "p99", label: "3scale p99", yAxis: "right" }],
         ]),

@@ -184,9 +184,10 @@ describe("AuthCacheNetwork", () => {
 
 describe("AuthorizerPair", () => {
     const subnets = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"];
-    const pair = () => {
+    const pair = (metricsService?: string) => {
         const name = unique("pair");
         return build((opts) => new AuthorizerPair(name, {
+            metricsService,
             settings: {
                 threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
                 redisTimeoutMs: 150, tokenPattern: "^[a-f0-9]{32}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30,
@@ -213,6 +214,15 @@ describe("AuthorizerPair", () => {
             assert.strictEqual(i.runtime, "nodejs22.x");
             if (f.name.endsWith("-authorizer")) assert.ok(i.timeout < 29, `${f.name} timeout ${i.timeout}`);
         }
+    });
+
+    it("names the slot's metrics through Powertools' own variables, and publishes none without a service", async () => {
+        const named = await pair("api-ring-red");
+        for (const f of functions(named)) {
+            const env = inputs(f).environment.variables;
+            assert.deepStrictEqual([env.POWERTOOLS_SERVICE_NAME, env.POWERTOOLS_METRICS_NAMESPACE], ["api-ring-red", "api-ring"], f.name);
+        }
+        for (const f of functions(await pair())) assert.strictEqual(inputs(f).environment.variables.POWERTOOLS_SERVICE_NAME, undefined);
     });
 
     it("hands the handlers their settings through the environment, tokens as secrets", async () => {
@@ -376,7 +386,10 @@ describe("RingDashboard", () => {
         assert.deepStrictEqual((black[1].properties.metrics as Json[]).map((m) => m[6].stat), ["p50", "p99"]);
         assert.deepStrictEqual((black[2].properties.metrics as Json[]).map((m) => [m[0], m[1], m[3], m[5]]),
             ["cache", "3scale", "stale", "fail-open", "fail-closed"].map((source) => ["api-ring", "Decisions", "api-ring-black", source]));
-        assert.ok(JSON.stringify(black[3].properties.metrics).includes('"100 * hit"'));
+        const hitRate = (black[3].properties.metrics as Json[]).find((m) => m[0]?.id === "hitRate")?.[0];
+        assert.strictEqual(hitRate.expression, "100 * FILL(dcache, 0) / (FILL(dcache, 0) + FILL(d3scale, 0) + FILL(dstale, 0) + FILL(dfailopen, 0) + FILL(dfailclosed, 0))");
+        assert.deepStrictEqual((black[3].properties.metrics as Json[]).filter((m) => m[1] === "Decisions").map((m) => [m[5], m[6].id, m[6].visible]),
+            [["cache", "dcache", false], ["3scale", "d3scale", false], ["stale", "dstale", false], ["fail-open", "dfailopen", false], ["fail-closed", "dfailclosed", false]]);
         assert.ok(JSON.stringify(black[3].properties.metrics).includes('"ThreescaleLatency"'));
         assert.deepStrictEqual(black[7].properties.annotations, { alarms: [`arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:api-ring-black-usage-dead-letters`] });
         assert.ok(widgets.every((w) => w.type !== "metric" || w.properties.region === "us-east-1"));
