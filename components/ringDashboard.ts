@@ -73,12 +73,20 @@ export function ringWidgets(project: string, slots: string[], region: string, al
             type: "text", x: 0, y: 0, width: 24, height: 2,
             properties: { markdown: `# ${project}: the ring\nSlots side by side in ring order (${slots.join(", ")}). \`npm run ring -- status\` says which one is live.` },
         },
-        { type: "alarm", x: 0, y: 2, width: 24, height: 3, properties: { title: "Alarms (a flip bakes on each slot's first four)", alarms: allAlarms.map(alarmArn) } },
     ];
+    // An alarm status widget takes at most 100 alarms.
+    const perWidget = 100;
+    const alarmRows = Math.max(1, Math.ceil(allAlarms.length / perWidget));
+    for (let i = 0; i < allAlarms.length; i += perWidget) {
+        widgets.push({
+            type: "alarm", x: 0, y: 2 + (i / perWidget) * 3, width: 24, height: 3,
+            properties: { title: "Alarms (a flip bakes on each slot's first four)", alarms: allAlarms.slice(i, i + perWidget).map(alarmArn) },
+        });
+    }
     slots.forEach((slot, column) => {
         const x = (column * width) % 24;
         // Slots beyond what fits in one row continue below.
-        const top = 5 + Math.floor((column * width) / 24) * HEIGHT * 8;
+        const top = 2 + alarmRows * 3 + Math.floor((column * width) / 24) * HEIGHT * 8;
         slotColumn(project, slot, region, alarmArn, period).forEach((w, row) => {
             widgets.push({ type: "metric", x, y: top + row * HEIGHT, width, height: HEIGHT, properties: w });
         });

@@ -14,7 +14,8 @@ import { Clock, FlipResult, RingOps } from "./ops";
 
 const EXIT_CODES = `Exit codes:
   0  done (with --dry-run: the plan passed every guard)
-  1  a pulumi operation failed (or the stacks could not be read)
+  1  a pulumi operation failed, the stacks or AWS could not be read, or the bake stopped watching
+     (the flip stands)
   2  usage error (unknown command or option, missing argument)
   3  a guard refused (slot outside the ring, never deployed, live, nothing to roll back to, drift between AWS
      and ring:live, a failed smoke test); nothing was changed
@@ -24,7 +25,7 @@ const EXIT_CODES = `Exit codes:
 const COMMON = `Options:
   --cwd <dir>     project directory holding Pulumi.yaml (default: the project root)
   --org <org>     Pulumi Cloud org: stacks are named <org>/<slot> (default: your default org/backend)
-  --dry-run       read the stacks and print what would be done; change nothing
+  --dry-run       read the stacks and AWS (and run the gate) and print what would be done; change nothing
   --json          print the result as JSON on stdout
   -h, --help      this help`;
 

@@ -5,7 +5,7 @@ import { AuthCacheNetwork, REDIS_PORT } from "../../components/authCacheNetwork"
 import { AuthorizerPair, DEPLOY_TIME_PACKAGES } from "../../components/authorizerPair";
 import { DomainFlip } from "../../components/domainFlip";
 import { GatewayRing, StageLimits } from "../../components/gatewayRing";
-import { RingDashboard } from "../../components/ringDashboard";
+import { RingDashboard, ringWidgets } from "../../components/ringDashboard";
 import { SlotWatch } from "../../components/slotWatch";
 import { bakeAlarmNames, slotAlarmNames } from "../../outputs";
 import type { AlarmThresholds } from "../../config";
@@ -411,5 +411,18 @@ describe("RingDashboard", () => {
 
     it("refuses an empty ring", () => {
         assert.throws(() => new RingDashboard(unique("ring"), { project: "api-ring", slots: [] }), /the ring has no slots/);
+    });
+});
+
+describe("RingDashboard: a large ring", () => {
+    it("splits the alarm states over widgets of at most 100 alarms, and lays slots out six to a row below them", () => {
+        const slots = Array.from({ length: 21 }, (_, i) => `s${i}`);
+        const widgets = ringWidgets("api-ring", slots, "us-east-1", (n) => `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:${n}`, 60);
+        const alarmWidgets = widgets.filter((w) => w.type === "alarm");
+        assert.deepStrictEqual(alarmWidgets.map((w) => (w.properties.alarms as string[]).length), [100, 5]);
+        const first = widgets.filter((w) => w.type === "metric" && String(w.properties.title).startsWith("s0: "));
+        assert.strictEqual(first[0].y, 2 + 2 * 3, "below the header and both alarm widgets");
+        const seventh = widgets.filter((w) => w.type === "metric" && String(w.properties.title).startsWith("s6: "));
+        assert.deepStrictEqual([seventh[0].x, seventh[0].y], [0, first[0].y + 8 * 6]);
     });
 });
