@@ -51,11 +51,12 @@ ${EXIT_CODES}
 Run 'ring <command> --help' for more.`,
     deploy: `Usage: ring deploy [slot] [options]
 
-Finds the live slot (the primary stack's 'liveSlot' output), picks the next slot in ring:order
+Finds the live slot (what AWS maps the custom domain to), picks the next slot in ring:order
 (wrapping; nothing live, or a live slot outside the ring, means the first slot) and runs
 'pulumi up' on its stack, creating the stack if it does not exist yet. Prints the slot on stdout.
-Give [slot] to release to a specific idle slot instead. Refuses the live slot, a slot that a
-half-done flip names in ring:live, and any non-primary slot before the primary was deployed.
+Give [slot] to release to a specific idle slot instead. Refuses the live slot, any deploy while
+AWS and ring:live disagree (drift), any non-primary slot before the primary was deployed, and
+the primary's first deploy onto a domain AWS already maps until the mapping is adopted.
 
 ${COMMON}
 

@@ -499,7 +499,7 @@ export interface RingStatus {
     /** Every recorded flip, rollback and automatic flip-back, oldest first. */
     history: RingHistoryEntry[];
     liveUrl?: string;
-    /** ring:live on the primary; differs from `live` only while a flip is half done. */
+    /** ring:live on the primary; differs from `live` only on drift (a console flip, a flip left half done). */
     configuredLive?: string;
     previousLive?: string;
     /** Advice when state and config disagree. */
