@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createAuthorizerHandler } from "../handlers/authorizer";
 import { createReporterHandler } from "../handlers/reporter";
+import { metricsEnvironment } from "../handlers/metrics";
 import { AuthorizerSettings, settingsToEnvironment } from "../handlers/settings";
 
 /** Settings of the pair known at program start; connection details arrive as Inputs. */
@@ -23,14 +24,19 @@ export interface AuthorizerPairArgs {
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
     /** EventBridge schedule that flushes pending usage even without an SNS nudge. */
     flushSchedule: string;
+    /** The `service` dimension of the handlers' CloudWatch metrics (`<project>-<slot>`); none published when unset. */
+    metricsService?: string;
     tags?: Record<string, string>;
 }
 
 /** The AWS managed policy that lets a function write logs and attach to a VPC; nothing more. */
 const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
 
-/** Packages the program needs at deploy time but the handlers never load. */
-export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser"];
+/**
+ * Packages the program needs at deploy time, or the ring commands on the operator's machine,
+ * but the handlers never load (the Lambda runtime ships the AWS SDK anyway).
+ */
+export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch"];
 
 /**
  * The 3scale-backed authorizer and the usage reporter it nudges through SNS.
@@ -81,6 +87,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             REDIS_PORT: pulumi.output(args.redisPort).apply(String),
             REDIS_AUTH_TOKEN: pulumi.secret(args.redisAuthToken),
             USAGE_TOPIC_ARN: this.usageTopic.arn,
+            ...(args.metricsService ? metricsEnvironment(args.metricsService) : {}),
             NODE_OPTIONS: "--enable-source-maps",
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };

@@ -10,6 +10,7 @@ import type { Redis } from "ioredis";
 import { buildPolicy, routesForPlan } from "./access-policy";
 import { CachedDecision, createDecisionCache } from "./decision-cache";
 import { formatUsageField, tokenHash } from "./keys";
+import { createMetrics, instrumentAuthorizer, timeThreescale } from "./metrics";
 import { createRedisClient, redisUsable, withTimeout } from "./redis-client";
 import { createKeySealer, KeySealer } from "./sealed-key";
 import { AuthorizerSettings, Environment, settingsFromEnvironment } from "./settings";
@@ -168,10 +169,11 @@ export function createAuthorizer(deps: AuthorizerDeps): AuthorizerHandler {
  */
 export function createAuthorizerHandler(env: Environment = process.env): AuthorizerHandler {
     const settings = settingsFromEnvironment(env);
-    return createAuthorizer({
+    const metrics = createMetrics(env);
+    return instrumentAuthorizer(createAuthorizer({
         settings,
         redis: settings.redis.host !== "" ? createRedisClient(settings.redis) : undefined,
-        threescale: createThreescaleClient(settings.threescale),
+        threescale: timeThreescale(createThreescaleClient(settings.threescale), metrics),
         publisher: settings.usageTopicArn !== "" ? createSnsPublisher(settings.usageTopicArn) : undefined,
-    });
+    }), metrics, UNAUTHORIZED);
 }
