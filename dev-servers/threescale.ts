@@ -82,8 +82,12 @@ export interface FakeThreescale {
     reported: Map<string, number>;
     /** The service's error list: report jobs that were dropped, auth endpoint errors. */
     errors: StoredError[];
+    /** Report jobs dropped whole (a view of `errors` for tests and benchmarks): the error and the hits lost. */
+    droppedReports: { code: string; hits: number }[];
     app(id: string): FakeApp;
     addApp(app: FakeApp): void;
+    /** Deletes an application, as an admin would in 3scale: its keys and id stop working. */
+    deleteApp(id: string): void;
     /** What 3scale holds for an application's hits in the period containing `at` (default now). */
     usage(appId: string, period: Period, at?: number): number;
     /** Forgets every count (for benchmarks that run several rounds). */
@@ -384,6 +388,8 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
         } catch (e) {
             if (e instanceof ApiError) {
                 storeError(e.code, e.message);
+                const hits = transactions.reduce((n, t) => n + t.usage.reduce((m, [, v]) => m + (Number(v) || 0), 0), 0);
+                fake.droppedReports.push({ code: e.code, hits });
                 return;
             }
             throw e;
@@ -473,6 +479,7 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
         calls,
         reported,
         errors,
+        droppedReports: [],
         listAppKeys: true,
         slowMs: 5000,
         lateMs: 6000,
@@ -487,6 +494,9 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
             apps.set(app.id, state);
             if ((app.hits ?? 0) > 0) add(state, app.hits as number, now());
         },
+        deleteApp(id) {
+            apps.delete(id);
+        },
         usage(appId, period, at) {
             const state = apps.get(appId);
             if (!state) throw new Error(`no app ${appId}`);
@@ -499,6 +509,7 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
             }
             reported.clear();
             errors.splice(0);
+            fake.droppedReports.splice(0);
             calls.splice(0);
         },
         async setFault(next) {

@@ -113,17 +113,18 @@ describe("the shipped Lambda archives", function () {
         assert.strictEqual((second.ok as Result).context.source, "cache");
         assert.strictEqual((bad.ok as Result).policyDocument.Statement[0].Effect, "Deny");
         assert.strictEqual(malformed.error, "Unauthorized");
-        assert.strictEqual(threescale.count("/transactions/authrep.xml"), 2, "3scale was asked once per distinct key");
+        assert.strictEqual(threescale.count("/transactions/authorize.xml"), 2, "3scale was asked once per distinct key");
+        assert.strictEqual(threescale.count("/transactions/authrep.xml"), 0, "and counted nothing itself: the hits wait in Redis");
     });
 
-    it("the reporter archive reports the counted hit to 3scale once, even when SNS delivers twice", async () => {
+    it("the reporter archive reports the counted hits to 3scale once, even when SNS delivers twice", async () => {
         assert.strictEqual(sns.published.length, 1, "the authorizer archive nudged the reporter through SNS");
         const message = sns.published[0];
         const delivery = { Records: [{ EventSource: "aws:sns", Sns: { MessageId: message.messageId, TopicArn: TOPIC, Message: message.message } }] };
         const [once, twice] = await invoke(archive("-reporter"), env, runtimeModules, [delivery, delivery]);
         assert.ok(once.ok && !once.error, once.error);
         assert.ok(twice.ok && !twice.error, twice.error);
-        assert.deepStrictEqual([...threescale.reported], [["app-1", 1]]);
+        assert.deepStrictEqual([...threescale.reported], [["app-1", 2]], "both allowed requests, once");
         const keys = (await redis.dump()).map((k) => `${k.key} ${k.text}`).join("\n");
         assert.ok(!keys.includes("shipped-key-0123456789abcdef"), "no raw key in Redis");
     });
