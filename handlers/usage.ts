@@ -22,7 +22,7 @@
 //      current + ca:<period>; with it, that plus the report's hits in the period.
 import { randomUUID } from "crypto";
 import type { Redis } from "ioredis";
-import { appUid, isKeyOnlyUid, keys, openIdentity, parseUsageField, tokenHash, usageField } from "./keys";
+import { appUid, isKeyOnlyUid, keys, openIdentity, parseUsageField, sealIdentity, tokenHash, usageField } from "./keys";
 import { runScript, script } from "./lua";
 import { KeySealer } from "./sealed-key";
 import { AuthOutcome, Identity, ReportOutcome, ThreescaleClient, Transaction, UsageReport } from "./threescale";
@@ -314,7 +314,7 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
     /** One transactions.xml call for a chunk, through the chunk's state machine. */
     const send = async (chunk: Chunk, summary: ReportSummary): Promise<"accepted" | "in-doubt" | Error> => {
         const ledgers = new Map<string, Ledger>();
-        for (const [, uid] of chunk.entries) if (!ledgers.has(uid)) ledgers.set(uid, await ledger(uid));
+        for (const [, uid] of chunk.entries) if (isKeyOnlyUid(uid) && !ledgers.has(uid)) ledgers.set(uid, await ledger(uid));
         const transactions: Transaction[] = [];
         for (const [minute, uid, hits] of chunk.entries) {
             const identity = transactionIdentity(uid, ledgers.get(uid) ?? {});
@@ -478,11 +478,33 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
         await putBack(batchId, keys.unconfirmed(sid));
     };
 
+    /**
+     * Counts left by the previous release (`<token hash>|<limited>|a:<app id>` or `|k:<sealed user key>`,
+     * no minute): renamed in place to this release's fields, in the current minute.
+     */
+    const upgradeLegacyFields = async (batchKey: string, flat: string[]): Promise<void> => {
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+            const m = /^([0-9a-f]{64})\|[01]\|(a|k):(.+)$/s.exec(flat[i]);
+            if (!m) continue;
+            let uid = m[3];
+            if (m[2] === "k") {
+                const userKey = o.sealer.open(m[3]);
+                if (userKey === undefined) continue; // sealed with another token: dropped below as unusable
+                uid = appUid(undefined, m[1]);
+                await redis.hsetnx(keys.app(sid, uid), "k", sealIdentity(o.sealer, { userKey }));
+            }
+            const field = usageField(Math.floor(now() / 60_000), uid);
+            await redis.multi().hdel(batchKey, flat[i]).hincrby(batchKey, field, Number(flat[i + 1])).exec();
+            flat[i] = field;
+        }
+    };
+
     /** Takes the pending counts and cuts them into chunks of confirmed applications; what cannot go now goes back. */
     const takePending = async (summary: ReportSummary): Promise<Chunk[]> => {
         const batchId = newId();
         const batchKey = keys.batch(sid, batchId);
         const flat = (await runScript(redis, TAKE, [keys.pending(sid), batchKey, keys.batches(sid)], [batchId, now()])) as string[];
+        await upgradeLegacyFields(batchKey, flat);
         const byUid = new Map<string, Entry[]>();
         const drop: string[] = [];
         const oldest = now() - REPORTABLE_AGE_MS;
@@ -505,8 +527,11 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
         const others: string[] = [];
         const solo: string[] = [];
         let probes = 0;
+        const uids = [...byUid.keys()];
+        const reads = uids.reduce((pipe, uid) => pipe.hgetall(keys.app(sid, uid)), redis.pipeline());
+        const ledgers = new Map(((await reads.exec()) ?? []).map(([, l], i) => [uids[i], (l ?? {}) as Ledger]));
         for (const [uid, entries] of byUid) {
-            const l = await ledger(uid);
+            const l = ledgers.get(uid) ?? {};
             const identity = transactionIdentity(uid, l);
             if (!identity) {
                 drop.push(...entries.flatMap((e) => [usageField(e[0], uid), uid]));

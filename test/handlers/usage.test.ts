@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import { policyEffect } from "../../handlers/access-policy";
 import { createAuthorizer, AuthorizerHandler } from "../../handlers/authorizer";
 import { keys, parseUsageField, tokenHash } from "../../handlers/keys";
+import { createKeySealer } from "../../handlers/sealed-key";
 import { formatTimestamp } from "../../handlers/threescale";
 import { createReporter, createReporterHandler, ReporterHandler } from "../../handlers/reporter";
 import { AuthorizerSettings, settingsToEnvironment } from "../../handlers/settings";
@@ -446,6 +447,19 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
             assert.deepStrictEqual(settled.runs[0].reconciled, { applied: 1, resent: 0, unverified: 0 });
             assert.strictEqual(fake.app("app-limited").hits, 3);
         });
+    });
+
+    it("reports counts the previous release left in Redis (no minute, token hash first)", async () => {
+        const legacy = `${tokenHash(KEYS[0])}|0|a:app-0`;
+        const sealer = createKeySealer(settings.threescale.serviceToken, settings.threescale.serviceId);
+        const legacyKey = `${tokenHash(KEYS[4])}|1|k:${sealer.seal(KEYS[4])}`;
+        await redis.hset(keys.pending(fake.serviceId), legacy, "3", legacyKey, "2");
+        const result = await report(scheduledEvent("s-legacy"));
+        assert.strictEqual(result.runs[0].hits, 5);
+        assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 3], ["app-4", 2]]);
+        const sent = fake.calls.filter((c) => c.path === "/transactions.xml").flatMap((c) => [...c.params.entries()]);
+        assert.ok(sent.some(([k, v]) => /^transactions\[\d+\]\[user_key\]$/.test(k) && v === KEYS[4]), "the sealed key is reported by user_key");
+        assert.deepStrictEqual(fake.droppedReports, []);
     });
 
     it("createReporterHandler reads the environment and reports from real Redis", async () => {
