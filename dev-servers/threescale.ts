@@ -96,6 +96,8 @@ export interface FakeThreescale {
     listAppKeys: boolean;
     slowMs: number;
     lateMs: number;
+    /** Extra time before replying, by path: the answer is computed on arrival, as apisonator does (tests use it to order races). */
+    replyDelayMs: Record<string, number>;
     /** Faults for the next transactions.xml calls, one per call (then back to the current fault). */
     reportFaults: ReportFault[];
     /** Asked for each transactions.xml call when reportFaults is empty (benchmarks draw faults here). */
@@ -451,8 +453,10 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
                 res.writeHead(reply.status, { "content-type": CONTENT_TYPE, ...reply.headers });
                 res.end(reply.body);
             };
-            if (fault === "slow" || scripted === "slow") setTimeout(send, fake.slowMs).unref();
-            else if (scripted === "late" && reply.status === 202) setTimeout(send, fake.lateMs).unref();
+            const delay = fake.replyDelayMs[url.pathname] ?? 0;
+            if (fault === "slow" || scripted === "slow") setTimeout(send, fake.slowMs + delay).unref();
+            else if (scripted === "late" && reply.status === 202) setTimeout(send, fake.lateMs + delay).unref();
+            else if (delay > 0) setTimeout(send, delay).unref();
             else send();
         });
     });
@@ -483,6 +487,7 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
         listAppKeys: true,
         slowMs: 5000,
         lateMs: 6000,
+        replyDelayMs: {},
         reportFaults: [],
         app(id) {
             const state = apps.get(id);

@@ -232,6 +232,7 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
 
         let stale: { plan: string; uid: string } | undefined;
         let epoch: string | undefined; // set when the lookup answered: Redis takes this request's writes
+        let settled = "";
         if (cache && useRedis()) {
             try {
                 const r = await withTimeout(cache.lookup(hash, minuteOf(now()), deadline(), grant), redisBound, "redis lookup");
@@ -244,7 +245,7 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
                     case "route": return deny(methodArn, hash, appIdOf(r.uid), REASONS.route, "cache", r.plan);
                     case "limited": return deny(methodArn, hash, appIdOf(r.uid), REASONS.limits, "cache", r.plan);
                     case "late": throw new Error("redis ran the lookup after its deadline");
-                    case "stale": stale = { plan: r.plan, uid: r.uid }; epoch = r.epoch; break;
+                    case "stale": stale = { plan: r.plan, uid: r.uid }; epoch = r.epoch; settled = r.uid === "" ? "" : r.settled; break;
                     case "miss": epoch = r.epoch; break;
                 }
             } catch (e) {
@@ -275,6 +276,7 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
                         periodEnd: Math.min(Infinity, ...reports.map((r) => r.endMs ?? Infinity)),
                         sealedCredential: sealIdentity(sealer, identity),
                         epoch,
+                        settled: stale?.uid === uid ? settled : "",
                         count: granted,
                     }), redisBound, "redis store");
                     if (stored.kind === "late") throw new Error("redis ran the store after its deadline");
@@ -295,7 +297,8 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
             const known = knownApps.get(uid);
             const left = Math.min(fromThreescale, known && known.left >= 0 ? known.left : Infinity) - (spilledByUid.get(uid) ?? 0);
             if (left < 1) return deny(methodArn, hash, appId, REASONS.limits, "3scale", outcome.plan);
-            if (!spill({ invocationId, target: "pending", field: usageField(minuteOf(now()), uid), uid })) {
+            const confirmed = { credential: sealIdentity(sealer, identity), at: now() };
+            if (!spill({ invocationId, target: "pending", field: usageField(minuteOf(now()), uid), uid, confirmed })) {
                 return deny(methodArn, hash, appId, REASONS.uncounted, "3scale", outcome.plan);
             }
             return allow(methodArn, hash, outcome.plan, appId, "3scale");

@@ -17,6 +17,7 @@
 //   u  hits counted here and not yet known to be in 3scale (pending or in a report)
 //   k  the credential 3scale confirmed, sealed (for the reporter's questions to 3scale)
 //   t  when 3scale last confirmed the application (ms)   r  "1": refused by 3scale since
+//   S  hits settled in 3scale so far (usage.ts)          Ss S at the last sync
 //
 // Counting is idempotent per invocation: a script that counts checks Redis's own clock against
 // the deadline the authorizer gives it (its Redis bound minus a margin), so a script that Redis
@@ -38,7 +39,7 @@ export interface RouteGrant {
 /** What one lookup found and did. */
 export type LookupResult =
     | { kind: "miss"; epoch: string }
-    | { kind: "stale"; epoch: string; plan: string; uid: string }
+    | { kind: "stale"; epoch: string; plan: string; uid: string; settled: string }
     | { kind: "denied"; reason: string }
     | { kind: "route" | "limited" | "late"; plan: string; uid: string }
     | { kind: "counted"; plan: string; uid: string; publish: boolean; left: number };
@@ -72,6 +73,8 @@ export interface AllowedDecision {
     sealedCredential: string;
     /** The usage epoch the lookup before this 3scale call saw. */
     epoch: string;
+    /** The application's settled count (ledger S) the lookup saw; "" when it knew no application. */
+    settled: string;
     /** Count this request's hit (the plan grants the route). */
     count: boolean;
 }
@@ -84,6 +87,11 @@ export interface SpilledHit {
     field: string;
     /** The ledger to count it in ("" for unconfirmed usage). */
     uid: string;
+    /**
+     * When 3scale confirmed the application in this invocation: the sealed credential and the time,
+     * so a ledger Redis lost meanwhile can be asked about with the credential the service takes.
+     */
+    confirmed?: { credential: string; at: number };
 }
 
 export interface DecisionCache {
@@ -160,12 +168,13 @@ if d[1] ~= '1' then
   return {'miss', epoch}
 end
 local plan, uid = d[3] or '', d[4] or ''
-if not fresh or uid == '' then return {'stale', epoch, plan, uid} end
+local function stale() return {'stale', epoch, plan, uid, redis.call('HGET', ARGV[5] .. uid, 'S') or '0'} end
+if not fresh or uid == '' then return stale() end
 if not (member(ARGV[6], plan) or (not member(ARGV[7], plan) and ARGV[8] == '1')) then return {'route', plan, uid} end
 local ledger = ARGV[5] .. uid
 local L = redis.call('HGET', ledger, 'L')
 local left, ended = limit_left(L, tonumber(redis.call('HGET', ledger, 'n') or '0'), now, false)
-if ended then return {'stale', epoch, plan, uid} end
+if ended then return stale() end
 if left ~= nil and left < 1 then return {'limited', plan, uid} end
 if not in_time(ARGV[2]) then return {'late', plan, uid} end
 count_hit(KEYS[2], ARGV[4] .. '|' .. uid, ledger)
@@ -174,7 +183,7 @@ return {'counted', plan, uid, open_window(KEYS[3], ARGV[1], ARGV[3]), left and (
 
 // KEYS: decision, pending, window, epoch, ledger. ARGV: now, deadline, window s, minute, uid,
 // plan, fresh-until, decision ttl s, limits, baseline, sealed credential, lookup epoch,
-// count "1"/"0", ledger ttl s.
+// count "1"/"0", ledger ttl s, the ledger's S at the lookup ("" when the lookup knew no application).
 const STORE_ALLOWED = script(`${LUA_IN_TIME}${LUA_LIMIT_LEFT}${LUA_OPEN_WINDOW}${LUA_COUNT}
 if not in_time(ARGV[2]) then return {'late'} end
 local now = tonumber(ARGV[1])
@@ -186,12 +195,21 @@ end
 local ledger = KEYS[5]
 local u = tonumber(redis.call('HGET', ledger, 'u') or '0')
 local f = tonumber(redis.call('HGET', ledger, 'f') or '0')
+local S = tonumber(redis.call('HGET', ledger, 'S') or '0')
+local same_epoch = (redis.call('GET', KEYS[4]) or '0') == ARGV[12]
 -- 3scale's figures leave out what is still unreported here: count it as used since the sync.
-redis.call('HSET', ledger, 'L', ARGV[9], 'n', u, 'k', ARGV[11], 't', ARGV[1])
+-- Hits settled while 3scale was being asked may be missing from its figures too (a report it
+-- took after answering, settled here before this store): count them as well.
+local since = 0
+if ARGV[15] ~= '' then since = S - tonumber(ARGV[15])
+elseif not same_epoch then since = S - tonumber(redis.call('HGET', ledger, 'Ss') or '0') end
+if since < 0 then since = 0 end
+local used = u + since
+redis.call('HSET', ledger, 'L', ARGV[9], 'n', used, 'k', ARGV[11], 't', ARGV[1], 'Ss', S)
 redis.call('HDEL', ledger, 'r')
 -- A clean baseline (no report in flight for this app, none sent or settled since the lookup)
 -- is what a report in doubt is later reconciled against (usage.ts).
-if ARGV[10] ~= '' and f == 0 and (redis.call('GET', KEYS[4]) or '0') == ARGV[12] then
+if ARGV[10] ~= '' and f == 0 and same_epoch then
   redis.call('HSET', ledger, 'C', ARGV[10])
   for period in string.gmatch(ARGV[10], '([^,;]+),[^,;]+,[^,;]+,[^;]+') do redis.call('HSET', ledger, 'ca:' .. period, 0) end
 elseif ARGV[9] == '' then
@@ -199,7 +217,7 @@ elseif ARGV[9] == '' then
 end
 redis.call('EXPIRE', ledger, ARGV[14])
 if ARGV[13] ~= '1' then return {'stored'} end
-local left = limit_left(ARGV[9], u, now, true)
+local left = limit_left(ARGV[9], used, now, true)
 if left ~= nil and left < 1 then return {'limited'} end
 count_hit(KEYS[2], ARGV[4] .. '|' .. ARGV[5], ledger)
 return {'counted', open_window(KEYS[3], ARGV[1], ARGV[3]), left and (left - 1) or -1}
@@ -237,14 +255,19 @@ return {'counted', open_window(KEYS[2], ARGV[1], ARGV[3]), left and (left - 1) o
 `);
 
 // KEYS: pending, unconfirmed, window. ARGV: now, window s, counted ttl s, counted prefix, ledger
-// prefix, then per hit: invocation id, "p"/"q", field, uid ("" for none).
+// prefix, then per hit: invocation id, "p"/"q", field, uid ("" for none), sealed credential and
+// confirmation time ("" when 3scale did not confirm it in that invocation).
 const REPLAY = script(`${LUA_OPEN_WINDOW}${LUA_COUNT}
 local applied = 0
-for i = 6, #ARGV, 4 do
+for i = 6, #ARGV, 6 do
   if redis.call('SET', ARGV[4] .. ARGV[i], '1', 'NX', 'EX', ARGV[3]) then
     local ledger = nil
     if ARGV[i + 3] ~= '' then ledger = ARGV[5] .. ARGV[i + 3] end
     count_hit(ARGV[i + 1] == 'p' and KEYS[1] or KEYS[2], ARGV[i + 2], ledger)
+    if ledger and ARGV[i + 4] ~= '' then
+      redis.call('HSETNX', ledger, 'k', ARGV[i + 4])
+      redis.call('HSETNX', ledger, 't', ARGV[i + 5])
+    end
     applied = applied + 1
   end
 end
@@ -272,7 +295,7 @@ export function createDecisionCache(client: Redis, settings: CacheSettings, now:
             const [kind, a, b, c, d] = reply.map(String);
             switch (kind) {
                 case "miss": return { kind, epoch: a };
-                case "stale": return { kind, epoch: a, plan: b, uid: c };
+                case "stale": return { kind, epoch: a, plan: b, uid: c, settled: d };
                 case "denied": return { kind, reason: a };
                 case "route": case "limited": case "late": return { kind, plan: a, uid: b };
                 case "counted": return { kind, plan: a, uid: b, publish: c === "1", left: Number(d) };
@@ -284,7 +307,7 @@ export function createDecisionCache(client: Redis, settings: CacheSettings, now:
             const freshUntil = Math.min(t + settings.cacheTtlSeconds * 1000, d.periodEnd);
             const ttl = settings.cacheTtlSeconds > 0 ? Math.max(settings.cacheTtlSeconds, settings.staleTtlSeconds) : 0;
             const reply = (await runScript(client, STORE_ALLOWED, [keys.decision(sid, hash), pendingKey, windowKey, epochKey, keys.app(sid, d.uid)],
-                [t, deadline, window, minute, d.uid, d.plan, freshUntil, ttl, d.limits, d.baseline, d.sealedCredential, d.epoch, d.count ? "1" : "0", LEDGER_TTL_SECONDS])) as (string | number)[];
+                [t, deadline, window, minute, d.uid, d.plan, freshUntil, ttl, d.limits, d.baseline, d.sealedCredential, d.epoch, d.count ? "1" : "0", LEDGER_TTL_SECONDS, d.settled])) as (string | number)[];
             const [kind, a, b] = reply.map(String);
             if (kind === "counted") return { kind, publish: a === "1", left: Number(b) };
             if (kind === "late" || kind === "limited" || kind === "stored") return { kind };
@@ -304,7 +327,7 @@ export function createDecisionCache(client: Redis, settings: CacheSettings, now:
         },
         async replayHits(hits) {
             const args: (string | number)[] = [now(), window, COUNTED_TTL_SECONDS, keys.countedPrefix(sid), ledgerPrefix];
-            for (const h of hits) args.push(h.invocationId, h.target === "pending" ? "p" : "q", h.field, h.uid);
+            for (const h of hits) args.push(h.invocationId, h.target === "pending" ? "p" : "q", h.field, h.uid, h.confirmed?.credential ?? "", h.confirmed?.at ?? "");
             const [applied, publish] = (await runScript(client, REPLAY, [pendingKey, unconfirmedKey, windowKey], args)) as number[];
             return { applied: Number(applied), publish: Number(publish) === 1 };
         },

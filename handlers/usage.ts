@@ -115,6 +115,7 @@ for _, e in ipairs(cjson.decode(redis.call('HGET', KEYS[1], 'd'))) do
   local ledger = ARGV[2] .. e[2]
   lower(ledger, 'u', e[3])
   if s == 'sent' then lower(ledger, 'f', e[3]) end
+  redis.call('HINCRBY', ledger, 'S', e[3])
   local at = e[1] * 60000
   local C = redis.call('HGET', ledger, 'C')
   for period, startms, endms in string.gmatch(C or '', '([^,;]+),([^,;]+),([^,;]+),[^;]+') do

@@ -451,6 +451,8 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             await handler(event(KEY_UNLIMITED), { awsRequestId: "back-0" });
             await waitFor("the replay", async () => (await pendingByApp())["app-unlimited"] === 4);
             assert.deepStrictEqual(await pendingByApp(), { "app-unlimited": 4 });
+            // The replay also tells the new ledger which credential 3scale confirmed, for the reporter's questions.
+            assert.ok(await redis.hget(keys.app(fake.serviceId, "app-unlimited"), "k"));
         });
 
         it("replaying the same invocation counts it once", async () => {

@@ -306,6 +306,25 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         assert.deepStrictEqual(await pending(), {});
     });
 
+    it("keeps within the limit when a report settles while 3scale is being asked (its figure may predate the report)", async () => {
+        // LIMITED allows 5 a day. Three hits wait; the decision goes stale; while authorize.xml is on
+        // its way back with a figure of 0, the reporter reports and settles the three.
+        for (let i = 0; i < 3; i++) await call(LIMITED);
+        clock += 301_000;
+        fake.replyDelayMs["/transactions/authorize.xml"] = 200;
+        const asking = call(LIMITED);
+        await new Promise((r) => setTimeout(r, 50));
+        await report(scheduledEvent("s-race"));
+        assert.strictEqual(fake.app("app-limited").hits, 3);
+        assert.strictEqual(policyEffect(await asking), "Allow");
+        fake.replyDelayMs = {};
+        const rest = [];
+        for (let i = 0; i < 4; i++) rest.push(policyEffect(await call(LIMITED)));
+        assert.deepStrictEqual(rest, ["Allow", "Deny", "Deny", "Deny"], "5 in all, not 3 + 5");
+        await report(scheduledEvent("s-race-2"));
+        assert.strictEqual(fake.app("app-limited").hits, 5);
+    });
+
     describe("a batch carries only applications 3scale confirmed (item 2)", () => {
         it("a made-up token served in allow mode is reported apart and poisons nothing; a real one 3scale now confirms joins the report", async () => {
             // The old reporter put the made-up token in the shared batch by user_key: apisonator dropped the whole batch.
