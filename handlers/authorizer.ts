@@ -16,7 +16,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent, Contex
 import type { Redis } from "ioredis";
 import { buildPolicy, routeGrant, routesForPlan } from "./access-policy";
 import { createDecisionCache, RouteGrant, SpilledHit } from "./decision-cache";
-import { appUid, minuteOf, sealIdentity, tokenHash, usageField } from "./keys";
+import { appUid, isKeyOnlyUid, minuteOf, sealIdentity, tokenHash, usageField } from "./keys";
 import { createRedisClient, redisUsable, withTimeout } from "./redis-client";
 import { createKeySealer, KeySealer } from "./sealed-key";
 import { AuthorizerSettings, Environment, settingsFromEnvironment } from "./settings";
@@ -193,7 +193,7 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
             routes: undefined,
             context: { plan, appId, source, reason },
         });
-    const appIdOf = (uid: string): string => (uid.startsWith("~") ? "" : uid);
+    const appIdOf = (uid: string): string => (isKeyOnlyUid(uid) ? "" : uid);
 
     /**
      * Counts a hit 3scale could not answer for (a stale decision, or allow mode). In Redis when it
