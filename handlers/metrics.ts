@@ -21,7 +21,7 @@ export const METRIC = {
     decisions: "Decisions",
     /** Tokens refused before any I/O (API Gateway answers 401); Lambda counts each as an error. */
     rejectedTokens: "RejectedTokens",
-    /** Milliseconds of one 3scale authrep call. */
+    /** Milliseconds of one 3scale authorization call (authorize.xml on a miss). */
     threescaleLatency: "ThreescaleLatency",
     /** Hits the reporter reported to 3scale, and its transactions.xml calls. */
     reportedHits: "ReportedHits",
@@ -60,13 +60,14 @@ function publish(metrics: Metrics): void {
  * refused with `rejectedMessage` (API Gateway's 401) apart, so the fault alarm can tell them
  * from real errors.
  */
-export function instrumentAuthorizer<E>(
-    handler: (event: E) => Promise<APIGatewayAuthorizerResult>, metrics: Metrics | undefined, rejectedMessage: string,
-): (event: E) => Promise<APIGatewayAuthorizerResult> {
+export function instrumentAuthorizer<A extends unknown[]>(
+    handler: (...args: A) => Promise<APIGatewayAuthorizerResult>, metrics: Metrics | undefined, rejectedMessage: string,
+): (...args: A) => Promise<APIGatewayAuthorizerResult> {
     if (!metrics) return handler;
-    return async (event) => {
+    // Every argument goes through: the Lambda context names the invocation a hit belongs to.
+    return async (...args) => {
         try {
-            const result = await handler(event);
+            const result = await handler(...args);
             const source = result.context?.source;
             if (typeof source === "string") {
                 metrics.addDimensions({ [SOURCE_DIMENSION]: source });
@@ -82,21 +83,19 @@ export function instrumentAuthorizer<E>(
     };
 }
 
-/** Times each 3scale authrep call (its own EMF line, by service only). */
+/** Times each 3scale authorization call, authorize.xml or authrep.xml (its own EMF line, by service only). */
 export function timeThreescale(client: ThreescaleClient, metrics: Metrics | undefined): ThreescaleClient {
     if (!metrics) return client;
     const latency = metrics.singleMetric();
-    return {
-        ...client,
-        authrep: async (userKey, usage) => {
-            const started = performance.now();
-            try {
-                return await client.authrep(userKey, usage);
-            } finally {
-                latency.addMetric(METRIC.threescaleLatency, MetricUnit.Milliseconds, performance.now() - started);
-            }
-        },
+    const timed = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+        const started = performance.now();
+        try {
+            return await call(...args);
+        } finally {
+            latency.addMetric(METRIC.threescaleLatency, MetricUnit.Milliseconds, performance.now() - started);
+        }
     };
+    return { ...client, authrep: timed(client.authrep), authorize: timed(client.authorize) };
 }
 
 /** Counts what each reporter invocation reported, and the invocations that failed. */

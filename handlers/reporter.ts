@@ -35,7 +35,7 @@ export function createReporter(deps: ReporterDeps): ReporterHandler {
         client: deps.redis,
         threescale: deps.threescale,
         serviceId: s.threescale.serviceId,
-        negativeTtlSeconds: s.negativeTtlSeconds,
+        cacheTtlSeconds: s.cacheTtlSeconds,
         sealer: createKeySealer(s.threescale.serviceToken, s.threescale.serviceId),
         ...deps.options,
     });

@@ -67,15 +67,17 @@ describe("handler metrics (embedded metric format through Powertools)", function
         assert.deepStrictEqual([rejected.RejectedTokens, rejected._aws.CloudWatchMetrics[0].Dimensions, rejected.source], [1, [["service"]], undefined]);
     });
 
-    it("times each 3scale authrep call by service, through the real client", async () => {
+    it("times each 3scale authorization call (authorize.xml on a miss, authrep.xml) by service, through the real client", async () => {
         const { records } = await runScript(`
             const client = m.timeThreescale(t.createThreescaleClient({ backendUrl: ${JSON.stringify(threescale.url)}, serviceId: ${JSON.stringify(threescale.serviceId)},
                 serviceToken: ${JSON.stringify(threescale.serviceToken)}, timeoutMs: 2000 }), m.createMetrics(process.env));
-            const a = await client.authrep("metrics-key-0123456789abcdef");
-            const b = await client.authrep("unknown-key-0123456789abcdef");
-            if (a.kind !== "authorized" || b.kind !== "denied") throw new Error(JSON.stringify([a, b]));`, ENV);
-        assert.strictEqual(threescale.count("/transactions/authrep.xml"), 2);
-        assert.strictEqual(records.length, 2);
+            const a = await client.authorize({ userKey: "metrics-key-0123456789abcdef" });
+            const b = await client.authorize({ userKey: "unknown-key-0123456789abcdef" });
+            const c = await client.authrep({ userKey: "metrics-key-0123456789abcdef" }, { hits: 1 });
+            if (a.kind !== "authorized" || b.kind !== "denied" || c.kind !== "authorized") throw new Error(JSON.stringify([a, b, c]));`, ENV);
+        assert.strictEqual(threescale.count("/transactions/authorize.xml"), 2);
+        assert.strictEqual(threescale.count("/transactions/authrep.xml"), 1);
+        assert.strictEqual(records.length, 3);
         for (const r of records) {
             assert.deepStrictEqual(r._aws.CloudWatchMetrics[0].Metrics, [{ Name: "ThreescaleLatency", Unit: "Milliseconds" }]);
             assert.deepStrictEqual(r._aws.CloudWatchMetrics[0].Dimensions, [["service"]]);

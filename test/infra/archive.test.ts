@@ -118,7 +118,8 @@ describe("the shipped Lambda archives", function () {
         assert.strictEqual((second.ok as Result).context.source, "cache");
         assert.strictEqual((bad.ok as Result).policyDocument.Statement[0].Effect, "Deny");
         assert.strictEqual(malformed.error, "Unauthorized");
-        assert.strictEqual(threescale.count("/transactions/authrep.xml"), 2, "3scale was asked once per distinct key");
+        assert.strictEqual(threescale.count("/transactions/authorize.xml"), 2, "3scale was asked once per distinct key");
+        assert.strictEqual(threescale.count("/transactions/authrep.xml"), 0, "and counted nothing itself: the hits wait in Redis");
         // What it told CloudWatch: decisions by source, the two 3scale calls' latency, the refused token.
         assert.deepStrictEqual(emf.filter((r) => "Decisions" in r).map((r) => [r.service, r.source]),
             [["api-ring-red", "3scale"], ["api-ring-red", "cache"], ["api-ring-red", "3scale"]]);
@@ -126,7 +127,7 @@ describe("the shipped Lambda archives", function () {
         assert.deepStrictEqual(emf.filter((r) => "RejectedTokens" in r).map((r) => r.RejectedTokens), [1]);
     });
 
-    it("the reporter archive reports the counted hit to 3scale once, even when SNS delivers twice", async () => {
+    it("the reporter archive reports the counted hits to 3scale once, even when SNS delivers twice", async () => {
         assert.strictEqual(sns.published.length, 1, "the authorizer archive nudged the reporter through SNS");
         const message = sns.published[0];
         const delivery = { Records: [{ EventSource: "aws:sns", Sns: { MessageId: message.messageId, TopicArn: TOPIC, Message: message.message } }] };
@@ -134,8 +135,8 @@ describe("the shipped Lambda archives", function () {
         const [once, twice] = await invoke(archive("-reporter"), env, runtimeModules, [delivery, delivery], emf);
         assert.ok(once.ok && !once.error, once.error);
         assert.ok(twice.ok && !twice.error, twice.error);
-        assert.deepStrictEqual([...threescale.reported], [["app-1", 1]]);
-        assert.deepStrictEqual(emf.map((r) => [r.ReportedHits, r.ReportCalls]), [[1, 1], [0, 0]], "the redelivery reports nothing");
+        assert.deepStrictEqual([...threescale.reported], [["app-1", 2]], "both allowed requests, once");
+        assert.deepStrictEqual(emf.map((r) => [r.ReportedHits, r.ReportCalls]), [[2, 1], [0, 0]], "the redelivery reports nothing");
         const keys = (await redis.dump()).map((k) => `${k.key} ${k.text}`).join("\n");
         assert.ok(!keys.includes("shipped-key-0123456789abcdef"), "no raw key in Redis");
     });
