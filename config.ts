@@ -3,7 +3,9 @@
 // and what it expected; nothing is created until the whole config is valid.
 import * as pulumi from "@pulumi/pulumi";
 import { checkSync as checkBacktracking } from "recheck";
+import { metricsEnvironment, serviceName } from "./handlers/metrics";
 import { AuthorizerSettings, FAILURE_MODES, isPlanRoutes, isRouteList, settingsToEnvironment } from "./handlers/settings";
+import { GATE_OUTCOMES, RING_EVENT_KINDS, RingHistoryEntry } from "./outputs";
 
 export type LogLevel = "OFF" | "ERROR" | "INFO";
 const LOG_LEVELS: readonly LogLevel[] = ["OFF", "ERROR", "INFO"];
@@ -43,6 +45,50 @@ export interface RingSettings {
     /** The slot live before the last flip, recorded by `ring flip` for `ring rollback`. */
     previousLive?: string;
     allowLiveUpdate: boolean;
+    /** The ring's history (ring:history, written by the ring commands), its newest ring:historyLimit entries. */
+    history: RingHistoryEntry[];
+}
+
+/** The smoke test's authorized probe: one request through the target slot's stage with the test key. */
+export interface SmokeProbe {
+    method: "GET" | "HEAD";
+    /** Path below the stage URL, e.g. /discovery/v1/catalogs. */
+    path: string;
+}
+
+/** How `ring flip` gates and watches a flip; read from the primary (or Pulumi.yaml). */
+export interface FlipProcedure {
+    /** Minutes `ring flip` watches the new live slot's alarms; 0 skips the watch. */
+    bakeMinutes: number;
+    smokeTest?: SmokeProbe;
+    /** The test key the probe sends (a secret): plain here, because only the ring commands read it. */
+    smokeTestKey?: string;
+    /** Every recorded move of the live pointer, oldest first. */
+    history: RingHistoryEntry[];
+    /** How many history entries are kept. */
+    historyLimit: number;
+}
+
+/** Thresholds of a slot's CloudWatch alarms (alarms:*). */
+export interface AlarmThresholds {
+    /** 5XX responses / requests above which the API alarm fires (0.05 = 5 %). */
+    serverErrorRate: number;
+    /** p99 latency, in milliseconds, above which the latency alarm fires. */
+    latencyP99Ms: number;
+    /** Authorizer faults per period (Lambda errors minus the tokens it refused on purpose) at which its alarm fires. */
+    authorizerErrors: number;
+    /** Authorizer throttles per period at which its alarm fires. */
+    authorizerThrottles: number;
+    /** Messages in the slot's reporter dead-letter queue at which its alarm fires. */
+    deadLetterMessages: number;
+    /** Requests per period below which the rate and latency alarms stay quiet (too few to judge). */
+    minRequests: number;
+    periodSeconds: number;
+    evaluationPeriods: number;
+    /** Breaching periods among evaluationPeriods that fire an alarm. */
+    datapointsToAlarm: number;
+    /** SNS topic notified when an alarm fires or clears; none when unset. */
+    actionsTopicArn?: string;
 }
 
 export interface DomainConfig {
@@ -97,6 +143,7 @@ export interface SlotConfig {
     gateway: GatewayConfig;
     threescale: ThreescaleConfig;
     authorizer: AuthorizerConfig;
+    alarms: AlarmThresholds;
     /** Primary only. */
     domain?: DomainConfig;
     /** Primary only. */
@@ -137,6 +184,10 @@ export const SECRET_KEYS = ["threescale:serviceToken", "cache:authToken"] as con
 /** Every key the program reads, for typo detection. */
 export const KNOWN_KEYS: readonly string[] = [
     "ring:order", "ring:primary", "ring:live", "ring:previousLive", "ring:allowLiveUpdate",
+    "ring:bakeMinutes", "ring:smokeTest", "ring:smokeTestKey", "ring:history", "ring:historyLimit",
+    "alarms:serverErrorRate", "alarms:latencyP99Ms", "alarms:authorizerErrors", "alarms:authorizerThrottles",
+    "alarms:deadLetterMessages", "alarms:minRequests", "alarms:periodSeconds", "alarms:evaluationPeriods",
+    "alarms:datapointsToAlarm", "alarms:actionsTopicArn",
     "gateway:logLevel", "gateway:metrics", "gateway:caching", "gateway:cacheClusterSize", "gateway:rateLimit",
     "gateway:burstLimit", "gateway:hosts", "gateway:spec", "gateway:releaseId",
     "gateway:specMirrors", "gateway:publicRoutes", "gateway:stageVariables", "gateway:binaryMediaTypes",
@@ -149,7 +200,7 @@ export const KNOWN_KEYS: readonly string[] = [
     "authorizer:planRoutes", "authorizer:defaultRoutes", "authorizer:reportingWindowSeconds",
     "authorizer:resultTtlSeconds", "authorizer:redisTimeoutMs", "authorizer:flushSchedule",
 ];
-const OWNED_NAMESPACES = ["ring", "gateway", "domain", "threescale", "cache", "network", "authorizer"];
+const OWNED_NAMESPACES = ["ring", "gateway", "domain", "threescale", "cache", "network", "authorizer", "alarms"];
 /** Namespaces whose resources the primary slot owns; no other slot may set them. */
 const PRIMARY_NAMESPACES = ["domain", "cache", "network"];
 
@@ -175,6 +226,7 @@ const PUBLIC_ROUTE = /^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|ANY) \/\S*$/;
 const MEDIA_TYPE = /^[A-Za-z0-9*!#$&^_.+-]+\/[A-Za-z0-9*!#$&^_.+-]+$/;
 // A URL prefix that ends at a path segment, so a mirror never matches half a segment.
 const MIRROR_PREFIX = /^https?:\/\/[^\s/]+\/(\S*\/)?$/;
+const BASE_PATH = /^[A-Za-z0-9._-]+$/;
 // ElastiCache AUTH token: 16-128 printable ASCII characters, none of space, ", / or @.
 const AUTH_TOKEN = /^[!#-.0-?A-~]{16,128}$/;
 
@@ -274,6 +326,109 @@ class Reader {
         }
         return pulumi.secret(raw ?? "");
     }
+
+    /** An optional secret: when set, it must be a Pulumi secret; its value is never echoed in messages. */
+    optionalSecret(key: string, pattern: RegExp, expected: string): string | undefined {
+        const raw = this.raw(key);
+        if (raw === undefined) return undefined;
+        if (!this.source.isSecret(key)) {
+            this.problem(key, "a plain-text value", `a secret (set it with \`pulumi config set --secret ${key} <value>\`, and remove the plain value)`);
+            return undefined;
+        }
+        if (!pattern.test(raw)) {
+            this.problem(key, `a secret of ${raw.length} characters`, expected);
+            return undefined;
+        }
+        return raw;
+    }
+}
+
+function isHistoryEntry(value: unknown): value is RingHistoryEntry {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+    const e = value as Record<string, unknown>;
+    const text = (v: unknown) => typeof v === "string" && v !== "";
+    const optionalText = (v: unknown) => v === undefined || typeof v === "string";
+    return text(e.at) && !Number.isNaN(Date.parse(String(e.at))) &&
+        (RING_EVENT_KINDS as readonly unknown[]).includes(e.kind) &&
+        (e.from === null || text(e.from)) && text(e.to) &&
+        optionalText(e.fromRelease) && optionalText(e.toRelease) &&
+        typeof e.by === "string" && typeof e.why === "string" &&
+        (GATE_OUTCOMES as readonly unknown[]).includes(e.gate);
+}
+
+function isHistory(value: unknown): value is RingHistoryEntry[] {
+    return Array.isArray(value) && value.every(isHistoryEntry);
+}
+
+const SMOKE_TEST = /^(?:(GET|HEAD) )?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?)$/;
+
+/** The flip procedure's keys (ring:bakeMinutes, ring:smokeTest, ring:smokeTestKey, ring:history, ring:historyLimit). */
+function flipProcedure(r: Reader): FlipProcedure {
+    let smokeTest: SmokeProbe | undefined;
+    const probe = r.string("ring:smokeTest", undefined, SMOKE_TEST, "a request through the slot's stage, e.g. \"GET /discovery/v1/catalogs\" (GET or HEAD, a path starting with /)");
+    if (probe !== undefined) {
+        const m = SMOKE_TEST.exec(probe) as RegExpExecArray;
+        smokeTest = { method: (m[1] ?? "GET") as SmokeProbe["method"], path: m[2] };
+    }
+    const smokeTestKey = r.optionalSecret("ring:smokeTestKey", /^\S{1,512}$/, "an API key the slot's authorizer accepts (1-512 characters, no spaces)");
+    if (smokeTest && r.raw("ring:smokeTestKey") === undefined) {
+        r.problem("ring:smokeTestKey", "nothing", "the test key the smoke test sends with ring:smokeTest, as a secret (set it with `pulumi config set --secret ring:smokeTestKey <key>`)");
+    }
+    if (!smokeTest && r.raw("ring:smokeTestKey") !== undefined) {
+        r.problem("ring:smokeTest", "nothing", "the request the test key is sent with, e.g. \"GET /discovery/v1/catalogs\" (or remove ring:smokeTestKey)");
+    }
+    return {
+        bakeMinutes: r.number("ring:bakeMinutes", 10, 0, 180, false),
+        smokeTest,
+        smokeTestKey,
+        history: r.json("ring:history", [], isHistory,
+            "a list of history entries as the ring commands write them ({at, kind, from, to, by, why, gate}); fix or remove it with `pulumi config rm ring:history`"),
+        historyLimit: r.number("ring:historyLimit", 20, 1, 200, true),
+    };
+}
+
+/** What the ring commands read from a stack's config, validated with the program's rules. */
+export interface RingCommandConfig {
+    procedure: FlipProcedure;
+    /** The custom domain whose mapping is the live pointer (set on the primary). */
+    domain?: Pick<DomainConfig, "name" | "basePath">;
+    /** The header the slot's authorizer reads the key from. */
+    identityHeader: string;
+}
+
+/** Reads the keys the ring commands use from one stack's config; throws a ConfigError naming every bad one. */
+export function readRingCommandConfig(source: ConfigSource): RingCommandConfig {
+    const r = new Reader(source);
+    const procedure = flipProcedure(r);
+    const name = r.string("domain:name", undefined, HOSTNAME, "a lower-case DNS name, e.g. api.example.edu");
+    const basePath = r.string("domain:basePath", "", BASE_PATH, "a base path of letters, digits, . _ and - (leave unset for the root)");
+    const identityHeader = r.string("authorizer:identityHeader", "Authorization", HEADER_NAME, "an HTTP header name (letters, digits and -)");
+    if (r.problems.length > 0) throw new ConfigError(source.stack, r.problems);
+    return { procedure, domain: name === undefined ? undefined : { name, basePath }, identityHeader };
+}
+
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
+function alarmThresholds(r: Reader): AlarmThresholds {
+    const evaluationPeriods = r.number("alarms:evaluationPeriods", 3, 1, 60, true);
+    const datapointsToAlarm = r.number("alarms:datapointsToAlarm", Math.min(2, evaluationPeriods), 1, 60, true);
+    if (datapointsToAlarm > evaluationPeriods) {
+        r.problem("alarms:datapointsToAlarm", String(datapointsToAlarm), `at most alarms:evaluationPeriods (${evaluationPeriods})`);
+    }
+    const periodSeconds = r.number("alarms:periodSeconds", 60, 60, 3600, true);
+    if (periodSeconds % 60 !== 0) r.problem("alarms:periodSeconds", String(periodSeconds), "a multiple of 60 (API Gateway and Lambda publish one-minute metrics)");
+    return {
+        serverErrorRate: r.number("alarms:serverErrorRate", 0.05, 0.001, 1, false),
+        latencyP99Ms: r.number("alarms:latencyP99Ms", 3000, 10, 29000, true),
+        authorizerErrors: r.number("alarms:authorizerErrors", 1, 1, 100000, true),
+        authorizerThrottles: r.number("alarms:authorizerThrottles", 1, 1, 100000, true),
+        deadLetterMessages: r.number("alarms:deadLetterMessages", 1, 1, 100000, true),
+        minRequests: r.number("alarms:minRequests", 20, 0, 1000000, true),
+        periodSeconds,
+        evaluationPeriods,
+        datapointsToAlarm,
+        actionsTopicArn: r.string("alarms:actionsTopicArn", undefined, SNS_TOPIC_ARN, "an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:ops"),
+    };
 }
 
 function isStringList(value: unknown): value is string[] {
@@ -328,12 +483,19 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
     if (!isPrimary && r.raw("ring:live") !== undefined) {
         r.problem("ring:live", shown(r.raw("ring:live") ?? ""), `no value on "${slot}": the live slot is set on the primary "${primary}" only`);
     }
+    const procedure = flipProcedure(r);
+    for (const key of ["ring:history", "ring:smokeTestKey"]) {
+        if (!isPrimary && r.raw(key) !== undefined) {
+            r.problem(key, "a value", `no value on "${slot}": the ring commands read ${key} from the primary "${primary}" only`);
+        }
+    }
     const ring: RingSettings = {
         order,
         primary,
         live: isPrimary ? live ?? primary : undefined,
         previousLive: inRing("ring:previousLive", undefined),
         allowLiveUpdate: r.boolean("ring:allowLiveUpdate", false),
+        history: procedure.history.slice(-procedure.historyLimit),
     };
 
     const hosts = r.json("gateway:hosts", {}, isStringMap,
@@ -429,7 +591,7 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
     if (isPrimary) {
         domain = {
             name: r.required("domain:name", HOSTNAME, "a lower-case DNS name, e.g. api.example.edu", "the primary maps the custom domain to the live slot"),
-            basePath: r.string("domain:basePath", "", /^[A-Za-z0-9._-]+$/, "a base path of letters, digits, . _ and - (leave unset for the root)"),
+            basePath: r.string("domain:basePath", "", BASE_PATH, "a base path of letters, digits, . _ and - (leave unset for the root)"),
             certificateArn: r.string("domain:certificateArn", undefined, /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "an ACM certificate ARN"),
             hostedZoneId: r.string("domain:hostedZoneId", undefined, /^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ"),
         };
@@ -458,7 +620,8 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
         }
     }
 
-    const config: SlotConfig = { project: source.project, slot, isPrimary, ring, gateway, threescale, authorizer, domain, cache, network };
+    const alarms = alarmThresholds(r);
+    const config: SlotConfig = { project: source.project, slot, isPrimary, ring, gateway, threescale, authorizer, alarms, domain, cache, network };
     checkEnvironmentSize(r, config);
     if (r.problems.length > 0) throw new ConfigError(slot, r.problems);
     return config;
@@ -637,12 +800,15 @@ const DEPLOY_TIME_VALUE = { redisHost: "r".repeat(128), topicArn: "a".repeat(256
 /** AWS refuses a function whose environment variables (names and values) exceed 4 KB. */
 function checkEnvironmentSize(r: Reader, config: SlotConfig): void {
     const secretLength = (key: string): number => r.raw(key)?.length ?? 0;
-    const environment = settingsToEnvironment({
-        ...handlerSettings(config),
-        threescale: { ...config.threescale, serviceToken: "s".repeat(secretLength("threescale:serviceToken")) },
-        redis: { host: DEPLOY_TIME_VALUE.redisHost, port: 65535, tls: true, authToken: "t".repeat(128), timeoutMs: config.authorizer.redisTimeoutMs },
-        usageTopicArn: DEPLOY_TIME_VALUE.topicArn,
-    });
+    const environment = {
+        ...settingsToEnvironment({
+            ...handlerSettings(config),
+            threescale: { ...config.threescale, serviceToken: "s".repeat(secretLength("threescale:serviceToken")) },
+            redis: { host: DEPLOY_TIME_VALUE.redisHost, port: 65535, tls: true, authToken: "t".repeat(128), timeoutMs: config.authorizer.redisTimeoutMs },
+            usageTopicArn: DEPLOY_TIME_VALUE.topicArn,
+        }),
+        ...metricsEnvironment(serviceName(config.project, config.slot)),
+    };
     const bytes = environmentBytes(environment);
     if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
         const planRoutes = Buffer.byteLength(environment.PLAN_ROUTES ?? "");

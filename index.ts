@@ -5,7 +5,10 @@ import { AuthCacheNetwork } from "./components/authCacheNetwork";
 import { AuthorizerPair } from "./components/authorizerPair";
 import { DomainFlip } from "./components/domainFlip";
 import { GatewayRing } from "./components/gatewayRing";
+import { RingDashboard } from "./components/ringDashboard";
+import { SlotWatch } from "./components/slotWatch";
 import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfigSource } from "./config";
+import { serviceName } from "./handlers/metrics";
 import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
 import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary } from "./openapi";
 import { PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
@@ -91,6 +94,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         subnetIds: network.privateSubnetIds,
         securityGroupIds: [network.lambdaSecurityGroupId],
         flushSchedule: az.flushSchedule,
+        metricsService: serviceName(config.project, slot),
         tags,
     });
 
@@ -107,6 +111,17 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
+    const watch = new SlotWatch(`${slot}-watch`, {
+        project: config.project,
+        slot,
+        apiName: gateway.restApiName,
+        stageName: gateway.stageName,
+        authorizerFunctionName: pair.authorizerFunctionName,
+        deadLetterQueueName: pair.deadLetterQueue.name,
+        thresholds: config.alarms,
+        tags,
+    });
+
     const outputs: StackOutputs<SlotOutputs> = {
         slot,
         restApiId: gateway.restApiId,
@@ -119,6 +134,8 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         reporterFunctionName: pair.reporterFunctionName,
         usageTopicArn: pair.usageTopicArn,
         deadLetterQueueUrl: pair.deadLetterQueueUrl,
+        alarmNames: watch.alarmNames,
+        deadLetterAlarmName: watch.deadLetterAlarmName,
     };
     if (!owned || !config.domain || !ring.live) return outputs;
 
@@ -140,6 +157,12 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
+    const dashboard = new RingDashboard("ring", {
+        project: config.project,
+        slots: ring.order,
+        periodSeconds: config.alarms.periodSeconds,
+    });
+
     const primaryOutputs: StackOutputs<PrimaryOutputs> = {
         ...outputs,
         liveSlot: ring.live,
@@ -150,6 +173,9 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         redisEndpoint: owned.redisEndpoint,
         redisPort: owned.redisPort,
         redisAuthToken: pulumi.secret(network.redisAuthToken),
+        ringHistory: ring.history,
+        dashboardName: dashboard.dashboardName,
+        dashboardUrl: dashboard.dashboardUrl,
     };
     return primaryOutputs;
 }

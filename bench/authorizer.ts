@@ -3,7 +3,7 @@
 //   - a raw Redis GET round trip (the floor), next to a cache-hit decision (one EVALSHA),
 //   - the uncached path (Redis lookup + authrep + store),
 //   - 3scale calls and SNS publishes per 10,000 requests over 100 keys, window 60 s vs 0.
-// Run: npx tsc -p . && npx node bin/bench/authorizer.js
+// Run: npm run bench (bench/run.ts names the others: faults, cold, metrics, ring).
 import type { APIGatewayTokenAuthorizerEvent } from "aws-lambda";
 import { createAuthorizer } from "../handlers/authorizer";
 import { createRedisClient } from "../handlers/redis-client";
@@ -65,24 +65,22 @@ async function main(): Promise<void> {
         const hit = await timeEach(5000, (i) => authorizer(event(KEYS[i % KEYS.length])));
         const hitParallel = await concurrent(20_000, 32, (i) => authorizer(event(KEYS[i % KEYS.length])));
         const rawParallel = await concurrent(20_000, 32, () => redis.get("bench:raw"));
-        console.log("cache hit (one EVALSHA: lookup + hit count + window marker)");
+        console.log("cache hit (one EVALSHA: lookup + route and limit checks + hit count + window marker)");
         console.log(`  raw Redis GET round trip   p50 ${ms(raw.p50)}  p99 ${ms(raw.p99)}  ${raw.perSecond.toFixed(0)}/s sequential, ${rawParallel.toFixed(0)}/s at 32 in flight`);
         console.log(`  cache-hit decision         p50 ${ms(hit.p50)}  p99 ${ms(hit.p99)}  ${hit.perSecond.toFixed(0)}/s sequential, ${hitParallel.toFixed(0)}/s at 32 in flight`);
 
         await admin.flushall();
         const uncached = createAuthorizer({ settings: { ...base, cacheTtlSeconds: 0, staleTtlSeconds: 0 }, redis, threescale });
-        const before = fake.count("/transactions/authrep.xml");
+        const before = fake.count("/transactions/authorize.xml");
         const miss = await timeEach(1000, (i) => uncached(event(KEYS[i % KEYS.length])));
-        if (fake.count("/transactions/authrep.xml") - before !== 1000) throw new Error("the uncached path did not call 3scale every time");
-        console.log("uncached (Redis lookup + authrep.xml + no store; 3scale on loopback, add the real network round trip)");
+        if (fake.count("/transactions/authorize.xml") - before !== 1000) throw new Error("the uncached path did not call 3scale every time");
+        console.log("uncached (Redis lookup + authorize.xml + count; 3scale on loopback, add the real network round trip)");
         console.log(`  decision                   p50 ${ms(miss.p50)}  p99 ${ms(miss.p99)}  ${miss.perSecond.toFixed(0)}/s sequential\n`);
 
         console.log("10,000 requests over 100 keys (uniform), reporter driven by every SNS publish, then one scheduled flush");
         for (const window of [60, 0]) {
             await admin.flushall();
-            fake.calls.splice(0);
-            KEYS.forEach((_, i) => { fake.app(`app-${i}`).hits = 0; });
-            fake.reported.clear();
+            fake.resetUsage();
             const settings = { ...base, usageWindowSeconds: window };
             const published: UsageNudge[] = [];
             const auth = createAuthorizer({ settings, redis, threescale, publisher: { publish: async (n) => { published.push(n); } } });
@@ -99,8 +97,8 @@ async function main(): Promise<void> {
             const took = (Date.now() - started) / 1000;
             const count = (p: string): number => fake.count(p);
             const served = KEYS.reduce((n, _, i) => n + (fake.app(`app-${i}`).hits ?? 0), 0);
-            console.log(`  window ${String(window).padStart(2)} s: authrep ${count("/transactions/authrep.xml")}, transactions.xml ${count("/transactions.xml")}, ` +
-                `authorize.xml (post-report re-check) ${count("/transactions/authorize.xml")}, total 3scale calls ${fake.calls.length}, SNS publishes ${published.length}; ` +
+            console.log(`  window ${String(window).padStart(2)} s: authorize.xml ${count("/transactions/authorize.xml")}, authrep.xml ${count("/transactions/authrep.xml")}, ` +
+                `transactions.xml ${count("/transactions.xml")}, total 3scale calls ${fake.calls.length}, SNS publishes ${published.length}; ` +
                 `hits 3scale counted ${served}/10000 (${took.toFixed(1)} s)`);
         }
     } finally {

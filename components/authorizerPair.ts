@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { createAuthorizerHandler } from "../handlers/authorizer";
 import { createReporterHandler } from "../handlers/reporter";
+import { metricsEnvironment } from "../handlers/metrics";
 import { AuthorizerSettings, settingsToEnvironment } from "../handlers/settings";
 
 /** Settings of the pair known at program start; connection details arrive as Inputs. */
@@ -25,14 +26,19 @@ export interface AuthorizerPairArgs {
     securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
     /** EventBridge schedule that flushes pending usage even without an SNS nudge. */
     flushSchedule: string;
+    /** The `service` dimension of the handlers' CloudWatch metrics (`<project>-<slot>`); none published when unset. */
+    metricsService?: string;
     tags?: Record<string, string>;
 }
 
 /** The AWS managed policy that lets a function write logs and attach to a VPC; nothing more. */
 const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
 
-/** Packages the program needs at deploy time but the handlers never load. */
-export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser", "recheck"];
+/**
+ * Packages the program needs at deploy time, or the ring commands on the operator's machine,
+ * but the handlers never load (the Lambda runtime ships the AWS SDK anyway).
+ */
+export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser", "recheck", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch"];
 
 /** Packages the Lambda Node.js runtime provides; the handlers load them only when first needed. */
 const RUNTIME_PROVIDED = /^@aws-sdk\/|^aws-sdk$/;
@@ -131,6 +137,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             REDIS_PORT: pulumi.output(args.redisPort).apply(String),
             REDIS_AUTH_TOKEN: pulumi.secret(args.redisAuthToken),
             USAGE_TOPIC_ARN: this.usageTopic.arn,
+            ...(args.metricsService ? metricsEnvironment(args.metricsService) : {}),
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
         const codePathOptions = {

@@ -29,6 +29,11 @@ export interface GatewayRingArgs {
     tags?: Record<string, string>;
 }
 
+/** The REST API's name, also API Gateway's `ApiName` metric dimension: fixed per slot, so other stacks can name its metrics. */
+export function restApiNameFor(slot: string): string {
+    return `api-ring-${slot}`;
+}
+
 /** One access-log line per request, with the authorizer's outcome, as JSON. */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
     requestId: "$context.requestId",
@@ -57,6 +62,7 @@ export class GatewayRing extends pulumi.ComponentResource {
     readonly restApi: aws.apigateway.RestApi;
     readonly stage: aws.apigateway.Stage;
     readonly restApiId: pulumi.Output<string>;
+    readonly restApiName: pulumi.Output<string>;
     readonly stageName: pulumi.Output<string>;
     readonly invokeUrl: pulumi.Output<string>;
     readonly executionArn: pulumi.Output<string>;
@@ -76,7 +82,7 @@ export class GatewayRing extends pulumi.ComponentResource {
 
         const body = pulumi.output(args.authorizerInvokeArn).apply((uri) => args.spec.render(uri));
         this.restApi = new aws.apigateway.RestApi(`${name}-api`, {
-            name: `api-ring-${args.slot}`,
+            name: restApiNameFor(args.slot),
             description: `api-ring slot ${args.slot}, release ${args.releaseId}`,
             body,
             // overwrite: the slot serves exactly the document, so a route removed from it is gone
@@ -139,6 +145,7 @@ export class GatewayRing extends pulumi.ComponentResource {
         }, { parent: this });
 
         this.restApiId = this.restApi.id;
+        this.restApiName = this.restApi.name;
         this.stageName = this.stage.stageName;
         this.invokeUrl = this.stage.invokeUrl;
         this.executionArn = this.stage.executionArn;
@@ -146,6 +153,7 @@ export class GatewayRing extends pulumi.ComponentResource {
         this.releaseId = args.releaseId;
         this.registerOutputs({
             restApiId: this.restApiId,
+            restApiName: this.restApiName,
             stageName: this.stageName,
             invokeUrl: this.invokeUrl,
             executionArn: this.executionArn,

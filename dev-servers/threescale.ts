@@ -1,24 +1,60 @@
-// A local stand-in for 3scale's Service Management API (apisonator), for the tests, the benchmarks
-// and the local run's development backend. It answers with apisonator's XML shapes and HTTP statuses:
-//   authrep.xml / authorize.xml: 200 <status> authorized, 409 <status> not authorized
-//   (usage limits are exceeded / application is not active), 403 <error code="user_key_invalid">,
-//   403 <error code="service_token_invalid"> for bad credentials; transactions.xml: 202.
-// With `3scale-options: list_app_keys=1` it adds <app_keys app=".." svc=".."/> as apisonator does.
+// The development 3scale: a local Service Management API server for the tests, the benchmarks and
+// the local run. It follows apisonator (3scale's backend, github.com/3scale/apisonator) rather than a
+// friendlier version of it; test/dev-servers/threescale.test.ts pins each rule below to the
+// apisonator test that shows it.
+//   - backend_version per service: "1" identifies applications by user_key only (app_id there is
+//     403 user_key_invalid "user key is missing"), "2" by app_id (+ app_key when the app has keys;
+//     user_key there is 404 application_not_found "application id is missing"), "oauth" by app_id.
+//   - authorize.xml never counts and shows stored values; authrep.xml counts only when it answers
+//     200 and its current_value already includes its own usage; a 409 counts nothing.
+//   - validators in apisonator's order (key, app state, service state, limits); a refusal is a 409
+//     <status> (with plan and usage_reports), an exception a 403/404 <error code=..>.
+//   - limits: usage + stored <= max passes; without usage only stored > max denies; periods longest
+//     first, eternity without period_start/period_end, exceeded="true" when stored > max, and no
+//     <usage_reports> at all for a plan without limits.
+//   - 3scale-options: list_app_keys=1 (<app_keys app=.. svc=..>) and rejection_reason_header=1
+//     (3scale-rejection-reason on a 409 only; never on an <error>).
+//   - transactions.xml answers 202 once credentials and the shape are fine, then runs the report
+//     job: one invalid transaction (unknown app or user_key, both given, bad metric or value,
+//     timestamp outside [now - 24 h, now + 1 h]) drops the whole POST, and the error goes to the
+//     service's error list; suspended applications and exceeded limits are still counted.
+// Not modelled (none of it is used by api-ring): `#N` set-usage values (answered 501 so nobody
+// relies on a wrong model), metric hierarchies, referrer filters, limit headers, provider keys.
+// The report job runs before the 202 is written (apisonator runs it on a worker moments later).
 import * as http from "http";
 import type { AddressInfo } from "net";
 
+export type Period = "eternity" | "year" | "month" | "week" | "day" | "hour" | "minute";
+/** apisonator lists a metric's limits longest period first (usage_limit.rb, period.rb). */
+export const PERIODS: readonly Period[] = ["eternity", "year", "month", "week", "day", "hour", "minute"];
+
+export type BackendVersion = "1" | "2" | "oauth";
+
 export interface FakeApp {
     id: string;
-    userKey: string;
+    /** The application's user_key (backend_version 1 services). */
+    userKey?: string;
+    /** Application keys (backend_version 2): when there are any, authorize needs one of them. */
+    appKeys?: string[];
     plan: string;
     state?: "active" | "suspended";
-    /** Daily limit on hits; undefined: the plan has no limits (no usage_reports). */
+    /** Shorthand for `limits: { day: N }`. */
     dailyHits?: number;
-    /** Hits so far today. */
+    /** Limits on the `hits` metric by period; none: the plan has no limits (no usage_reports). */
+    limits?: Partial<Record<Period, number>>;
+    /** Every hit counted so far (all periods): authreps that answered 200 and applied reports. */
     hits?: number;
 }
 
+/** Faults for every endpoint: slow answers after slowMs, down refuses connections. */
 export type Fault = "none" | "slow" | "down" | "5xx" | "garbage";
+
+/**
+ * Faults for one transactions.xml call: "5xx"/"garbage" answer 503 at once and "slow" answers
+ * 503 after slowMs, none of them running the report job; "late" runs the job (the hits count)
+ * and answers 202 only after lateMs, as a reply lost on the way would look to the client.
+ */
+export type ReportFault = Fault | "late";
 
 export interface RecordedCall {
     method: string;
@@ -28,128 +64,359 @@ export interface RecordedCall {
     status: number;
 }
 
+/** An entry of the service's error list (apisonator's ErrorStorage), newest first. */
+export interface StoredError {
+    code: string;
+    message: string;
+    timestamp: string;
+}
+
 export interface FakeThreescale {
     url: string;
     serviceId: string;
     serviceToken: string;
+    backendVersion: BackendVersion;
+    serviceState: "active" | "suspended";
     calls: RecordedCall[];
-    /** Hits by app id that arrived through transactions.xml. */
+    /** Hits by app id that arrived through applied transactions.xml jobs. */
     reported: Map<string, number>;
+    /** The service's error list: report jobs that were dropped, auth endpoint errors. */
+    errors: StoredError[];
+    /** Report jobs dropped whole (a view of `errors` for tests and benchmarks): the error and the hits lost. */
+    droppedReports: { code: string; hits: number }[];
     app(id: string): FakeApp;
     addApp(app: FakeApp): void;
+    /** Deletes an application, as an admin would in 3scale: its keys and id stop working. */
+    deleteApp(id: string): void;
+    /** What 3scale holds for an application's hits in the period containing `at` (default now). */
+    usage(appId: string, period: Period, at?: number): number;
+    /** Forgets every count (for benchmarks that run several rounds). */
+    resetUsage(): void;
     /** Whether the backend honours the list_app_keys extension. */
     listAppKeys: boolean;
     slowMs: number;
-    /**
-     * Faults for the next transactions.xml calls, one per call (then back to the current fault):
-     * "5xx"/"garbage" answer 503 at once, "slow" answers 503 after slowMs; none of them counts anything.
-     */
-    reportFaults: Fault[];
+    lateMs: number;
+    /** Extra time before replying, by path: the answer is computed on arrival, as apisonator does (tests use it to order races). */
+    replyDelayMs: Record<string, number>;
+    /** Faults for the next transactions.xml calls, one per call (then back to the current fault). */
+    reportFaults: ReportFault[];
+    /** Asked for each transactions.xml call when reportFaults is empty (benchmarks draw faults here). */
+    reportFault?: () => ReportFault;
     setFault(fault: Fault): Promise<void>;
     count(path: string): number;
     close(): Promise<void>;
 }
 
+export interface ThreescaleOptions {
+    serviceId?: string;
+    serviceToken?: string;
+    /** Default "1": api-ring identifies callers by user_key. */
+    backendVersion?: BackendVersion;
+    apps?: FakeApp[];
+    now?: () => number;
+}
+
 const XML = '<?xml version="1.0" encoding="UTF-8"?>';
+const CONTENT_TYPE = "application/vnd.3scale-v2.0+xml";
+const MINUTE = 60_000;
+/** apisonator's Transaction REPORT_DEADLINE_PAST / _FUTURE (transaction.rb). */
+const REPORT_DEADLINE_PAST_S = 86_400;
+const REPORT_DEADLINE_FUTURE_S = 3_600;
 
+/** Attribute values (Builder escapes quotes there). */
 function escape(s: string): string {
-    return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+    return escapeText(s).replace(/"/g, "&quot;");
 }
 
-function day(now: Date): { start: string; end: string } {
-    const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-    const end = new Date(start.getTime() + 86_400_000);
-    const fmt = (d: Date): string => `${d.toISOString().slice(0, 10)} 00:00:00 +0000`;
-    return { start: fmt(start), end: fmt(end) };
+/** Element text, as Ruby's `encode(xml: :text)` and Builder do it: &, < and > only. */
+function escapeText(s: string): string {
+    return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-function errorXml(code: string, message: string): string {
-    return `${XML}<error code="${code}">${escape(message)}</error>`;
+/** Start of the period containing `t` (UTC, weeks from Monday); undefined for eternity. */
+export function periodStart(period: Period, t: number): number | undefined {
+    const d = new Date(t);
+    const y = d.getUTCFullYear();
+    const mo = d.getUTCMonth();
+    const day = d.getUTCDate();
+    switch (period) {
+        case "eternity": return undefined;
+        case "year": return Date.UTC(y, 0, 1);
+        case "month": return Date.UTC(y, mo, 1);
+        case "week": return Date.UTC(y, mo, day) - ((d.getUTCDay() + 6) % 7) * 86_400_000;
+        case "day": return Date.UTC(y, mo, day);
+        case "hour": return Date.UTC(y, mo, day, d.getUTCHours());
+        case "minute": return Date.UTC(y, mo, day, d.getUTCHours(), d.getUTCMinutes());
+    }
 }
 
-export async function startThreescale(options: { serviceId?: string; serviceToken?: string; apps?: FakeApp[] } = {}): Promise<FakeThreescale> {
+function periodEnd(period: Period, start: number): number {
+    const d = new Date(start);
+    switch (period) {
+        case "eternity": return Infinity;
+        case "year": return Date.UTC(d.getUTCFullYear() + 1, 0, 1);
+        case "month": return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+        case "week": return start + 7 * 86_400_000;
+        case "day": return start + 86_400_000;
+        case "hour": return start + 3_600_000;
+        case "minute": return start + MINUTE;
+    }
+}
+
+/** apisonator's date format, '%Y-%m-%d %H:%M:%S %z' in UTC. */
+function formatTime(ms: number): string {
+    return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} +0000`;
+}
+
+/**
+ * A report timestamp as apisonator reads it (transaction.rb, extensions/time.rb): a UNIX integer
+ * first, then a date with year, month and day and an optional time and offset; anything else
+ * (blank, garbage) means now.
+ */
+export function parseReportTimestamp(raw: string | null, now: number): number {
+    const text = (raw ?? "").trim();
+    if (text === "") return now;
+    if (/^\d+$/.test(text)) return Number(text) * 1000;
+    const m = /^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*(UTC|GMT|Z|[+-]\d{2}:?\d{2})?$/i.exec(text);
+    if (!m) return now;
+    const [, y, mo, d, h = "0", mi = "0", s = "0", zone] = m;
+    let offsetMin = 0;
+    if (zone && /^[+-]/.test(zone)) {
+        const digits = zone.replace(":", "");
+        offsetMin = (digits[0] === "-" ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5)));
+    }
+    const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+    return Number.isFinite(utc) ? utc - offsetMin * MINUTE : now;
+}
+
+/** An apisonator exception: an <error> reply. */
+class ApiError extends Error {
+    constructor(readonly status: number, readonly code: string, message: string) {
+        super(message);
+    }
+}
+
+interface AppState {
+    app: FakeApp;
+    /** Hits by the start (ms) of the minute they were counted in. */
+    minutes: Map<number, number>;
+}
+
+interface Transaction {
+    appId: string | null;
+    userKey: string | null;
+    usage: [string, string][];
+    timestamp: string | null;
+}
+
+export async function startThreescale(options: ThreescaleOptions = {}): Promise<FakeThreescale> {
     const serviceId = options.serviceId ?? "2555417777820";
     const serviceToken = options.serviceToken ?? "st-0123456789abcdef";
-    const apps = new Map<string, FakeApp>();
+    const now = options.now ?? Date.now;
+    const apps = new Map<string, AppState>();
     const calls: RecordedCall[] = [];
     const reported = new Map<string, number>();
+    const errors: StoredError[] = [];
     let fault: Fault = "none";
 
-    const statusXml = (app: FakeApp, authorized: boolean, reason: string | undefined, listKeys: boolean): string => {
-        let xml = `${XML}<status><authorized>${authorized}</authorized>`;
-        if (reason) xml += `<reason>${escape(reason)}</reason>`;
-        xml += `<plan>${escape(app.plan)}</plan>`;
-        if (app.dailyHits !== undefined) {
-            const d = day(new Date());
-            const current = app.hits ?? 0;
-            xml += `<usage_reports><usage_report metric="hits" period="day"${current > app.dailyHits ? ' exceeded="true"' : ""}>` +
-                `<period_start>${d.start}</period_start><period_end>${d.end}</period_end>` +
-                `<max_value>${app.dailyHits}</max_value><current_value>${current}</current_value></usage_report></usage_reports>`;
+    const limitsOf = (app: FakeApp): [Period, number][] => {
+        const limits: Partial<Record<Period, number>> = { ...app.limits };
+        if (app.dailyHits !== undefined && limits.day === undefined) limits.day = app.dailyHits;
+        return PERIODS.flatMap((p): [Period, number][] => (limits[p] !== undefined ? [[p, limits[p] as number]] : []));
+    };
+
+    const stored = (state: AppState, period: Period, at: number): number => {
+        const start = periodStart(period, at);
+        const end = start === undefined ? Infinity : periodEnd(period, start);
+        let total = 0;
+        for (const [minute, hits] of state.minutes) if ((start === undefined || minute >= start) && minute < end) total += hits;
+        return total;
+    };
+
+    const add = (state: AppState, hits: number, at: number): void => {
+        const minute = Math.floor(at / MINUTE) * MINUTE;
+        state.minutes.set(minute, (state.minutes.get(minute) ?? 0) + hits);
+        state.app.hits = (state.app.hits ?? 0) + hits;
+    };
+
+    const storeError = (code: string, message: string): void => {
+        errors.unshift({ code, message, timestamp: formatTime(now()) });
+        errors.splice(1000);
+    };
+
+    // Service credentials (listener.rb L275-296): the token/id pair must be registered.
+    const checkService = (params: URLSearchParams): void => {
+        const token = (params.get("service_token") ?? "").trim();
+        const id = (params.get("service_id") ?? "").trim();
+        if (token === "") throw new ApiError(403, "provider_key_or_service_token_required", "Provider key or service token are required");
+        if (id === "") throw new ApiError(422, "service_id_missing", "Service ID is missing");
+        if (token !== serviceToken || id !== serviceId) throw new ApiError(403, "service_token_invalid", `service token "${token}" or service id "${id}" is invalid`);
+    };
+
+    const byUserKey = (userKey: string | null): AppState => {
+        if (!userKey) throw new ApiError(403, "user_key_invalid", "user key is missing");
+        for (const s of apps.values()) if (s.app.userKey === userKey) return s;
+        throw new ApiError(403, "user_key_invalid", `user key "${userKey}" is invalid`);
+    };
+    const byAppId = (appId: string | null): AppState => {
+        if (!appId) throw new ApiError(404, "application_not_found", "application id is missing");
+        const s = apps.get(appId);
+        if (!s) throw new ApiError(404, "application_not_found", `application with id="${appId}" was not found`);
+        return s;
+    };
+
+    // Usage values (metric/collection.rb): a non-negative integer; "#N" sets instead of adding.
+    const parseUsage = (entries: [string, string][]): number => {
+        let hits = 0;
+        for (const [metric, raw] of entries) {
+            if (raw.trim() === "") throw new ApiError(403, "usage_value_invalid", `usage value for metric "${metric}" can not be empty`);
+            if (!/^\s*#?\d+\s*$/.test(raw)) throw new ApiError(403, "usage_value_invalid", `usage value "${raw}" for metric "${metric}" is invalid`);
+            if (metric !== "hits") throw new ApiError(404, "metric_invalid", `metric "${metric}" is invalid`);
+            if (raw.trim().startsWith("#")) throw new ApiError(501, "not_modelled", "set-usage values (#N) are not modelled by the development 3scale");
+            hits += Number(raw.trim());
         }
-        if (listKeys) xml += `<app_keys app="${escape(app.id)}" svc="${escape(serviceId)}"></app_keys>`;
+        return hits;
+    };
+
+    const usageEntries = (params: URLSearchParams, prefix: string): [string, string][] => {
+        const out: [string, string][] = [];
+        for (const [key, value] of params) {
+            const m = new RegExp(`^${prefix.replace(/[[\]]/g, "\\$&")}\\[([^\\]]+)\\]$`).exec(key);
+            if (m) out.push([m[1], value]);
+        }
+        return out;
+    };
+
+    const statusXml = (s: AppState, authorized: boolean, reason: string | undefined, usage: number, listKeys: boolean): string => {
+        const at = now();
+        let xml = `${XML}<status><authorized>${authorized}</authorized>`;
+        if (reason) xml += `<reason>${reason}</reason>`;
+        xml += `<plan>${escapeText(s.app.plan)}</plan>`;
+        const limits = limitsOf(s.app);
+        if (limits.length > 0) {
+            xml += "<usage_reports>";
+            for (const [period, max] of limits) {
+                const current = stored(s, period, at);
+                // usage_report.rb: exceeded compares the stored value; an authorized authrep shows its own usage.
+                xml += `<usage_report metric="hits" period="${period}"${current > max ? ' exceeded="true"' : ""}>`;
+                const start = periodStart(period, at);
+                if (start !== undefined) xml += `<period_start>${formatTime(start)}</period_start><period_end>${formatTime(periodEnd(period, start))}</period_end>`;
+                xml += `<max_value>${max}</max_value><current_value>${current + (authorized ? usage : 0)}</current_value></usage_report>`;
+            }
+            xml += "</usage_reports>";
+        }
+        if (listKeys) {
+            xml += `<app_keys app="${escape(s.app.id)}" svc="${escape(serviceId)}">` +
+                (s.app.appKeys ?? []).map((k) => `<key id="${escape(k)}"/>`).join("") + "</app_keys>";
+        }
         return `${xml}</status>`;
     };
 
-    const credentialsError = (params: URLSearchParams): [number, string] | undefined => {
-        const token = params.get("service_token");
-        const id = params.get("service_id");
-        if (!token) return [403, errorXml("provider_key_or_service_token_required", "Provider key or service token are required")];
-        if (!id) return [422, errorXml("service_id_missing", "Service ID is missing")];
-        if (token !== serviceToken || id !== serviceId) {
-            return [403, errorXml("service_token_invalid", `service token "${token}" or service id "${id}" is invalid`)];
+    interface Reply { status: number; body: string; headers: Record<string, string> }
+
+    // transactor.rb L62-122 and validators.rb: credentials, then Key -> State -> ServiceState -> Limits.
+    const auth = (params: URLSearchParams, count: boolean, options: Set<string>): Reply => {
+        checkService(params);
+        const appId = (params.get("app_id") ?? "").trim() || null;
+        const userKey = (params.get("user_key") ?? "").trim() || null;
+        if (appId && userKey) throw new ApiError(403, "authentication_error", "either app_id or user_key is allowed, not both");
+        const state = fake.backendVersion === "1" ? byUserKey(userKey) : byAppId(appId);
+        // `usage=1001` (not a hash): halt 403 with an empty body (listener.rb L63, L157-159).
+        if (params.has("usage")) return { status: 403, body: "", headers: {} };
+        const entries = usageEntries(params, "usage");
+        const usage = parseUsage(entries);
+        const hasUsage = entries.length > 0;
+        const app = state.app;
+        const listKeys = fake.listAppKeys && options.has("list_app_keys");
+        const refuse = (code: string, reason: string): Reply => ({
+            status: 409,
+            body: statusXml(state, false, reason, usage, listKeys),
+            headers: options.has("rejection_reason_header") ? { "3scale-rejection-reason": code } : {},
+        });
+        // validators/key.rb: v1 ignores app_key; v2 needs one of the app's keys when it has any.
+        // validators/oauth_key.rb: oauth checks app_key only when one is given.
+        const appKey = params.get("app_key");
+        const keys = app.appKeys ?? [];
+        const keyInvalid = (): Reply => refuse("application_key_invalid", appKey === null ? "application key is missing" : `application key "${appKey}" is invalid`);
+        if (fake.backendVersion === "2" && keys.length > 0 && (appKey === null || !keys.includes(appKey))) return keyInvalid();
+        if (fake.backendVersion === "oauth" && appKey !== null && !keys.includes(appKey)) return keyInvalid();
+        if ((app.state ?? "active") !== "active") return refuse("application_not_active", "application is not active");
+        if (fake.serviceState !== "active") return refuse("service_not_active", "service is not active");
+        const at = now();
+        for (const [period, max] of limitsOf(app)) {
+            const current = stored(state, period, at);
+            if (hasUsage ? current + usage > max : current > max) return refuse("limits_exceeded", "usage limits are exceeded");
         }
-        return undefined;
+        const body = statusXml(state, true, undefined, count ? usage : 0, listKeys);
+        if (count && usage > 0) add(state, usage, at);
+        return { status: 200, body, headers: {} };
     };
 
-    const findApp = (params: URLSearchParams, prefix = ""): FakeApp | [number, string] => {
-        const appId = params.get(`${prefix}app_id`);
-        const userKey = params.get(`${prefix}user_key`);
-        if (appId && userKey) return [403, errorXml("authentication_error", "either app_id or user_key is allowed, not both")];
-        if (appId) {
-            const app = apps.get(appId);
-            return app ?? [404, errorXml("application_not_found", `application with id="${appId}" was not found`)];
+    const parseTransactions = (params: URLSearchParams): Transaction[] => {
+        const byIndex = new Map<string, Transaction>();
+        for (const [key, value] of params) {
+            const m = /^transactions\[([^\]]+)\]\[([^\]]+)\](?:\[([^\]]+)\])?$/.exec(key);
+            if (!m) continue;
+            const t = byIndex.get(m[1]) ?? { appId: null, userKey: null, usage: [], timestamp: null };
+            byIndex.set(m[1], t);
+            if (m[2] === "app_id") t.appId = value.trim() || null;
+            else if (m[2] === "user_key") t.userKey = value.trim() || null;
+            else if (m[2] === "timestamp") t.timestamp = value;
+            else if (m[2] === "usage" && m[3]) t.usage.push([m[3], value]);
+            else if (m[2] === "user_id") throw new ApiError(400, "end_users_no_longer_supported", "End-users are no longer supported, do not specify the user_id parameter");
         }
-        if (!userKey) return [403, errorXml("user_key_invalid", "user key is missing")];
-        const app = [...apps.values()].find((a) => a.userKey === userKey);
-        return app ?? [403, errorXml("user_key_invalid", `user key "${userKey}" is invalid`)];
+        return [...byIndex.values()];
     };
 
-    const auth = (params: URLSearchParams, report: boolean, listKeys: boolean): [number, string] => {
-        const bad = credentialsError(params);
-        if (bad) return bad;
-        const found = findApp(params);
-        if (Array.isArray(found)) return found;
-        const app = found;
-        const usage = Number(params.get("usage[hits]") ?? "0");
-        if ((app.state ?? "active") !== "active") return [409, statusXml(app, false, "application is not active", listKeys)];
-        if (app.dailyHits !== undefined && (app.hits ?? 0) + usage > app.dailyHits) {
-            return [409, statusXml(app, false, "usage limits are exceeded", listKeys)];
+    // report_job.rb / process_job.rb: resolve every app, parse every usage and check every
+    // timestamp first; the first error drops the whole job.
+    const runReportJob = (transactions: Transaction[]): void => {
+        const at = now();
+        const resolved: { state: AppState; hits: number; ts: number }[] = [];
+        try {
+            for (const t of transactions) {
+                if (t.appId && t.userKey) throw new ApiError(403, "authentication_error", "either app_id or user_key is allowed, not both");
+                const state = t.appId ? byAppId(t.appId) : byUserKey(t.userKey);
+                resolved.push({ state, hits: parseUsage(t.usage), ts: parseReportTimestamp(t.timestamp, at) });
+            }
+            for (const r of resolved) {
+                if (r.ts < at - REPORT_DEADLINE_PAST_S * 1000) {
+                    throw new ApiError(409, "transaction_timestamp_too_old", `reporting transactions older than ${REPORT_DEADLINE_PAST_S} seconds is not allowed`);
+                }
+                if (r.ts > at + REPORT_DEADLINE_FUTURE_S * 1000) {
+                    throw new ApiError(409, "transaction_timestamp_too_new", `reporting transactions more than ${REPORT_DEADLINE_FUTURE_S} seconds in the future is not allowed`);
+                }
+            }
+        } catch (e) {
+            if (e instanceof ApiError) {
+                storeError(e.code, e.message);
+                const hits = transactions.reduce((n, t) => n + t.usage.reduce((m, [, v]) => m + (Number(v) || 0), 0), 0);
+                fake.droppedReports.push({ code: e.code, hits });
+                return;
+            }
+            throw e;
         }
-        if (report) app.hits = (app.hits ?? 0) + usage;
-        return [200, statusXml(app, true, undefined, listKeys)];
+        for (const r of resolved) {
+            if (r.hits <= 0) continue;
+            add(r.state, r.hits, r.ts);
+            reported.set(r.state.app.id, (reported.get(r.state.app.id) ?? 0) + r.hits);
+        }
     };
 
-    const reportTransactions = (params: URLSearchParams): [number, string] => {
-        const bad = credentialsError(params);
-        if (bad) return bad;
-        const indexes = new Set<string>();
-        for (const key of params.keys()) {
-            const m = /^transactions\[(\d+)\]/.exec(key);
-            if (m) indexes.add(m[1]);
+    // listener.rb L101-127: content type, credentials, shape; then 202 with an empty body.
+    const report = (req: http.IncomingMessage, params: URLSearchParams): Transaction[] => {
+        const type = String(req.headers["content-type"] ?? "").split(";")[0].trim();
+        if (type !== "" && type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") {
+            throw new ApiError(400, "content_type_invalid", `invalid Content-Type: ${type}`);
         }
-        if (indexes.size === 0) return [400, errorXml("transactions_is_blank", "transactions parameter is blank")];
-        // apisonator queues reports and processes them later: unknown keys are dropped, not refused.
-        for (const i of indexes) {
-            const appId = params.get(`transactions[${i}][app_id]`);
-            const userKey = params.get(`transactions[${i}][user_key]`);
-            const app = appId ? apps.get(appId) : [...apps.values()].find((a) => a.userKey === userKey);
-            const hits = Number(params.get(`transactions[${i}][usage][hits]`) ?? "0");
-            if (!app || !(hits > 0)) continue;
-            app.hits = (app.hits ?? 0) + hits;
-            reported.set(app.id, (reported.get(app.id) ?? 0) + hits);
-        }
-        return [202, ""];
+        checkService(params);
+        const transactions = parseTransactions(params);
+        if (transactions.length === 0) throw new ApiError(400, "transactions_is_blank", "transactions parameter is blank");
+        // Transactions whose usage is all 0 are dropped before the job (transactor.rb L23-27).
+        return transactions.filter((t) => t.usage.some(([, v]) => !/^\s*0+\s*$/.test(v)));
     };
+
+    const unavailable: Reply = { status: 503, body: "<html><body>503 Service Unavailable</body></html>", headers: {} };
 
     const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
@@ -157,22 +424,39 @@ export async function startThreescale(options: { serviceId?: string; serviceToke
         req.on("end", () => {
             const url = new URL(req.url ?? "/", "http://localhost");
             const params = req.method === "POST" ? new URLSearchParams(Buffer.concat(chunks).toString()) : url.searchParams;
-            const listKeys = fake.listAppKeys && /(^|&)list_app_keys=1(&|$)/.test(String(req.headers["3scale-options"] ?? ""));
-            let reply: [number, string];
-            const scripted = url.pathname === "/transactions.xml" ? fake.reportFaults.shift() : undefined;
-            if (scripted === "5xx" || scripted === "garbage" || scripted === "slow") reply = [503, "<html><body>503 Service Unavailable</body></html>"];
-            else if (fault === "5xx") reply = [503, "<html><body>503 Service Unavailable</body></html>"];
-            else if (fault === "garbage") reply = [200, `${XML}<status><authorized>true</authorized><plan>Ba`];
-            else if (req.method === "GET" && url.pathname === "/transactions/authrep.xml") reply = auth(params, true, listKeys);
-            else if (req.method === "GET" && url.pathname === "/transactions/authorize.xml") reply = auth(params, false, listKeys);
-            else if (req.method === "POST" && url.pathname === "/transactions.xml") reply = reportTransactions(params);
-            else reply = [404, ""];
-            calls.push({ method: req.method ?? "", path: url.pathname, params, headers: req.headers, status: reply[0] });
+            const options = new Set<string>();
+            for (const [k, v] of new URLSearchParams(String(req.headers["3scale-options"] ?? ""))) if (v === "1") options.add(k);
+            const isReport = req.method === "POST" && url.pathname === "/transactions.xml";
+            const scripted: ReportFault | undefined = isReport ? (fake.reportFaults.shift() ?? fake.reportFault?.()) : undefined;
+            let reply: Reply;
+            let job: Transaction[] | undefined;
+            if (scripted === "5xx" || scripted === "garbage" || scripted === "slow" || fault === "5xx") reply = unavailable;
+            else if (fault === "garbage") reply = { status: 200, body: `${XML}<status><authorized>true</authorized><plan>Ba`, headers: {} };
+            else {
+                try {
+                    if (req.method === "GET" && url.pathname === "/transactions/authrep.xml") reply = auth(params, true, options);
+                    else if (req.method === "GET" && url.pathname === "/transactions/authorize.xml") reply = auth(params, false, options);
+                    else if (isReport) {
+                        job = report(req, params);
+                        reply = { status: 202, body: "", headers: {} };
+                    } else reply = { status: 404, body: "", headers: {} };
+                } catch (e) {
+                    if (!(e instanceof ApiError)) throw e;
+                    if (!isReport && e.status !== 501) storeError(e.code, e.message);
+                    reply = { status: e.status, body: `${XML}<error code="${e.code}">${escapeText(e.message)}</error>`, headers: {} };
+                }
+            }
+            if (job && job.length > 0) runReportJob(job);
+            calls.push({ method: req.method ?? "", path: url.pathname, params, headers: req.headers, status: reply.status });
             const send = (): void => {
-                res.writeHead(reply[0], { "content-type": "application/vnd.3scale-v2.0+xml" });
-                res.end(reply[1]);
+                if (res.destroyed) return;
+                res.writeHead(reply.status, { "content-type": CONTENT_TYPE, ...reply.headers });
+                res.end(reply.body);
             };
-            if (fault === "slow" || scripted === "slow") setTimeout(send, fake.slowMs).unref();
+            const delay = fake.replyDelayMs[url.pathname] ?? 0;
+            if (fault === "slow" || scripted === "slow") setTimeout(send, fake.slowMs + delay).unref();
+            else if (scripted === "late" && reply.status === 202) setTimeout(send, fake.lateMs + delay).unref();
+            else if (delay > 0) setTimeout(send, delay).unref();
             else send();
         });
     });
@@ -194,18 +478,44 @@ export async function startThreescale(options: { serviceId?: string; serviceToke
         url: `http://127.0.0.1:${port}`,
         serviceId,
         serviceToken,
+        backendVersion: options.backendVersion ?? "1",
+        serviceState: "active",
         calls,
         reported,
+        errors,
+        droppedReports: [],
         listAppKeys: true,
         slowMs: 5000,
+        lateMs: 6000,
+        replyDelayMs: {},
         reportFaults: [],
         app(id) {
-            const app = apps.get(id);
-            if (!app) throw new Error(`no app ${id}`);
-            return app;
+            const state = apps.get(id);
+            if (!state) throw new Error(`no app ${id}`);
+            return state.app;
         },
         addApp(app) {
-            apps.set(app.id, { state: "active", hits: 0, ...app });
+            const state: AppState = { app: { state: "active", ...app, hits: 0 }, minutes: new Map() };
+            apps.set(app.id, state);
+            if ((app.hits ?? 0) > 0) add(state, app.hits as number, now());
+        },
+        deleteApp(id) {
+            apps.delete(id);
+        },
+        usage(appId, period, at) {
+            const state = apps.get(appId);
+            if (!state) throw new Error(`no app ${appId}`);
+            return stored(state, period, at ?? now());
+        },
+        resetUsage() {
+            for (const s of apps.values()) {
+                s.minutes.clear();
+                s.app.hits = 0;
+            }
+            reported.clear();
+            errors.splice(0);
+            fake.droppedReports.splice(0);
+            calls.splice(0);
         },
         async setFault(next) {
             if (next === "down" && fault !== "down") await stopListening();

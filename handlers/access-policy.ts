@@ -47,6 +47,32 @@ export function routesForPlan(plan: string | undefined, planRoutes: PlanRoutes, 
     return defaultRoutes;
 }
 
+/** API Gateway's match of a policy resource against a method ARN: "*" any run of characters, "?" one. */
+function resourceMatches(pattern: string, arn: string): boolean {
+    const body = pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("");
+    return new RegExp(`^${body}$`, "s").test(arn);
+}
+
+/** Whether route patterns grant the request a method ARN names, as API Gateway would judge the policy. */
+export function routesGrant(routes: string[], methodArn: string): boolean {
+    const arn = parseMethodArn(methodArn);
+    const prefix = `arn:aws:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}/`;
+    return routes.some((r) => resourceMatches(prefix + routeResource(r), methodArn));
+}
+
+/**
+ * Which plans grant the request (for the Redis scripts, which know the cached plan but not the
+ * config): the configured plans whose routes include it, and whether the default routes do.
+ */
+export function routeGrant(methodArn: string, planRoutes: PlanRoutes, defaultRoutes: string[]): { granting: string[]; known: string[]; defaultGrants: boolean } {
+    const known = Object.keys(planRoutes);
+    return {
+        granting: known.filter((plan) => routesGrant(planRoutes[plan], methodArn)),
+        known,
+        defaultGrants: routesGrant(defaultRoutes, methodArn),
+    };
+}
+
 export interface PolicyInput {
     methodArn: string;
     principalId: string;

@@ -1,33 +1,56 @@
-// The decision cache. One Redis hash per token at authz:v1:<serviceId>:<sha256(token)>:
+// The decision cache and the hit count, in Redis. Every write the authorizer makes is one Lua
+// script, so a cache hit is exactly one round trip.
+//
+// Decision, one hash per token at authz:v1:<serviceId>:<sha256(token)>:
 //   a  "1" allowed / "0" denied        f  fresh-until (ms since epoch)
-//   p  plan name                       id 3scale application id ("" if unknown)
-//   u  usage field the hits count under (allowed only)   r  denial reason (denied only)
-// An allowed decision is fresh for the cache TTL but the key lives for the stale TTL, so
-// the `resilient` failure mode can still read the last known answer; a denial lives for
-// the negative TTL. The lookup and the hit count (plus the reporting-window marker) are
-// one Lua script: a cache hit costs exactly one round trip.
+//   p  plan name                       id the application's ledger uid (keys.appUid)
+//   r  denial reason (denied only)
+// An allowed decision is fresh for the cache TTL, or until the first of its limits' periods
+// ends (a new period is read from 3scale), and the key lives for the stale TTL so the
+// `resilient` mode can still read it; a denial lives for the negative TTL.
+//
+// Ledger, one hash per application at usage:v1:<serviceId>:app:<uid> (see usage.ts for the
+// fields the reporter keeps):
+//   L  the hits limits 3scale reported at the last sync: "period,max,endMs,current;..."
+//      (endMs -1: eternity). What is left of a limit is max - current - n.
+//   n  hits counted here since that sync, plus those not yet in 3scale at the sync
+//   u  hits counted here and not yet known to be in 3scale (pending or in a report)
+//   k  the credential 3scale confirmed, sealed (for the reporter's questions to 3scale)
+//   t  when 3scale last confirmed the application (ms)   r  "1": refused by 3scale since
+//   S  hits settled in 3scale so far (usage.ts)          Ss S at the last sync
+//
+// Counting is idempotent per invocation: a script that counts checks Redis's own clock against
+// the deadline the authorizer gives it (its Redis bound minus a margin), so a script that Redis
+// runs only after the authorizer stopped waiting (a stalled Redis wakes up) counts nothing;
+// the authorizer then counts the hit elsewhere (replayHits), keyed by the invocation id.
 import type { Redis } from "ioredis";
 import { keys } from "./keys";
 import { runScript, script } from "./lua";
 
-export interface CachedDecision {
-    allowed: boolean;
-    /** Within the cache TTL (allowed) or the negative TTL (denied). */
-    fresh: boolean;
-    freshUntil: number;
-    plan: string;
-    appId: string;
-    reason: string;
-    usageField: string;
+/** The route check a script applies to a cached plan (see routeGrant in access-policy.ts). */
+export interface RouteGrant {
+    /** Plans of the config whose routes include the request. */
+    granting: string[];
+    /** Every plan of the config (a plan outside it gets the default routes). */
+    known: string[];
+    defaultGrants: boolean;
 }
 
-export interface LookupResult {
-    decision?: CachedDecision;
-    /** A hit was counted for usage reporting (fresh allowed decision). */
-    counted: boolean;
-    /** This request opened a new reporting window: nudge the reporter. */
-    publish: boolean;
-}
+/** What one lookup found and did. */
+export type LookupResult =
+    | { kind: "miss"; epoch: string }
+    | { kind: "stale"; epoch: string; plan: string; uid: string; settled: string }
+    | { kind: "denied"; reason: string }
+    | { kind: "route" | "limited" | "late"; plan: string; uid: string }
+    | { kind: "counted"; plan: string; uid: string; publish: boolean; left: number };
+
+export type StoreResult =
+    | { kind: "late" | "limited" | "stored" }
+    | { kind: "counted"; publish: boolean; left: number };
+
+export type CountResult =
+    | { kind: "late" | "limited" | "full" }
+    | { kind: "counted"; publish: boolean; left: number };
 
 export interface CacheSettings {
     serviceId: string;
@@ -37,77 +60,276 @@ export interface CacheSettings {
     usageWindowSeconds: number;
 }
 
+/** An allowed answer from 3scale, to cache and to sync the application's ledger with. */
+export interface AllowedDecision {
+    plan: string;
+    uid: string;
+    /** "period,max,endMs,current;..." (limitsField). */
+    limits: string;
+    /** "period,startMs,endMs,current;..." (baselineField). */
+    baseline: string;
+    /** The earliest end of a limit's period (ms), Infinity without limits. */
+    periodEnd: number;
+    sealedCredential: string;
+    /** The usage epoch the lookup before this 3scale call saw. */
+    epoch: string;
+    /** The application's settled count (ledger S) the lookup saw; "" when it knew no application. */
+    settled: string;
+    /** Count this request's hit (the plan grants the route). */
+    count: boolean;
+}
+
+/** A hit counted outside Redis (Redis gave no answer in time), replayed once it answers. */
+export interface SpilledHit {
+    invocationId: string;
+    /** "pending" for a confirmed application, "unconfirmed" for a credential 3scale never confirmed. */
+    target: "pending" | "unconfirmed";
+    field: string;
+    /** The ledger to count it in ("" for unconfirmed usage). */
+    uid: string;
+    /**
+     * When 3scale confirmed the application in this invocation: the sealed credential and the time,
+     * so a ledger Redis lost meanwhile can be asked about with the credential the service takes.
+     */
+    confirmed?: { credential: string; at: number };
+}
+
 export interface DecisionCache {
-    /** Reads the decision; on a fresh allowed one counts the hit in the same round trip. */
-    lookup(hash: string): Promise<LookupResult>;
-    storeAllowed(hash: string, d: { plan: string; appId: string; usageField: string }): Promise<void>;
-    storeDenied(hash: string, reason: string): Promise<void>;
-    /** Counts a hit that 3scale has not seen (served from a stale decision or failing open). */
-    countHit(usageField: string): Promise<{ publish: boolean }>;
+    /** Reads the decision; on a fresh allowed one whose plan grants the route and whose limits leave room, counts the hit. */
+    lookup(hash: string, minute: number, deadline: number, grant: RouteGrant): Promise<LookupResult>;
+    /** Caches an allowed decision, syncs the ledger with 3scale's figures, and counts the hit when asked. */
+    storeAllowed(hash: string, minute: number, deadline: number, d: AllowedDecision): Promise<StoreResult>;
+    storeDenied(hash: string, deadline: number, reason: string, refusesApplication: boolean): Promise<void>;
+    /** Counts a hit 3scale did not answer for: in an application's ledger (stale decision) or as unconfirmed usage. */
+    countHit(target: "pending" | "unconfirmed", field: string, uid: string, deadline: number, cap: number): Promise<CountResult>;
+    /** Counts hits counted in the container while Redis did not answer; each invocation counts once. */
+    replayHits(hits: SpilledHit[]): Promise<{ applied: number; publish: boolean }>;
     /** Gives the window back after a failed nudge so the next request tries again. */
     releaseWindow(): Promise<void>;
 }
 
-// KEYS: decision, pending, window. ARGV: now (ms), window seconds.
-const LOOKUP = script(`
-local d = redis.call('HMGET', KEYS[1], 'a', 'f', 'p', 'id', 'u', 'r')
-if not d[1] then return false end
-local publish = 0
-local counted = 0
-if d[1] == '1' and tonumber(d[2] or '0') > tonumber(ARGV[1]) and d[5] then
-  redis.call('HINCRBY', KEYS[2], d[5], 1)
-  counted = 1
-  if tonumber(ARGV[2]) == 0 then publish = 1
-  elseif redis.call('SET', KEYS[3], ARGV[1], 'NX', 'EX', ARGV[2]) then publish = 1 end
+/** How long a replayed invocation id is remembered: longer than any replay can be late. */
+export const COUNTED_TTL_SECONDS = 86_400;
+
+/** How long an application's ledger outlives its last sync with 3scale. */
+export const LEDGER_TTL_SECONDS = 7 * 86_400;
+
+// Shared Lua pieces (composed into each script's source).
+const LUA_IN_TIME = `
+local function in_time(deadline)
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) <= tonumber(deadline)
+end`;
+// What is left of the tightest limit after `used` hits; `ended`: a period is over (sync first),
+// unless skip_ended (3scale cannot be asked: an ended period has no figure, so no limit).
+const LUA_LIMIT_LEFT = `
+local function limit_left(L, used, now, skip_ended)
+  local left = nil
+  for period, max, endms, x in string.gmatch(L or '', '([^,;]+),([^,;]+),([^,;]+),([^,;]+)') do
+    local e = tonumber(endms)
+    if e >= 0 and e <= now then
+      if not skip_ended then return nil, true end
+    else
+      local l = tonumber(max) - tonumber(x) - used
+      if left == nil or l < left then left = l end
+    end
+  end
+  return left, false
+end`;
+const LUA_OPEN_WINDOW = `
+local function open_window(key, now, window)
+  if tonumber(window) == 0 then return 1 end
+  if redis.call('SET', key, now, 'NX', 'EX', window) then return 1 end
+  return 0
+end`;
+const LUA_COUNT = `
+local function count_hit(target, field, ledger)
+  redis.call('HINCRBY', target, field, 1)
+  if ledger then
+    redis.call('HINCRBY', ledger, 'u', 1)
+    redis.call('HINCRBY', ledger, 'n', 1)
+  end
+end`;
+
+// KEYS: decision, pending, window, epoch. ARGV: now, deadline, window s, minute, ledger prefix,
+// granting plans, known plans (each "\n"-separated), default grants "1"/"0".
+const LOOKUP = script(`${LUA_IN_TIME}${LUA_LIMIT_LEFT}${LUA_OPEN_WINDOW}${LUA_COUNT}
+local function member(list, x)
+  for item in string.gmatch(list, '[^\\n]+') do if item == x then return true end end
+  return false
 end
-return {d[1], d[2] or '0', d[3] or '', d[4] or '', d[5] or '', d[6] or '', counted, publish}
+local now = tonumber(ARGV[1])
+local d = redis.call('HMGET', KEYS[1], 'a', 'f', 'p', 'id', 'r')
+local epoch = redis.call('GET', KEYS[4]) or '0'
+if not d[1] then return {'miss', epoch} end
+local fresh = tonumber(d[2] or '0') > now
+if d[1] ~= '1' then
+  if fresh then return {'denied', d[5] or ''} end
+  return {'miss', epoch}
+end
+local plan, uid = d[3] or '', d[4] or ''
+local function stale() return {'stale', epoch, plan, uid, redis.call('HGET', ARGV[5] .. uid, 'S') or '0'} end
+if not fresh or uid == '' then return stale() end
+if not (member(ARGV[6], plan) or (not member(ARGV[7], plan) and ARGV[8] == '1')) then return {'route', plan, uid} end
+local ledger = ARGV[5] .. uid
+local L = redis.call('HGET', ledger, 'L')
+local left, ended = limit_left(L, tonumber(redis.call('HGET', ledger, 'n') or '0'), now, false)
+if ended then return stale() end
+if left ~= nil and left < 1 then return {'limited', plan, uid} end
+if not in_time(ARGV[2]) then return {'late', plan, uid} end
+count_hit(KEYS[2], ARGV[4] .. '|' .. uid, ledger)
+return {'counted', plan, uid, open_window(KEYS[3], ARGV[1], ARGV[3]), left and (left - 1) or -1}
 `);
 
-// KEYS: pending, window. ARGV: field, now (ms), window seconds.
-const COUNT = script(`
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-if tonumber(ARGV[3]) == 0 then return 1 end
-if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[3]) then return 1 end
-return 0
+// KEYS: decision, pending, window, epoch, ledger. ARGV: now, deadline, window s, minute, uid,
+// plan, fresh-until, decision ttl s, limits, baseline, sealed credential, lookup epoch,
+// count "1"/"0", ledger ttl s, the ledger's S at the lookup ("" when the lookup knew no application).
+const STORE_ALLOWED = script(`${LUA_IN_TIME}${LUA_LIMIT_LEFT}${LUA_OPEN_WINDOW}${LUA_COUNT}
+if not in_time(ARGV[2]) then return {'late'} end
+local now = tonumber(ARGV[1])
+if tonumber(ARGV[8]) > 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[1], 'a', '1', 'f', ARGV[7], 'p', ARGV[6], 'id', ARGV[5])
+  redis.call('EXPIRE', KEYS[1], ARGV[8])
+end
+local ledger = KEYS[5]
+local u = tonumber(redis.call('HGET', ledger, 'u') or '0')
+local f = tonumber(redis.call('HGET', ledger, 'f') or '0')
+local S = tonumber(redis.call('HGET', ledger, 'S') or '0')
+local same_epoch = (redis.call('GET', KEYS[4]) or '0') == ARGV[12]
+-- 3scale's figures leave out what is still unreported here: count it as used since the sync.
+-- Hits settled while 3scale was being asked may be missing from its figures too (a report it
+-- took after answering, settled here before this store): count them as well.
+local since = 0
+if ARGV[15] ~= '' then since = S - tonumber(ARGV[15])
+elseif not same_epoch then since = S - tonumber(redis.call('HGET', ledger, 'Ss') or '0') end
+if since < 0 then since = 0 end
+local used = u + since
+redis.call('HSET', ledger, 'L', ARGV[9], 'n', used, 'k', ARGV[11], 't', ARGV[1], 'Ss', S)
+redis.call('HDEL', ledger, 'r')
+-- A clean baseline (no report in flight for this app, none sent or settled since the lookup)
+-- is what a report in doubt is later reconciled against (usage.ts).
+if ARGV[10] ~= '' and f == 0 and same_epoch then
+  redis.call('HSET', ledger, 'C', ARGV[10])
+  for period in string.gmatch(ARGV[10], '([^,;]+),[^,;]+,[^,;]+,[^;]+') do redis.call('HSET', ledger, 'ca:' .. period, 0) end
+elseif ARGV[9] == '' then
+  redis.call('HDEL', ledger, 'C')
+end
+redis.call('EXPIRE', ledger, ARGV[14])
+if ARGV[13] ~= '1' then return {'stored'} end
+local left = limit_left(ARGV[9], used, now, true)
+if left ~= nil and left < 1 then return {'limited'} end
+count_hit(KEYS[2], ARGV[4] .. '|' .. ARGV[5], ledger)
+return {'counted', open_window(KEYS[3], ARGV[1], ARGV[3]), left and (left - 1) or -1}
 `);
+
+// KEYS: decision. ARGV: deadline, fresh-until, ttl s, reason, ledger prefix, refuses the application "1"/"0".
+const STORE_DENIED = script(`${LUA_IN_TIME}
+if not in_time(ARGV[1]) then return 0 end
+if ARGV[6] == '1' then
+  local old = redis.call('HGET', KEYS[1], 'id')
+  if old and old ~= '' then redis.call('HSET', ARGV[5] .. old, 'r', '1') end
+end
+if tonumber(ARGV[3]) <= 0 then return 1 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'a', '0', 'f', ARGV[2], 'r', ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`);
+
+// KEYS: target hash, window, ledger. ARGV: now, deadline, window s, field, use the ledger "1"/"0", cap (0: none).
+const COUNT = script(`${LUA_IN_TIME}${LUA_LIMIT_LEFT}${LUA_OPEN_WINDOW}${LUA_COUNT}
+local now = tonumber(ARGV[1])
+local ledger = nil
+local left = nil
+if ARGV[5] == '1' then
+  ledger = KEYS[3]
+  left = limit_left(redis.call('HGET', ledger, 'L'), tonumber(redis.call('HGET', ledger, 'n') or '0'), now, true)
+  if left ~= nil and left < 1 then return {'limited'} end
+end
+local cap = tonumber(ARGV[6])
+if cap > 0 and redis.call('HEXISTS', KEYS[1], ARGV[4]) == 0 and redis.call('HLEN', KEYS[1]) >= cap then return {'full'} end
+if not in_time(ARGV[2]) then return {'late'} end
+count_hit(KEYS[1], ARGV[4], ledger)
+return {'counted', open_window(KEYS[2], ARGV[1], ARGV[3]), left and (left - 1) or -1}
+`);
+
+// KEYS: pending, unconfirmed, window. ARGV: now, window s, counted ttl s, counted prefix, ledger
+// prefix, then per hit: invocation id, "p"/"q", field, uid ("" for none), sealed credential and
+// confirmation time ("" when 3scale did not confirm it in that invocation).
+const REPLAY = script(`${LUA_OPEN_WINDOW}${LUA_COUNT}
+local applied = 0
+for i = 6, #ARGV, 6 do
+  if redis.call('SET', ARGV[4] .. ARGV[i], '1', 'NX', 'EX', ARGV[3]) then
+    local ledger = nil
+    if ARGV[i + 3] ~= '' then ledger = ARGV[5] .. ARGV[i + 3] end
+    count_hit(ARGV[i + 1] == 'p' and KEYS[1] or KEYS[2], ARGV[i + 2], ledger)
+    if ledger and ARGV[i + 4] ~= '' then
+      redis.call('HSETNX', ledger, 'k', ARGV[i + 4])
+      redis.call('HSETNX', ledger, 't', ARGV[i + 5])
+    end
+    applied = applied + 1
+  end
+end
+local publish = 0
+if applied > 0 then publish = open_window(KEYS[3], ARGV[1], ARGV[2]) end
+return {applied, publish}
+`);
+
+function lines(list: string[]): string {
+    return list.join("\n");
+}
 
 export function createDecisionCache(client: Redis, settings: CacheSettings, now: () => number = Date.now): DecisionCache {
-    const pendingKey = keys.pending(settings.serviceId);
-    const windowKey = keys.window(settings.serviceId);
+    const sid = settings.serviceId;
+    const pendingKey = keys.pending(sid);
+    const unconfirmedKey = keys.unconfirmed(sid);
+    const windowKey = keys.window(sid);
+    const epochKey = keys.epoch(sid);
+    const ledgerPrefix = keys.appPrefix(sid);
+    const window = settings.usageWindowSeconds;
     return {
-        async lookup(hash) {
-            const reply = await runScript(client, LOOKUP, [keys.decision(settings.serviceId, hash), pendingKey, windowKey], [now(), settings.usageWindowSeconds]);
-            if (!Array.isArray(reply)) return { counted: false, publish: false };
-            const [a, f, p, id, u, r, counted, publish] = reply as [string, string, string, string, string, string, number, number];
-            const freshUntil = Number(f);
-            return {
-                decision: { allowed: a === "1", fresh: freshUntil > now(), freshUntil, plan: p, appId: id, usageField: u, reason: r },
-                counted: counted === 1,
-                publish: publish === 1,
-            };
+        async lookup(hash, minute, deadline, grant) {
+            const reply = (await runScript(client, LOOKUP, [keys.decision(sid, hash), pendingKey, windowKey, epochKey],
+                [now(), deadline, window, minute, ledgerPrefix, lines(grant.granting), lines(grant.known), grant.defaultGrants ? "1" : "0"])) as (string | number)[];
+            const [kind, a, b, c, d] = reply.map(String);
+            switch (kind) {
+                case "miss": return { kind, epoch: a };
+                case "stale": return { kind, epoch: a, plan: b, uid: c, settled: d };
+                case "denied": return { kind, reason: a };
+                case "route": case "limited": case "late": return { kind, plan: a, uid: b };
+                case "counted": return { kind, plan: a, uid: b, publish: c === "1", left: Number(d) };
+                default: throw new Error(`decision cache: unexpected lookup reply ${JSON.stringify(reply)}`);
+            }
         },
-        async storeAllowed(hash, d) {
-            const ttl = Math.max(settings.cacheTtlSeconds, settings.staleTtlSeconds);
-            if (settings.cacheTtlSeconds <= 0 && ttl <= 0) return;
-            const key = keys.decision(settings.serviceId, hash);
-            await client.multi()
-                .del(key)
-                .hset(key, { a: "1", f: String(now() + settings.cacheTtlSeconds * 1000), p: d.plan, id: d.appId, u: d.usageField })
-                .expire(key, ttl)
-                .exec();
+        async storeAllowed(hash, minute, deadline, d) {
+            const t = now();
+            const freshUntil = Math.min(t + settings.cacheTtlSeconds * 1000, d.periodEnd);
+            const ttl = settings.cacheTtlSeconds > 0 ? Math.max(settings.cacheTtlSeconds, settings.staleTtlSeconds) : 0;
+            const reply = (await runScript(client, STORE_ALLOWED, [keys.decision(sid, hash), pendingKey, windowKey, epochKey, keys.app(sid, d.uid)],
+                [t, deadline, window, minute, d.uid, d.plan, freshUntil, ttl, d.limits, d.baseline, d.sealedCredential, d.epoch, d.count ? "1" : "0", LEDGER_TTL_SECONDS, d.settled])) as (string | number)[];
+            const [kind, a, b] = reply.map(String);
+            if (kind === "counted") return { kind, publish: a === "1", left: Number(b) };
+            if (kind === "late" || kind === "limited" || kind === "stored") return { kind };
+            throw new Error(`decision cache: unexpected store reply ${JSON.stringify(reply)}`);
         },
-        async storeDenied(hash, reason) {
-            if (settings.negativeTtlSeconds <= 0) return;
-            const key = keys.decision(settings.serviceId, hash);
-            await client.multi()
-                .del(key)
-                .hset(key, { a: "0", f: String(now() + settings.negativeTtlSeconds * 1000), r: reason })
-                .expire(key, settings.negativeTtlSeconds)
-                .exec();
+        async storeDenied(hash, deadline, reason, refusesApplication) {
+            await runScript(client, STORE_DENIED, [keys.decision(sid, hash)],
+                [deadline, now() + settings.negativeTtlSeconds * 1000, settings.negativeTtlSeconds, reason, ledgerPrefix, refusesApplication ? "1" : "0"]);
         },
-        async countHit(usageField) {
-            const reply = await runScript(client, COUNT, [pendingKey, windowKey], [usageField, now(), settings.usageWindowSeconds]);
-            return { publish: reply === 1 };
+        async countHit(target, field, uid, deadline, cap) {
+            const reply = (await runScript(client, COUNT, [target === "pending" ? pendingKey : unconfirmedKey, windowKey, keys.app(sid, uid)],
+                [now(), deadline, window, field, uid !== "" ? "1" : "0", cap])) as (string | number)[];
+            const [kind, a, b] = reply.map(String);
+            if (kind === "counted") return { kind, publish: a === "1", left: Number(b) };
+            if (kind === "late" || kind === "limited" || kind === "full") return { kind };
+            throw new Error(`decision cache: unexpected count reply ${JSON.stringify(reply)}`);
+        },
+        async replayHits(hits) {
+            const args: (string | number)[] = [now(), window, COUNTED_TTL_SECONDS, keys.countedPrefix(sid), ledgerPrefix];
+            for (const h of hits) args.push(h.invocationId, h.target === "pending" ? "p" : "q", h.field, h.uid, h.confirmed?.credential ?? "", h.confirmed?.at ?? "");
+            const [applied, publish] = (await runScript(client, REPLAY, [pendingKey, unconfirmedKey, windowKey], args)) as number[];
+            return { applied: Number(applied), publish: Number(publish) === 1 };
         },
         async releaseWindow() {
             await client.del(windowKey);

@@ -1,11 +1,14 @@
 // Redis key layout, in one place. Raw API keys never appear in a key or a value:
 // decisions are addressed by sha256(token) (API keys are long random strings, so the
 // digest cannot be reversed by guessing), usage records name the 3scale application
-// id, or, only when 3scale did not send one, the key sealed with AES-256-GCM.
+// id, and a credential that must be kept (to re-ask 3scale about an application, or a
+// credential 3scale never confirmed) is sealed with AES-256-GCM (sealed-key.ts).
 //
 // All keys of a service are touched together by Lua scripts, so the cache must run with
 // cluster mode disabled (one shard, as AuthCacheNetwork creates it).
 import { createHash } from "crypto";
+import type { KeySealer } from "./sealed-key";
+import type { Identity } from "./threescale";
 
 export function tokenHash(token: string): string {
     return createHash("sha256").update(token, "utf8").digest("hex");
@@ -14,38 +17,78 @@ export function tokenHash(token: string): string {
 export const keys = {
     /** Hash: the cached decision for one token (fields in decision-cache.ts). */
     decision: (serviceId: string, hash: string): string => `authz:v1:${serviceId}:${hash}`,
-    /** Hash: usage field -> hits counted but not yet reported. */
+    /** Hash: `<minute>|<app uid>` -> hits counted for a confirmed application, not yet taken by a reporter. */
     pending: (serviceId: string): string => `usage:v1:${serviceId}:pending`,
+    /** Hash: `<minute>|<sealed identity>` -> hits of credentials 3scale never confirmed (allow mode). */
+    unconfirmed: (serviceId: string): string => `usage:v1:${serviceId}:unconfirmed`,
+    /** Hash: one application's ledger (fields in decision-cache.ts). */
+    app: (serviceId: string, uid: string): string => `${keys.appPrefix(serviceId)}${uid}`,
+    appPrefix: (serviceId: string): string => `usage:v1:${serviceId}:app:`,
+    /** Counter: bumped whenever a report is sent or settled, so a sync can tell it raced one. */
+    epoch: (serviceId: string): string => `usage:v1:${serviceId}:epoch`,
+    /** String with a TTL: this invocation's hit is counted (replays of hits counted in a container). */
+    counted: (serviceId: string, invocationId: string): string => `${keys.countedPrefix(serviceId)}${invocationId}`,
+    countedPrefix: (serviceId: string): string => `usage:v1:${serviceId}:inv:`,
     /** String with a TTL of one usage window: set by the request that nudged the reporter. */
     window: (serviceId: string): string => `usage:v1:${serviceId}:window`,
-    /** Hash: a batch taken by one reporter run (pending renamed), until 3scale accepts it. */
+    /** String with a lease: the one reporter that may report for the service right now. */
+    lock: (serviceId: string): string => `usage:v1:${serviceId}:lock`,
+    /** Hash: pending counts taken by a reporter, until they are cut into chunks. */
     batch: (serviceId: string, batchId: string): string => `usage:v1:${serviceId}:batch:${batchId}`,
-    /** Sorted set: batch ids in flight, scored by the time they were taken (ms). */
+    /** Sorted set: batch ids taken and not yet cut into chunks, scored by the time they were taken (ms). */
     batches: (serviceId: string): string => `usage:v1:${serviceId}:batches`,
+    /** Hash: one transactions.xml call's content and state (fields in usage.ts). */
+    chunk: (serviceId: string, chunkId: string): string => `usage:v1:${serviceId}:chunk:${chunkId}`,
+    /** Sorted set: chunk ids, scored by creation time (ms). */
+    chunks: (serviceId: string): string => `usage:v1:${serviceId}:chunks`,
     /** String: an SNS message already handled (or being handled) by a reporter. */
     message: (serviceId: string, messageId: string): string => `usage:v1:${serviceId}:msg:${messageId}`,
 };
 
+/** The minute a hit is counted in: every 3scale period is a whole number of minutes. */
+export function minuteOf(ms: number): number {
+    return Math.floor(ms / 60_000);
+}
+
 /**
- * A pending-usage field names what to report and which decision to refresh afterwards:
- * `<tokenHash>|<limited 0|1>|a:<appId>` or `<tokenHash>|<limited>|k:<sealed user key>`.
- * `limited` says the plan has usage limits, i.e. the key can run out and is worth re-checking.
+ * The ledger id of an application: its 3scale application id, or `~<token hash>` when the
+ * backend did not name the application (no list_app_keys); usage is then reported by the
+ * credential kept sealed in the ledger.
  */
-export interface UsageField {
-    hash: string;
-    limited: boolean;
-    uid: string;
+export function appUid(appId: string | undefined, hash: string): string {
+    return appId !== undefined && appId !== "" ? appId : `~${hash}`;
 }
 
-export function formatUsageField(f: UsageField): string {
-    return `${f.hash}|${f.limited ? 1 : 0}|${f.uid}`;
+export function isKeyOnlyUid(uid: string): boolean {
+    return uid.startsWith("~");
 }
 
-export function parseUsageField(field: string): UsageField | undefined {
-    const first = field.indexOf("|");
-    const second = field.indexOf("|", first + 1);
-    if (first !== 64 || second !== 66) return undefined;
-    const uid = field.slice(second + 1);
-    if (!uid.startsWith("a:") && !uid.startsWith("k:")) return undefined;
-    return { hash: field.slice(0, first), limited: field[first + 1] === "1", uid };
+/** A usage field: `<minute>|<uid or sealed identity>`. */
+export function usageField(minute: number, who: string): string {
+    return `${minute}|${who}`;
+}
+
+export function parseUsageField(field: string): { minute: number; who: string } | undefined {
+    const bar = field.indexOf("|");
+    const minute = Number(field.slice(0, bar));
+    if (bar <= 0 || !Number.isInteger(minute) || bar === field.length - 1) return undefined;
+    return { minute, who: field.slice(bar + 1) };
+}
+
+export function sealIdentity(sealer: KeySealer, identity: Identity): string {
+    return sealer.seal(JSON.stringify(identity));
+}
+
+/** undefined when sealed with another service token, or not an identity. */
+export function openIdentity(sealer: KeySealer, sealed: string): Identity | undefined {
+    const text = sealer.open(sealed);
+    if (text === undefined) return undefined;
+    try {
+        const v = JSON.parse(text) as Record<string, unknown>;
+        if (typeof v.userKey === "string") return { userKey: v.userKey };
+        if (typeof v.appId === "string") return typeof v.appKey === "string" ? { appId: v.appId, appKey: v.appKey } : { appId: v.appId };
+    } catch {
+        // not an identity
+    }
+    return undefined;
 }

@@ -3,6 +3,7 @@
 // (after the counts are back in Redis) so Lambda retries and then dead-letters the event.
 import type { EventBridgeEvent, SNSEvent } from "aws-lambda";
 import type { Redis } from "ioredis";
+import { createMetrics, instrumentReporter } from "./metrics";
 import { createRedisClient } from "./redis-client";
 import { createKeySealer } from "./sealed-key";
 import { AuthorizerSettings, Environment, settingsFromEnvironment } from "./settings";
@@ -34,7 +35,7 @@ export function createReporter(deps: ReporterDeps): ReporterHandler {
         client: deps.redis,
         threescale: deps.threescale,
         serviceId: s.threescale.serviceId,
-        negativeTtlSeconds: s.negativeTtlSeconds,
+        cacheTtlSeconds: s.cacheTtlSeconds,
         sealer: createKeySealer(s.threescale.serviceToken, s.threescale.serviceId),
         ...deps.options,
     });
@@ -57,9 +58,9 @@ export function createReporter(deps: ReporterDeps): ReporterHandler {
 /** The Lambda entry point factory (pass as `callbackFactory`). */
 export function createReporterHandler(env: Environment = process.env): ReporterHandler {
     const settings = settingsFromEnvironment(env);
-    return createReporter({
+    return instrumentReporter(createReporter({
         settings,
         redis: createRedisClient({ ...settings.redis, timeoutMs: Math.max(settings.redis.timeoutMs, 2000) }),
         threescale: createThreescaleClient({ ...settings.threescale, timeoutMs: Math.max(settings.threescale.timeoutMs, 5000) }),
-    });
+    }), createMetrics(env));
 }

@@ -8,7 +8,11 @@
 //   202      (transactions.xml, empty body: accepted for asynchronous processing)
 // The `list_app_keys` extension (header `3scale-options: list_app_keys=1`) makes apisonator
 // name the application (`<app_keys app="..">`) even for a user_key, so the authorizer learns
-// a non-secret application id to report usage against.
+// a non-secret application id to report usage against; `rejection_reason_header=1` names the
+// validator behind a 409 in `3scale-rejection-reason`.
+// A refusal about our own service (bad service token or id, service not active, a credential
+// type the service does not take: "user key is missing", "application id is missing") is a
+// 3scale failure, so the failure mode applies; only refusals about the caller are denials.
 import { XMLParser } from "fast-xml-parser";
 import { AuthorizerSettings } from "./settings";
 
@@ -22,6 +26,9 @@ export interface UsageReport {
     exceeded: boolean;
     periodStart?: string;
     periodEnd?: string;
+    /** periodStart / periodEnd in ms since epoch; undefined for eternity (no bounds). */
+    startMs?: number;
+    endMs?: number;
 }
 
 /** 3scale answered and authorized the application. */
@@ -34,7 +41,7 @@ export interface Authorized {
     usageReports: UsageReport[];
 }
 
-/** 3scale answered and refused this key: limits exceeded or inactive app (409), unknown key (403/404). */
+/** 3scale answered and refused this caller: limits exceeded, inactive app, bad app key (409), unknown key or app (403/404). */
 export interface Denied {
     kind: "denied";
     status: number;
@@ -46,7 +53,7 @@ export interface Denied {
     usageReports: UsageReport[];
 }
 
-/** 3scale could not give an answer about the key: down, slow, 5xx, garbage, or our own credentials rejected. */
+/** 3scale could not give an answer about the caller: down, slow, 5xx, garbage, or our own service refused. */
 export interface Failed {
     kind: "failed";
     /** HTTP status when there was a reply. */
@@ -54,45 +61,63 @@ export interface Failed {
     reason: string;
     /** timeout | unreachable | server_error | malformed | the 3scale error code (e.g. service_token_invalid). */
     code: string;
+    /**
+     * The request may have reached 3scale and been acted on (no reply came: a timeout or a
+     * connection cut after sending). Only a report acts, so only report outcomes set it.
+     */
+    inDoubt?: boolean;
 }
 
 export type AuthOutcome = Authorized | Denied | Failed;
 
 export type ReportOutcome = { kind: "accepted"; status: number } | Failed;
 
-/** Where a transaction's usage goes: an application id or (fallback) the user_key itself. */
-export type Identity = { appId: string } | { userKey: string };
+/**
+ * Who a call is about: a user_key (backend_version 1 services), or an application id with an
+ * optional application key (backend_version 2 and oauth). transactions.xml takes either on any
+ * service; authorize/authrep take only the kind the service identifies applications by.
+ */
+export type Identity = { userKey: string } | { appId: string; appKey?: string };
 
 export interface Transaction {
     identity: Identity;
     usage: Record<string, number>;
+    /** When the usage happened (ms since epoch); 3scale puts it in that period. Default: when 3scale processes it. */
+    timestamp?: number;
 }
 
 export interface ThreescaleClient {
-    authrep(userKey: string, usage?: Record<string, number>): Promise<AuthOutcome>;
+    authrep(identity: Identity, usage?: Record<string, number>): Promise<AuthOutcome>;
+    /** Never counts: `usage` is only checked against the limits (apisonator's predicted usage). */
     authorize(identity: Identity, usage?: Record<string, number>): Promise<AuthOutcome>;
     report(transactions: Transaction[]): Promise<ReportOutcome>;
 }
 
 /**
- * Error codes that describe the key or application, i.e. a real answer about this caller.
- * (Module-level constants are plain arrays and objects: Pulumi's closure serialization
- * copies them by value, and does not carry a Set or Map across.)
+ * 409 rejection codes (apisonator's validators) that describe the caller's application. Any other
+ * (service_not_active, oauth_not_enabled, ...) is about our service. (Module-level constants are
+ * plain arrays and objects: Pulumi's closure serialization copies them by value, and does not
+ * carry a Set or Map across.)
  */
-const KEY_ERROR_CODES: readonly string[] = [
-    "user_key_invalid",
-    "application_not_found",
-    "application_not_active",
-    "application_key_invalid",
-    "authentication_error",
-    "limits_exceeded",
-    "referrer_not_allowed",
-    "referrer_filters_missing",
+const CALLER_REJECTIONS: readonly string[] = ["limits_exceeded", "application_not_active", "application_key_invalid", "referrer_not_allowed"];
+
+/** The rejection code behind a 409's reason text, when the backend sent no 3scale-rejection-reason header. */
+const REASON_CODES: [RegExp, string][] = [
+    [/^usage limits are exceeded$/, "limits_exceeded"],
+    [/^application is not active$/, "application_not_active"],
+    [/^service is not active$/, "service_not_active"],
+    [/^application key /, "application_key_invalid"],
+    [/^referrer /, "referrer_not_allowed"],
+    [/^oauth is not enabled$/, "oauth_not_enabled"],
 ];
 
-const REASON_CODES: Record<string, string> = {
-    "usage limits are exceeded": "limits_exceeded",
-    "application is not active": "application_not_active",
+/**
+ * <error> codes that say the caller's credential names no application. The same codes with
+ * "... is missing" mean we sent a credential type the service does not take: our fault.
+ */
+const CALLER_ERRORS: Record<string, RegExp> = {
+    user_key_invalid: /^user key ".*" is invalid$/s,
+    application_not_found: /^application with id=".*" was not found$/s,
 };
 
 // Built per reply, not held at module level: Pulumi's closure serialization copies a
@@ -123,6 +148,14 @@ function text(v: unknown): string | undefined {
     return undefined;
 }
 
+/** apisonator's '%Y-%m-%d %H:%M:%S %z' (e.g. "2010-05-16 00:00:00 +0000") to ms since epoch. */
+export function parseThreescaleTime(value: string | undefined): number | undefined {
+    const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(value ?? "");
+    if (!m) return undefined;
+    const offset = (m[7] === "-" ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9])) * 60_000;
+    return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) - offset;
+}
+
 function parseUsageReports(v: unknown): UsageReport[] {
     const list = asNode(v)?.usage_report;
     if (!Array.isArray(list)) return [];
@@ -132,23 +165,27 @@ function parseUsageReports(v: unknown): UsageReport[] {
         const maxValue = Number(text(r.max_value));
         const currentValue = Number(text(r.current_value));
         if (!Number.isFinite(maxValue) || !Number.isFinite(currentValue)) return [];
+        const periodStart = text(r.period_start);
+        const periodEnd = text(r.period_end);
         return [{
             metric: text(r["@_metric"]) ?? "",
             period: text(r["@_period"]) ?? "",
             maxValue,
             currentValue,
             exceeded: text(r["@_exceeded"]) === "true",
-            periodStart: text(r.period_start),
-            periodEnd: text(r.period_end),
+            periodStart,
+            periodEnd,
+            startMs: parseThreescaleTime(periodStart),
+            endMs: parseThreescaleTime(periodEnd),
         }];
     });
 }
 
 /**
- * Maps one Service Management API reply (HTTP status + body) of authrep.xml or
- * authorize.xml to a typed outcome. Never throws.
+ * Maps one Service Management API reply (HTTP status + body, and the `3scale-rejection-reason`
+ * header if any) of authrep.xml or authorize.xml to a typed outcome. Never throws.
  */
-export function parseAuthReply(status: number, body: string): AuthOutcome {
+export function parseAuthReply(status: number, body: string, rejectionReason?: string | null): AuthOutcome {
     if (status >= 500) return { kind: "failed", status, code: "server_error", reason: `3scale answered ${status}` };
     let doc: XmlNode | undefined;
     try {
@@ -168,16 +205,26 @@ export function parseAuthReply(status: number, body: string): AuthOutcome {
         }
         if (authorized === "false" || authorized === "true") {
             const reason = text(statusNode.reason) ?? "not authorized";
-            return { kind: "denied", status, reason, code: REASON_CODES[reason] ?? "not_authorized", plan, appId, usageReports };
+            const code = rejectionReason || REASON_CODES.find(([pattern]) => pattern.test(reason))?.[1] || "not_authorized";
+            if (!CALLER_REJECTIONS.includes(code) && code !== "not_authorized") {
+                // e.g. service_not_active: 3scale refused our service, not the caller.
+                return { kind: "failed", status, code, reason: `3scale refused the service (${status} ${code})` };
+            }
+            // The reason of a bad app key quotes the key: keep only the code's words then.
+            const safeReason = code === "application_key_invalid" ? "application key invalid" : reason;
+            return { kind: "denied", status, reason: safeReason, code, plan, appId, usageReports };
         }
     }
-    if ((status === 403 || status === 404) && errorNode !== undefined) {
+    if (status >= 400 && status < 500 && errorNode !== undefined) {
+        const code = text(asNode(errorNode)?.["@_code"]) ?? "";
+        const message = text(errorNode) ?? "";
         // apisonator's messages quote the user key or the service token
         // (`user key "..." is invalid`): keep only the code, so no secret reaches a cache or a log.
-        const code = text(asNode(errorNode)?.["@_code"]) ?? "";
-        if (KEY_ERROR_CODES.includes(code)) return { kind: "denied", status, code, reason: code.replace(/_/g, " "), usageReports: [] };
-        // e.g. service_token_invalid: 3scale refused us, not the caller.
-        return { kind: "failed", status, code: code || "rejected", reason: `3scale refused the request (${status} ${code || "no code"})` };
+        if (CALLER_ERRORS[code]?.test(message)) return { kind: "denied", status, code, reason: code.replace(/_/g, " "), usageReports: [] };
+        // service_token_invalid, service_id_invalid, "user key is missing", authentication_error, metric_invalid, ...:
+        // 3scale refused our request, not the caller.
+        const what = /is missing$/.test(message) ? `, ${message}: the service takes another credential type` : "";
+        return { kind: "failed", status, code: code || "rejected", reason: `3scale refused the request (${status} ${code || "no code"}${what})` };
     }
     return { kind: "failed", status, code: "malformed", reason: `unexpected ${status} reply from 3scale (${body.length} bytes)` };
 }
@@ -201,18 +248,30 @@ function usageParams(params: URLSearchParams, prefix: string, usage: Record<stri
     for (const [metric, value] of Object.entries(usage ?? {})) params.append(`${prefix}[${metric}]`, String(value));
 }
 
-function identityParams(params: URLSearchParams, name: (field: string) => string, identity: Identity): void {
-    if ("appId" in identity) params.append(name("app_id"), identity.appId);
-    else params.append(name("user_key"), identity.userKey);
+function identityParams(params: URLSearchParams, name: (field: string) => string, identity: Identity, withAppKey: boolean): void {
+    if ("userKey" in identity) {
+        params.append(name("user_key"), identity.userKey);
+        return;
+    }
+    params.append(name("app_id"), identity.appId);
+    if (withAppKey && identity.appKey !== undefined) params.append(name("app_key"), identity.appKey);
 }
 
-/** Turns a thrown fetch error into a Failed outcome. */
-function failure(e: unknown, timeoutMs: number): Failed {
+/** apisonator's own date format; it reads it back as UTC (extensions/time.rb). */
+export function formatTimestamp(ms: number): string {
+    return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} +0000`;
+}
+
+/** Turns a thrown fetch error into a Failed outcome; `acts`: the call could have changed 3scale (a report). */
+function failure(e: unknown, timeoutMs: number, acts: boolean): Failed {
     const err = e as Error & { cause?: { code?: string } };
     if (err?.name === "TimeoutError" || err?.name === "AbortError") {
-        return { kind: "failed", code: "timeout", reason: `3scale gave no answer within ${timeoutMs} ms` };
+        return { kind: "failed", code: "timeout", reason: `3scale gave no answer within ${timeoutMs} ms`, inDoubt: acts || undefined };
     }
-    return { kind: "failed", code: "unreachable", reason: `3scale unreachable: ${err?.cause?.code ?? err?.message ?? String(e)}` };
+    const cause = err?.cause?.code ?? err?.message ?? String(e);
+    // Refused or unresolvable: nothing was sent. Anything else (a connection cut) may have been.
+    const notSent = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"].includes(String(cause));
+    return { kind: "failed", code: "unreachable", reason: `3scale unreachable: ${cause}`, inDoubt: acts && !notSent ? true : undefined };
 }
 
 export interface ThreescaleClientOptions {
@@ -224,39 +283,33 @@ export interface ThreescaleClientOptions {
 export function createThreescaleClient(settings: ThreescaleSettings, options: ThreescaleClientOptions = {}): ThreescaleClient {
     const base = settings.backendUrl.replace(/\/+$/, "");
     const credentials = (): URLSearchParams => new URLSearchParams({ service_token: settings.serviceToken, service_id: settings.serviceId });
-    const headers = { accept: "application/vnd.3scale-v2.0+xml", "3scale-options": "list_app_keys=1" };
+    const headers = { accept: "application/vnd.3scale-v2.0+xml", "3scale-options": "list_app_keys=1&rejection_reason_header=1" };
 
-    const call = async (path: string, init: RequestInit): Promise<{ status: number; body: string }> => {
+    const call = async (path: string, init: RequestInit): Promise<{ status: number; body: string; rejection: string | null }> => {
         options.onCall?.(path);
         const response = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(settings.timeoutMs) });
-        return { status: response.status, body: await response.text() };
+        return { status: response.status, body: await response.text(), rejection: response.headers.get("3scale-rejection-reason") };
     };
-    const auth = async (endpoint: string, params: URLSearchParams): Promise<AuthOutcome> => {
+    const auth = async (endpoint: string, identity: Identity, usage: Record<string, number> | undefined): Promise<AuthOutcome> => {
+        const params = credentials();
+        identityParams(params, (f) => f, identity, true);
+        usageParams(params, "usage", usage);
         try {
             const reply = await call(`/transactions/${endpoint}?${params.toString()}`, { method: "GET", headers });
-            return parseAuthReply(reply.status, reply.body);
+            return parseAuthReply(reply.status, reply.body, reply.rejection);
         } catch (e) {
-            return failure(e, settings.timeoutMs);
+            return failure(e, settings.timeoutMs, false);
         }
     };
     return {
-        authrep: (userKey, usage = { hits: 1 }) => {
-            const params = credentials();
-            params.append("user_key", userKey);
-            usageParams(params, "usage", usage);
-            return auth("authrep.xml", params);
-        },
-        authorize: (identity, usage) => {
-            const params = credentials();
-            identityParams(params, (f) => f, identity);
-            usageParams(params, "usage", usage);
-            return auth("authorize.xml", params);
-        },
+        authrep: (identity, usage = { hits: 1 }) => auth("authrep.xml", identity, usage),
+        authorize: (identity, usage) => auth("authorize.xml", identity, usage),
         report: async (transactions) => {
             const params = credentials();
             transactions.forEach((t, i) => {
-                identityParams(params, (f) => `transactions[${i}][${f}]`, t.identity);
+                identityParams(params, (f) => `transactions[${i}][${f}]`, t.identity, false);
                 usageParams(params, `transactions[${i}][usage]`, t.usage);
+                if (t.timestamp !== undefined) params.append(`transactions[${i}][timestamp]`, formatTimestamp(t.timestamp));
             });
             try {
                 const reply = await call("/transactions.xml", {
@@ -266,7 +319,7 @@ export function createThreescaleClient(settings: ThreescaleSettings, options: Th
                 });
                 return parseReportReply(reply.status, reply.body);
             } catch (e) {
-                return failure(e, settings.timeoutMs);
+                return failure(e, settings.timeoutMs, true);
             }
         },
     };

@@ -2,6 +2,7 @@
 // PolicyPack starts serving at once). policy/index.ts builds the pack from this list;
 // policy/offline.ts runs it without the pulumi CLI.
 import type { Policies } from "@pulumi/policy";
+import { slotsHaveAlarms } from "./rules/alarms";
 import { methodsUseAuthorizer } from "./rules/authorizer";
 import { domainTls12 } from "./rules/domain";
 import { redisEncryptionAndAuth } from "./rules/elasticache";
@@ -27,4 +28,5 @@ export const policies: Policies = [
     secretsStaySecret,
     secretOutputsStaySecret,
     lambdaRuntimeSupported,
+    slotsHaveAlarms,
 ];

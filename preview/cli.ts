@@ -16,6 +16,7 @@ import { deflateRawSync } from "zlib";
 import { MOCK_ACCOUNT, MockCloud, isSecretValue, resolveOutput as resolve, secretValue } from "./mock-cloud";
 import { PreviewResource, SECRET_MASK, StackPreview } from "../policy/stack-model";
 import { StackConfigFile, listStacks, loadStackConfig, parseOverride } from "../stack-config";
+import { bakeAlarmNames, slotAlarmNames } from "../outputs";
 
 /** The project root: bin/preview/../.. when compiled. */
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -112,6 +113,7 @@ export function synthesizeOutputs(projectDir: string, stack: string): Record<str
     const config = loadStackConfig(projectDir, stack);
     const region = config.values["aws:region"] ?? "us-east-1";
     const restApiId = `${stack.slice(0, 4)}0deploy`.padEnd(10, "0").slice(0, 10);
+    const alarms = slotAlarmNames(config.project, stack);
     const outputs: Record<string, unknown> = {
         slot: stack,
         restApiId,
@@ -124,6 +126,8 @@ export function synthesizeOutputs(projectDir: string, stack: string): Record<str
         reporterFunctionName: `${stack}-authorizer-pair-reporter-0000000`,
         usageTopicArn: `arn:aws:sns:${region}:${MOCK_ACCOUNT}:${stack}-authorizer-pair-usage-0000000`,
         deadLetterQueueUrl: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT}/${stack}-authorizer-pair-usage-dlq-0000000`,
+        alarmNames: bakeAlarmNames(alarms),
+        deadLetterAlarmName: alarms.deadLetters,
     };
     if (config.values["ring:live"] !== undefined) {
         Object.assign(outputs, {
@@ -135,6 +139,9 @@ export function synthesizeOutputs(projectDir: string, stack: string): Record<str
             redisEndpoint: `master.${stack}-auth-cache-redis.deploy.use1.cache.amazonaws.com`,
             redisPort: 6379,
             redisAuthToken: secretValue("offline-placeholder-deployed-auth-token"),
+            ringHistory: [],
+            dashboardName: config.project,
+            dashboardUrl: `https://console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${config.project}`,
         });
     }
     return outputs;

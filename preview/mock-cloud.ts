@@ -61,7 +61,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
             case "aws:index/getCallerIdentity:getCallerIdentity":
                 return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/offline`, userId: "AIDAOFFLINE" };
             case "aws:index/getRegion:getRegion":
-                return { name: this.options.region, id: this.options.region };
+                return { name: this.options.region, region: this.options.region, id: this.options.region };
             case "aws:index/getPartition:getPartition":
                 return { partition: "aws", dnsSuffix: "amazonaws.com" };
             default:
@@ -175,6 +175,12 @@ export class MockCloud implements pulumi.runtime.Mocks {
                         readerEndpointAddress: `replica.${id}.${hex(seed, 6)}.${short}.cache.amazonaws.com`,
                     },
                 };
+            }
+            case "aws:cloudwatch/metricAlarm:MetricAlarm":
+                return { id: physical, computed: { arn: arn("cloudwatch", `alarm:${physical}`) } };
+            case "aws:cloudwatch/dashboard:Dashboard": {
+                const name = input("dashboardName") ?? physical;
+                return { id: name, computed: { dashboardArn: `arn:aws:cloudwatch::${MOCK_ACCOUNT}:dashboard/${name}` } };
             }
             case "aws:elasticache/subnetGroup:SubnetGroup":
                 return { id: physical.toLowerCase(), computed: { name: physical.toLowerCase(), arn: arn("elasticache", `subnetgroup:${physical}`) } };

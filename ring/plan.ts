@@ -1,6 +1,7 @@
 // The ring's arithmetic and guard rails for the ring commands (ring/cli.ts).
 // Pure: no Pulumi import, no I/O. Everything here is decided from plain data that
-// ring/ops.ts reads through the Automation API, so it is unit-tested exhaustively.
+// ring/ops.ts reads through the Automation API and the AWS SDK, so it is unit-tested exhaustively.
+import type { RingHistoryEntry } from "../outputs";
 
 /** Exit codes a pipeline can rely on. */
 export const EXIT = {
@@ -10,8 +11,10 @@ export const EXIT = {
     failed: 1,
     /** Bad command line: unknown command or option, missing argument. */
     usage: 2,
-    /** A guard refused: slot outside the ring, never deployed, live, nothing to roll back to. */
+    /** A guard refused: slot outside the ring, never deployed, live, nothing to roll back to, drift, a failed gate. */
     refused: 3,
+    /** The flip went through, then an alarm fired while it baked, and the ring flipped back (or must be flipped back by hand). */
+    rolledBack: 4,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -42,6 +45,10 @@ export class UsageError extends RingError {
 /** Resource type of the live pointer in the primary stack. */
 export const MAPPING_TYPE = "aws:apigateway/basePathMapping:BasePathMapping";
 
+/** The component that owns the mapping in the primary's program (components/domainFlip.ts, created in index.ts). */
+export const DOMAIN_FLIP_TYPE = "api-ring:ring:DomainFlip";
+export const DOMAIN_FLIP_NAME = "live";
+
 /** The default ring when Pulumi.yaml does not say. */
 export const DEFAULT_ORDER: readonly string[] = ["red", "black"];
 
@@ -69,11 +76,27 @@ export interface SlotState {
     outputs: Record<string, unknown>;
 }
 
-/** The ring as read from the primary stack. */
+/** What the custom domain's base path mapping points at, as AWS says (GetBasePathMapping). */
+export interface LiveMapping {
+    restApiId: string;
+    stage: string;
+}
+
+/** The ring as read from the primary stack and from AWS. */
 export interface RingState {
     ring: Ring;
-    /** `liveSlot` from the primary's outputs: what the domain points at now. Undefined before the primary's first deploy. */
+    /**
+     * What the domain points at now, as AWS's mapping says: a slot of the ring, or for a
+     * mapping outside the ring a label `<stage> (api <id>)` (see `liveLabel`). Undefined when
+     * nothing is mapped or the mapping was not read.
+     */
     liveSlot?: string;
+    /** The mapping as read from AWS; null when AWS has none; undefined when not read (no domain:name). */
+    mapping?: LiveMapping | null;
+    /** The mapped domain and base path, e.g. "api.example.edu/" (for messages). */
+    domain?: string;
+    /** Whether the primary's Pulumi state already holds the mapping (read only before the primary's first deploy). */
+    primaryStateHasMapping?: boolean;
     /** `ring:live` from the primary's config: what the next `up` of the primary points the domain at. */
     configuredLive?: string;
     /** `ring:previousLive` from the primary's config. */
@@ -169,6 +192,59 @@ export function currentLive(state: RingState): string | undefined {
     return primaryState(state).deployed ? state.liveSlot : undefined;
 }
 
+/** The slot a mapping points at, by the slots' outputs (restApiId and stage); a label for a mapping outside the ring. */
+export function liveLabel(slots: readonly SlotState[], mapping: LiveMapping): string {
+    const slot = slots.find((s) => s.deployed && s.outputs["restApiId"] === mapping.restApiId && (str(s.outputs["stageName"]) ?? s.slot) === mapping.stage);
+    return slot ? slot.slot : `${mapping.stage} (api ${mapping.restApiId})`;
+}
+
+/** What AWS maps and what ring:live says, when they differ. */
+export interface Drift {
+    /** What AWS maps: a slot, a label outside the ring, or "nothing". */
+    aws: string;
+    /** ring:live on the primary. */
+    config: string;
+    message: string;
+    fix: string;
+}
+
+/**
+ * Drift: the domain's mapping in AWS is not what ring:live says (someone flipped in the console
+ * or with another tool, or a flip was left half done). Only once the primary is deployed and the
+ * mapping was read.
+ */
+export function detectDrift(state: RingState): Drift | undefined {
+    const primary = primaryState(state);
+    if (!primary.deployed || state.mapping === undefined) return undefined;
+    const intent = state.configuredLive ?? state.ring.primary;
+    const aws = state.mapping === null ? undefined : state.liveSlot;
+    if (aws === intent) return undefined;
+    const domain = state.domain ?? "the custom domain";
+    const awsText = state.mapping === null ? "nothing (AWS has no base path mapping for it)"
+        : aws !== undefined && inRing(state.ring, aws) ? `${aws} (api ${state.mapping.restApiId}, stage ${state.mapping.stage})`
+            : `stage ${state.mapping.stage} of api ${state.mapping.restApiId}, outside the ring`;
+    const fixes: string[] = [];
+    if (aws !== undefined && inRing(state.ring, aws)) {
+        fixes.push(`if the change in AWS was meant, record it: \`${RING_CMD} flip ${aws} --override-drift --reason "<why>"\``);
+    }
+    if (state.mapping === null) {
+        fixes.push(`to recreate the mapping: \`pulumi refresh --yes -s ${primary.stack}\`, then \`pulumi up -s ${primary.stack}\``);
+    } else {
+        fixes.push(`to point ${domain} back at ${intent}: \`${RING_CMD} flip ${intent} --override-drift --reason "<why>"\``);
+    }
+    return {
+        aws: aws ?? "nothing",
+        config: intent,
+        message: `drift: AWS maps ${domain} to ${awsText}, but ring:live on stack ${primary.stack} says ${intent}`,
+        fix: fixes.join("; or "),
+    };
+}
+
+function refuseOnDrift(state: RingState, what: string): void {
+    const drift = detectDrift(state);
+    if (drift) throw new GuardRefusal(`${what} refused: ${drift.message}; nothing was changed`, drift.fix);
+}
+
 function refuseOutsideRing(ring: Ring, slot: string, what: string): never {
     throw new GuardRefusal(`${what} slot "${slot}" is not in the ring (ring:order is [${ring.order.join(", ")}]); there is no stack for it in this project`,
         `pick one of ${ring.order.join(", ")}, or add "${slot}" to ring:order in Pulumi.yaml and create its Pulumi.${slot}.yaml`);
@@ -204,10 +280,12 @@ export function planDeploy(state: RingState, requested?: string, stackExists: (s
             `release to an idle slot (\`${RING_CMD} deploy\` picks ${nextSlot(ring.order, live)}), then \`${RING_CMD} flip <slot>\`; ` +
             `to change the live slot in place on purpose, run \`pulumi up -s ${target.stack}\` with ring:allowLiveUpdate true`);
     }
-    if (primary.deployed && state.configuredLive !== undefined && state.configuredLive !== live && slot === state.configuredLive) {
-        throw new GuardRefusal(`slot "${slot}" (stack ${target.stack}) is named by ring:live on the primary stack ${primary.stack}, ` +
-            `but the domain still points at ${live ?? "nothing"}: a flip to "${slot}" is half done, and the next \`up\` of ${primary.stack} makes it live`,
-            `finish the flip (\`${RING_CMD} flip ${slot}\`), or undo it (\`pulumi config set ring:live ${live ?? ring.order[0]} -s ${primary.stack}\`)`);
+    refuseOnDrift(state, `deploying slot "${slot}"`);
+    if (slot === ring.primary && !primary.deployed && state.mapping && state.primaryStateHasMapping !== true) {
+        throw new GuardRefusal(`${state.domain ?? "the custom domain"} already has a base path mapping in AWS (to ${state.liveSlot ?? "?"}), ` +
+            `which the primary's first \`up\` would fail to create (ConflictException)`,
+            `adopt it into stack ${primary.stack} first (README, "Adopting an existing mapping"): \`pulumi import --file adopt.json --protect=false --generate-code=false --yes -s ${primary.stack}\` ` +
+            `with ${adoptionImportFile(state.domain ?? "<domain>/")}; the primary's first up then points the domain at ring:live`);
     }
     if (slot !== ring.primary && !primary.deployed) {
         throw new GuardRefusal(`slot "${slot}" (stack ${target.stack}) reads the VPC and Redis from the primary "${ring.primary}" (stack ${primary.stack}), which has never been deployed`,
@@ -215,12 +293,20 @@ export function planDeploy(state: RingState, requested?: string, stackExists: (s
     }
     const reason = requested !== undefined
         ? `requested; live slot is ${live ?? "none"}`
-        : live === undefined
-            ? (primary.deployed ? `the primary reports no live slot, so the first slot` : `nothing is live yet (primary ${ring.primary} never deployed), so the first slot`)
+        : !primary.deployed && state.liveSlot !== undefined
+            ? `the domain serves ${state.liveSlot}, which is not in the ring [${ring.order.join(", ")}], and the primary was never deployed, so the first slot`
+            : live === undefined
+            ? (primary.deployed ? `AWS maps nothing to the domain, so the first slot` : `nothing is live yet (primary ${ring.primary} never deployed), so the first slot`)
             : !inRing(ring, live)
                 ? `the live slot ${live} is not in the ring [${ring.order.join(", ")}], so the first slot`
                 : `next after live slot ${live} in ring order [${ring.order.join(", ")}]`;
     return { slot, stack: target.stack, live, createsStack: !stackExists(slot), reason };
+}
+
+/** One `pulumi config set` (value given) or `pulumi config rm` (no value) on a stack. */
+export interface ConfigChange {
+    key: string;
+    value?: string;
 }
 
 export interface FlipPlan {
@@ -230,14 +316,21 @@ export interface FlipPlan {
     from?: string;
     /** The primary's stack: where config is set and the mapping is updated. */
     primaryStack: string;
-    /** Config the flip sets on the primary, in order. */
-    config: { key: string; value: string }[];
+    /** Config the flip sets (or, with no value, removes) on the primary, in order. */
+    config: ConfigChange[];
     /** True when the target is already live and config agrees: nothing to do. */
     noop: boolean;
+    /** The drift this flip resolves (with --override-drift). */
+    overrides?: Drift;
+}
+
+export interface FlipOptions {
+    /** Flip even though AWS and ring:live disagree (the flip resolves the drift; it is recorded). */
+    overrideDrift?: boolean;
 }
 
 /** Checks a flip to `target` and says what it sets. */
-export function planFlip(state: RingState, target: string): FlipPlan {
+export function planFlip(state: RingState, target: string, options: FlipOptions = {}): FlipPlan {
     const { ring } = state;
     if (!inRing(ring, target)) refuseOutsideRing(ring, target, "flip target");
     const primary = primaryState(state);
@@ -251,17 +344,23 @@ export function planFlip(state: RingState, target: string): FlipPlan {
         throw new GuardRefusal(`slot "${target}" (stack ${t.stack}) has never been deployed (its stack has no outputs); the domain cannot point at it`,
             `deploy it first: \`${RING_CMD} deploy ${target}\`, smoke-test its stage URL, then flip`);
     }
+    const drift = detectDrift(state);
+    if (drift && !options.overrideDrift) {
+        throw new GuardRefusal(`flip to slot "${target}" refused: ${drift.message}; nothing was changed`, drift.fix);
+    }
     const from = state.liveSlot;
     if (from === target && state.configuredLive === target) {
         return { target, from, primaryStack: primary.stack, config: [], noop: true };
     }
-    const config = [{ key: "ring:live", value: target }];
-    if (from !== undefined && from !== target) config.push({ key: "ring:previousLive", value: from });
-    return { target, from, primaryStack: primary.stack, config, noop: false };
+    const config: ConfigChange[] = [{ key: "ring:live", value: target }];
+    // A previous slot outside the ring (e.g. bootstrap) cannot be rolled back to, and the
+    // program refuses it in ring:previousLive: forget the older one instead.
+    if (from !== undefined && from !== target) config.push(inRing(ring, from) ? { key: "ring:previousLive", value: from } : { key: "ring:previousLive" });
+    return { target, from, primaryStack: primary.stack, config, noop: false, overrides: drift };
 }
 
 /** Checks a rollback: a flip back to `ring:previousLive`. */
-export function planRollback(state: RingState): FlipPlan {
+export function planRollback(state: RingState, options: FlipOptions = {}): FlipPlan {
     const primary = primaryState(state);
     const prev = state.previousLive;
     if (prev === undefined || prev === "") {
@@ -272,7 +371,22 @@ export function planRollback(state: RingState): FlipPlan {
         throw new GuardRefusal(`ring:previousLive on stack ${primary.stack} is "${prev}", which is already live; nothing to roll back`,
             `flip explicitly: \`${RING_CMD} flip <slot>\`, or check \`${RING_CMD} status\``);
     }
-    return planFlip(state, prev);
+    return planFlip(state, prev, options);
+}
+
+/** The `pulumi import` file that adopts an existing mapping of `domainAndBase` ("api.example.edu/" or "api.example.edu/v1") into the primary's state, under the DomainFlip component the program declares. */
+export function adoptionImportFile(domainAndBase: string): string {
+    return JSON.stringify({
+        resources: [
+            { type: DOMAIN_FLIP_TYPE, name: DOMAIN_FLIP_NAME, component: true },
+            { type: MAPPING_TYPE, name: `${DOMAIN_FLIP_NAME}-mapping`, id: domainAndBase, parent: DOMAIN_FLIP_NAME },
+        ],
+    });
+}
+
+/** The mapping's domain and base path as `pulumi import` and messages name them: "api.example.edu/" or "api.example.edu/v1". */
+export function domainAndBase(domain: string, basePath: string): string {
+    return `${domain}/${basePath}`;
 }
 
 /** One resource of `pulumi stack export` (only the fields the ring reads). */
@@ -320,6 +434,40 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
     return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** The state of one CloudWatch alarm, as DescribeAlarms says; MISSING when it does not exist. */
+export interface AlarmState {
+    name: string;
+    state: "OK" | "ALARM" | "INSUFFICIENT_DATA" | "MISSING";
+    reason?: string;
+}
+
+/** The first alarm that is firing, if any. */
+export function firingAlarm(states: readonly AlarmState[]): AlarmState | undefined {
+    return states.find((a) => a.state === "ALARM");
+}
+
+/** "4 OK", or "1 ALARM (api-ring-black-5xx-rate), 3 OK". */
+export function summarizeAlarms(states: readonly AlarmState[]): string {
+    if (states.length === 0) return "none";
+    const order: AlarmState["state"][] = ["ALARM", "MISSING", "INSUFFICIENT_DATA", "OK"];
+    return order.map((state) => {
+        const these = states.filter((a) => a.state === state);
+        if (these.length === 0) return "";
+        return state === "OK" || state === "INSUFFICIENT_DATA" ? `${these.length} ${state}` : `${these.length} ${state} (${these.map((a) => a.name).join(", ")})`;
+    }).filter(Boolean).join(", ");
+}
+
+/** The history with `entry` appended, oldest dropped beyond `limit`. */
+export function appendHistory(history: readonly RingHistoryEntry[], entry: RingHistoryEntry, limit: number): RingHistoryEntry[] {
+    return [...history, entry].slice(-Math.max(1, limit));
+}
+
+/** One history entry on one line, for people. */
+export function formatHistoryEntry(e: RingHistoryEntry): string {
+    const releases = e.fromRelease || e.toRelease ? ` (${e.fromRelease ?? "?"} -> ${e.toRelease ?? "?"})` : "";
+    return `${e.at}  ${e.kind} ${e.from ?? "nothing"} -> ${e.to}${releases}  by ${e.by}  gate ${e.gate}${e.why ? `  why: ${e.why}` : ""}`;
+}
+
 /** One row of `status`. */
 export interface SlotStatus {
     slot: string;
@@ -332,15 +480,26 @@ export interface SlotStatus {
     restApiId?: string;
     specSha256?: string;
     releaseId?: string;
+    /** The slot's bake alarms and its dead-letter alarm, when they could be read. */
+    alarms?: AlarmState[];
 }
 
 export interface RingStatus {
     order: string[];
     primary: string;
-    /** What the domain points at (primary's `liveSlot` output). */
+    /** What the domain points at, as AWS's mapping says. */
     live?: string;
+    /** Why AWS could not be read (then `live` is unknown, not "none"). */
+    awsError?: string;
+    /** The mapped domain and base path, and what AWS maps it to (null: no mapping). */
+    domain?: string;
+    mapping?: (LiveMapping & { slot?: string }) | null;
+    /** AWS and ring:live disagree. */
+    drift?: Pick<Drift, "aws" | "config" | "message" | "fix">;
+    /** Every recorded flip, rollback and automatic flip-back, oldest first. */
+    history: RingHistoryEntry[];
     liveUrl?: string;
-    /** ring:live on the primary; differs from `live` only while a flip is half done. */
+    /** ring:live on the primary; differs from `live` only on drift (a console flip, a flip left half done). */
     configuredLive?: string;
     previousLive?: string;
     /** Advice when state and config disagree. */
@@ -352,15 +511,22 @@ function str(v: unknown): string | undefined {
     return typeof v === "string" && v !== "" ? v : undefined;
 }
 
+/** What status adds to the state: the history, the alarms' states, and what could not be read. */
+export interface StatusExtras {
+    history?: RingHistoryEntry[];
+    /** Set when AWS could not be read: the live slot is unknown. */
+    awsError?: string;
+    alarms?: Record<string, AlarmState[]>;
+    warnings?: string[];
+}
+
 /** Builds the status report (never includes secret outputs). */
-export function buildStatus(state: RingState): RingStatus {
+export function buildStatus(state: RingState, extras: StatusExtras = {}): RingStatus {
     const primary = primaryState(state);
     const live = currentLive(state);
-    const warnings: string[] = [];
-    if (primary.deployed && state.configuredLive !== undefined && state.configuredLive !== live) {
-        warnings.push(`ring:live on ${primary.stack} is "${state.configuredLive}" but the domain points at "${live ?? "nothing"}": ` +
-            `finish with \`${RING_CMD} flip ${state.configuredLive}\` or reset ring:live`);
-    }
+    const warnings: string[] = [...(extras.warnings ?? [])];
+    const drift = detectDrift(state);
+    if (drift) warnings.push(`${drift.message}; ${drift.fix}`);
     if (live !== undefined && !inRing(state.ring, live)) {
         warnings.push(`the live slot "${live}" is not in ring:order; \`${RING_CMD} deploy\` will release to ${state.ring.order[0]}`);
     }
@@ -369,6 +535,13 @@ export function buildStatus(state: RingState): RingStatus {
         primary: state.ring.primary,
         live,
         liveUrl: primary.deployed ? str(primary.outputs["liveUrl"]) : undefined,
+        awsError: extras.awsError,
+        domain: state.domain,
+        mapping: state.mapping === undefined ? undefined
+            : state.mapping === null ? null
+                : { ...state.mapping, ...(inRing(state.ring, state.liveSlot) ? { slot: state.liveSlot } : {}) },
+        drift: drift ? { aws: drift.aws, config: drift.config, message: drift.message, fix: drift.fix } : undefined,
+        history: extras.history ?? [],
         configuredLive: state.configuredLive,
         previousLive: state.previousLive,
         warnings,
@@ -383,16 +556,24 @@ export function buildStatus(state: RingState): RingStatus {
             restApiId: str(s.outputs["restApiId"]),
             specSha256: str(s.outputs["specSha256"]),
             releaseId: str(s.outputs["releaseId"]),
+            alarms: extras.alarms?.[s.slot],
         })),
     };
 }
+
+/** History entries `status` prints; `--json` gives them all. */
+export const HISTORY_SHOWN = 5;
 
 /** Renders the status report as a table for people. */
 export function formatStatus(st: RingStatus, project = "api-ring"): string {
     const lines: string[] = [];
     lines.push(`ring ${project}: order [${st.order.join(", ")}], primary ${st.primary}`);
-    lines.push(`live: ${st.live ?? "none"}${st.liveUrl ? ` (${st.liveUrl})` : ""}` +
+    lines.push(`live: ${st.live ?? (st.awsError ? "unknown (AWS could not be read)" : "none")}${st.liveUrl ? ` (${st.liveUrl})` : ""}` +
         `${st.previousLive ? `, previous: ${st.previousLive}` : ""}`);
+    if (st.mapping !== undefined) {
+        const aws = st.mapping === null ? "no mapping" : `api ${st.mapping.restApiId}, stage ${st.mapping.stage}`;
+        lines.push(`mapping: ${st.domain ?? "domain"} -> ${aws} (AWS); ring:live: ${st.configuredLive ?? "unset"}${st.drift ? "  DRIFT" : ""}`);
+    }
     const rows = [["SLOT", "LIVE", "STACK", "STAGE URL", "SPEC", "RELEASE"]];
     for (const s of st.slots) {
         rows.push([
@@ -406,6 +587,13 @@ export function formatStatus(st: RingStatus, project = "api-ring"): string {
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
     for (const r of rows) lines.push(r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
+    const watched = st.slots.filter((s) => s.alarms !== undefined);
+    if (watched.length > 0) lines.push(`alarms: ${watched.map((s) => `${s.slot} ${summarizeAlarms(s.alarms ?? [])}`).join("; ")}`);
+    if (st.history.length > 0) {
+        const shown = st.history.slice(-HISTORY_SHOWN);
+        lines.push(`history (last ${shown.length} of ${st.history.length}; --json gives all):`);
+        for (const e of shown) lines.push(`  ${formatHistoryEntry(e)}`);
+    }
     for (const w of st.warnings) lines.push(`warning: ${w}`);
     return lines.join("\n");
 }

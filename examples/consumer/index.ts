@@ -25,3 +25,6 @@ export const liveUrl = ring.output("liveUrl");
 export const heartbeatUrl = pulumi.interpolate`${ring.output("liveUrl")}heartbeat`;
 export const privateSubnetCount = ring.output("privateSubnetIds").apply((ids) => ids.length);
 export const usageTopicArn = ring.output("usageTopicArn");
+// The last move of the live pointer: who flipped, from which release to which, and why.
+export const lastFlip = ring.output("ringHistory").apply((history) => history[history.length - 1] ?? null);
+export const dashboardUrl = ring.output("dashboardUrl");

@@ -18,4 +18,7 @@ export const T = {
     restApi: "aws:apigateway/restApi:RestApi",
     domainName: "aws:apigateway/domainName:DomainName",
     topic: "aws:sns/topic:Topic",
+    queue: "aws:sqs/queue:Queue",
+    lambdaPermission: "aws:lambda/permission:Permission",
+    metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
 } as const;

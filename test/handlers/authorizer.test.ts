@@ -3,7 +3,8 @@ import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import type { Redis } from "ioredis";
 import { createAuthorizer, createAuthorizerHandler, AuthorizerHandler } from "../../handlers/authorizer";
 import { policyEffect } from "../../handlers/access-policy";
-import { keys, parseUsageField, tokenHash } from "../../handlers/keys";
+import { createDecisionCache } from "../../handlers/decision-cache";
+import { keys, minuteOf, parseUsageField, tokenHash, usageField } from "../../handlers/keys";
 import { AuthorizerSettings, FailureMode, settingsToEnvironment } from "../../handlers/settings";
 import { UsageNudge, UsagePublisher } from "../../handlers/usage";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
@@ -19,6 +20,8 @@ const KEY_UNKNOWN = "unknown-key-0123456789abcd";
 function event(token: string | undefined): { type: "TOKEN"; authorizationToken: string; methodArn: string } {
     return { type: "TOKEN", authorizationToken: token as string, methodArn: METHOD_ARN };
 }
+
+const HEARTBEAT_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/GET/heartbeat";
 
 function resources(r: APIGatewayAuthorizerResult): string[] {
     return (r.policyDocument.Statement[0] as { Resource: string[] }).Resource;
@@ -79,6 +82,15 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
 
     const make = (overrides: Partial<AuthorizerSettings> = {}, client: Redis | null = redis): AuthorizerHandler =>
         createAuthorizer({ settings: { ...settings, ...overrides }, redis: client ?? undefined, threescale: createThreescaleFor(overrides), publisher, now: () => clock, log: (m) => logs.push(m) });
+    /** Hits waiting in Redis for the reporter, by application. */
+    const pendingByApp = async (): Promise<Record<string, number>> => {
+        const out: Record<string, number> = {};
+        for (const [field, n] of Object.entries(await redis.hgetall(keys.pending(fake.serviceId)))) {
+            const who = parseUsageField(field)?.who ?? field;
+            out[who] = (out[who] ?? 0) + Number(n);
+        }
+        return out;
+    };
     const createThreescaleFor = (overrides: Partial<AuthorizerSettings>) => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         const { createThreescaleClient } = require("../../handlers/threescale") as typeof import("../../handlers/threescale");
@@ -117,24 +129,26 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             const handler = make();
             const first = await handler(event(KEY_BASIC));
             assert.strictEqual(first.context?.source, "3scale");
-            assert.strictEqual(fake.count("/transactions/authrep.xml"), 1);
+            assert.strictEqual(fake.count("/transactions/authorize.xml"), 1);
 
             const commands: string[] = [];
             const monitor = await redisServer.admin().monitor();
-            monitor.on("monitor", (_t: string, args: string[]) => commands.push(args[0].toLowerCase()));
+            // Commands a script runs show up with the source "lua"; count only what the client sent.
+            monitor.on("monitor", (_t: string, args: string[], source: string) => { if (source !== "lua") commands.push(args[0].toLowerCase()); });
             await new Promise((r) => setTimeout(r, 50));
             const second = await handler(event(KEY_BASIC));
             await new Promise((r) => setTimeout(r, 50));
             monitor.disconnect();
 
             assert.strictEqual(second.context?.source, "cache");
-            assert.strictEqual(fake.count("/transactions/authrep.xml"), 1);
+            assert.strictEqual(fake.count("/transactions/authorize.xml"), 1);
+            assert.strictEqual(fake.count("/transactions/authrep.xml"), 0);
             assert.deepStrictEqual(resources(second), resources(first));
-            // One command from the client: EVALSHA; HMGET/HINCRBY/SET run inside the script.
-            assert.deepStrictEqual(commands.filter((c) => !["hmget", "hincrby", "set"].includes(c)), ["evalsha"]);
-            const pending = await redis.hgetall(keys.pending(fake.serviceId));
-            assert.deepStrictEqual(Object.values(pending), ["1"]);
-            assert.strictEqual(parseUsageField(Object.keys(pending)[0])?.uid, "a:app-basic");
+            // One command from the client: EVALSHA; the lookup, the route and limit checks and the count run inside the script.
+            assert.deepStrictEqual(commands, ["evalsha"]);
+            // Both requests are counted in Redis, by application (authorize.xml counted nothing in 3scale).
+            assert.deepStrictEqual(await pendingByApp(), { "app-basic": 2 });
+            assert.strictEqual(fake.app("app-basic").hits, 0);
         });
 
         it("never writes the raw token to Redis", async () => {
@@ -168,7 +182,7 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "cache");
             clock += 2_000;
             assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
-            assert.strictEqual(fake.count("/transactions/authrep.xml"), 2);
+            assert.strictEqual(fake.count("/transactions/authorize.xml"), 2);
         });
 
         it("caches a 403 unknown key for the negative TTL and denies from the cache", async () => {
@@ -181,19 +195,55 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             const second = await handler(event(KEY_UNKNOWN));
             assert.strictEqual(policyEffect(second), "Deny");
             assert.strictEqual(second.context?.source, "cache");
-            assert.strictEqual(fake.count("/transactions/authrep.xml"), 1);
+            assert.strictEqual(fake.count("/transactions/authorize.xml"), 1);
             assert.strictEqual(await redis.exists(keys.pending(fake.serviceId)), 0);
         });
 
         it("caches a 409 limits exceeded as a denial", async () => {
+            // 3scale's own figure is at the limit (the hits were reported earlier).
+            fake.addApp({ id: "app-full", userKey: "full-key-0123456789abcdef", plan: "Basic", dailyHits: 2, hits: 2 });
+            const handler = make({ cacheTtlSeconds: 0 });
+            const first = await handler(event("full-key-0123456789abcdef"));
+            assert.strictEqual(policyEffect(first), "Deny");
+            assert.strictEqual(first.context?.reason, "usage limits are exceeded");
+            assert.strictEqual((await handler(event("full-key-0123456789abcdef"))).context?.source, "cache");
+            assert.strictEqual(fake.count("/transactions/authorize.xml"), 1);
+            assert.strictEqual(fake.app("app-full").hits, 2, "a 409 counts nothing");
+        });
+
+        it("counts a limited plan down locally from 3scale's usage_reports and denies at zero, before any report (item 3)", async () => {
+            // dailyHits 2: the old code served 3 (the third only failed at the next 3scale call).
             const handler = make({ cacheTtlSeconds: 0 });
             assert.strictEqual(policyEffect(await handler(event(KEY_LIMITED))), "Allow");
             assert.strictEqual(policyEffect(await handler(event(KEY_LIMITED))), "Allow");
             const third = await handler(event(KEY_LIMITED));
             assert.strictEqual(policyEffect(third), "Deny");
             assert.strictEqual(third.context?.reason, "usage limits are exceeded");
-            assert.strictEqual((await handler(event(KEY_LIMITED))).context?.source, "cache");
-            assert.strictEqual(fake.count("/transactions/authrep.xml"), 3);
+            assert.deepStrictEqual(await pendingByApp(), { "app-limited": 2 }, "the denied request is not counted");
+            // With the decision cached, the count-down happens in the lookup itself.
+            const cached = make({ cacheTtlSeconds: 60 });
+            await redisServer.admin().flushall();
+            const served = [];
+            for (let i = 0; i < 4; i++) served.push(policyEffect(await cached(event(KEY_LIMITED))));
+            assert.deepStrictEqual(served, ["Allow", "Allow", "Deny", "Deny"]);
+            const last = await cached(event(KEY_LIMITED));
+            assert.deepStrictEqual([last.context?.source, last.context?.reason], ["cache", "usage limits are exceeded"]);
+            assert.deepStrictEqual(await pendingByApp(), { "app-limited": 2 });
+        });
+
+        it("reads the figures again when a limit's period ends (item 3: a new period refreshes them)", async () => {
+            fake.addApp({ id: "app-min", userKey: "minute-key-0123456789abcd", plan: "Basic", limits: { minute: 1, day: 100 } });
+            const handler = make({ cacheTtlSeconds: 300 });
+            clock = Math.floor(Date.now() / 60_000) * 60_000 + 1_000; // early in a minute
+            assert.strictEqual(policyEffect(await handler(event("minute-key-0123456789abcd"))), "Allow");
+            const denied = await handler(event("minute-key-0123456789abcd"));
+            assert.deepStrictEqual([policyEffect(denied), denied.context?.reason], ["Deny", "usage limits are exceeded"]);
+            const ttl = Number(await redis.hget(keys.decision(fake.serviceId, tokenHash("minute-key-0123456789abcd")), "f")) - clock;
+            assert.ok(ttl <= 59_000, `fresh only until the minute ends, not for the cache TTL (${ttl} ms)`);
+            clock += 60_000; // next minute: the decision is stale, 3scale is asked again
+            const next = await handler(event("minute-key-0123456789abcd"));
+            assert.strictEqual(next.context?.source, "3scale");
+            assert.strictEqual(fake.count("/transactions/authorize.xml"), 2);
         });
     });
 
@@ -206,7 +256,7 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             assert.strictEqual(unlimited.principalId, "app-unlimited");
             assert.deepStrictEqual(unlimited.context, { plan: "Unlimited", appId: "app-unlimited", source: "3scale" });
             assert.deepStrictEqual(resources(await handler(event(KEY_BASIC))), [`${prefix}*/discovery/*`]);
-            assert.deepStrictEqual(resources(await handler(event(KEY_GOLD))), [`${prefix}*/heartbeat`]);
+            assert.deepStrictEqual(resources(await handler({ ...event(KEY_GOLD), methodArn: HEARTBEAT_ARN })), [`${prefix}*/heartbeat`]);
         });
 
         it("denies a plan mapped to [] even though 3scale authorized it", async () => {
@@ -234,10 +284,11 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             for (const fault of faults) {
                 it(`${mode} x ${fault}: ${JSON.stringify(expectations[mode])}`, async () => {
                     fake.slowMs = 2000;
-                    const handler = make({ failureMode: mode, cacheTtlSeconds: 10, defaultRoutes: ["heartbeat"] });
+                    const handler = make({ failureMode: mode, cacheTtlSeconds: 10, defaultRoutes: ["discovery/*"] });
                     await handler(event(KEY_BASIC)); // decision cached
                     await handler(event(KEY_UNKNOWN)); // denial cached
                     clock += 11_000; // the allowed decision is stale now
+                    const before = await pendingByApp();
                     await fake.setFault(fault);
                     const started = Date.now();
                     const stale = await handler(event(KEY_BASIC));
@@ -251,8 +302,7 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
                         assert.deepStrictEqual(resources(stale), ["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/*/discovery/*"]);
                         assert.strictEqual(stale.context?.source, "stale");
                         // 3scale never saw this hit: it waits in Redis for the reporter.
-                        const pending = await redis.hgetall(keys.pending(fake.serviceId));
-                        assert.ok(Object.keys(pending).some((f) => f.startsWith(tokenHash(KEY_BASIC))));
+                        assert.strictEqual((await pendingByApp())["app-basic"], before["app-basic"] + 1);
                     } else {
                         assert.strictEqual(stale.context?.source, "fail-closed");
                     }
@@ -265,9 +315,38 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
         it("allow mode with no known plan grants the default routes", async () => {
             const handler = make({ failureMode: "allow", defaultRoutes: ["heartbeat"] });
             await fake.setFault("down");
-            const r = await handler(event(KEY_BASIC));
+            const r = await handler({ ...event(KEY_BASIC), methodArn: HEARTBEAT_ARN });
             assert.deepStrictEqual(resources(r), ["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/*/heartbeat"]);
             assert.strictEqual(r.context?.source, "fail-open");
+        });
+
+        it("allow mode denies, and counts nothing, when the default routes do not grant the request (item 2)", async () => {
+            const handler = make({ failureMode: "allow", defaultRoutes: ["heartbeat"] });
+            await fake.setFault("down");
+            const r = await handler(event(KEY_BASIC));
+            assert.deepStrictEqual([policyEffect(r), r.context?.reason], ["Deny", "route not in plan"]);
+            assert.deepStrictEqual(await redis.hgetall(keys.unconfirmed(fake.serviceId)), {});
+        });
+
+        it("treats refusals about our own service as 3scale failures and caches no denial: service not active, credential type (item 5)", async () => {
+            const handler = make({ failureMode: "resilient", cacheTtlSeconds: 10 });
+            await handler(event(KEY_BASIC)); // a decision to fall back on
+            clock += 11_000;
+            fake.serviceState = "suspended";
+            const suspended = await handler(event(KEY_BASIC));
+            assert.deepStrictEqual([policyEffect(suspended), suspended.context?.source], ["Allow", "stale"]);
+            const unseen = await handler(event(KEY_UNLIMITED));
+            assert.deepStrictEqual([policyEffect(unseen), unseen.context?.source], ["Deny", "fail-closed"]);
+            assert.match(String(unseen.context?.reason ?? ""), /service_not_active/);
+            fake.serviceState = "active";
+            fake.backendVersion = "2"; // the service now wants app_id: our user_key is the wrong credential type
+            const wrongType = await handler(event(KEY_UNLIMITED));
+            assert.deepStrictEqual([policyEffect(wrongType), wrongType.context?.source], ["Deny", "fail-closed"]);
+            for (const key of [KEY_BASIC, KEY_UNLIMITED]) {
+                assert.notStrictEqual(await redis.hget(keys.decision(fake.serviceId, tokenHash(key)), "a"), "0", "no denial cached for the key");
+            }
+            fake.backendVersion = "1";
+            assert.strictEqual(policyEffect(await handler(event(KEY_UNLIMITED))), "Allow");
         });
 
         it("treats a 403 about the service token as a 3scale failure and caches nothing", async () => {
@@ -321,6 +400,81 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
         });
     });
 
+    describe("metering: every allowed request counted once, nothing denied counted", () => {
+        const ENTERPRISE_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/GET/enterprise/v1/customers";
+        const waitFor = async (what: string, check: () => Promise<boolean>): Promise<void> => {
+            const deadline = Date.now() + 5000;
+            while (!(await check())) {
+                if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+                await new Promise((r) => setTimeout(r, 20));
+            }
+        };
+
+        it("denies a route outside the plan and counts nothing, cached or not (issue: 10 of 10 counted)", async () => {
+            const handler = make();
+            for (let i = 0; i < 5; i++) {
+                const r = await handler({ ...event(KEY_BASIC), methodArn: ENTERPRISE_ARN });
+                assert.deepStrictEqual([policyEffect(r), r.context?.reason, r.context?.source], ["Deny", "route not in plan", i === 0 ? "3scale" : "cache"]);
+            }
+            assert.deepStrictEqual(await pendingByApp(), {});
+            assert.strictEqual(fake.app("app-basic").hits, 0, "authorize.xml counts nothing in 3scale either");
+            assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
+            assert.deepStrictEqual(await pendingByApp(), { "app-basic": 1 });
+        });
+
+        it("a stalled Redis never makes a hit count twice: the late script counts nothing, the container's count is replayed once (item 4)", async () => {
+            // The old authorizer sent authrep (3scale counted) while the stalled lookup counted again on wake-up.
+            const handler = make();
+            await handler(event(KEY_BASIC)); // cached and counted: 1
+            await redisServer.pause(800);
+            const during = [];
+            for (let i = 0; i < 4; i++) during.push(await handler(event(KEY_BASIC), { awsRequestId: `stalled-${i}` }));
+            assert.deepStrictEqual(during.map((r) => [policyEffect(r), r.context?.source]), Array(4).fill(["Allow", "3scale"]));
+            // Redis wakes up and runs the queued lookups after their deadlines (they count nothing), and
+            // maybe a replay the container sent meanwhile (it counts each held invocation once).
+            await new Promise((r) => setTimeout(r, 900));
+            await handler(event(KEY_BASIC)); // Redis answers again: the container replays what it held
+            await waitFor("the replay", async () => (await pendingByApp())["app-basic"] === 6);
+            await new Promise((r) => setTimeout(r, 100));
+            assert.deepStrictEqual(await pendingByApp(), { "app-basic": 6 }, "1 + 4 held + 1 = every allowed request once");
+            assert.strictEqual(fake.app("app-basic").hits, 0, "and never in 3scale as well");
+            assert.strictEqual(fake.count("/transactions/authrep.xml"), 0);
+        });
+
+        it("hits served while Redis is down are held in the container and counted once it is back (allow mode served them nowhere before)", async () => {
+            const handler = make();
+            await handler(event(KEY_BASIC));
+            await redisServer.stop(); // the count of 1 dies with Redis
+            for (let i = 0; i < 3; i++) assert.strictEqual(policyEffect(await handler(event(KEY_UNLIMITED), { awsRequestId: `down-${i}` })), "Allow");
+            await redisServer.start();
+            await waitFor("redis", async () => redis.status === "ready");
+            await handler(event(KEY_UNLIMITED), { awsRequestId: "back-0" });
+            await waitFor("the replay", async () => (await pendingByApp())["app-unlimited"] === 4);
+            assert.deepStrictEqual(await pendingByApp(), { "app-unlimited": 4 });
+            // The replay also tells the new ledger which credential 3scale confirmed, for the reporter's questions.
+            assert.ok(await redis.hget(keys.app(fake.serviceId, "app-unlimited"), "k"));
+        });
+
+        it("replaying the same invocation counts it once", async () => {
+            const cache = createDecisionCache(redis, { ...settings, serviceId: fake.serviceId });
+            const hit = { invocationId: "req-1", target: "pending" as const, field: usageField(minuteOf(Date.now()), "app-basic"), uid: "app-basic" };
+            assert.deepStrictEqual(await cache.replayHits([hit, { ...hit, invocationId: "req-2" }]), { applied: 2, publish: true });
+            assert.deepStrictEqual(await cache.replayHits([hit]), { applied: 0, publish: false });
+            assert.deepStrictEqual(await pendingByApp(), { "app-basic": 2 });
+            assert.strictEqual(await redis.hget(keys.app(fake.serviceId, "app-basic"), "u"), "2");
+        });
+
+        it("allow mode keeps an unconfirmed credential's hits apart, sealed, never in the confirmed counts", async () => {
+            const handler = make({ failureMode: "allow", defaultRoutes: ["discovery/*"] });
+            await fake.setFault("5xx");
+            for (let i = 0; i < 3; i++) assert.strictEqual((await handler(event("made-up-token-0123456789ab"))).context?.source, "fail-open");
+            assert.deepStrictEqual(await pendingByApp(), {});
+            const unconfirmed = await redis.hgetall(keys.unconfirmed(fake.serviceId));
+            assert.deepStrictEqual(Object.values(unconfirmed), ["3"]);
+            assert.ok(!Object.keys(unconfirmed)[0].includes("made-up-token"), "sealed, not raw");
+        });
+    });
+
     describe("usage nudges", () => {
         it("publishes at most once per window per service", async () => {
             const handler = make({ usageWindowSeconds: 60 });
@@ -340,13 +494,12 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
         it("window 0 publishes once per counted request", async () => {
             const handler = make({ usageWindowSeconds: 0 });
             for (let i = 0; i < 5; i++) await handler(event(KEY_BASIC));
-            // The first request is reported by authrep itself; the four cache hits each nudge.
-            assert.deepStrictEqual(publisher.nudges.map((n) => n.reason), ["request", "request", "request", "request"]);
+            // Every request is counted in Redis (the first one with its decision), so each nudges.
+            assert.deepStrictEqual(publisher.nudges.map((n) => n.reason), ["request", "request", "request", "request", "request"]);
         });
 
         it("gives the window back when SNS fails, so the next request nudges again", async () => {
             const handler = make({ usageWindowSeconds: 60 });
-            await handler(event(KEY_BASIC));
             publisher.fail = true;
             assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
             assert.strictEqual(await redis.exists(keys.window(fake.serviceId)), 0);

@@ -75,11 +75,12 @@ describe("handlers after Pulumi closure serialization", function () {
         assert.strictEqual(sns.published[0].topicArn, TOPIC);
         assert.deepStrictEqual({ ...JSON.parse(sns.published[0].message), at: "" }, { serviceId: fake.serviceId, reason: "window", at: "" });
         const delivery = { Records: [{ EventSource: "aws:sns", Sns: { MessageId: sns.published[0].messageId, Message: sns.published[0].message } }] };
+        // All three allowed requests were counted in Redis (the first with its decision).
         const result = await reporter(delivery);
-        assert.strictEqual(result.runs?.[0].hits, 2);
-        assert.deepStrictEqual([...fake.reported], [["app-9", 2]]);
+        assert.strictEqual(result.runs?.[0].hits, 3);
+        assert.deepStrictEqual([...fake.reported], [["app-9", 3]]);
         const again = await reporter(delivery);
         assert.strictEqual(again.runs?.[0].hits, 0);
-        assert.deepStrictEqual([...fake.reported], [["app-9", 2]]);
+        assert.deepStrictEqual([...fake.reported], [["app-9", 3]]);
     });
 });

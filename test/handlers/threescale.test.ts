@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { freePort } from "../../dev-servers/redis-server";
 import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
-import { createThreescaleClient, parseAuthReply, parseReportReply } from "../../handlers/threescale";
+import { createThreescaleClient, formatTimestamp, parseAuthReply, parseReportReply, parseThreescaleTime } from "../../handlers/threescale";
 
 const XML = '<?xml version="1.0" encoding="UTF-8"?>';
 
@@ -50,6 +50,36 @@ describe("3scale reply parser", () => {
         assert.strictEqual(b.kind, "denied");
     });
 
+    it("maps refusals about our own service to failures: service not active, credential type, both credentials (item 5)", () => {
+        const suspended = `${XML}<status><authorized>false</authorized><reason>service is not active</reason><plan>Basic</plan></status>`;
+        assert.deepStrictEqual(parseAuthReply(409, suspended), { kind: "failed", status: 409, code: "service_not_active", reason: "3scale refused the service (409 service_not_active)" });
+        assert.strictEqual(parseAuthReply(409, suspended, "service_not_active").kind, "failed");
+        const v1 = parseAuthReply(403, `${XML}<error code="user_key_invalid">user key is missing</error>`);
+        assert.ok(v1.kind === "failed" && v1.code === "user_key_invalid");
+        const v2 = parseAuthReply(404, `${XML}<error code="application_not_found">application id is missing</error>`);
+        assert.ok(v2.kind === "failed" && v2.code === "application_not_found");
+        assert.strictEqual(parseAuthReply(403, `${XML}<error code="authentication_error">either app_id or user_key is allowed, not both</error>`).kind, "failed");
+        assert.strictEqual(parseAuthReply(422, `${XML}<error code="service_id_missing">Service ID is missing</error>`).kind, "failed");
+        assert.strictEqual(parseAuthReply(403, `${XML}<error code="service_id_invalid">service id "1" is invalid</error>`).kind, "failed");
+        assert.strictEqual(parseAuthReply(403, "").kind, "failed");
+    });
+
+    it("uses the 3scale-rejection-reason header, and keeps no app key from a 409's reason", () => {
+        const body = `${XML}<status><authorized>false</authorized><reason>application key "s3cr3t" is invalid</reason><plan>Basic</plan></status>`;
+        const out = parseAuthReply(409, body, "application_key_invalid");
+        assert.deepStrictEqual(out, { kind: "denied", status: 409, code: "application_key_invalid", reason: "application key invalid", plan: "Basic", appId: undefined, usageReports: [] });
+        const limits = parseAuthReply(409, `${XML}<status><authorized>false</authorized><reason>usage limits are exceeded</reason><plan>Basic</plan></status>`, "limits_exceeded");
+        assert.ok(limits.kind === "denied" && limits.code === "limits_exceeded");
+    });
+
+    it("reads apisonator's period bounds as times", () => {
+        assert.strictEqual(parseThreescaleTime("2010-05-16 00:00:00 +0000"), Date.UTC(2010, 4, 16));
+        assert.strictEqual(parseThreescaleTime("2010-05-16 02:00:00 +0200"), Date.UTC(2010, 4, 16));
+        assert.strictEqual(parseThreescaleTime(undefined), undefined);
+        const out = parseAuthReply(200, `${XML}<status><authorized>true</authorized><plan>P</plan><usage_reports><usage_report metric="hits" period="eternity"><max_value>5</max_value><current_value>1</current_value></usage_report></usage_reports></status>`);
+        assert.ok(out.kind === "authorized" && out.usageReports[0].endMs === undefined && out.usageReports[0].period === "eternity");
+    });
+
     it("maps a 403 about our own credentials to a failure, not a denial of the caller", () => {
         const out = parseAuthReply(403, `${XML}<error code="service_token_invalid">service token "x" or service id "y" is invalid</error>`);
         assert.strictEqual(out.kind, "failed");
@@ -85,8 +115,8 @@ describe("3scale client against the Service Management API stand-in", () => {
     const client = (timeoutMs = 300, token?: string) =>
         createThreescaleClient({ backendUrl: fake.url + "/", serviceId: fake.serviceId, serviceToken: token ?? fake.serviceToken, timeoutMs });
 
-    it("authreps with service_token, service_id, user_key, usage[hits]=1 and the list_app_keys extension", async () => {
-        const out = await client().authrep("key-aaaaaaaaaaaaaaaa");
+    it("authreps with service_token, service_id, user_key, usage[hits]=1 and the list_app_keys and rejection_reason_header extensions", async () => {
+        const out = await client().authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
         assert.ok(out.kind === "authorized");
         assert.strictEqual(out.appId, "app-1");
         const call = fake.calls[0];
@@ -94,33 +124,54 @@ describe("3scale client against the Service Management API stand-in", () => {
         assert.strictEqual(call.params.get("service_token"), fake.serviceToken);
         assert.strictEqual(call.params.get("service_id"), fake.serviceId);
         assert.strictEqual(call.params.get("usage[hits]"), "1");
-        assert.strictEqual(call.headers["3scale-options"], "list_app_keys=1");
+        assert.strictEqual(call.headers["3scale-options"], "list_app_keys=1&rejection_reason_header=1");
         assert.strictEqual(fake.app("app-1").hits, 1);
     });
 
     it("gets 409 once the limit is used up, and 403 for an unknown key or a bad service token", async () => {
         const c = client();
-        await c.authrep("key-aaaaaaaaaaaaaaaa");
-        await c.authrep("key-aaaaaaaaaaaaaaaa");
-        const third = await c.authrep("key-aaaaaaaaaaaaaaaa");
+        await c.authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
+        await c.authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
+        const third = await c.authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
         assert.ok(third.kind === "denied" && third.status === 409 && third.code === "limits_exceeded");
-        const unknown = await c.authrep("key-zzzzzzzzzzzzzzzz");
+        const unknown = await c.authrep({ userKey: "key-zzzzzzzzzzzzzzzz" });
         assert.ok(unknown.kind === "denied" && unknown.status === 403 && unknown.code === "user_key_invalid");
-        const badToken = await client(300, "wrong").authrep("key-aaaaaaaaaaaaaaaa");
+        const badToken = await client(300, "wrong").authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
         assert.ok(badToken.kind === "failed" && badToken.code === "service_token_invalid");
     });
 
-    it("authorizes by app id without reporting usage", async () => {
-        const out = await client().authorize({ appId: "app-1" }, { hits: 1 });
+    it("authorizes without reporting usage (predicted usage is only checked)", async () => {
+        const out = await client().authorize({ userKey: "key-aaaaaaaaaaaaaaaa" }, { hits: 1 });
         assert.strictEqual(out.kind, "authorized");
         assert.strictEqual(fake.app("app-1").hits, 0);
+        assert.strictEqual((await client().authorize({ userKey: "key-nnnnnnnnnnnnnnnn" })).kind, "denied");
+    });
+
+    it("treats a credential type the service does not take as a 3scale failure, not a denial (apisonator backend_version_test.rb L24-50)", async () => {
+        // The old stand-in answered app_id on a user_key service; apisonator answers 403 "user key is missing".
+        const byId = await client().authorize({ appId: "app-1" }, { hits: 1 });
+        assert.ok(byId.kind === "failed" && byId.code === "user_key_invalid" && byId.status === 403, JSON.stringify(byId));
+        assert.match(byId.reason, /takes another credential type/);
+        fake.backendVersion = "2";
+        const byKey = await client().authorize({ userKey: "key-aaaaaaaaaaaaaaaa" });
+        assert.ok(byKey.kind === "failed" && byKey.code === "application_not_found" && byKey.status === 404, JSON.stringify(byKey));
+        const known = await client().authorize({ appId: "app-1" });
+        assert.strictEqual(known.kind, "authorized");
         assert.strictEqual((await client().authorize({ appId: "nope" })).kind, "denied");
     });
 
-    it("reports many transactions in one transactions.xml call", async () => {
+    it("treats a suspended service as a 3scale failure (apisonator authorize/disabled_service_test.rb L27-32)", async () => {
+        fake.serviceState = "suspended";
+        const out = await client().authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
+        assert.ok(out.kind === "failed" && out.code === "service_not_active" && out.status === 409, JSON.stringify(out));
+        assert.strictEqual(fake.app("app-1").hits, 0);
+    });
+
+    it("reports many transactions in one transactions.xml call, each with its timestamp", async () => {
         fake.addApp({ id: "app-2", userKey: "key-bbbbbbbbbbbbbbbb", plan: "Basic" });
+        const earlier = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) - 120_000;
         const out = await client().report([
-            { identity: { appId: "app-1" }, usage: { hits: 3 } },
+            { identity: { appId: "app-1" }, usage: { hits: 3 }, timestamp: earlier },
             { identity: { userKey: "key-bbbbbbbbbbbbbbbb" }, usage: { hits: 4 } },
         ]);
         assert.deepStrictEqual(out, { kind: "accepted", status: 202 });
@@ -129,27 +180,50 @@ describe("3scale client against the Service Management API stand-in", () => {
         assert.strictEqual(params.get("transactions[0][app_id]"), "app-1");
         assert.strictEqual(params.get("transactions[0][usage][hits]"), "3");
         assert.strictEqual(params.get("transactions[1][user_key]"), "key-bbbbbbbbbbbbbbbb");
+        assert.strictEqual(params.get("transactions[0][timestamp]"), formatTimestamp(earlier));
+        assert.match(params.get("transactions[0][timestamp]") ?? "", /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:00 \+0000$/);
+        assert.strictEqual(params.get("transactions[1][timestamp]"), null);
         assert.deepStrictEqual([...fake.reported], [["app-1", 3], ["app-2", 4]]);
+        // 23:58 yesterday lands in yesterday, not in today's period.
+        assert.strictEqual(fake.usage("app-1", "day"), 0);
+        assert.strictEqual(fake.usage("app-1", "day", earlier), 3);
+    });
+
+    it("says a report with no reply may have been taken (in doubt), and one refused at connect was not", async () => {
+        fake.lateMs = 1000;
+        fake.reportFaults = ["late"];
+        const late = await client(200).report([{ identity: { appId: "app-1" }, usage: { hits: 1 } }]);
+        assert.ok(late.kind === "failed" && late.code === "timeout" && late.inDoubt === true, JSON.stringify(late));
+        assert.strictEqual(fake.app("app-1").hits, 1, "3scale took it");
+        await fake.setFault("down");
+        const down = await client().report([{ identity: { appId: "app-1" }, usage: { hits: 1 } }]);
+        assert.ok(down.kind === "failed" && down.code === "unreachable" && down.inDoubt === undefined, JSON.stringify(down));
+        await fake.setFault("none");
+        fake.reportFaults = ["5xx"];
+        const five = await client().report([{ identity: { appId: "app-1" }, usage: { hits: 1 } }]);
+        assert.ok(five.kind === "failed" && five.code === "server_error" && five.inDoubt === undefined);
+        const authTimeout = await (async () => { fake.slowMs = 1000; await fake.setFault("slow"); return client(200).authorize({ userKey: "key-aaaaaaaaaaaaaaaa" }); })();
+        assert.ok(authTimeout.kind === "failed" && authTimeout.inDoubt === undefined, "authorize never acts, so it is never in doubt");
     });
 
     it("bounds a slow 3scale by the timeout", async () => {
         fake.slowMs = 3000;
         await fake.setFault("slow");
         const started = Date.now();
-        const out = await client(200).authrep("key-aaaaaaaaaaaaaaaa");
+        const out = await client(200).authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
         assert.ok(out.kind === "failed" && out.code === "timeout", JSON.stringify(out));
         assert.ok(Date.now() - started < 1000);
     });
 
     it("maps down (connection refused), 5xx and garbage to failures", async () => {
         await fake.setFault("down");
-        const down = await client().authrep("key-aaaaaaaaaaaaaaaa");
+        const down = await client().authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
         assert.ok(down.kind === "failed" && down.code === "unreachable", JSON.stringify(down));
         await fake.setFault("5xx");
-        const five = await client().authrep("key-aaaaaaaaaaaaaaaa");
+        const five = await client().authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
         assert.ok(five.kind === "failed" && five.code === "server_error");
         await fake.setFault("garbage");
-        const garbage = await client().authrep("key-aaaaaaaaaaaaaaaa");
+        const garbage = await client().authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
         assert.ok(garbage.kind === "failed" && garbage.code === "malformed");
         assert.strictEqual((await client().report([{ identity: { appId: "app-1" }, usage: { hits: 1 } }])).kind, "failed");
     });
@@ -157,7 +231,7 @@ describe("3scale client against the Service Management API stand-in", () => {
     it("maps a port nobody listens on to unreachable", async () => {
         const port = await freePort();
         const c = createThreescaleClient({ backendUrl: `http://127.0.0.1:${port}`, serviceId: "1", serviceToken: "t", timeoutMs: 300 });
-        const out = await c.authrep("key-aaaaaaaaaaaaaaaa");
+        const out = await c.authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
         assert.ok(out.kind === "failed" && out.code === "unreachable");
     });
 });

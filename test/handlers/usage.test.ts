@@ -4,6 +4,8 @@ import type { Redis } from "ioredis";
 import { policyEffect } from "../../handlers/access-policy";
 import { createAuthorizer, AuthorizerHandler } from "../../handlers/authorizer";
 import { keys, parseUsageField, tokenHash } from "../../handlers/keys";
+import { createKeySealer } from "../../handlers/sealed-key";
+import { formatTimestamp } from "../../handlers/threescale";
 import { createReporter, createReporterHandler, ReporterHandler } from "../../handlers/reporter";
 import { AuthorizerSettings, settingsToEnvironment } from "../../handlers/settings";
 import { createThreescaleClient } from "../../handlers/threescale";
@@ -54,6 +56,8 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
     let report: ReporterHandler;
     const clients: Redis[] = [];
     let logs: string[];
+    /** The authorizer's clock: fixed in a test, so its hits fall in one minute. */
+    let clock: number;
 
     before(async () => {
         server = await startRedis();
@@ -65,14 +69,15 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         redis = clientFor(server, settings);
         clients.push(redis);
         topic = snsTopic();
-        authorize = createAuthorizer({ settings, redis, threescale: createThreescaleClient(settings.threescale), publisher: topic, log: (m) => logs.push(m) });
+        authorize = createAuthorizer({ settings, redis, threescale: createThreescaleClient(settings.threescale), publisher: topic, log: (m) => logs.push(m), now: () => clock });
         const reporterRedis = clientFor(server, { ...settings, redis: { ...settings.redis, timeoutMs: 2000 } });
         clients.push(reporterRedis);
-        report = createReporter({ settings, redis: reporterRedis, threescale: createThreescaleClient(settings.threescale), options: { log: (m) => logs.push(m), ...reporterOptions } });
+        report = createReporter({ settings, redis: reporterRedis, threescale: createThreescaleClient(settings.threescale), options: { log: (m) => logs.push(m), retryPauseMs: 20, ...reporterOptions } });
     };
 
     beforeEach(async () => {
         logs = [];
+        clock = Math.floor(Date.now() / 60_000) * 60_000 + 30_000;
         fake = await startThreescale();
         KEYS.forEach((k, i) => fake.addApp({ id: `app-${i}`, userKey: k, plan: "Basic" }));
         fake.addApp({ id: "app-limited", userKey: LIMITED, plan: "Basic", dailyHits: 5 });
@@ -87,15 +92,17 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
     });
 
     const call = (token: string) => authorize({ type: "TOKEN", authorizationToken: token, methodArn: METHOD_ARN });
+    /** Hits waiting in Redis, by application. */
     const pending = async (): Promise<Record<string, number>> => {
         const raw = await redis.hgetall(keys.pending(fake.serviceId));
         const out: Record<string, number> = {};
         for (const [field, n] of Object.entries(raw)) {
-            const uid = parseUsageField(field)?.uid ?? field;
+            const uid = parseUsageField(field)?.who ?? field;
             out[uid] = (out[uid] ?? 0) + Number(n);
         }
         return out;
     };
+    const reportedTotal = (): number => [...fake.reported.values()].reduce((a, b) => a + b, 0);
     const deliverAll = async () => {
         const results = [];
         for (const m of topic.published.splice(0)) results.push(await report(snsEvent(m.id, m.nudge)));
@@ -104,16 +111,20 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
 
     it("aggregates hits per key, nudges once per window, and reports them in one transactions.xml call", async () => {
         for (let round = 0; round < 5; round++) for (const k of KEYS.slice(0, 3)) await call(k);
-        // First request per key went to authrep (3scale counted it); 4 cache hits per key wait in Redis.
-        assert.deepStrictEqual(await pending(), { "a:app-0": 4, "a:app-1": 4, "a:app-2": 4 });
+        // Every request is counted in Redis (authorize.xml counts nothing in 3scale): 5 per key wait.
+        assert.deepStrictEqual(await pending(), { "app-0": 5, "app-1": 5, "app-2": 5 });
         assert.strictEqual(topic.published.length, 1);
         const [result] = await deliverAll();
         assert.strictEqual(fake.count("/transactions.xml"), 1);
-        assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 4], ["app-1", 4], ["app-2", 4]]);
-        assert.strictEqual(result.runs[0].hits, 12);
+        assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 5], ["app-1", 5], ["app-2", 5]]);
+        assert.strictEqual(result.runs[0].hits, 15);
         assert.strictEqual(result.runs[0].transactions, 3);
         assert.deepStrictEqual(await pending(), {});
         assert.deepStrictEqual(await redis.keys("usage:v1:*:batch*"), [], "no batch left behind");
+        assert.deepStrictEqual(await redis.keys("usage:v1:*:chunk*"), [], "no report left behind");
+        // Each transaction carries the minute its hits were counted in.
+        const sent = fake.calls.find((c) => c.path === "/transactions.xml");
+        assert.strictEqual(sent?.params.get("transactions[0][timestamp]"), formatTimestamp(Math.floor(clock / 60_000) * 60_000));
         // 3scale's total equals the requests served: 5 per key.
         for (const i of [0, 1, 2]) assert.strictEqual(fake.app(`app-${i}`).hits, 5);
     });
@@ -125,8 +136,8 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
             await call(KEYS[0]);
             await deliverAll();
         }
-        assert.strictEqual(fake.count("/transactions/authrep.xml"), 1);
-        assert.strictEqual(fake.count("/transactions.xml"), 3);
+        assert.strictEqual(fake.count("/transactions/authorize.xml"), 1);
+        assert.strictEqual(fake.count("/transactions.xml"), 4);
         assert.strictEqual(fake.app("app-0").hits, 4);
     });
 
@@ -144,28 +155,29 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         for (const k of KEYS) for (let i = 0; i < 6; i++) await call(k);
         const results = await Promise.all([report(snsEvent("a")), report(snsEvent("b")), report(scheduledEvent("c"))]);
         const total = results.reduce((n, r) => n + r.runs[0].hits, 0);
-        assert.strictEqual(total, 25);
-        assert.strictEqual([...fake.reported.values()].reduce((a, b) => a + b, 0), 25);
+        assert.strictEqual(total, 30);
+        assert.strictEqual(reportedTotal(), 30);
         assert.strictEqual(fake.count("/transactions.xml"), 1);
+        assert.strictEqual(results.filter((r) => r.runs[0].busy).length, 2, "one reporter holds the lock, the others leave it the work");
     });
 
     it("puts counts back when 3scale fails, merged with hits counted meanwhile, and throws for the retry and the DLQ", async () => {
         for (const k of KEYS.slice(0, 2)) { await call(k); await call(k); await call(k); }
-        assert.deepStrictEqual(await pending(), { "a:app-0": 2, "a:app-1": 2 });
+        assert.deepStrictEqual(await pending(), { "app-0": 3, "app-1": 3 });
         fake.slowMs = 250;
-        fake.reportFaults = ["slow"];
+        fake.reportFaults = ["slow", "slow", "slow"]; // every attempt of the run
         const inFlight = report(snsEvent("m-1"));
         await new Promise((r) => setTimeout(r, 100));
         assert.deepStrictEqual(await pending(), {}, "the reporter holds the batch");
         // A hit arrives while the reporter holds the batch.
         await call(KEYS[0]);
         await assert.rejects(inFlight, /did not accept/);
-        assert.deepStrictEqual(await pending(), { "a:app-0": 3, "a:app-1": 2 });
+        assert.deepStrictEqual(await pending(), { "app-0": 4, "app-1": 3 });
         assert.deepStrictEqual(fake.reported.size, 0);
         // Lambda retries the same message: it is not a duplicate, and everything is reported once.
         const retry = await report(snsEvent("m-1"));
         assert.strictEqual(retry.runs[0].duplicate, false);
-        assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 3], ["app-1", 2]]);
+        assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 4], ["app-1", 3]]);
         assert.deepStrictEqual(await pending(), {});
     });
 
@@ -173,13 +185,23 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         for (const c of clients.splice(0)) c.disconnect();
         setup({}, { batchSize: 2 });
         for (const k of KEYS) { await call(k); await call(k); }
-        fake.reportFaults = ["none", "5xx"];
+        fake.reportFaults = ["none", "5xx", "5xx", "5xx"];
         await assert.rejects(report(scheduledEvent("s-2")));
-        assert.strictEqual([...fake.reported.values()].reduce((a, b) => a + b, 0), 2);
-        assert.strictEqual(Object.values(await pending()).reduce((a, b) => a + b, 0), 3);
+        assert.strictEqual(reportedTotal(), 4);
+        assert.strictEqual(Object.values(await pending()).reduce((a, b) => a + b, 0), 6);
         await report(scheduledEvent("s-3"));
-        assert.strictEqual([...fake.reported.values()].reduce((a, b) => a + b, 0), 5);
+        assert.strictEqual(reportedTotal(), 10);
         for (let i = 0; i < 5; i++) assert.strictEqual(fake.app(`app-${i}`).hits, 2);
+    });
+
+    it("tries a report 3scale answered with a 5xx again within the run (it took nothing)", async () => {
+        await call(KEYS[0]);
+        await call(KEYS[1]);
+        fake.reportFaults = ["5xx", "5xx"];
+        const result = await report(scheduledEvent("s-retry"));
+        assert.strictEqual(result.runs[0].hits, 2);
+        assert.strictEqual(fake.count("/transactions.xml"), 3);
+        assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 1], ["app-1", 1]]);
     });
 
     it("an SNS message delivered twice reports once", async () => {
@@ -190,16 +212,16 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         const first = await report(snsEvent(message.id));
         await call(KEYS[0]); // new hit after the first delivery
         const second = await report(snsEvent(message.id));
-        assert.strictEqual(first.runs[0].hits, 2);
+        assert.strictEqual(first.runs[0].hits, 3);
         assert.strictEqual(second.runs[0].duplicate, true);
         assert.strictEqual(fake.count("/transactions.xml"), 1);
-        assert.deepStrictEqual([...fake.reported], [["app-0", 2]]);
+        assert.deepStrictEqual([...fake.reported], [["app-0", 3]]);
         // The later hit waits for the next nudge or the schedule.
-        assert.deepStrictEqual(await pending(), { "a:app-0": 1 });
+        assert.deepStrictEqual(await pending(), { "app-0": 1 });
         // Two deliveries at the same moment: one reports, the other is skipped.
         const both = await Promise.all([report(snsEvent("dup")), report(snsEvent("dup"))]);
         assert.deepStrictEqual(both.map((r) => r.runs[0].duplicate).sort(), [false, true]);
-        assert.deepStrictEqual([...fake.reported], [["app-0", 3]]);
+        assert.deepStrictEqual([...fake.reported], [["app-0", 4]]);
     });
 
     it("a scheduled event redelivered with the same id reports once", async () => {
@@ -212,45 +234,52 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         assert.strictEqual(fake.count("/transactions.xml"), 1);
     });
 
-    it("after reporting, denies cached decisions of applications 3scale now refuses (limits exceeded)", async () => {
-        for (let i = 0; i < 6; i++) assert.strictEqual(policyEffect(await call(LIMITED)), "Allow");
-        assert.strictEqual(fake.app("app-limited").hits, 1); // only the authrep so far
+    it("a key on a limited plan is not refused after a report on a user_key service (the old re-check asked authorize.xml?app_id: 403 user_key_invalid)", async () => {
+        fake.addApp({ id: "app-roomy", userKey: "roomy-key-0123456789abcde", plan: "Basic", dailyHits: 1000 });
+        for (let i = 0; i < 3; i++) assert.strictEqual(policyEffect(await call("roomy-key-0123456789abcde")), "Allow");
+        await report(scheduledEvent("s-4"));
+        assert.strictEqual(fake.app("app-roomy").hits, 3);
+        const after = await call("roomy-key-0123456789abcde");
+        assert.deepStrictEqual([policyEffect(after), after.context?.source], ["Allow", "cache"]);
+        assert.strictEqual(fake.count("/transactions/authorize.xml"), 1, "no re-check: the limit is counted down locally");
+        assert.deepStrictEqual(fake.errors, [], "no request 3scale refused");
+    });
+
+    it("counts a limited plan down locally and denies at the limit before and after reports (item 3)", async () => {
+        const served = [];
+        for (let i = 0; i < 6; i++) served.push(policyEffect(await call(LIMITED)));
+        assert.deepStrictEqual(served, ["Allow", "Allow", "Allow", "Allow", "Allow", "Deny"]);
         await call(KEYS[0]);
-        await call(KEYS[0]); // an unlimited plan: never re-checked
-        const result = await report(scheduledEvent("s-4"));
-        assert.strictEqual(fake.app("app-limited").hits, 6);
-        assert.strictEqual(result.runs[0].denied, 1);
-        const authorizeCalls = fake.calls.filter((c) => c.path === "/transactions/authorize.xml");
-        assert.deepStrictEqual(authorizeCalls.map((c) => [c.params.get("app_id"), c.params.get("usage[hits]")]), [["app-limited", "1"]]);
-        const before = fake.calls.length;
+        await call(KEYS[0]);
+        await report(scheduledEvent("s-4b"));
+        assert.strictEqual(fake.app("app-limited").hits, 5, "3scale counted exactly the 5 served");
         const denied = await call(LIMITED);
         assert.strictEqual(policyEffect(denied), "Deny");
         assert.strictEqual(denied.context?.source, "cache");
         assert.strictEqual(denied.context?.reason, "usage limits are exceeded");
-        assert.strictEqual(fake.calls.length, before, "denied from the cache, no 3scale call");
-        const ttl = await redis.ttl(keys.decision(fake.serviceId, tokenHash(LIMITED)));
-        assert.ok(ttl > 0 && ttl <= settings.negativeTtlSeconds);
+        assert.strictEqual(fake.count("/transactions/authorize.xml"), 2, "one per key, no re-check after the report");
         assert.strictEqual(policyEffect(await call(KEYS[0])), "Allow");
     });
 
-    it("puts back a batch abandoned by a reporter that died, after the lease", async () => {
+    it("puts back a batch abandoned by a reporter that died, after its lock's lease", async () => {
         for (const c of clients.splice(0)) c.disconnect();
-        let now = Date.now();
-        setup({}, { leaseMs: 60_000, now: () => now });
+        setup({}, { leaseMs: 400 });
         await call(KEYS[0]);
         await call(KEYS[0]);
         await call(KEYS[0]);
-        // A reporter took the batch and died before reporting.
+        // A reporter took the lock and the batch, and died before reporting.
+        await redis.set(keys.lock(fake.serviceId), "dead-reporter", "PX", 400);
         await redis.rename(keys.pending(fake.serviceId), keys.batch(fake.serviceId, "dead"));
-        await redis.zadd(keys.batches(fake.serviceId), now - 1000, "dead");
+        await redis.zadd(keys.batches(fake.serviceId), Date.now() - 1000, "dead");
         await call(KEYS[0]);
         const early = await report(scheduledEvent("s-5"));
-        assert.strictEqual(early.runs[0].reclaimed, 0, "within the lease the batch may still be in flight");
-        assert.deepStrictEqual([...fake.reported], [["app-0", 1]]);
-        now += 61_000;
+        assert.strictEqual(early.runs[0].busy, true, "within the lease the batch may still be in flight");
+        assert.strictEqual(early.runs[0].reclaimed, 0);
+        assert.strictEqual(fake.reported.size, 0);
+        await new Promise((r) => setTimeout(r, 450));
         const late = await report(scheduledEvent("s-6"));
         assert.strictEqual(late.runs[0].reclaimed, 1);
-        assert.deepStrictEqual([...fake.reported], [["app-0", 3]]);
+        assert.deepStrictEqual([...fake.reported], [["app-0", 4]]);
         assert.strictEqual(await redis.zcard(keys.batches(fake.serviceId)), 0);
     });
 
@@ -259,12 +288,12 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         for (let i = 0; i < 4; i++) await call(KEYS[3]);
         const fields = Object.keys(await redis.hgetall(keys.pending(fake.serviceId)));
         assert.strictEqual(fields.length, 1);
-        assert.ok(parseUsageField(fields[0])?.uid.startsWith("k:"));
+        assert.strictEqual(parseUsageField(fields[0])?.who, `~${tokenHash(KEYS[3])}`);
         for (const entry of await server.dump()) assert.ok(!entry.key.includes(KEYS[3]) && !entry.text.includes(KEYS[3]), `raw key in ${entry.key}`);
         await report(scheduledEvent("s-7"));
         const sent = fake.calls.find((c) => c.path === "/transactions.xml");
         assert.strictEqual(sent?.params.get("transactions[0][user_key]"), KEYS[3]);
-        assert.deepStrictEqual([...fake.reported], [["app-3", 3]]);
+        assert.deepStrictEqual([...fake.reported], [["app-3", 4]]);
     });
 
     it("drops usage sealed with another service token instead of failing forever", async () => {
@@ -277,12 +306,187 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         assert.deepStrictEqual(await pending(), {});
     });
 
+    it("keeps within the limit when a report settles while 3scale is being asked (its figure may predate the report)", async () => {
+        // LIMITED allows 5 a day. Three hits wait; the decision goes stale; while authorize.xml is on
+        // its way back with a figure of 0, the reporter reports and settles the three.
+        for (let i = 0; i < 3; i++) await call(LIMITED);
+        clock += 301_000;
+        fake.replyDelayMs["/transactions/authorize.xml"] = 200;
+        const asking = call(LIMITED);
+        await new Promise((r) => setTimeout(r, 50));
+        await report(scheduledEvent("s-race"));
+        assert.strictEqual(fake.app("app-limited").hits, 3);
+        assert.strictEqual(policyEffect(await asking), "Allow");
+        fake.replyDelayMs = {};
+        const rest = [];
+        for (let i = 0; i < 4; i++) rest.push(policyEffect(await call(LIMITED)));
+        assert.deepStrictEqual(rest, ["Allow", "Deny", "Deny", "Deny"], "5 in all, not 3 + 5");
+        await report(scheduledEvent("s-race-2"));
+        assert.strictEqual(fake.app("app-limited").hits, 5);
+    });
+
+    describe("a batch carries only applications 3scale confirmed (item 2)", () => {
+        it("a made-up token served in allow mode is reported apart and poisons nothing; a real one 3scale now confirms joins the report", async () => {
+            // The old reporter put the made-up token in the shared batch by user_key: apisonator dropped the whole batch.
+            for (const c of clients.splice(0)) c.disconnect();
+            setup({ failureMode: "allow", defaultRoutes: ["discovery/*"] });
+            await call(KEYS[0]);
+            await call(KEYS[1]);
+            await fake.setFault("5xx");
+            for (let i = 0; i < 3; i++) assert.strictEqual((await call("made-up-token-0123456789ab")).context?.source, "fail-open");
+            for (let i = 0; i < 2; i++) assert.strictEqual((await call(KEYS[2])).context?.source, "fail-open");
+            await call(KEYS[0]); // cache hit during the outage
+            await fake.setFault("none");
+            const result = await report(scheduledEvent("s-q"));
+            const reports = fake.calls.filter((c) => c.path === "/transactions.xml");
+            assert.ok(reports.every((c) => ![...c.params.values()].includes("made-up-token-0123456789ab")), "the made-up token is never in a report");
+            assert.deepStrictEqual(fake.droppedReports, [], "3scale dropped no report job");
+            assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 2], ["app-1", 1], ["app-2", 2]]);
+            assert.strictEqual(result.runs[0].refused, 3);
+            assert.strictEqual(result.runs[0].confirmed, 2);
+            assert.strictEqual(fake.count("/transactions.xml"), 1);
+            assert.deepStrictEqual(await redis.hgetall(keys.unconfirmed(fake.serviceId)), {});
+        });
+
+        it("an application deleted in 3scale after its last confirmation loses only its own usage", async () => {
+            for (let i = 0; i < 2; i++) for (const k of KEYS.slice(0, 3)) await call(k);
+            fake.deleteApp("app-0");
+            clock += 301_000; // the cached decision is stale: the next request asks 3scale, which refuses the key now
+            const refused = await call(KEYS[0]);
+            assert.deepStrictEqual([policyEffect(refused), refused.context?.reason], ["Deny", "user key invalid"]);
+            const result = await report(scheduledEvent("s-del"));
+            assert.deepStrictEqual([...fake.reported].sort(), [["app-1", 2], ["app-2", 2]]);
+            assert.strictEqual(result.runs[0].refused, 2);
+            assert.deepStrictEqual(fake.droppedReports, []);
+        });
+
+        it("asks 3scale about an application not confirmed lately before putting it in a shared report", async () => {
+            await call(KEYS[0]);
+            await call(KEYS[1]);
+            await redis.hset(keys.app(fake.serviceId, "app-1"), "t", "0");
+            const before = fake.count("/transactions/authorize.xml");
+            await report(scheduledEvent("s-old"));
+            const probes = fake.calls.filter((c) => c.path === "/transactions/authorize.xml").slice(before);
+            assert.deepStrictEqual(probes.map((c) => c.params.get("user_key")), [KEYS[1]], "asked with the credential the user_key service takes");
+            assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 1], ["app-1", 1]]);
+        });
+    });
+
+    describe("timestamps", () => {
+        it("reports hits in the minute they were counted, so yesterday's hits land in yesterday's period", async () => {
+            const midnight = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
+            clock = midnight - 30_000;
+            await call(KEYS[0]);
+            await call(KEYS[0]);
+            await report(scheduledEvent("s-ts"));
+            assert.strictEqual(fake.usage("app-0", "day", midnight - 30_000), 2);
+            assert.strictEqual(fake.usage("app-0", "day"), 0, "not in today's period");
+        });
+
+        it("drops hits older than 3scale accepts instead of sending a batch 3scale would drop whole", async () => {
+            clock = Date.now() - 25 * 3600_000;
+            await call(KEYS[0]);
+            clock = Date.now();
+            await call(KEYS[1]);
+            const result = await report(scheduledEvent("s-old-ts"));
+            assert.strictEqual(result.runs[0].expired, 1);
+            assert.deepStrictEqual([...fake.reported], [["app-1", 1]]);
+            assert.deepStrictEqual(fake.errors, [], "nothing 3scale would refuse was sent");
+            assert.strictEqual(await redis.hget(keys.app(fake.serviceId, "app-0"), "u"), "0");
+        });
+    });
+
+    describe("a report with no reply is reconciled against 3scale's figures, never blindly re-sent (item 4)", () => {
+        const settleMs = 700;
+        beforeEach(() => {
+            for (const c of clients.splice(0)) c.disconnect();
+            setup({}, { reconcileAfterMs: settleMs });
+        });
+
+        it("3scale took it (the reply came too late): settled once, not sent again", async () => {
+            // The old reporter put a report back on a late reply and sent it again: counted twice.
+            for (let i = 0; i < 2; i++) { await call(LIMITED); await call(KEYS[0]); }
+            fake.lateMs = 1000;
+            fake.reportFaults = ["late"];
+            const first = await report(scheduledEvent("s-late"));
+            assert.strictEqual(first.runs[0].inDoubt, 4);
+            assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 2], ["app-limited", 2]], "3scale took it");
+            await call(KEYS[1]); // counted meanwhile
+            const waiting = await report(scheduledEvent("s-wait"));
+            assert.strictEqual(waiting.runs[0].inDoubt, 4, JSON.stringify(waiting));
+            assert.strictEqual(fake.count("/transactions.xml"), 1, "nothing is sent while a report is in doubt");
+            await new Promise((r) => setTimeout(r, settleMs));
+            const settled = await report(scheduledEvent("s-settle"));
+            assert.deepStrictEqual(settled.runs[0].reconciled, { applied: 4, resent: 0, unverified: 0 });
+            assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 2], ["app-1", 1], ["app-limited", 2]]);
+            assert.strictEqual(fake.app("app-limited").hits, 2);
+            const probe = fake.calls.filter((c) => c.path === "/transactions/authorize.xml").at(-1);
+            assert.strictEqual(probe?.params.get("user_key"), LIMITED, "asked with the credential the service takes");
+            assert.strictEqual(probe?.params.get("usage[hits]"), null, "a question, not a count");
+            assert.deepStrictEqual(await redis.keys("usage:v1:*:chunk*"), []);
+        });
+
+        it("3scale never got it (no reply, nothing processed): sent again, once", async () => {
+            for (let i = 0; i < 2; i++) { await call(LIMITED); await call(KEYS[0]); }
+            fake.slowMs = 1000;
+            fake.reportFaults = ["slow"];
+            const first = await report(scheduledEvent("s-lost"));
+            assert.strictEqual(first.runs[0].inDoubt, 4);
+            assert.strictEqual(fake.reported.size, 0);
+            await new Promise((r) => setTimeout(r, settleMs + 450));
+            const settled = await report(scheduledEvent("s-resend"));
+            assert.deepStrictEqual(settled.runs[0].reconciled, { applied: 0, resent: 4, unverified: 0 });
+            assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 2], ["app-limited", 2]]);
+            assert.strictEqual((await report(scheduledEvent("s-after"))).runs[0].hits, 0);
+            assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 2], ["app-limited", 2]]);
+        });
+
+        it("with no limited application to check against, assumes 3scale took it and says so", async () => {
+            await call(KEYS[0]);
+            await call(KEYS[0]);
+            fake.lateMs = 1000;
+            fake.reportFaults = ["late"];
+            await report(scheduledEvent("s-nowit"));
+            await new Promise((r) => setTimeout(r, settleMs + 450));
+            const settled = await report(scheduledEvent("s-nowit-2"));
+            assert.deepStrictEqual(settled.runs[0].reconciled, { applied: 0, resent: 0, unverified: 2 });
+            assert.deepStrictEqual([...fake.reported], [["app-0", 2]]);
+            assert.ok(logs.some((l) => /no application in it has limits/.test(l)));
+        });
+
+        it("a limited application used by others meanwhile is read with its own hits only: a baseline taken with a report in flight is not clean", async () => {
+            for (let i = 0; i < 2; i++) await call(LIMITED);
+            await report(scheduledEvent("s-b1")); // settled: its hits count in the baseline's period
+            await call(LIMITED);
+            fake.lateMs = 1000;
+            fake.reportFaults = ["late"];
+            await report(scheduledEvent("s-b2"));
+            await new Promise((r) => setTimeout(r, settleMs + 450));
+            const settled = await report(scheduledEvent("s-b3"));
+            assert.deepStrictEqual(settled.runs[0].reconciled, { applied: 1, resent: 0, unverified: 0 });
+            assert.strictEqual(fake.app("app-limited").hits, 3);
+        });
+    });
+
+    it("reports counts the previous release left in Redis (no minute, token hash first)", async () => {
+        const legacy = `${tokenHash(KEYS[0])}|0|a:app-0`;
+        const sealer = createKeySealer(settings.threescale.serviceToken, settings.threescale.serviceId);
+        const legacyKey = `${tokenHash(KEYS[4])}|1|k:${sealer.seal(KEYS[4])}`;
+        await redis.hset(keys.pending(fake.serviceId), legacy, "3", legacyKey, "2");
+        const result = await report(scheduledEvent("s-legacy"));
+        assert.strictEqual(result.runs[0].hits, 5);
+        assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 3], ["app-4", 2]]);
+        const sent = fake.calls.filter((c) => c.path === "/transactions.xml").flatMap((c) => [...c.params.entries()]);
+        assert.ok(sent.some(([k, v]) => /^transactions\[\d+\]\[user_key\]$/.test(k) && v === KEYS[4]), "the sealed key is reported by user_key");
+        assert.deepStrictEqual(fake.droppedReports, []);
+    });
+
     it("createReporterHandler reads the environment and reports from real Redis", async () => {
         for (let i = 0; i < 3; i++) await call(KEYS[2]);
         const handler = createReporterHandler(settingsToEnvironment(settings));
         const result = await handler(snsEvent("env-1"));
-        assert.strictEqual(result.runs[0].hits, 2);
-        assert.deepStrictEqual([...fake.reported], [["app-2", 2]]);
+        assert.strictEqual(result.runs[0].hits, 3);
+        assert.deepStrictEqual([...fake.reported], [["app-2", 3]]);
     });
 
     it("a reporter that cannot reach Redis fails fast, for Lambda's retry and the DLQ", async () => {

@@ -7,6 +7,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { metricsEnvironment } from "../../handlers/metrics";
 import { settingsToEnvironment } from "../../handlers/settings";
 import { OfflineRun, previewStack } from "../../preview/cli";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
@@ -45,6 +46,7 @@ describe("the shipped Lambda archives", function () {
                 redis: { host: redis.host, port: redis.port, tls: true, authToken: redis.password, timeoutMs: 1000 },
                 threescale: { backendUrl: threescale.url, serviceId: threescale.serviceId, serviceToken: threescale.serviceToken, timeoutMs: 2000 },
             })),
+            ...metricsEnvironment("api-ring-red"),
             NODE_EXTRA_CA_CERTS: caFile,
             AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "AKIDLOCAL", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_SNS: sns.url,
         };
@@ -71,10 +73,11 @@ describe("the shipped Lambda archives", function () {
 
     it("the authorizer archive allows a good key, serves the repeat from Redis over TLS, denies a bad one and rejects a malformed one", async () => {
         const event = (token: string) => ({ type: "TOKEN", authorizationToken: token, methodArn: METHOD_ARN });
+        const emf: Record<string, unknown>[] = [];
         const [first, second, bad, malformed] = await invoke(archive("-authorizer"), env, runtimeModules, [
             event("Bearer shipped-key-0123456789abcdef"), event("shipped-key-0123456789abcdef"),
             event("unknown-key-0123456789abcdef"), event("no"),
-        ]);
+        ], emf);
         type Result = { principalId: string; policyDocument: { Statement: { Effect: string; Resource: string[] }[] }; context: Record<string, string> };
         const allowed = first.ok as Result;
         assert.strictEqual(allowed.policyDocument.Statement[0].Effect, "Allow");
@@ -84,17 +87,25 @@ describe("the shipped Lambda archives", function () {
         assert.strictEqual((second.ok as Result).context.source, "cache");
         assert.strictEqual((bad.ok as Result).policyDocument.Statement[0].Effect, "Deny");
         assert.strictEqual(malformed.error, "Unauthorized");
-        assert.strictEqual(threescale.count("/transactions/authrep.xml"), 2, "3scale was asked once per distinct key");
+        assert.strictEqual(threescale.count("/transactions/authorize.xml"), 2, "3scale was asked once per distinct key");
+        assert.strictEqual(threescale.count("/transactions/authrep.xml"), 0, "and counted nothing itself: the hits wait in Redis");
+        // What it told CloudWatch: decisions by source, the two 3scale calls' latency, the refused token.
+        assert.deepStrictEqual(emf.filter((r) => "Decisions" in r).map((r) => [r.service, r.source]),
+            [["api-ring-red", "3scale"], ["api-ring-red", "cache"], ["api-ring-red", "3scale"]]);
+        assert.strictEqual(emf.filter((r) => typeof r.ThreescaleLatency === "number").length, 2);
+        assert.deepStrictEqual(emf.filter((r) => "RejectedTokens" in r).map((r) => r.RejectedTokens), [1]);
     });
 
-    it("the reporter archive reports the counted hit to 3scale once, even when SNS delivers twice", async () => {
+    it("the reporter archive reports the counted hits to 3scale once, even when SNS delivers twice", async () => {
         assert.strictEqual(sns.published.length, 1, "the authorizer archive nudged the reporter through SNS");
         const message = sns.published[0];
         const delivery = { Records: [{ EventSource: "aws:sns", Sns: { MessageId: message.messageId, TopicArn: TOPIC, Message: message.message } }] };
-        const [once, twice] = await invoke(archive("-reporter"), env, runtimeModules, [delivery, delivery]);
+        const emf: Record<string, unknown>[] = [];
+        const [once, twice] = await invoke(archive("-reporter"), env, runtimeModules, [delivery, delivery], emf);
         assert.ok(once.ok && !once.error, once.error);
         assert.ok(twice.ok && !twice.error, twice.error);
-        assert.deepStrictEqual([...threescale.reported], [["app-1", 1]]);
+        assert.deepStrictEqual([...threescale.reported], [["app-1", 2]], "both allowed requests, once");
+        assert.deepStrictEqual(emf.map((r) => [r.ReportedHits, r.ReportCalls]), [[2, 1], [0, 0]], "the redelivery reports nothing");
         const keys = (await redis.dump()).map((k) => `${k.key} ${k.text}`).join("\n");
         assert.ok(!keys.includes("shipped-key-0123456789abcdef"), "no raw key in Redis");
     });

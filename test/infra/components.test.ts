@@ -5,6 +5,10 @@ import { AuthCacheNetwork, REDIS_PORT } from "../../components/authCacheNetwork"
 import { AuthorizerPair, DEPLOY_TIME_PACKAGES } from "../../components/authorizerPair";
 import { DomainFlip } from "../../components/domainFlip";
 import { GatewayRing, StageLimits } from "../../components/gatewayRing";
+import { RingDashboard, ringWidgets } from "../../components/ringDashboard";
+import { SlotWatch } from "../../components/slotWatch";
+import { bakeAlarmNames, slotAlarmNames } from "../../outputs";
+import type { AlarmThresholds } from "../../config";
 import { settingsFromEnvironment } from "../../handlers/settings";
 import { bundleSpec, BundledSpec } from "../../openapi";
 import { MOCK_ACCOUNT } from "../../preview/mock-cloud";
@@ -186,9 +190,10 @@ describe("AuthCacheNetwork", () => {
 
 describe("AuthorizerPair", () => {
     const subnets = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"];
-    const pair = () => {
+    const pair = (metricsService?: string) => {
         const name = unique("pair");
         return build((opts) => new AuthorizerPair(name, {
+            metricsService,
             settings: {
                 threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
                 redisTimeoutMs: 150, tokenPattern: "^[a-f0-9]{32}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30,
@@ -215,6 +220,15 @@ describe("AuthorizerPair", () => {
             assert.strictEqual(i.runtime, "nodejs22.x");
             if (f.name.endsWith("-authorizer")) assert.ok(i.timeout < 29, `${f.name} timeout ${i.timeout}`);
         }
+    });
+
+    it("names the slot's metrics through Powertools' own variables, and publishes none without a service", async () => {
+        const named = await pair("api-ring-red");
+        for (const f of functions(named)) {
+            const env = inputs(f).environment.variables;
+            assert.deepStrictEqual([env.POWERTOOLS_SERVICE_NAME, env.POWERTOOLS_METRICS_NAMESPACE], ["api-ring-red", "api-ring"], f.name);
+        }
+        for (const f of functions(await pair())) assert.strictEqual(inputs(f).environment.variables.POWERTOOLS_SERVICE_NAME, undefined);
     });
 
     it("hands the handlers their settings through the environment, tokens as secrets", async () => {
@@ -280,5 +294,144 @@ describe("AuthorizerPair", () => {
             const code = await (archive.assets as Promise<Record<string, pulumi.asset.StringAsset>>).then((a) => (a["__index.js"] as unknown as { text: Promise<string> }).text);
             assert.ok(!/require\("@pulumi\//.test(code), "the handler code loads no Pulumi package");
         }
+    });
+});
+
+describe("SlotWatch", () => {
+    const THRESHOLDS: AlarmThresholds = {
+        serverErrorRate: 0.05, latencyP99Ms: 3000, authorizerErrors: 2, authorizerThrottles: 3, deadLetterMessages: 4,
+        minRequests: 20, periodSeconds: 120, evaluationPeriods: 3, datapointsToAlarm: 2,
+    };
+    const watch = (overrides: Partial<AlarmThresholds> = {}) => {
+        const name = unique("watch");
+        return build((opts) => new SlotWatch(name, {
+            project: "api-ring", slot: "black", apiName: "api-ring-black", stageName: "black",
+            authorizerFunctionName: "black-authz-123", deadLetterQueueName: "black-dlq-123", thresholds: { ...THRESHOLDS, ...overrides },
+        }, opts));
+    };
+    const alarm = (b: Awaited<ReturnType<typeof watch>>, suffix: string) => inputs(b.one("aws:cloudwatch/metricAlarm:MetricAlarm", suffix));
+    type Query = { id: string; expression?: string; returnData?: boolean; metric?: { namespace: string; metricName: string; stat: string; period: number; dimensions: Record<string, string> } };
+    const query = (a: Json, id: string) => (a.metricQueries as Query[]).find((q) => q.id === id) as Query;
+
+    it("alarms on the API's 5XX rate and p99 latency by ApiName and Stage, ignoring periods with too few requests", async () => {
+        const b = await watch();
+        const rate = alarm(b, "-5xx-rate");
+        assert.strictEqual(rate.name, "api-ring-black-5xx-rate");
+        assert.strictEqual(rate.threshold, 0.05);
+        assert.strictEqual(rate.comparisonOperator, "GreaterThanThreshold");
+        assert.deepStrictEqual(query(rate, "errors").metric, { namespace: "AWS/ApiGateway", metricName: "5XXError", stat: "Sum", period: 120, dimensions: { ApiName: "api-ring-black", Stage: "black" } });
+        assert.deepStrictEqual(query(rate, "requests").metric?.metricName, "Count");
+        assert.deepStrictEqual(query(rate, "rate"), { id: "rate", expression: "IF(requests >= 20, errors / requests, 0)", label: "5XX rate", returnData: true });
+        const latency = alarm(b, "-latency-p99");
+        assert.strictEqual(latency.threshold, 3000);
+        assert.strictEqual(query(latency, "p99").metric?.stat, "p99");
+        assert.strictEqual(query(latency, "latency").expression, "IF(requests >= 20, p99, 0)");
+        for (const a of [rate, latency]) {
+            assert.deepStrictEqual([a.evaluationPeriods, a.datapointsToAlarm, a.treatMissingData], [3, 2, "notBreaching"]);
+            assert.deepStrictEqual(a.alarmActions, []);
+        }
+    });
+
+    it("alarms on authorizer faults (Lambda errors minus the tokens it refused on purpose) and throttles", async () => {
+        const b = await watch();
+        const errors = alarm(b, "-authorizer-errors");
+        assert.strictEqual(errors.name, "api-ring-black-authorizer-errors");
+        assert.deepStrictEqual(query(errors, "errors").metric?.dimensions, { FunctionName: "black-authz-123" });
+        assert.deepStrictEqual(query(errors, "rejected").metric, {
+            namespace: "api-ring", metricName: "RejectedTokens", stat: "Sum", period: 120, dimensions: { service: "api-ring-black" },
+        });
+        assert.strictEqual(query(errors, "faults").expression, "FILL(errors, 0) - FILL(rejected, 0)");
+        assert.deepStrictEqual([errors.comparisonOperator, errors.threshold], ["GreaterThanOrEqualToThreshold", 2]);
+        const throttles = alarm(b, "-authorizer-throttles");
+        assert.deepStrictEqual([throttles.namespace, throttles.metricName, throttles.statistic, throttles.period, throttles.threshold, throttles.dimensions],
+            ["AWS/Lambda", "Throttles", "Sum", 120, 3, { FunctionName: "black-authz-123" }]);
+    });
+
+    it("alarms at once on the reporter's dead-letter queue, outside the bake set", async () => {
+        const b = await watch();
+        const dlq = alarm(b, "-usage-dead-letters");
+        assert.deepStrictEqual([dlq.namespace, dlq.metricName, dlq.statistic, dlq.threshold, dlq.evaluationPeriods, dlq.datapointsToAlarm, dlq.dimensions],
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", 4, 1, 1, { QueueName: "black-dlq-123" }]);
+        assert.strictEqual(await resolve(b.component.deadLetterAlarmName), "api-ring-black-usage-dead-letters");
+        assert.deepStrictEqual(await resolve(b.component.alarmNames),
+            ["api-ring-black-5xx-rate", "api-ring-black-latency-p99", "api-ring-black-authorizer-errors", "api-ring-black-authorizer-throttles"]);
+        assert.deepStrictEqual(bakeAlarmNames(slotAlarmNames("api-ring", "black")), await resolve(b.component.alarmNames));
+    });
+
+    it("notifies a topic when one is configured", async () => {
+        const topic = `arn:aws:sns:us-east-1:${MOCK_ACCOUNT}:ops`;
+        const b = await watch({ actionsTopicArn: topic });
+        for (const a of b.all("aws:cloudwatch/metricAlarm:MetricAlarm")) {
+            assert.deepStrictEqual([inputs(a).alarmActions, inputs(a).okActions], [[topic], [topic]], a.name);
+        }
+    });
+});
+
+describe("RingDashboard", () => {
+    type Widget = { type: string; x: number; y: number; width: number; properties: Json };
+    const dashboard = async (slots: string[]) => {
+        const name = unique("ring");
+        const b = await build((opts) => new RingDashboard(name, { project: "api-ring", slots, periodSeconds: 60 }, opts));
+        const d = inputs(b.one("aws:cloudwatch/dashboard:Dashboard"));
+        return { b, d, widgets: JSON.parse(d.dashboardBody).widgets as Widget[] };
+    };
+    const column = (widgets: Widget[], slot: string) => widgets.filter((w) => String(w.properties.title ?? "").startsWith(`${slot}: `));
+
+    it("puts every slot side by side: traffic, latency, decisions, cache and 3scale, faults, throttles, reports, dead letters", async () => {
+        const { d, widgets, b } = await dashboard(["red", "black"]);
+        assert.strictEqual(d.dashboardName, "api-ring");
+        assert.strictEqual(await resolve(b.component.dashboardUrl), "https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=api-ring");
+        const red = column(widgets, "red");
+        const black = column(widgets, "black");
+        assert.strictEqual(red.length, 8);
+        assert.deepStrictEqual(red.map((w) => [w.x, w.width]), red.map(() => [0, 12]));
+        assert.deepStrictEqual(black.map((w) => [w.x, w.width]), black.map(() => [12, 12]));
+        assert.deepStrictEqual(red.map((w) => w.y), black.map((w) => w.y), "rows line up");
+        assert.deepStrictEqual(black[0].properties.metrics, [
+            ["AWS/ApiGateway", "Count", "ApiName", "api-ring-black", "Stage", "black", { stat: "Sum", label: "requests" }],
+            ["AWS/ApiGateway", "4XXError", "ApiName", "api-ring-black", "Stage", "black", { stat: "Sum", label: "4XX" }],
+            ["AWS/ApiGateway", "5XXError", "ApiName", "api-ring-black", "Stage", "black", { stat: "Sum", label: "5XX" }],
+        ]);
+        assert.deepStrictEqual((black[1].properties.metrics as Json[]).map((m) => m[6].stat), ["p50", "p99"]);
+        assert.deepStrictEqual((black[2].properties.metrics as Json[]).map((m) => [m[0], m[1], m[3], m[5]]),
+            ["cache", "3scale", "stale", "fail-open", "fail-closed"].map((source) => ["api-ring", "Decisions", "api-ring-black", source]));
+        const hitRate = (black[3].properties.metrics as Json[]).find((m) => m[0]?.id === "hitRate")?.[0];
+        assert.strictEqual(hitRate.expression, "100 * FILL(dcache, 0) / (FILL(dcache, 0) + FILL(d3scale, 0) + FILL(dstale, 0) + FILL(dfailopen, 0) + FILL(dfailclosed, 0))");
+        assert.deepStrictEqual((black[3].properties.metrics as Json[]).filter((m) => m[1] === "Decisions").map((m) => [m[5], m[6].id, m[6].visible]),
+            [["cache", "dcache", false], ["3scale", "d3scale", false], ["stale", "dstale", false], ["fail-open", "dfailopen", false], ["fail-closed", "dfailclosed", false]]);
+        assert.ok(JSON.stringify(black[3].properties.metrics).includes('"ThreescaleLatency"'));
+        assert.deepStrictEqual(black[7].properties.annotations, { alarms: [`arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:api-ring-black-usage-dead-letters`] });
+        assert.ok(widgets.every((w) => w.type !== "metric" || w.properties.region === "us-east-1"));
+    });
+
+    it("shows the state of every slot's alarms, by ARN", async () => {
+        const { widgets } = await dashboard(["red", "black", "blue"]);
+        const alarms = widgets.filter((w) => w.type === "alarm");
+        assert.strictEqual(alarms.length, 1);
+        const arns = alarms[0].properties.alarms as string[];
+        assert.strictEqual(arns.length, 15);
+        for (const slot of ["red", "black", "blue"]) {
+            for (const name of [...bakeAlarmNames(slotAlarmNames("api-ring", slot)), slotAlarmNames("api-ring", slot).deadLetters]) {
+                assert.ok(arns.includes(`arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:${name}`), name);
+            }
+        }
+        assert.deepStrictEqual(["red", "black", "blue"].map((s) => column(widgets, s)[0].x), [0, 8, 16]);
+    });
+
+    it("refuses an empty ring", () => {
+        assert.throws(() => new RingDashboard(unique("ring"), { project: "api-ring", slots: [] }), /the ring has no slots/);
+    });
+});
+
+describe("RingDashboard: a large ring", () => {
+    it("splits the alarm states over widgets of at most 100 alarms, and lays slots out six to a row below them", () => {
+        const slots = Array.from({ length: 21 }, (_, i) => `s${i}`);
+        const widgets = ringWidgets("api-ring", slots, "us-east-1", (n) => `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:${n}`, 60);
+        const alarmWidgets = widgets.filter((w) => w.type === "alarm");
+        assert.deepStrictEqual(alarmWidgets.map((w) => (w.properties.alarms as string[]).length), [100, 5]);
+        const first = widgets.filter((w) => w.type === "metric" && String(w.properties.title).startsWith("s0: "));
+        assert.strictEqual(first[0].y, 2 + 2 * 3, "below the header and both alarm widgets");
+        const seventh = widgets.filter((w) => w.type === "metric" && String(w.properties.title).startsWith("s6: "));
+        assert.deepStrictEqual([seventh[0].x, seventh[0].y], [0, first[0].y + 8 * 6]);
     });
 });

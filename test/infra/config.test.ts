@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as path from "path";
-import { ConfigError, KNOWN_KEYS, SlotConfig, readSlotConfig } from "../../config";
+import { ConfigError, KNOWN_KEYS, SlotConfig, readRingCommandConfig, readSlotConfig } from "../../config";
+import type { RingHistoryEntry } from "../../outputs";
 import { loadStackConfig } from "../../stack-config";
 import { mapSource } from "./harness";
 
@@ -88,6 +89,21 @@ describe("config: defaults", () => {
         assert.deepStrictEqual(c.gateway.binaryMediaTypes, ["multipart/form-data", "image/*"]);
     });
 
+    it("gives alarm thresholds that judge a busy slot and stay quiet on an idle one", () => {
+        assert.deepStrictEqual(read("black", secondary()).alarms, {
+            serverErrorRate: 0.05, latencyP99Ms: 3000, authorizerErrors: 1, authorizerThrottles: 1, deadLetterMessages: 1,
+            minRequests: 20, periodSeconds: 60, evaluationPeriods: 3, datapointsToAlarm: 2, actionsTopicArn: undefined,
+        });
+    });
+
+    it("gives a ten-minute bake, no authorized probe and an empty history of at most 20 entries", () => {
+        const c = readRingCommandConfig(mapSource("red", primary(), SECRETS));
+        assert.deepStrictEqual(c.procedure, { bakeMinutes: 10, smokeTest: undefined, smokeTestKey: undefined, history: [], historyLimit: 20 });
+        assert.deepStrictEqual(c.domain, { name: "api.example.edu", basePath: "" });
+        assert.strictEqual(c.identityHeader, "Authorization");
+        assert.deepStrictEqual(read("red", primary()).ring.history, []);
+    });
+
     it("requires ring:live on the primary, naming the command that sets it", () => {
         const e = problemsOf("red", primary({ "ring:live": "" }));
         assert.deepStrictEqual(e.problems.map((p) => p.key), ["ring:live"]);
@@ -171,6 +187,26 @@ describe("config: every bad key gives an error naming the key, the value and wha
         ["authorizer:resultTtlSeconds", "7200", /from 0 to 3600/],
         ["authorizer:redisTimeoutMs", "1", /from 10 to 5000/],
         ["authorizer:flushSchedule", "every minute", /EventBridge schedule expression/],
+        ["ring:bakeMinutes", "-1", /a number from 0 to 180/],
+        ["ring:bakeMinutes", "a day", /a number from 0 to 180/],
+        ["ring:smokeTest", "discovery/v1/catalogs", /GET or HEAD, a path starting with \//],
+        ["ring:smokeTest", "DELETE /discovery/v1/catalogs", /GET or HEAD/],
+        ["ring:history", "flipped yesterday", /a list of history entries/],
+        ["ring:history", '[{"at":"yesterday","kind":"flip","from":"red","to":"black","by":"me","why":"","gate":"passed"}]', /a list of history entries/],
+        ["ring:history", '[{"at":"2026-11-23T10:00:00Z","kind":"swap","from":"red","to":"black","by":"me","why":"","gate":"passed"}]', /a list of history entries/],
+        ["ring:historyLimit", "0", /a whole number from 1 to 200/],
+        ["alarms:serverErrorRate", "5", /a number from 0.001 to 1/],
+        ["alarms:latencyP99Ms", "30000", /a whole number from 10 to 29000/],
+        ["alarms:authorizerErrors", "0", /a whole number from 1 to 100000/],
+        ["alarms:authorizerThrottles", "many", /a whole number from 1 to 100000/],
+        ["alarms:deadLetterMessages", "0.5", /a whole number from 1 to 100000/],
+        ["alarms:minRequests", "-1", /a whole number from 0 to 1000000/],
+        ["alarms:periodSeconds", "30", /a whole number from 60 to 3600/],
+        ["alarms:periodSeconds", "90", /a multiple of 60/],
+        ["alarms:evaluationPeriods", "0", /a whole number from 1 to 60/],
+        ["alarms:datapointsToAlarm", "4", /at most alarms:evaluationPeriods \(3\)/],
+        ["alarms:actionsTopicArn", "ops-topic", /an SNS topic ARN/],
+        ["alarms:threshold", "1", /one of the documented keys \(alarms:serverErrorRate/],
         ["gateway:hostz", "x", /one of the documented keys/],
         // Accepted silently before: hosts that are URLs or carry more than a host.
         ["gateway:hosts", '{"edxapp_host":"https://evil.example"}', /a host name, optionally with :port/],
@@ -245,6 +281,32 @@ describe("config: every bad key gives an error naming the key, the value and wha
         assert.ok(!e.message.includes("short@"));
     });
 
+    it("wants the smoke test's key as a secret, and the key and the request together", () => {
+        let e = problemsOf("red", primary({ "ring:smokeTest": "GET /discovery/v1/catalogs", "ring:smokeTestKey": "test-key-0123456789abcdef" }));
+        assert.deepStrictEqual(e.problems.map((p) => [p.key, p.got]), [["ring:smokeTestKey", "a plain-text value"]]);
+        assert.ok(!e.message.includes("test-key-0123456789abcdef"), "the key is never echoed");
+        e = problemsOf("red", primary({ "ring:smokeTest": "/discovery/v1/catalogs" }));
+        assert.deepStrictEqual(e.problems.map((p) => p.key), ["ring:smokeTestKey"]);
+        assert.match(e.message, /pulumi config set --secret ring:smokeTestKey/);
+        e = problemsOf("red", primary({ "ring:smokeTestKey": "test-key-0123456789abcdef" }), [...SECRETS, "ring:smokeTestKey"]);
+        assert.deepStrictEqual(e.problems.map((p) => p.key), ["ring:smokeTest"]);
+        const c = readRingCommandConfig(mapSource("red", primary({ "ring:smokeTest": "/discovery/v1/catalogs?page=1", "ring:smokeTestKey": "test-key-0123456789abcdef" }),
+            [...SECRETS, "ring:smokeTestKey"]));
+        assert.deepStrictEqual(c.procedure.smokeTest, { method: "GET", path: "/discovery/v1/catalogs?page=1" });
+        assert.strictEqual(c.procedure.smokeTestKey, "test-key-0123456789abcdef");
+    });
+
+    it("keeps the newest ring:historyLimit history entries for the program's output", () => {
+        const entry = (i: number): RingHistoryEntry => ({
+            at: `2026-11-23T10:0${i}:00Z`, kind: "flip", from: i % 2 ? "red" : "black", to: i % 2 ? "black" : "red", by: "ci", why: `release ${i}`, gate: "passed",
+        });
+        const history = [1, 2, 3, 4, 5].map(entry);
+        const c = read("red", primary({ "ring:history": JSON.stringify(history), "ring:historyLimit": "3" }));
+        assert.deepStrictEqual(c.ring.history, history.slice(2));
+        const commands = readRingCommandConfig(mapSource("red", primary({ "ring:history": JSON.stringify(history) }), SECRETS));
+        assert.deepStrictEqual(commands.procedure.history, history);
+    });
+
     it("refuses a burst below the rate", () => {
         const e = problemsOf("red", primary({ "gateway:rateLimit": "800", "gateway:burstLimit": "400" }));
         assert.match(e.problems[0].expected, /no smaller than gateway:rateLimit \(800\)/);
@@ -253,6 +315,13 @@ describe("config: every bad key gives an error naming the key, the value and wha
     it("refuses a stack that is not a slot of the ring, naming the fix", () => {
         const e = problemsOf("blue", secondary());
         assert.match(e.message, /ring:order: .*contains this stack "blue" \(add it to ring:order in Pulumi.yaml/);
+    });
+
+    it("refuses the history and the smoke-test key on a secondary slot: the ring commands read them from the primary", () => {
+        const e = problemsOf("black", secondary({ "ring:history": "[]", "ring:smokeTest": "/heartbeat", "ring:smokeTestKey": "test-key-0123456789abcdef" }),
+            [...SECRETS, "ring:smokeTestKey"]);
+        assert.deepStrictEqual(e.problems.map((p) => p.key).sort(), ["ring:history", "ring:smokeTestKey"]);
+        assert.match(e.message, /read ring:history from the primary "red" only/);
     });
 
     it("refuses the primary's keys on a secondary slot", () => {

@@ -7,6 +7,7 @@ import { PRIMARY_OUTPUT_NAMES, SECRET_OUTPUT_NAMES, SLOT_OUTPUT_NAMES } from "..
 import { OfflinePreviewError, OfflineRun, previewStack, renderPreview } from "../../preview/cli";
 import { PreviewResource, SECRET_MASK } from "../../policy/stack-model";
 import { listStacks, loadStackConfig } from "../../stack-config";
+import { adoptionImportFile } from "../../ring/plan";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on preview data
 
@@ -83,6 +84,37 @@ describe("program: every stack of the project under the mock runtime", function 
                 assert.match(r.outputs.specSha256 as string, /^[0-9a-f]{64}$/);
             });
 
+            it("watches the slot: alarms on its API, its authorizer and its dead-letter queue, thresholds from config, exported by name", () => {
+                const r = run();
+                const alarms = byType(r, "aws:cloudwatch/metricAlarm:MetricAlarm");
+                const names = alarms.map((a) => (a.inputs as Json).name as string).sort();
+                assert.deepStrictEqual(names, [
+                    `api-ring-${stack}-5xx-rate`, `api-ring-${stack}-authorizer-errors`, `api-ring-${stack}-authorizer-throttles`,
+                    `api-ring-${stack}-latency-p99`, `api-ring-${stack}-usage-dead-letters`,
+                ]);
+                assert.deepStrictEqual([...(r.outputs.alarmNames as string[])].sort(), names.filter((n) => !n.endsWith("dead-letters")));
+                assert.strictEqual(r.outputs.deadLetterAlarmName, `api-ring-${stack}-usage-dead-letters`);
+                const byName = (suffix: string) => alarms.find((a) => ((a.inputs as Json).name as string).endsWith(suffix))?.inputs as Json;
+                const api = { ApiName: `api-ring-${stack}`, Stage: stack };
+                assert.deepStrictEqual(byName("5xx-rate").metricQueries[1].metric.dimensions, api);
+                assert.strictEqual(byName("5xx-rate").threshold, 0.05);
+                assert.strictEqual(byName("latency-p99").threshold, 3000);
+                const authorizer = byType(r, "aws:lambda/function:Function").find((f) => f.name.endsWith("-authorizer")) as PreviewResource;
+                assert.deepStrictEqual(byName("authorizer-throttles").dimensions, { FunctionName: (authorizer.state as Json).name });
+                const dlq = only(r, "aws:sqs/queue:Queue");
+                assert.deepStrictEqual(byName("dead-letters").dimensions, { QueueName: (dlq.state as Json).name });
+            });
+
+            it("alarm thresholds follow alarms:* config", () => {
+                const r = previewStack(stack, { overrides: { "alarms:serverErrorRate": "0.2", "alarms:latencyP99Ms": "1500", "alarms:periodSeconds": "300", "alarms:minRequests": "100" } });
+                const rate = byType(r, "aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => (a.inputs as Json).name.endsWith("5xx-rate"))?.inputs as Json;
+                assert.strictEqual(rate.threshold, 0.2);
+                assert.strictEqual(rate.metricQueries[0].metric.period, 300);
+                assert.strictEqual(rate.metricQueries[2].expression, "IF(requests >= 100, errors / requests, 0)");
+                const latency = byType(r, "aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => (a.inputs as Json).name.endsWith("latency-p99"))?.inputs as Json;
+                assert.strictEqual(latency.threshold, 1500);
+            });
+
             it("never prints a secret value", () => {
                 const text = JSON.stringify(run());
                 assert.ok(!text.includes("offline-placeholder-"), "placeholder secrets are masked everywhere");
@@ -120,6 +152,33 @@ describe("program: every stack of the project under the mock runtime", function 
         assert.strictEqual(r.outputs.liveSlot, "red");
     });
 
+    it("red builds the ring's dashboard, every slot of ring:order side by side, and exports the history", () => {
+        const r = runs.get("red") as OfflineRun;
+        const dashboard = only(r, "aws:cloudwatch/dashboard:Dashboard").inputs as Json;
+        assert.strictEqual(dashboard.dashboardName, "api-ring");
+        const widgets = JSON.parse(dashboard.dashboardBody).widgets as Json[];
+        for (const slot of ["red", "black"]) {
+            assert.ok(widgets.some((w) => JSON.stringify(w.properties.metrics ?? []).includes(`"ApiName","api-ring-${slot}","Stage","${slot}"`)), slot);
+        }
+        assert.strictEqual(r.outputs.dashboardName, "api-ring");
+        assert.deepStrictEqual(r.outputs.ringHistory, []);
+        const history = [{ at: "2026-11-23T10:00:00Z", kind: "flip", from: "red", to: "black", toRelease: "release-2026-11-23.2", by: "ci", why: "release", gate: "passed" }];
+        const flipped = previewStack("red", { overrides: { "ring:history": JSON.stringify(history) } });
+        assert.deepStrictEqual(flipped.outputs.ringHistory, history);
+    });
+
+    it("the import file that adopts an existing mapping names the component and the mapping red declares", () => {
+        const r = runs.get("red") as OfflineRun;
+        const file = JSON.parse(adoptionImportFile("api.example.edu/")) as { resources: { type: string; name: string; parent?: string }[] };
+        const [component, mapping] = file.resources;
+        const declaredComponent = r.resources.find((x) => x.type === component.type && x.name === component.name) as PreviewResource;
+        assert.ok(declaredComponent, `${component.type} ${component.name} is in the program`);
+        const declaredMapping = only(r, mapping.type);
+        assert.strictEqual(declaredMapping.name, mapping.name);
+        assert.strictEqual(mapping.parent, component.name);
+        assert.strictEqual(declaredMapping.parent, declaredComponent.urn);
+    });
+
     it("black reads the network from the primary and owns no network or mapping", () => {
         const r = runs.get("black") as OfflineRun;
         const reference = only(r, "pulumi:pulumi:StackReference");
@@ -127,6 +186,7 @@ describe("program: every stack of the project under the mock runtime", function 
         assert.strictEqual(byType(r, "aws:elasticache/replicationGroup:ReplicationGroup").length, 0);
         assert.strictEqual(byType(r, "aws:apigateway/basePathMapping:BasePathMapping").length, 0);
         assert.strictEqual(byType(r, "awsx:ec2:Vpc").length, 0);
+        assert.strictEqual(byType(r, "aws:cloudwatch/dashboard:Dashboard").length, 0);
     });
 
     it("prints the resource tree and outputs like pulumi preview", () => {

@@ -92,6 +92,9 @@ describe("policy pack: the offline runner", () => {
         find(resources, "settings").inputs.restApi = UNKNOWN_STRING;
         find(resources, "api").inputs.body = UNKNOWN_STRING;
         find(resources, "domain").inputs.securityPolicy = UNKNOWN_STRING;
+        find(resources, "red-authorizer-throttles").inputs.dimensions = { FunctionName: UNKNOWN_STRING };
+        find(resources, "red-usage-dead-letters").inputs.dimensions = UNKNOWN_STRING;
+        find(resources, "red-latency-p99").inputs.metricQueries = UNKNOWN_STRING;
         assert.deepStrictEqual(checkStack(stack(resources)), []);
     });
 });

@@ -57,7 +57,34 @@ function lambda(name: string): PreviewResource {
         runtime: "nodejs22.x", role: `arn:aws:iam::123456789012:role/${name}-role`,
         environment: { variables: { ...ENV } },
         vpcConfig: { subnetIds: ["subnet-private-a", "subnet-private-b"], securityGroupIds: ["sg-lambda"] },
-    }, { secretInputs: ["environment"], state: { arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}` } });
+    }, { secretInputs: ["environment"], state: { name, arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}` } });
+}
+
+export const DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:usage-dlq";
+
+/** An alarm on one metric (dimensions as given), or, with `queries`, on metric math over several. */
+export function alarm(name: string, namespace: string, metricName: string, dimensions: Json, queries = false): PreviewResource {
+    return resource("aws:cloudwatch/metricAlarm:MetricAlarm", name, queries
+        ? {
+            name, comparisonOperator: "GreaterThanThreshold", threshold: 1, evaluationPeriods: 1,
+            metricQueries: [
+                { id: "m", returnData: false, metric: { namespace, metricName, stat: "Sum", period: 60, dimensions } },
+                { id: "e", expression: "m", returnData: true },
+            ],
+        }
+        : { name, comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1, evaluationPeriods: 1, namespace, metricName, statistic: "Sum", period: 60, dimensions });
+}
+
+/** The alarms the program makes for one slot, over the fixture's resources. */
+export function slotAlarms(): PreviewResource[] {
+    const api = { ApiName: "api-ring-red", Stage: "red" };
+    return [
+        alarm("red-5xx-rate", "AWS/ApiGateway", "5XXError", api, true),
+        alarm("red-latency-p99", "AWS/ApiGateway", "Latency", api, true),
+        alarm("red-authorizer-errors", "AWS/Lambda", "Errors", { FunctionName: "authorizer" }, true),
+        alarm("red-authorizer-throttles", "AWS/Lambda", "Throttles", { FunctionName: "authorizer" }),
+        alarm("red-usage-dead-letters", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: "usage-dlq" }),
+    ];
 }
 
 /** A stack that passes every rule (the shape the program produces on the primary slot). */
@@ -75,12 +102,17 @@ export function goodResources(): PreviewResource[] {
             engine: "redis", transitEncryptionEnabled: true, atRestEncryptionEnabled: true, authToken: "[secret]", port: 6379, securityGroupIds: ["sg-redis"],
         }, { secretInputs: ["authToken"] }),
         lambda("authorizer"),
-        lambda("reporter"),
+        { ...lambda("reporter"), inputs: { ...lambda("reporter").inputs, deadLetterConfig: { targetArn: DLQ_ARN } } },
+        resource("aws:sqs/queue:Queue", "usage-dlq", { sqsManagedSseEnabled: true }, { state: { name: "usage-dlq", arn: DLQ_ARN } }),
+        resource("aws:lambda/permission:Permission", "invokes-authorizer", {
+            action: "lambda:InvokeFunction", function: "arn:aws:lambda:us-east-1:123456789012:function:authorizer", principal: "apigateway.amazonaws.com",
+        }),
+        ...slotAlarms(),
         resource("aws:iam/role:Role", "authorizer-role", { assumeRolePolicy: "{}" }),
         resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "vpc-access", {
             role: "authorizer-role-id", policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
         }),
-        resource("aws:apigateway/restApi:RestApi", "api", { body: JSON.stringify(SWAGGER) }, { id: "api123" }),
+        resource("aws:apigateway/restApi:RestApi", "api", { name: "api-ring-red", body: JSON.stringify(SWAGGER) }, { id: "api123" }),
         resource("aws:apigateway/stage:Stage", "stage", {
             restApi: "api123", stageName: "red",
             accessLogSettings: { destinationArn: "arn:aws:logs:us-east-1:123456789012:log-group:access", format: "{\"requestId\":\"$context.requestId\"}" },

@@ -3,7 +3,10 @@
 import * as assert from "assert";
 import { PolicyConfig, Violation, checkStack } from "../../policy/offline";
 import { policies } from "../../policy/policies";
-import { OPENAPI3, SWAGGER, find, goodResources, resource, stack, withChange } from "./fixtures";
+import { OPENAPI3, SWAGGER, alarm, find, goodResources, resource, stack, withChange } from "./fixtures";
+import { policyProxy } from "../../policy/rules/support";
+
+const UNKNOWN_STRING = policyProxy.unknownStringValue;
 
 /** The violations, asserting every one is of `policy` and there is at least one. */
 function only(violations: Violation[], policy: string): Violation[] {
@@ -21,7 +24,7 @@ describe("policy pack: rules", () => {
         assert.deepStrictEqual(policies.map((p) => p.name), [
             "redis-encryption-and-auth", "redis-ingress-lambda-only", "redis-lambdas-in-private-subnets", "no-managed-full-access",
             "stage-throttling-and-logging", "methods-use-authorizer", "sns-topic-encrypted", "domain-tls-1-2",
-            "secrets-stay-secret", "secret-outputs-stay-secret", "lambda-runtime-supported",
+            "secrets-stay-secret", "secret-outputs-stay-secret", "lambda-runtime-supported", "slots-have-alarms",
         ]);
         for (const p of policies) {
             assert.strictEqual(p.enforcementLevel, "mandatory", p.name);
@@ -305,6 +308,42 @@ describe("policy pack: rules", () => {
             const v = only(checkStack(bad), "secret-outputs-stay-secret");
             assert.deepStrictEqual(messages(v), ["stack output redisAuthToken is a plain value; export it as pulumi.secret(...) (or not at all) so it is encrypted in state and masked in output."]);
             assert.strictEqual(v[0].type, "pulumi:pulumi:Stack");
+        });
+    });
+
+    describe("slots-have-alarms", () => {
+        const without = (...names: string[]) => stack(goodResources().filter((r) => !names.includes(r.name)));
+
+        it("reports a stage without its 5XX and latency alarms, naming the metric and its dimensions", () => {
+            const v = only(checkStack(without("red-5xx-rate", "red-latency-p99")), "slots-have-alarms");
+            assert.deepStrictEqual(messages(v), ["5XXError", "Latency"].map((m) =>
+                `stage red has no CloudWatch alarm on AWS/ApiGateway ${m} (ApiName "api-ring-red", Stage "red"); add an aws.cloudwatch.MetricAlarm on it (components/slotWatch.ts makes one per slot).`));
+            assert.ok(v.every((x) => x.name === "stage"));
+        });
+
+        it("reports the function API Gateway invokes without error and throttle alarms, and a dead-letter queue without a depth alarm", () => {
+            const v = only(checkStack(without("red-authorizer-errors", "red-authorizer-throttles", "red-usage-dead-letters")), "slots-have-alarms");
+            assert.deepStrictEqual(v.map((x) => [x.name, x.message.split(";")[0]]), [
+                ["authorizer", 'authorizer function authorizer has no CloudWatch alarm on AWS/Lambda Errors (FunctionName "authorizer")'],
+                ["authorizer", 'authorizer function authorizer has no CloudWatch alarm on AWS/Lambda Throttles (FunctionName "authorizer")'],
+                ["usage-dlq", 'dead-letter queue usage-dlq (of reporter) has no CloudWatch alarm on AWS/SQS ApproximateNumberOfMessagesVisible (QueueName "usage-dlq")'],
+            ]);
+        });
+
+        it("an alarm on another stage or function does not count", () => {
+            const resources = goodResources().filter((r) => r.name !== "red-5xx-rate" && r.name !== "red-authorizer-throttles");
+            resources.push(alarm("black-5xx", "AWS/ApiGateway", "5XXError", { ApiName: "api-ring-black", Stage: "black" }, true));
+            resources.push(alarm("other-throttles", "AWS/Lambda", "Throttles", { FunctionName: "reporter" }));
+            const v = only(checkStack(stack(resources)), "slots-have-alarms");
+            assert.deepStrictEqual(v.map((x) => x.message.split(" has no")[0]), ["stage red", "authorizer function authorizer"]);
+        });
+
+        it("functions nothing invokes through API Gateway need no alarms; values a preview does not know yet count as matching", () => {
+            const resources = goodResources().filter((r) => !r.name.startsWith("red-authorizer") && r.name !== "invokes-authorizer");
+            assert.deepStrictEqual(checkStack(stack(resources)), []);
+            const unknownName = goodResources();
+            find(unknownName, "red-5xx-rate").inputs.metricQueries[0].metric.dimensions.Stage = UNKNOWN_STRING;
+            assert.deepStrictEqual(checkStack(stack(unknownName)), []);
         });
     });
 });

@@ -8,10 +8,13 @@
 //   `stack export` (version 3 deployment), `stack history --json`, `stack ls --json`, `whoami --json`, `version`.
 // - `up` simulates the api-ring program: a full up (re)writes the slot's outputs and resources; an up with
 //   --target <mapping urn> on the primary re-points the mapping and the liveSlot output at ring:live.
+// - Keeps what AWS itself says in `aws` (the domain's base path mapping): `up` changes it as the provider
+//   would; a test changes only it to act out a flip made in the console. The tests' AWS SDK stubs read it.
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import { bakeAlarmNames, slotAlarmNames } from "../../outputs";
 
 export const FAKE_VERSION = "3.270.0";
 export const MAPPING_TYPE = "aws:apigateway/basePathMapping:BasePathMapping";
@@ -53,10 +56,16 @@ export interface FakeFailure {
     stderr: string;
 }
 
+/** What AWS says, apart from Pulumi's state: the domain's mapping (keyed by domain name). */
+export interface FakeAws {
+    mappings: Record<string, { restApiId: string; stage: string }>;
+}
+
 export interface FakeState {
     stacks: Record<string, FakeStack>;
     fail?: FakeFailure[];
     current?: string;
+    aws?: FakeAws;
 }
 
 export interface LogEntry {
@@ -180,6 +189,14 @@ function str(v: unknown, fallback: string): string {
     return typeof v === "string" && v !== "" ? v : fallback;
 }
 
+/** The history the program exports: ring:history from config, its newest ring:historyLimit entries. */
+function historyOutput(config: ConfigMap): unknown[] {
+    const raw = config["ring:history"];
+    const list: unknown = typeof raw === "string" ? JSON.parse(raw) : raw ?? [];
+    const limit = Number(config["ring:historyLimit"] ?? 20);
+    return Array.isArray(list) ? list.slice(-limit) : [];
+}
+
 /** What the api-ring program would export for `slot` with `config` (the typed contract in outputs.ts). */
 export function programOutputs(slot: string, config: ConfigMap, order: string[], prior?: Record<string, unknown>): {
     outputs: Record<string, unknown>; secretOutputs: string[];
@@ -200,6 +217,8 @@ export function programOutputs(slot: string, config: ConfigMap, order: string[],
         reporterFunctionName: `${slot}-reporter`,
         usageTopicArn: `arn:aws:sns:${region}:123456789012:${slot}-usage`,
         deadLetterQueueUrl: `https://sqs.${region}.amazonaws.com/123456789012/${slot}-usage-dlq`,
+        alarmNames: bakeAlarmNames(slotAlarmNames("api-ring", slot)),
+        deadLetterAlarmName: slotAlarmNames("api-ring", slot).deadLetters,
     };
     const secretOutputs: string[] = [];
     if (slot === primary) {
@@ -212,6 +231,9 @@ export function programOutputs(slot: string, config: ConfigMap, order: string[],
             redisEndpoint: "master.ring.cache.amazonaws.com",
             redisPort: 6379,
             redisAuthToken: "s3cr3t-redis-token",
+            ringHistory: historyOutput(config),
+            dashboardName: "api-ring",
+            dashboardUrl: `https://console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=api-ring`,
         });
         secretOutputs.push("redisAuthToken");
     }
@@ -380,10 +402,14 @@ function up(argv: string[], cwd: string, state: FakeState, stackArg: string | un
             if (restApi === "") throw new CliError(`error: stack reference ${live}: stack has no outputs`);
             r.inputs = { ...r.inputs, restApi, stageName: live };
             r.outputs = { ...r.outputs, restApi, stageName: live };
+            setAwsMapping(state, String(r.outputs["domainName"]), { restApiId: restApi, stage: live });
             changes = { same: st.resources.length - 1, update: 1 };
         }
         // The engine sets the root stack's outputs unconditionally, also in a targeted update.
-        if (name === primary) st.outputs["liveSlot"] = str(cfg["ring:live"], name);
+        if (name === primary) {
+            st.outputs["liveSlot"] = str(cfg["ring:live"], name);
+            st.outputs["ringHistory"] = historyOutput(cfg);
+        }
     } else {
         const existed = st.resources.length > 0;
         const { outputs, secretOutputs } = programOutputs(name, cfg, order, st.outputs);
@@ -396,6 +422,7 @@ function up(argv: string[], cwd: string, state: FakeState, stackArg: string | un
         st.secretOutputs = secretOutputs;
         st.resources = programResources(project, name, name, name === primary,
             name === primary ? { restApiId: String(liveOut?.["restApiId"] ?? ""), stage: liveSlot } : undefined);
+        if (name === primary) setAwsMapping(state, str(cfg["domain:name"], "api.example.edu"), { restApiId: String(liveOut?.["restApiId"] ?? ""), stage: liveSlot });
         changes = existed ? { same: st.resources.length - 1, update: 1 } : { create: st.resources.length };
     }
     const end = new Date().toISOString();
@@ -407,6 +434,13 @@ function up(argv: string[], cwd: string, state: FakeState, stackArg: string | un
     state.current = name;
     const summary = Object.entries(changes).map(([k, n]) => `    ${n} ${k === "same" ? "unchanged" : k === "create" ? "created" : k + "d"}`).join("\n");
     return `Updating (${name})\n\nResources:\n${summary}\n\nDuration: 1s\n`;
+}
+
+/** What the AWS provider does to AWS when it creates or updates the mapping. */
+export function setAwsMapping(state: FakeState, domain: string, mapping: { restApiId: string; stage: string } | null): void {
+    state.aws ??= { mappings: {} };
+    if (mapping === null) delete state.aws.mappings[domain];
+    else state.aws.mappings[domain] = mapping;
 }
 
 function main(): void {

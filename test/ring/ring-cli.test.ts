@@ -1,48 +1,51 @@
-// End-to-end tests of the ring CLI (bin/ring/cli.js) through the Automation API, against the
-// stand-in `pulumi` (fake-pulumi.ts) first on PATH. Asserts on the CLI calls it records.
+// End-to-end tests of the ring commands through the Automation API, against the stand-in
+// `pulumi` (fake-pulumi.ts), in-process (runRing, with the AWS SDK clients stubbed) and as the
+// compiled CLI's own process (bin/ring/cli.js, real clients). Asserts on the CLI calls it records.
 import * as assert from "assert";
+import * as http from "http";
+import type { AddressInfo } from "net";
 import { MAPPING_TYPE } from "../../ring/plan";
-import { Harness, flag } from "./harness";
+import { Harness, eachTestDeployed, flag } from "./harness";
 
 const MAPPING_URN = `urn:pulumi:red::api-ring::api-ring:index:DomainFlip$${MAPPING_TYPE}::live-mapping`;
 
 describe("ring CLI (against a stand-in pulumi)", function () {
     this.timeout(60_000);
     let h: Harness;
-    afterEach(() => h?.cleanup());
+    afterEach(async () => h?.cleanup());
 
     describe("usage", () => {
-        beforeEach(() => { h = new Harness(); });
-        it("--help prints the commands and exit codes, runs no pulumi", () => {
-            const r = h.run("--help");
+        beforeEach(async () => { h = await Harness.create(); });
+        it("--help prints the commands and exit codes, runs no pulumi", async () => {
+            const r = await h.run("--help");
             assert.strictEqual(r.code, 0, r.stderr);
             for (const s of ["deploy", "flip <slot>", "rollback", "status", "--dry-run", "Exit codes", "3  a guard refused"]) assert.ok(r.stdout.includes(s), s);
             assert.deepStrictEqual(h.calls(), []);
         });
-        it("each command has --help", () => {
+        it("each command has --help", async () => {
             for (const c of ["deploy", "flip", "rollback", "status"]) {
-                const r = h.run(c, "--help");
+                const r = await h.run(c, "--help");
                 assert.strictEqual(r.code, 0);
                 assert.match(r.stdout, new RegExp(`^Usage: ring ${c}`));
             }
             assert.deepStrictEqual(h.calls(), []);
         });
-        it("unknown command, unknown option, missing slot, extra arguments: exit 2", () => {
-            assert.strictEqual(h.run("explode").code, 2);
-            assert.strictEqual(h.run("status", "--frobnicate").code, 2);
-            const r = h.run("flip");
+        it("unknown command, unknown option, missing slot, extra arguments: exit 2", async () => {
+            assert.strictEqual((await h.run("explode")).code, 2);
+            assert.strictEqual((await h.run("status", "--frobnicate")).code, 2);
+            const r = await h.run("flip");
             assert.strictEqual(r.code, 2);
             assert.match(r.stderr, /flip needs the slot/);
-            assert.strictEqual(h.run("status", "extra").code, 2);
-            assert.strictEqual(h.run().code, 2);
+            assert.strictEqual((await h.run("status", "extra")).code, 2);
+            assert.strictEqual((await h.run()).code, 2);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
     });
 
     describe("first deploy of both slots", () => {
-        beforeEach(() => { h = new Harness(); });
-        it("deploys the primary first (nothing live), creating its stack, and prints the slot", () => {
-            const r = h.run("deploy");
+        beforeEach(async () => { h = await Harness.create(); });
+        it("deploys the primary first (nothing live), creating its stack, and prints the slot", async () => {
+            const r = await h.run("deploy");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout.trim(), "red");
             assert.deepStrictEqual(h.callsOf("stack", "init").map((p) => p.words[2]), ["red"]);
@@ -53,16 +56,16 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.strictEqual(ups[0].flags.get("--target"), undefined);
             assert.match(r.stderr, /stage URL https:\/\/red\w+\.execute-api\.us-east-1\.amazonaws\.com\/red/);
         });
-        it("then the next slot after the live one", () => {
-            h.run("deploy");
+        it("then the next slot after the live one", async () => {
+            await h.run("deploy");
             h.clearLog();
-            const r = h.run("deploy");
+            const r = await h.run("deploy");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout.trim(), "black");
             assert.deepStrictEqual(h.callsOf("up").map((p) => flag(p, "--stack")), ["black"]);
         });
-        it("refuses a secondary slot before the primary exists (guard, no up)", () => {
-            const r = h.run("deploy", "black");
+        it("refuses a secondary slot before the primary exists (guard, no up)", async () => {
+            const r = await h.run("deploy", "black");
             assert.strictEqual(r.code, 3, r.stderr);
             assert.match(r.stderr, /slot "black" \(stack black\).*primary "red"/s);
             assert.match(r.stderr, /fix: deploy the primary first/);
@@ -71,12 +74,12 @@ describe("ring CLI (against a stand-in pulumi)", function () {
     });
 
     describe("release to the idle slot", () => {
-        beforeEach(() => {
-            h = new Harness();
+        beforeEach(async () => {
+            h = await Harness.create();
             h.deploy(["red", "black"], "red");
         });
-        it("runs up on the idle slot, never the live one", () => {
-            const r = h.run("deploy");
+        it("runs up on the idle slot, never the live one", async () => {
+            const r = await h.run("deploy");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout, "black\n");
             const ups = h.callsOf("up");
@@ -84,47 +87,48 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.deepStrictEqual(h.callsOf("stack", "init"), []);
             assert.ok(!h.mutatingCalls().some((p) => flag(p, "--stack") === "red" && p.words[0] === "up"));
         });
-        it("wraps: black live -> deploys red", () => {
+        it("wraps: black live -> deploys red", async () => {
             h.deploy(["red", "black"], "black");
-            const r = h.run("deploy");
+            const r = await h.run("deploy");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout.trim(), "red");
             assert.deepStrictEqual(h.callsOf("up").map((p) => flag(p, "--stack")), ["red"]);
         });
-        it("live slot outside the ring (bootstrap) -> first slot", () => {
-            const st = h.state();
-            st.stacks.red.outputs.liveSlot = "bootstrap";
-            h.writeState(st);
-            h.setConfig("red", "ring:live", "bootstrap");
-            const r = h.run("deploy", "--json", "--dry-run");
+        it("live slot outside the ring (the seed's bootstrap stage, mapping adopted) -> first slot", async () => {
+            // What is live comes from AWS now: the domain serves the seed's API, whose mapping the
+            // primary's state holds (adopted with `pulumi import`) before the primary's first deploy.
+            await h.cleanup();
+            h = await Harness.create();
+            h.adoptMapping({ restApiId: "seed0api00", stage: "bootstrap" });
+            const r = await h.run("deploy", "--json", "--dry-run");
             assert.strictEqual(r.code, 0, r.stderr);
             const j = JSON.parse(r.stdout);
             assert.strictEqual(j.slot, "red");
-            assert.match(j.reason, /bootstrap is not in the ring/);
+            assert.match(j.reason, /bootstrap \(api seed0api00\), which is not in the ring/);
         });
-        it("refuses the live slot: exit 3, no up", () => {
-            const r = h.run("deploy", "red");
+        it("refuses the live slot: exit 3, no up", async () => {
+            const r = await h.run("deploy", "red");
             assert.strictEqual(r.code, 3);
             assert.match(r.stderr, /slot "red" \(stack red\) is live/);
             assert.match(r.stderr, /fix: release to an idle slot/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("refuses a slot outside the ring: exit 3, no up", () => {
-            const r = h.run("deploy", "green");
+        it("refuses a slot outside the ring: exit 3, no up", async () => {
+            const r = await h.run("deploy", "green");
             assert.strictEqual(r.code, 3);
             assert.match(r.stderr, /"green" is not in the ring/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("--dry-run prints the up it would run and changes nothing", () => {
+        it("--dry-run prints the up it would run and changes nothing", async () => {
             const before = JSON.stringify(h.state());
-            const r = h.run("deploy", "--dry-run");
+            const r = await h.run("deploy", "--dry-run");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout.trim(), "would run: pulumi up --yes --skip-preview --stack black");
             assert.deepStrictEqual(h.mutatingCalls(), []);
             assert.strictEqual(JSON.stringify(h.state()), before);
         });
-        it("--json reports slot, stack and stage URL", () => {
-            const r = h.run("deploy", "--json");
+        it("--json reports slot, stack and stage URL", async () => {
+            const r = await h.run("deploy", "--json");
             assert.strictEqual(r.code, 0, r.stderr);
             const j = JSON.parse(r.stdout);
             assert.strictEqual(j.slot, "black");
@@ -133,17 +137,17 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.match(j.invokeUrl, /\/black$/);
             assert.strictEqual(j.releaseId, "release-2026-11-23.2");
         });
-        it("a failing up exits 1 and names the slot, the stack and the fix", () => {
+        it("a failing up exits 1 and names the slot, the stack and the fix", async () => {
             h.failOn(["up"], "error: creating API Gateway Deployment: BadRequestException: boom", "black");
-            const r = h.run("deploy");
+            const r = await h.run("deploy");
             assert.strictEqual(r.code, 1);
             assert.strictEqual(r.stdout, "");
             assert.match(r.stderr, /deploying slot "black" on stack black failed/);
             assert.match(r.stderr, /BadRequestException: boom/);
             assert.match(r.stderr, /fix: .*live slot red was not touched/);
         });
-        it("--org qualifies the stack names", () => {
-            const r = h.run("deploy", "--org", "acme", "--dry-run");
+        it("--org qualifies the stack names", async () => {
+            const r = await h.run("deploy", "--org", "acme", "--dry-run");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.match(r.stdout, /--stack acme\/black/);
             assert.ok(h.calls().every((c) => !c.argv.includes("--stack") || c.argv[c.argv.indexOf("--stack") + 1].startsWith("acme/")));
@@ -151,18 +155,20 @@ describe("ring CLI (against a stand-in pulumi)", function () {
     });
 
     describe("flip", () => {
-        beforeEach(() => {
-            h = new Harness();
+        beforeEach(async () => {
+            h = await Harness.create();
             h.deploy(["red", "black"], "red");
         });
-        it("sets ring:live and ring:previousLive on the primary, then updates only the mapping", () => {
-            const r = h.run("flip", "black");
+        it("sets ring:live and ring:previousLive on the primary, then updates only the mapping", async () => {
+            const r = await h.run("flip", "black");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout.trim(), "black");
             const sets = h.callsOf("config", "set");
-            assert.deepStrictEqual(sets.map((p) => [p.words[2], p.words[3], flag(p, "--stack")]), [
+            // ring:live, ring:previousLive, then the history with this flip appended.
+            assert.deepStrictEqual(sets.slice(0, 2).map((p) => [p.words[2], p.words[3], flag(p, "--stack")]), [
                 ["ring:live", "black", "red"], ["ring:previousLive", "red", "red"],
             ]);
+            assert.deepStrictEqual([sets[2].words[2], flag(sets[2], "--stack"), sets.length], ["ring:history", "red", 3]);
             const ups = h.callsOf("up");
             assert.strictEqual(ups.length, 1);
             assert.strictEqual(flag(ups[0], "--stack"), "red");
@@ -174,111 +180,116 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.strictEqual(h.config("red")["ring:previousLive"], "red");
             assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "black");
         });
-        it("status then shows black live", () => {
-            h.run("flip", "black");
-            const r = h.run("status", "--json");
+        it("status then shows black live", async () => {
+            await h.run("flip", "black");
+            const r = await h.run("status", "--json");
             const j = JSON.parse(r.stdout);
             assert.strictEqual(j.live, "black");
             assert.strictEqual(j.previousLive, "red");
         });
-        it("refuses a slot outside the ring: exit 3, no config set, no up", () => {
-            const r = h.run("flip", "green");
+        it("refuses a slot outside the ring: exit 3, no config set, no up", async () => {
+            const r = await h.run("flip", "green");
             assert.strictEqual(r.code, 3);
             assert.match(r.stderr, /"green" is not in the ring/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("refuses a slot never deployed: exit 3, no config set, no up", () => {
-            h.cleanup();
-            h = new Harness();
+        it("refuses a slot never deployed: exit 3, no config set, no up", async () => {
+            await h.cleanup();
+            h = await Harness.create();
             h.deploy(["red"], "red");
             h.createStacks("black");
-            const r = h.run("flip", "black");
+            const r = await h.run("flip", "black");
             assert.strictEqual(r.code, 3);
             assert.match(r.stderr, /slot "black" \(stack black\) has never been deployed/);
             assert.match(r.stderr, /fix: deploy it first/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("refuses a slot whose stack does not exist: exit 3", () => {
-            h.cleanup();
-            h = new Harness();
+        it("refuses a slot whose stack does not exist: exit 3", async () => {
+            await h.cleanup();
+            h = await Harness.create();
             h.deploy(["red"], "red");
-            const r = h.run("flip", "black");
+            const r = await h.run("flip", "black");
             assert.strictEqual(r.code, 3);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("refuses when the primary has no mapping in its state: exit 3", () => {
+        it("refuses when the primary has no mapping in its state: exit 3", async () => {
             const st = h.state();
             st.stacks.red.resources = st.stacks.red.resources.filter((r) => r.type !== MAPPING_TYPE);
             h.writeState(st);
-            const r = h.run("flip", "black");
+            const r = await h.run("flip", "black");
             assert.strictEqual(r.code, 3);
             assert.match(r.stderr, /no aws:apigateway\/basePathMapping:BasePathMapping/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("flip to the live slot is a no-op (exit 0, nothing run)", () => {
-            const r = h.run("flip", "red");
+        it("flip to the live slot is a no-op (exit 0, nothing run)", async () => {
+            const r = await h.run("flip", "red");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout.trim(), "red");
             assert.match(r.stderr, /already live/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("--dry-run prints the config sets and the targeted up, and changes nothing", () => {
+        it("--dry-run prints the config sets and the targeted up, and changes nothing", async () => {
             const before = JSON.stringify(h.state());
-            const r = h.run("flip", "black", "--dry-run");
+            const r = await h.run("flip", "black", "--dry-run");
             assert.strictEqual(r.code, 0, r.stderr);
-            assert.deepStrictEqual(r.stdout.trim().split("\n"), [
+            const lines = r.stdout.trim().split("\n");
+            assert.deepStrictEqual([lines[0], lines[1], lines[3]], [
                 "would run: pulumi config set ring:live black --stack red",
                 "would run: pulumi config set ring:previousLive red --stack red",
                 `would run: pulumi up --yes --skip-preview --stack red --target '${MAPPING_URN}'`,
             ]);
+            assert.match(lines[2], /^would run: pulumi config set ring:history '\[\{"at":"2026-11-23T10:00:00Z","kind":"flip","from":"red","to":"black",.*\}\]' --stack red$/);
+            assert.strictEqual(lines.length, 4);
             assert.deepStrictEqual(h.mutatingCalls(), []);
             assert.strictEqual(JSON.stringify(h.state()), before);
             assert.strictEqual(h.config("red")["ring:live"], "red");
         });
-        it("a failing targeted up exits 1 and puts ring:live back", () => {
+        it("a failing targeted up exits 1 and puts ring:live back", async () => {
             h.failOn(["up", "--target"], "error: updating base path mapping: ConflictException", "red");
-            const r = h.run("flip", "black");
+            const r = await h.run("flip", "black");
             assert.strictEqual(r.code, 1);
             assert.match(r.stderr, /flip to slot "black" on stack red failed/);
             assert.match(r.stderr, /ring:live on red was restored to red/);
             assert.strictEqual(h.config("red")["ring:live"], "red");
             assert.strictEqual(h.config("red")["ring:previousLive"], undefined);
             assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "red");
-            assert.deepStrictEqual(h.callsOf("config", "rm").map((p) => p.words[2]), ["ring:previousLive"]);
+            assert.deepStrictEqual(h.callsOf("config", "rm").map((p) => p.words[2]), ["ring:previousLive", "ring:history"]);
+            assert.strictEqual(h.config("red")["ring:history"], undefined, "the history records no flip that did not happen");
         });
     });
 
     describe("rollback", () => {
-        beforeEach(() => {
-            h = new Harness();
+        beforeEach(async () => {
+            h = await Harness.create();
             h.deploy(["red", "black"], "red");
         });
-        it("flips back to the slot live before the last flip", () => {
-            assert.strictEqual(h.run("flip", "black").code, 0);
+        it("flips back to the slot live before the last flip", async () => {
+            assert.strictEqual((await h.run("flip", "black")).code, 0);
             h.clearLog();
-            const r = h.run("rollback");
+            const r = await h.run("rollback");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout.trim(), "red");
-            assert.deepStrictEqual(h.callsOf("config", "set").map((p) => [p.words[2], p.words[3]]), [
+            assert.deepStrictEqual(h.callsOf("config", "set").slice(0, 2).map((p) => [p.words[2], p.words[3]]), [
                 ["ring:live", "red"], ["ring:previousLive", "black"],
             ]);
+            assert.deepStrictEqual(h.history().map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"], ["rollback", "black", "red"]]);
             const ups = h.callsOf("up");
             assert.strictEqual(ups.length, 1);
             assert.strictEqual(flag(ups[0], "--stack"), "red");
             assert.deepStrictEqual(ups[0].flags.get("--target"), [MAPPING_URN]);
             assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "red");
         });
-        it("refuses when no previous live slot is recorded: exit 3, names the fix", () => {
-            const r = h.run("rollback");
+        it("refuses when no previous live slot is recorded: exit 3, names the fix", async () => {
+            const r = await h.run("rollback");
             assert.strictEqual(r.code, 3);
             assert.match(r.stderr, /ring:previousLive is not set on the primary stack red/);
             assert.match(r.stderr, /fix: flip explicitly/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("--dry-run runs nothing that changes state", () => {
-            h.run("flip", "black");
+        it("--dry-run runs nothing that changes state", async () => {
+            await h.run("flip", "black");
             h.clearLog();
-            const r = h.run("rollback", "--dry-run");
+            const r = await h.run("rollback", "--dry-run");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.match(r.stdout, /would run: pulumi config set ring:live red --stack red/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
@@ -286,10 +297,10 @@ describe("ring CLI (against a stand-in pulumi)", function () {
     });
 
     describe("status", () => {
-        it("prints every slot's stage URL, spec hash, release id and the live slot", () => {
-            h = new Harness({ order: ["red", "black", "blue"] });
+        it("prints every slot's stage URL, spec hash, release id and the live slot", async () => {
+            h = await Harness.create({ order: ["red", "black", "blue"] });
             h.deploy(["red", "black"], "black");
-            const r = h.run("status");
+            const r = await h.run("status");
             assert.strictEqual(r.code, 0, r.stderr);
             const lines = r.stdout.trim().split("\n");
             assert.match(lines[0], /order \[red, black, blue\], primary red/);
@@ -300,10 +311,10 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.ok(!r.stdout.includes("s3cr3t"), "no secret output is printed");
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("--json gives the same as data", () => {
-            h = new Harness();
+        it("--json gives the same as data", async () => {
+            h = await Harness.create();
             h.deploy(["red", "black"], "red");
-            const r = h.run("status", "--json");
+            const r = await h.run("status", "--json");
             assert.strictEqual(r.code, 0, r.stderr);
             const j = JSON.parse(r.stdout);
             assert.deepStrictEqual(j.order, ["red", "black"]);
@@ -313,19 +324,19 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.strictEqual(j.slots[1].specSha256.length, 64);
             assert.ok(!r.stdout.includes("s3cr3t"));
         });
-        it("works before anything is deployed", () => {
-            h = new Harness();
-            const r = h.run("status", "--json");
+        it("works before anything is deployed", async () => {
+            h = await Harness.create();
+            const r = await h.run("status", "--json");
             assert.strictEqual(r.code, 0, r.stderr);
             const j = JSON.parse(r.stdout);
             assert.strictEqual(j.live, undefined);
             assert.ok(j.slots.every((s: { deployed: boolean }) => !s.deployed));
         });
-        it("a broken backend exits 1 and names the stack", () => {
-            h = new Harness();
+        it("a broken backend exits 1 and names the stack", async () => {
+            h = await Harness.create();
             h.deploy(["red"], "red");
             h.failOn(["stack", "output"], "error: [403] Forbidden: you do not have access", "black");
-            const r = h.run("status");
+            const r = await h.run("status");
             assert.strictEqual(r.code, 1);
             assert.match(r.stderr, /reading outputs on stack black failed/);
             assert.match(r.stderr, /403/);
@@ -333,18 +344,18 @@ describe("ring CLI (against a stand-in pulumi)", function () {
     });
 
     describe("a non-default ring", () => {
-        it("three slots with black as primary: deploy follows ring:order, flip goes through black", () => {
-            h = new Harness({ order: ["red", "black", "blue"], primary: "black" });
+        it("three slots with black as primary: deploy follows ring:order, flip goes through black", async () => {
+            h = await Harness.create({ order: ["red", "black", "blue"], primary: "black" });
             h.deploy(["black", "red", "blue"], "black");
-            let r = h.run("deploy", "--dry-run", "--json");
+            let r = await h.run("deploy", "--dry-run", "--json");
             assert.strictEqual(JSON.parse(r.stdout).slot, "blue");
-            r = h.run("flip", "blue");
+            r = await h.run("flip", "blue");
             assert.strictEqual(r.code, 0, r.stderr);
             const ups = h.callsOf("up");
             assert.strictEqual(flag(ups[0], "--stack"), "black");
             assert.match(ups[0].flags.get("--target")?.[0] ?? "", /^urn:pulumi:black::api-ring::.*BasePathMapping::live-mapping$/);
             assert.strictEqual(h.config("black")["ring:live"], "blue");
-            r = h.run("deploy", "--dry-run", "--json");
+            r = await h.run("deploy", "--dry-run", "--json");
             assert.strictEqual(JSON.parse(r.stdout).slot, "red");
         });
     });
@@ -352,15 +363,44 @@ describe("ring CLI (against a stand-in pulumi)", function () {
 
 describe("ring CLI: project directory", function () {
     this.timeout(30_000);
-    it("--cwd without Pulumi.yaml is a usage error (exit 2), before any pulumi call", () => {
-        const h = new Harness();
+    it("--cwd without Pulumi.yaml is a usage error (exit 2), before any pulumi call", async () => {
+        const h = await Harness.create();
         try {
-            const r = h.run("status", "--cwd", h.binDir);
+            const r = await h.run("status", "--cwd", h.binDir);
             assert.strictEqual(r.code, 2);
             assert.match(r.stderr, /holds no Pulumi\.yaml/);
             assert.deepStrictEqual(h.calls(), []);
         } finally {
-            h.cleanup();
+            await h.cleanup();
         }
+    });
+});
+
+describe("ring CLI: the command line as a process (real AWS SDK clients)", function () {
+    this.timeout(60_000);
+    let h: Harness;
+    eachTestDeployed((x) => (h = x), () => h);
+
+    it("--help and usage errors need neither pulumi nor AWS", () => {
+        const help = h.runProcess(["--help"]);
+        assert.strictEqual(help.code, 0, help.stderr);
+        assert.match(help.stdout, /4 {2}flip only: an alarm fired while the new live slot baked/);
+        const flipHelp = h.runProcess(["flip", "--help"]).stdout;
+        for (const s of ["--skip-gate", "--no-bake", "--override-drift", "--reason <text>", "ring:bakeMinutes"]) assert.ok(flipHelp.includes(s), s);
+        assert.strictEqual(h.runProcess(["flip"]).code, 2);
+        assert.deepStrictEqual(h.calls(), []);
+    });
+
+    it("reads the mapping with the real API Gateway client: an unreachable endpoint stops the flip (exit 1), naming the call", async () => {
+        const closed = http.createServer();
+        await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+        const port = (closed.address() as AddressInfo).port;
+        await new Promise<void>((resolve) => closed.close(() => resolve()));
+        const r = h.runProcess(["flip", "black"], {
+            AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "example", AWS_EC2_METADATA_DISABLED: "true",
+        });
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /reading the live mapping of api\.example\.edu\/ from AWS \(GetBasePathMapping\) failed: .*ECONNREFUSED/);
+        assert.deepStrictEqual(h.mutatingCalls(), []);
     });
 });

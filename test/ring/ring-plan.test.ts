@@ -1,11 +1,15 @@
 // Unit tests of the ring arithmetic and guards (ring/plan.ts): no Pulumi, no I/O.
 import * as assert from "assert";
 import {
+    adoptionImportFile, appendHistory, detectDrift, firingAlarm, formatHistoryEntry, liveLabel, summarizeAlarms,
     DEFAULT_ORDER, EXIT, GuardRefusal, MAPPING_TYPE, RingError, buildStatus, configValue, currentLive, exportedResources,
     findMappingUrns, formatCommand, formatStatus, inRing, isDeployed, mappingTargets, nextSlot, parseOrder, planDeploy,
     planFlip, planRollback, projectConfigValue, resolveRing, shellQuote, stackNameFor,
 } from "../../ring/plan";
-import type { RingState } from "../../ring/plan";
+import type { AlarmState, LiveMapping, RingState } from "../../ring/plan";
+import type { RingHistoryEntry } from "../../outputs";
+import { readSlotConfig } from "../../config";
+import { configSource } from "../../stack-config";
 
 function outputsFor(slot: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
@@ -14,14 +18,24 @@ function outputsFor(slot: string, extra: Record<string, unknown> = {}): Record<s
     };
 }
 
-/** A ring state: `deployed` slots have outputs; the primary's outputs carry liveSlot = `live`. */
-function state(opts: { order?: string[]; primary?: string; deployed?: string[]; live?: string; configuredLive?: string; previousLive?: string; org?: string }): RingState {
+/**
+ * A ring state: `deployed` slots have outputs; AWS maps the domain to `live` (once the primary is
+ * deployed) and ring:live says `configuredLive` (default: `live`, so no drift).
+ */
+function state(opts: {
+    order?: string[]; primary?: string; deployed?: string[]; live?: string; configuredLive?: string; previousLive?: string; org?: string;
+    mapping?: LiveMapping | null;
+}): RingState {
     const order = opts.order ?? ["red", "black"];
     const primary = opts.primary ?? order[0];
     const deployed = new Set(opts.deployed ?? []);
+    const mapping = opts.mapping !== undefined ? opts.mapping
+        : deployed.has(primary) && opts.live !== undefined ? { restApiId: `${opts.live}-api`, stage: opts.live } : undefined;
     return {
         ring: { order, primary },
         liveSlot: deployed.has(primary) ? opts.live : undefined,
+        mapping,
+        domain: "api.example.edu/",
         configuredLive: opts.configuredLive ?? opts.live,
         previousLive: opts.previousLive,
         slots: order.map((slot) => {
@@ -51,8 +65,8 @@ function refused(fn: () => unknown, ...fragments: (string | RegExp)[]): GuardRef
 }
 
 describe("ring-plan: exit codes", () => {
-    it("are 0 ok, 1 failed, 2 usage, 3 refused", () => {
-        assert.deepStrictEqual(EXIT, { ok: 0, failed: 1, usage: 2, refused: 3 });
+    it("are 0 ok, 1 failed, 2 usage, 3 refused, 4 rolled back by the watch", () => {
+        assert.deepStrictEqual(EXIT, { ok: 0, failed: 1, usage: 2, refused: 3, rolledBack: 4 });
     });
 });
 
@@ -194,11 +208,26 @@ describe("ring-plan: deploy", () => {
         const order = ["red", "black", "blue"];
         assert.strictEqual(planDeploy(state({ order, deployed: ["red"], live: "red" }), "blue").slot, "blue");
     });
-    it("refuses the slot a half-done flip names in ring:live", () => {
+    it("refuses any deploy while AWS and ring:live disagree (a half-done flip, or a flip in the console), naming both", () => {
         const order = ["red", "black", "blue"];
         // Domain on red, ring:live already says black (flip's up failed and config was not restored).
-        refused(() => planDeploy(state({ order, deployed: order, live: "red", configuredLive: "black" })),
-            'slot "black"', "ring:live", "half done", "flip black");
+        // Was: refused only the slot ring:live names, from the primary's liveSlot output; now any
+        // deploy, since the next up of the primary would overwrite what AWS serves.
+        const e = refused(() => planDeploy(state({ order, deployed: order, live: "red", configuredLive: "black" })),
+            'deploying slot "black" refused', "drift: AWS maps api.example.edu/ to red (api red-api, stage red)", "ring:live on stack red says black");
+        assert.match(e.fix ?? "", /flip red --override-drift/);
+        assert.match(e.fix ?? "", /flip black --override-drift/);
+        refused(() => planDeploy(state({ order, deployed: order, live: "black", configuredLive: "red" }), "blue"), "drift");
+    });
+    it("refuses the primary's first deploy onto a domain AWS already maps, unless its state adopted the mapping", () => {
+        const seed = { restApiId: "seed0api00", stage: "bootstrap" };
+        const s = { ...state({ mapping: seed }), liveSlot: "bootstrap (api seed0api00)" };
+        const e = refused(() => planDeploy(s), "api.example.edu/ already has a base path mapping in AWS (to bootstrap (api seed0api00))", "ConflictException");
+        assert.match(e.fix ?? "", /pulumi import --file adopt\.json --protect=false --generate-code=false --yes -s red/);
+        assert.ok((e.fix ?? "").includes(adoptionImportFile("api.example.edu/")));
+        const p = planDeploy({ ...s, primaryStateHasMapping: true });
+        assert.strictEqual(p.slot, "red");
+        assert.match(p.reason, /serves bootstrap \(api seed0api00\), which is not in the ring/);
     });
     it("refuses a non-primary slot before the primary was ever deployed", () => {
         refused(() => planDeploy(state({}), "black"), '"black"', 'primary "red"', "never been deployed", "deploy red");
@@ -231,14 +260,39 @@ describe("ring-plan: flip", () => {
         assert.ok(p.noop);
         assert.deepStrictEqual(p.config, []);
     });
-    it("re-syncs a half-done flip: target live but ring:live elsewhere sets only ring:live", () => {
-        const p = planFlip(state({ ...both, configuredLive: "black" }), "red");
+    it("refuses on drift, naming what AWS maps, what ring:live says and both ways out", () => {
+        const e = refused(() => planFlip(state({ ...both, configuredLive: "black" }), "black"),
+            'flip to slot "black" refused', "AWS maps api.example.edu/ to red", "ring:live on stack red says black");
+        assert.match(e.fix ?? "", /record it: `npm run ring -- flip red --override-drift --reason "<why>"`/);
+        refused(() => planFlip(state({ ...both, mapping: null }), "black"), "AWS maps api.example.edu/ to nothing", "pulumi refresh");
+    });
+    it("with --override-drift, re-syncs: target live in AWS but ring:live elsewhere sets only ring:live, and says which drift it resolved", () => {
+        const p = planFlip(state({ ...both, configuredLive: "black" }), "red", { overrideDrift: true });
         assert.ok(!p.noop);
         assert.deepStrictEqual(p.config, [{ key: "ring:live", value: "red" }]);
+        assert.match(p.overrides?.message ?? "", /AWS maps api.example.edu\/ to red/);
     });
-    it("from a live slot outside the ring, records it as previous", () => {
-        const p = planFlip(state({ deployed: ["red", "black"], live: "bootstrap" }), "black");
-        assert.deepStrictEqual(p.config[1], { key: "ring:previousLive", value: "bootstrap" });
+    it("no drift before the primary's first deploy, or when the domain is not read", () => {
+        assert.strictEqual(detectDrift(state({ configuredLive: "red", mapping: { restApiId: "x", stage: "y" } })), undefined);
+        assert.strictEqual(detectDrift({ ...state({ ...both, configuredLive: "black" }), mapping: undefined }), undefined);
+    });
+    it("from a live slot outside the ring, records no previous slot (the program refuses one outside ring:order)", () => {
+        // Was: ring:previousLive=bootstrap, which the primary's next `up` refuses
+        // ("ring:previousLive: got \"bootstrap\"; expected a slot of ring:order").
+        const p = planFlip(state({ deployed: ["red", "black"], live: "bootstrap", previousLive: "black" }), "black");
+        assert.deepStrictEqual(p.config, [{ key: "ring:live", value: "black" }, { key: "ring:previousLive" }]);
+        const values: Record<string, string> = {
+            "ring:live": "red", "ring:previousLive": "black", "domain:name": "api.example.edu",
+            "gateway:hosts": JSON.stringify({ edxapp_host: "courses.example.edu" }), "threescale:serviceId": "2555417777820",
+            "threescale:serviceToken": "s3rvice-token-0123456789", "cache:authToken": "redis-auth-token-0123456789",
+        };
+        for (const c of p.config) {
+            if (c.value === undefined) delete values[c.key];
+            else values[c.key] = c.value;
+        }
+        const config = readSlotConfig(configSource({ project: "api-ring", stack: "red", values, secretKeys: ["threescale:serviceToken", "cache:authToken"] }));
+        assert.strictEqual(config.ring.live, "black");
+        assert.strictEqual(config.ring.previousLive, undefined);
     });
     it("refuses a slot outside the ring", () => {
         refused(() => planFlip(state(both), "green"), '"green"', "not in the ring", "ring:order");
@@ -332,8 +386,11 @@ describe("ring-plan: status", () => {
         assert.match(formatStatus(st), /never deployed/);
         assert.deepStrictEqual(st.warnings, []);
     });
-    it("warns about a half-done flip and a live slot outside the ring", () => {
-        assert.match(buildStatus(state({ deployed: ["red", "black"], live: "red", configuredLive: "black" })).warnings[0], /flip black/);
+    it("names drift (a half-done flip, a console flip) and a live slot outside the ring", () => {
+        const drifted = buildStatus(state({ deployed: ["red", "black"], live: "red", configuredLive: "black" }));
+        assert.match(drifted.warnings[0], /drift: AWS maps api.example.edu\/ to red .* says black; .*flip black --override-drift/);
+        assert.deepStrictEqual([drifted.drift?.aws, drifted.drift?.config], ["red", "black"]);
+        assert.match(formatStatus(drifted), /^mapping: api\.example\.edu\/ -> api red-api, stage red \(AWS\); ring:live: black {2}DRIFT$/m);
         assert.match(buildStatus(state({ deployed: ["red"], live: "bootstrap" })).warnings.join("\n"), /not in ring:order/);
     });
     it("currentLive is undefined until the primary is deployed", () => {
@@ -348,5 +405,67 @@ describe("ring-plan: printed commands", () => {
         assert.strictEqual(shellQuote("a$b"), "'a$b'");
         assert.strictEqual(shellQuote("it's"), `'it'\\''s'`);
         assert.strictEqual(formatCommand(["pulumi", "up", "--target", "urn:x$y::z"]), "pulumi up --target 'urn:x$y::z'");
+    });
+});
+
+describe("ring-plan: what AWS maps", () => {
+    const slots = state({ deployed: ["red", "black"], live: "red" }).slots;
+    it("names the slot whose REST API and stage the mapping points at", () => {
+        assert.strictEqual(liveLabel(slots, { restApiId: "black-api", stage: "black" }), "black");
+        assert.strictEqual(liveLabel(slots, { restApiId: "red-api", stage: "red" }), "red");
+    });
+    it("labels a mapping outside the ring by stage and API (a stage named like a slot on another API is not that slot)", () => {
+        assert.strictEqual(liveLabel(slots, { restApiId: "seed0api00", stage: "bootstrap" }), "bootstrap (api seed0api00)");
+        assert.strictEqual(liveLabel(slots, { restApiId: "seed0api00", stage: "red" }), "red (api seed0api00)");
+        assert.strictEqual(liveLabel(slots, { restApiId: "red-api", stage: "black" }), "black (api red-api)");
+    });
+    it("adopting a mapping imports the DomainFlip component and its mapping by domain and base path", () => {
+        assert.deepStrictEqual(JSON.parse(adoptionImportFile("api.example.edu/")), {
+            resources: [
+                { type: "api-ring:ring:DomainFlip", name: "live", component: true },
+                { type: MAPPING_TYPE, name: "live-mapping", id: "api.example.edu/", parent: "live" },
+            ],
+        });
+    });
+});
+
+describe("ring-plan: history", () => {
+    const entry = (i: number): RingHistoryEntry => ({ at: `2026-11-23T10:0${i}:00Z`, kind: "flip", from: "red", to: "black", by: "ci", why: `#${i}`, gate: "passed" });
+    it("appends, keeping the newest `limit` entries", () => {
+        let h: RingHistoryEntry[] = [];
+        for (let i = 1; i <= 5; i++) h = appendHistory(h, entry(i), 3);
+        assert.deepStrictEqual(h.map((e) => e.why), ["#3", "#4", "#5"]);
+        assert.deepStrictEqual(appendHistory([], entry(1), 0).length, 1, "a limit below 1 still keeps the entry just made");
+    });
+    it("prints one line per entry with the releases, who, the gate and why", () => {
+        assert.strictEqual(formatHistoryEntry({ ...entry(1), kind: "auto-rollback", fromRelease: "r2", toRelease: "r1", gate: "not-run", why: "alarm x fired" }),
+            "2026-11-23T10:01:00Z  auto-rollback red -> black (r2 -> r1)  by ci  gate not-run  why: alarm x fired");
+    });
+    it("status shows the last five, and all of them as data", () => {
+        const history = [1, 2, 3, 4, 5, 6, 7].map(entry);
+        const st = buildStatus(state({ deployed: ["red", "black"], live: "black" }), { history });
+        assert.strictEqual(st.history.length, 7);
+        const text = formatStatus(st);
+        assert.match(text, /^history \(last 5 of 7; --json gives all\):$/m);
+        assert.ok(!text.includes("why: #2") && text.includes("why: #3") && text.includes("why: #7"));
+    });
+});
+
+describe("ring-plan: alarms", () => {
+    const ok = (name: string): AlarmState => ({ name, state: "OK" });
+    it("the first alarm in ALARM fires; OK, INSUFFICIENT_DATA and MISSING do not", () => {
+        assert.strictEqual(firingAlarm([ok("a"), { name: "b", state: "INSUFFICIENT_DATA" }, { name: "c", state: "MISSING" }]), undefined);
+        assert.strictEqual(firingAlarm([ok("a"), { name: "b", state: "ALARM", reason: "Threshold Crossed" }, { name: "c", state: "ALARM" }])?.name, "b");
+    });
+    it("summarizes states, naming the alarms that need a look", () => {
+        assert.strictEqual(summarizeAlarms([ok("a"), ok("b")]), "2 OK");
+        assert.strictEqual(summarizeAlarms([ok("a"), { name: "b", state: "ALARM" }, { name: "c", state: "MISSING" }]), "1 ALARM (b), 1 MISSING (c), 1 OK");
+        assert.strictEqual(summarizeAlarms([]), "none");
+    });
+    it("status prints each watched slot's alarms", () => {
+        const st = buildStatus(state({ deployed: ["red", "black"], live: "black" }), { alarms: { black: [ok("x"), { name: "y", state: "ALARM" }] } });
+        assert.deepStrictEqual(st.slots[1].alarms?.map((a) => a.state), ["OK", "ALARM"]);
+        assert.strictEqual(st.slots[0].alarms, undefined);
+        assert.match(formatStatus(st), /^alarms: black 1 ALARM \(y\), 1 OK$/m);
     });
 });

@@ -21,7 +21,7 @@ export function lambdaRuntimeModules(dir: string): string {
  * runtime's modules on NODE_PATH; resolves with the JSON value the driver prints on a `RESULT ` line.
  * Handlers log to stdout as Lambda functions do, so the result comes on its own line.
  */
-export async function runInLambdaProcess<T>(archive: string, env: Record<string, string>, runtimeModules: string, driver: string): Promise<T> {
+export async function runInLambdaProcess<T>(archive: string, env: Record<string, string>, runtimeModules: string, driver: string, emf?: Record<string, unknown>[]): Promise<T> {
     const stdout = await new Promise<string>((resolve, reject) => {
         execFile(process.execPath, ["-e", driver], {
             cwd: archive, encoding: "utf8", timeout: 30_000,
@@ -29,6 +29,8 @@ export async function runInLambdaProcess<T>(archive: string, env: Record<string,
         }, (error, out, err) => (error ? reject(new Error(`handler process failed: ${err || error.message}`)) : resolve(out)));
     });
     const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
+    // The handlers' metrics come as embedded-metric-format lines, as CloudWatch Logs reads them.
+    emf?.push(...stdout.split("\n").filter((l) => l.startsWith("{") && l.includes('"_aws"')).map((l) => JSON.parse(l) as Record<string, unknown>));
     if (line === undefined) throw new Error(`no result from the handler process:\n${stdout}`);
     return JSON.parse(line.slice("RESULT ".length)) as T;
 }
@@ -44,7 +46,7 @@ export interface Invocation {
  * Invokes the archive's `__index.handler` once per event, in order, in one fresh process, as Lambda
  * would: the module is loaded once (the init phase), then each event handled.
  */
-export function invokeArchive(archive: string, env: Record<string, string>, runtimeModules: string, events: unknown[]): Promise<Invocation[]> {
+export function invokeArchive(archive: string, env: Record<string, string>, runtimeModules: string, events: unknown[], emf?: Record<string, unknown>[]): Promise<Invocation[]> {
     const driver = `
         const started = process.hrtime.bigint();
         const { handler } = require(${JSON.stringify(path.join(archive, "__index.js"))});
@@ -58,5 +60,5 @@ export function invokeArchive(archive: string, env: Record<string, string>, runt
             process.stdout.write("\\nRESULT " + JSON.stringify(out) + "\\n");
             process.exit(0);
         })();`;
-    return runInLambdaProcess<Invocation[]>(archive, env, runtimeModules, driver);
+    return runInLambdaProcess<Invocation[]>(archive, env, runtimeModules, driver, emf);
 }

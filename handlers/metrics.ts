@@ -1,0 +1,119 @@
+// The figures the authorizer pair publishes to CloudWatch, in the embedded metric format (EMF,
+// written by Powertools for AWS Lambda's Metrics as one JSON log line per invocation): names,
+// dimensions, the environment that names the slot, and wrappers that count around the
+// handlers without touching their logic. The program builds its alarms and the ring dashboard
+// from the same constants, so the two sides cannot drift apart.
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { APIGatewayAuthorizerResult } from "aws-lambda";
+import type { Environment } from "./settings";
+import type { ThreescaleClient } from "./threescale";
+
+/** CloudWatch namespace of the handlers' own metrics. */
+export const METRICS_NAMESPACE = "api-ring";
+
+/** Every metric carries the slot as `service` (`<project>-<slot>`); decisions also carry their `source`. */
+export const SERVICE_DIMENSION = "service";
+export const SOURCE_DIMENSION = "source";
+
+/** Metric names. */
+export const METRIC = {
+    /** One per authorizer answer, by `source` (cache, 3scale, stale, fail-open, fail-closed). */
+    decisions: "Decisions",
+    /** Tokens refused before any I/O (API Gateway answers 401); Lambda counts each as an error. */
+    rejectedTokens: "RejectedTokens",
+    /** Milliseconds of one 3scale authorization call (authorize.xml on a miss). */
+    threescaleLatency: "ThreescaleLatency",
+    /** Hits the reporter reported to 3scale, and its transactions.xml calls. */
+    reportedHits: "ReportedHits",
+    reportCalls: "ReportCalls",
+    /** Reporter invocations that failed (the counts went back to Redis; Lambda retries, then dead-letters). */
+    reportFailures: "ReportFailures",
+} as const;
+
+/** Where an authorizer answer came from (the `source` the backend sees in the context). */
+export const DECISION_SOURCES = ["cache", "3scale", "stale", "fail-open", "fail-closed"] as const;
+
+/** The `service` dimension of a slot's metrics. */
+export function serviceName(project: string, slot: string): string {
+    return `${project}-${slot}`;
+}
+
+/** The environment that turns the metrics on: Powertools' own variables. */
+export function metricsEnvironment(service: string): Record<string, string> {
+    return { POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME: service };
+}
+
+/** One container's metrics; undefined when the environment names no service (tests, the local run): nothing is published. */
+export function createMetrics(env: Environment = process.env): Metrics | undefined {
+    const service = env.POWERTOOLS_SERVICE_NAME;
+    if (!service) return undefined;
+    return new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE, serviceName: service });
+}
+
+/** Writes what this invocation counted: one EMF line, none when nothing was counted. */
+function publish(metrics: Metrics): void {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}
+
+/**
+ * Counts each authorizer answer by its source (one EMF line per invocation), and each token
+ * refused with `rejectedMessage` (API Gateway's 401) apart, so the fault alarm can tell them
+ * from real errors.
+ */
+export function instrumentAuthorizer<A extends unknown[]>(
+    handler: (...args: A) => Promise<APIGatewayAuthorizerResult>, metrics: Metrics | undefined, rejectedMessage: string,
+): (...args: A) => Promise<APIGatewayAuthorizerResult> {
+    if (!metrics) return handler;
+    // Every argument goes through: the Lambda context names the invocation a hit belongs to.
+    return async (...args) => {
+        try {
+            const result = await handler(...args);
+            const source = result.context?.source;
+            if (typeof source === "string") {
+                metrics.addDimensions({ [SOURCE_DIMENSION]: source });
+                metrics.addMetric(METRIC.decisions, MetricUnit.Count, 1);
+            }
+            return result;
+        } catch (err) {
+            if (err instanceof Error && err.message === rejectedMessage) metrics.addMetric(METRIC.rejectedTokens, MetricUnit.Count, 1);
+            throw err;
+        } finally {
+            publish(metrics);
+        }
+    };
+}
+
+/** Times each 3scale authorization call, authorize.xml or authrep.xml (its own EMF line, by service only). */
+export function timeThreescale(client: ThreescaleClient, metrics: Metrics | undefined): ThreescaleClient {
+    if (!metrics) return client;
+    const latency = metrics.singleMetric();
+    const timed = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+        const started = performance.now();
+        try {
+            return await call(...args);
+        } finally {
+            latency.addMetric(METRIC.threescaleLatency, MetricUnit.Milliseconds, performance.now() - started);
+        }
+    };
+    return { ...client, authrep: timed(client.authrep), authorize: timed(client.authorize) };
+}
+
+/** Counts what each reporter invocation reported, and the invocations that failed. */
+export function instrumentReporter<E, R extends { runs: { hits: number; calls: number }[] }>(
+    handler: (event: E) => Promise<R>, metrics: Metrics | undefined,
+): (event: E) => Promise<R> {
+    if (!metrics) return handler;
+    return async (event) => {
+        try {
+            const result = await handler(event);
+            metrics.addMetric(METRIC.reportedHits, MetricUnit.Count, result.runs.reduce((n, r) => n + r.hits, 0));
+            metrics.addMetric(METRIC.reportCalls, MetricUnit.Count, result.runs.reduce((n, r) => n + r.calls, 0));
+            return result;
+        } catch (err) {
+            metrics.addMetric(METRIC.reportFailures, MetricUnit.Count, 1);
+            throw err;
+        } finally {
+            publish(metrics);
+        }
+    };
+}

@@ -1,0 +1,114 @@
+// The gate before a flip: a smoke test through the target slot's own stage URL, as
+// CodeDeploy's BeforeAllowTraffic hook or an Argo Rollouts pre-promotion analysis would run.
+//   1. GET <invokeUrl>/heartbeat answers 200 with the slot's release id (`release`, or `id` as
+//      the edx api-manager heartbeat writes it).
+//   2. When ring:smokeTest names a request: it answers 2xx with the test key in the slot's
+//      identity header (the key is never printed).
+
+/** One request of the smoke test and what it showed. */
+export interface GateCheck {
+    name: "heartbeat" | "probe";
+    /** Method and URL, never the key. */
+    request: string;
+    expected: string;
+    got: string;
+    ok: boolean;
+}
+
+export interface GateResult {
+    passed: boolean;
+    checks: GateCheck[];
+}
+
+export interface GateTarget {
+    slot: string;
+    /** The slot's stage URL (its `invokeUrl` output). */
+    invokeUrl: string;
+    /** The release id the slot must answer (its `releaseId` output). */
+    releaseId?: string;
+    probe?: { method: "GET" | "HEAD"; path: string; header: string; key: string };
+}
+
+export interface GateOptions {
+    /** The HTTP client (global fetch by default). */
+    fetch?: typeof fetch;
+    /** Bound on each request. */
+    timeoutMs?: number;
+}
+
+export const GATE_TIMEOUT_MS = 10_000;
+const BODY_SHOWN = 200;
+
+function urlOf(invokeUrl: string, path: string): string {
+    return `${invokeUrl.replace(/\/+$/, "")}${path.startsWith("/") ? path : `/${path}`}`;
+}
+
+/** A body excerpt for messages, with the key blanked should the API echo it. */
+function excerpt(body: string, secret?: string): string {
+    const clean = secret ? body.split(secret).join("[key]") : body;
+    const flat = clean.replace(/\s+/g, " ").trim();
+    return flat.length > BODY_SHOWN ? `${flat.slice(0, BODY_SHOWN)}...` : flat;
+}
+
+async function call(url: string, init: RequestInit, opts: GateOptions): Promise<{ status: number; body: string } | { error: string }> {
+    const doFetch = opts.fetch ?? fetch;
+    try {
+        const res = await doFetch(url, { ...init, redirect: "manual", signal: AbortSignal.timeout(opts.timeoutMs ?? GATE_TIMEOUT_MS) });
+        return { status: res.status, body: await res.text() };
+    } catch (err) {
+        const e = err as Error & { cause?: { code?: string; message?: string } };
+        const cause = e.cause?.code ?? e.cause?.message;
+        return { error: e.name === "TimeoutError" ? `no answer within ${opts.timeoutMs ?? GATE_TIMEOUT_MS} ms` : `${e.message}${cause ? ` (${cause})` : ""}` };
+    }
+}
+
+/** The release id a heartbeat body names: `release` (this project's document) or `id` (edx api-manager's). */
+export function heartbeatRelease(body: string): string | undefined {
+    try {
+        const doc = JSON.parse(body) as Record<string, unknown>;
+        const release = doc["release"] ?? doc["id"];
+        return typeof release === "string" ? release : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Runs the smoke test against the target slot's stage URL. */
+export async function runGate(target: GateTarget, opts: GateOptions = {}): Promise<GateResult> {
+    const checks: GateCheck[] = [];
+
+    const heartbeatUrl = urlOf(target.invokeUrl, "/heartbeat");
+    const expected = target.releaseId !== undefined
+        ? `HTTP 200 with release "${target.releaseId}"`
+        : "HTTP 200 with a release id";
+    const hb = await call(heartbeatUrl, { method: "GET", headers: { accept: "application/json" } }, opts);
+    if ("error" in hb) {
+        checks.push({ name: "heartbeat", request: `GET ${heartbeatUrl}`, expected, got: hb.error, ok: false });
+    } else {
+        const release = heartbeatRelease(hb.body);
+        const ok = hb.status === 200 && release !== undefined && (target.releaseId === undefined || release === target.releaseId);
+        const got = hb.status !== 200 ? `HTTP ${hb.status}: ${excerpt(hb.body)}`
+            : release === undefined ? `HTTP 200 without a release id: ${excerpt(hb.body)}`
+                : `HTTP 200 with release "${release}"`;
+        checks.push({ name: "heartbeat", request: `GET ${heartbeatUrl}`, expected, got, ok });
+    }
+
+    if (target.probe) {
+        const p = target.probe;
+        const url = urlOf(target.invokeUrl, p.path);
+        const request = `${p.method} ${url} with the test key in ${p.header}`;
+        const res = await call(url, { method: p.method, headers: { [p.header]: p.key } }, opts);
+        if ("error" in res) {
+            checks.push({ name: "probe", request, expected: "HTTP 2xx", got: res.error, ok: false });
+        } else {
+            const ok = res.status >= 200 && res.status < 300;
+            checks.push({ name: "probe", request, expected: "HTTP 2xx", got: ok ? `HTTP ${res.status}` : `HTTP ${res.status}: ${excerpt(res.body, p.key)}`, ok });
+        }
+    }
+    return { passed: checks.every((c) => c.ok), checks };
+}
+
+/** The gate's checks, one line each, for people. */
+export function formatGate(result: GateResult): string[] {
+    return result.checks.map((c) => `gate: ${c.ok ? "ok  " : "FAIL"} ${c.request}: expected ${c.expected}, got ${c.got}`);
+}

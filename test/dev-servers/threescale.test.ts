@@ -1,0 +1,345 @@
+// The development 3scale follows apisonator (github.com/3scale/apisonator, read at 2e7f156b):
+// each test pins one rule to the apisonator test or source file that shows it, with the reply
+// shapes those tests assert. Raw HTTP here, not the project's client, so the shapes are the server's.
+import * as assert from "assert";
+import { FakeThreescale, parseReportTimestamp, startThreescale } from "../../dev-servers/threescale";
+
+const XML = '<?xml version="1.0" encoding="UTF-8"?>';
+// 2010-05-15 12:00 UTC, a Saturday, the date apisonator's authorize/basic_test.rb uses.
+const NOW = Date.UTC(2010, 4, 15, 12, 0, 0);
+
+interface Reply { status: number; body: string; headers: Headers }
+
+describe("development 3scale follows apisonator", () => {
+    let fake: FakeThreescale;
+    let clock: number;
+    const start = async (backendVersion: "1" | "2" | "oauth" = "1"): Promise<void> => {
+        fake = await startThreescale({ backendVersion, now: () => clock });
+        fake.addApp({ id: "app-1", userKey: "user_key_1", plan: "Basic", limits: { day: 100, month: 10000 } });
+        fake.addApp({ id: "app-2", userKey: "user_key_2", plan: "Unlimited" });
+        fake.addApp({ id: "app-keys", userKey: "user_key_k", plan: "Basic", appKeys: ["foo", "baz"] });
+    };
+    beforeEach(async () => {
+        clock = NOW;
+        await start();
+    });
+    afterEach(async () => fake.close());
+
+    const credentials = (): Record<string, string> => ({ service_token: fake.serviceToken, service_id: fake.serviceId });
+    const get = async (endpoint: string, params: Record<string, string>, options?: string): Promise<Reply> => {
+        const res = await fetch(`${fake.url}/transactions/${endpoint}?${new URLSearchParams(params).toString()}`, {
+            headers: options ? { "3scale-options": options } : {},
+        });
+        return { status: res.status, body: await res.text(), headers: res.headers };
+    };
+    const authorize = (params: Record<string, string>, options?: string) => get("authorize.xml", { ...credentials(), ...params }, options);
+    const authrep = (params: Record<string, string>, options?: string) => get("authrep.xml", { ...credentials(), ...params }, options);
+    const report = async (transactions: Record<string, string>[], extra: Record<string, string> = credentials()): Promise<Reply> => {
+        const body = new URLSearchParams(extra);
+        transactions.forEach((t, i) => {
+            // "usage[hits]" -> transactions[i][usage][hits]
+            for (const [k, v] of Object.entries(t)) body.append(`transactions[${i}]` + k.split("[").map((part) => `[${part.replace("]", "")}]`).join(""), v);
+        });
+        const res = await fetch(`${fake.url}/transactions.xml`, {
+            method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: body.toString(),
+        });
+        return { status: res.status, body: await res.text(), headers: res.headers };
+    };
+    const error = (code: string, message: string): string => `${XML}<error code="${code}">${message}</error>`;
+
+    describe("backend_version (test/integration/backend_version_test.rb)", () => {
+        it("1: app_id alone is 403 user_key_invalid 'user key is missing'; the user_key is authorized (L24-36)", async () => {
+            const byId = await authorize({ app_id: "app-1" });
+            assert.strictEqual(byId.status, 403);
+            assert.strictEqual(byId.body, error("user_key_invalid", "user key is missing"));
+            assert.strictEqual(byId.headers.get("content-type"), "application/vnd.3scale-v2.0+xml");
+            assert.strictEqual((await authorize({ user_key: "user_key_1" })).status, 200);
+        });
+
+        it("1: an unknown user_key is 403 user_key_invalid naming it (authorize/legacy_test.rb L33-41)", async () => {
+            const r = await authorize({ user_key: "biteme" });
+            assert.strictEqual(r.status, 403);
+            assert.strictEqual(r.body, error("user_key_invalid", 'user key "biteme" is invalid'));
+        });
+
+        it("1: app_key is ignored (lib/3scale/backend/validators/key.rb)", async () => {
+            assert.strictEqual((await authorize({ user_key: "user_key_k", app_key: "wrong" })).status, 200);
+        });
+
+        it("2: user_key alone is 404 application_not_found 'application id is missing'; app_id is authorized (L38-50)", async () => {
+            await fake.close();
+            await start("2");
+            const byKey = await authorize({ user_key: "user_key_1" });
+            assert.strictEqual(byKey.status, 404);
+            assert.strictEqual(byKey.body, error("application_not_found", "application id is missing"));
+            assert.strictEqual((await authorize({ app_id: "app-1" })).status, 200);
+            const unknown = await authorize({ app_id: "boo" });
+            assert.strictEqual(unknown.status, 404);
+            assert.strictEqual(unknown.body, error("application_not_found", 'application with id="boo" was not found'));
+        });
+
+        it("2: an app with keys needs one of them, as a 409 <status> (authorize/application_keys_test.rb L21-66)", async () => {
+            await fake.close();
+            await start("2");
+            const missing = await authorize({ app_id: "app-keys" });
+            assert.strictEqual(missing.status, 409);
+            assert.match(missing.body, /^<\?xml version="1.0" encoding="UTF-8"\?><status><authorized>false<\/authorized><reason>application key is missing<\/reason><plan>Basic<\/plan>/);
+            const wrong = await authorize({ app_id: "app-keys", app_key: "bar" });
+            assert.strictEqual(wrong.status, 409);
+            assert.match(wrong.body, /<reason>application key "bar" is invalid<\/reason>/);
+            assert.strictEqual((await authorize({ app_id: "app-keys", app_key: "baz" })).status, 200);
+            assert.strictEqual((await authorize({ app_id: "app-2" })).status, 200, "an app without keys needs none");
+        });
+
+        it("oauth: app_id without app_key is authorized even when the app has keys (backend_version_test.rb L106-166)", async () => {
+            await fake.close();
+            await start("oauth");
+            assert.strictEqual((await authorize({ app_id: "app-keys" })).status, 200);
+            assert.strictEqual((await authorize({ app_id: "app-keys", app_key: "bar" })).status, 409);
+        });
+
+        it("app_id and user_key together are 403 authentication_error (authorize/legacy_test.rb L43-53)", async () => {
+            const r = await authorize({ app_id: "app-1", user_key: "user_key_1" });
+            assert.strictEqual(r.status, 403);
+            assert.strictEqual(r.body, error("authentication_error", "either app_id or user_key is allowed, not both"));
+        });
+    });
+
+    describe("authorized replies (authorize/basic_test.rb, transactor/status.rb, usage_report.rb)", () => {
+        it("lists limits longest period first with apisonator's dates, in one line (L62-105)", async () => {
+            const r = await authorize({ user_key: "user_key_1" });
+            assert.strictEqual(r.status, 200);
+            assert.strictEqual(r.body, `${XML}<status><authorized>true</authorized><plan>Basic</plan><usage_reports>` +
+                `<usage_report metric="hits" period="month"><period_start>2010-05-01 00:00:00 +0000</period_start><period_end>2010-06-01 00:00:00 +0000</period_end><max_value>10000</max_value><current_value>0</current_value></usage_report>` +
+                `<usage_report metric="hits" period="day"><period_start>2010-05-15 00:00:00 +0000</period_start><period_end>2010-05-16 00:00:00 +0000</period_end><max_value>100</max_value><current_value>0</current_value></usage_report>` +
+                `</usage_reports></status>`);
+        });
+
+        it("has no <usage_reports> for a plan without limits (L107-119)", async () => {
+            const r = await authorize({ user_key: "user_key_2" });
+            assert.strictEqual(r.body, `${XML}<status><authorized>true</authorized><plan>Unlimited</plan></status>`);
+        });
+
+        it("gives eternity no period_start/period_end, and weeks start on Monday (L351-358; period/boundary.rb)", async () => {
+            fake.addApp({ id: "app-e", userKey: "user_key_e", plan: "Forever", limits: { eternity: 5, week: 3 } });
+            const r = await authorize({ user_key: "user_key_e" });
+            assert.match(r.body, /<usage_report metric="hits" period="eternity"><max_value>5<\/max_value><current_value>0<\/current_value><\/usage_report>/);
+            assert.match(r.body, /<usage_report metric="hits" period="week"><period_start>2010-05-10 00:00:00 \+0000<\/period_start><period_end>2010-05-17 00:00:00 \+0000<\/period_end>/);
+        });
+
+        it("marks exceeded=\"true\" only where the stored value is over the limit (L281-300)", async () => {
+            fake.addApp({ id: "app-x", userKey: "user_key_x", plan: "Basic", limits: { day: 4, month: 10 }, hits: 5 });
+            const r = await authorize({ user_key: "user_key_x" });
+            assert.strictEqual(r.status, 409);
+            assert.match(r.body, /<usage_report metric="hits" period="month"><period_start>/);
+            assert.match(r.body, /<usage_report metric="hits" period="day" exceeded="true"><period_start>/);
+        });
+    });
+
+    describe("counting (authrep/reporting_test.rb, transactor.rb)", () => {
+        it("authorize never counts and shows the stored value (transactor.rb L124-127; usage_report.rb L156-168)", async () => {
+            for (let i = 0; i < 3; i++) {
+                const r = await authorize({ user_key: "user_key_1", "usage[hits]": "1" });
+                assert.match(r.body, /period="day">.*<current_value>0<\/current_value>/);
+            }
+            assert.strictEqual(fake.usage("app-1", "day"), 0);
+        });
+
+        it("an authorized authrep counts, and its current_value includes its own usage (L89-120)", async () => {
+            fake.addApp({ id: "app-r", userKey: "user_key_r", plan: "Basic", limits: { month: 100 }, hits: 2 });
+            const first = await authrep({ user_key: "user_key_r", "usage[hits]": "1" });
+            assert.strictEqual(first.status, 200);
+            assert.match(first.body, /<current_value>3<\/current_value>/);
+            const second = await authrep({ user_key: "user_key_r", "usage[hits]": "1" });
+            assert.match(second.body, /<current_value>4<\/current_value>/);
+            assert.strictEqual(fake.usage("app-r", "month"), 4);
+        });
+
+        it("a 409 authrep counts nothing and shows the stored value (L30-61)", async () => {
+            fake.addApp({ id: "app-r", userKey: "user_key_r", plan: "Basic", limits: { day: 4 }, hits: 3 });
+            const r = await authrep({ user_key: "user_key_r", "usage[hits]": "2" });
+            assert.strictEqual(r.status, 409);
+            assert.match(r.body, /<reason>usage limits are exceeded<\/reason>.*<current_value>3<\/current_value>/);
+            assert.strictEqual(fake.usage("app-r", "day"), 3);
+        });
+
+        it("authrep without usage counts nothing (transactor.rb L139-155)", async () => {
+            assert.strictEqual((await authrep({ user_key: "user_key_1" })).status, 200);
+            assert.strictEqual(fake.usage("app-1", "day"), 0);
+        });
+
+        it("reaching a limit is allowed, exceeding it is not (usage_limit.rb L16-18; authorize/basic_test.rb L211-227)", async () => {
+            fake.addApp({ id: "app-5", userKey: "user_key_5", plan: "Basic", limits: { day: 5 } });
+            const statuses = [];
+            for (let i = 0; i < 6; i++) statuses.push((await authrep({ user_key: "user_key_5", "usage[hits]": "1" })).status);
+            assert.deepStrictEqual(statuses, [200, 200, 200, 200, 200, 409]);
+            assert.strictEqual((await authorize({ user_key: "user_key_5" })).status, 200, "without usage, current == max passes");
+            fake.addApp({ id: "app-6", userKey: "user_key_6", plan: "Basic", limits: { day: 4 }, hits: 5 });
+            assert.strictEqual((await authorize({ user_key: "user_key_6" })).status, 409, "without usage, current > max is refused");
+        });
+
+        it("predicted usage is checked against the limit but not counted (authorize/predicted_usage_test.rb L25-40)", async () => {
+            fake.addApp({ id: "app-p", userKey: "user_key_p", plan: "Basic", limits: { day: 4 }, hits: 3 });
+            assert.strictEqual((await authorize({ user_key: "user_key_p", "usage[hits]": "2" })).status, 409);
+            assert.strictEqual((await authorize({ user_key: "user_key_p", "usage[hits]": "1" })).status, 200);
+            assert.strictEqual(fake.usage("app-p", "day"), 3);
+        });
+
+        it("refuses bad usage values and unknown metrics (metric/collection.rb; authorize/basic_test.rb L772-794)", async () => {
+            const bad = await authrep({ user_key: "user_key_1", "usage[hits]": "-1" });
+            assert.strictEqual(bad.status, 403);
+            assert.strictEqual(bad.body, error("usage_value_invalid", 'usage value "-1" for metric "hits" is invalid'));
+            const metric = await authorize({ user_key: "user_key_1", "usage[nope]": "1" });
+            assert.strictEqual(metric.status, 404);
+            assert.strictEqual(metric.body, error("metric_invalid", 'metric "nope" is invalid'));
+        });
+    });
+
+    describe("refusals (validators.rb order; authorize/basic_test.rb, disabled_service_test.rb)", () => {
+        it("a suspended application is a 409 'application is not active' with plan and reports (L186-195)", async () => {
+            fake.app("app-1").state = "suspended";
+            const r = await authrep({ user_key: "user_key_1", "usage[hits]": "1" });
+            assert.strictEqual(r.status, 409);
+            assert.match(r.body, /^<\?xml version="1.0" encoding="UTF-8"\?><status><authorized>false<\/authorized><reason>application is not active<\/reason><plan>Basic<\/plan><usage_reports>/);
+            assert.strictEqual(fake.usage("app-1", "day"), 0);
+        });
+
+        it("a suspended service is a 409 'service is not active'; an unknown key there is still 404/403 (authorize/disabled_service_test.rb L27-32)", async () => {
+            fake.serviceState = "suspended";
+            const r = await authrep({ user_key: "user_key_1", "usage[hits]": "1" });
+            assert.strictEqual(r.status, 409);
+            assert.match(r.body, /<reason>service is not active<\/reason>/);
+            assert.strictEqual((await authorize({ user_key: "nope" })).status, 403);
+        });
+
+        it("refuses our own credentials: 403 without a token, 422 without a service id, 403 service_token_invalid (L487-525)", async () => {
+            const noToken = await get("authorize.xml", { service_id: fake.serviceId, user_key: "user_key_1" });
+            assert.strictEqual(noToken.status, 403);
+            assert.strictEqual(noToken.body, error("provider_key_or_service_token_required", "Provider key or service token are required"));
+            const noId = await get("authorize.xml", { service_token: fake.serviceToken, user_key: "user_key_1" });
+            assert.strictEqual(noId.status, 422);
+            assert.strictEqual(noId.body, error("service_id_missing", "Service ID is missing"));
+            const bad = await get("authorize.xml", { service_token: "TOK", service_id: fake.serviceId, user_key: "user_key_1" });
+            assert.strictEqual(bad.status, 403);
+            assert.strictEqual(bad.body, error("service_token_invalid", `service token "TOK" or service id "${fake.serviceId}" is invalid`));
+        });
+
+        it("sends 3scale-rejection-reason on a 409 when asked, never on an <error> (L553-586; rack/exception_catcher.rb)", async () => {
+            fake.addApp({ id: "app-6", userKey: "user_key_6", plan: "Basic", limits: { day: 4 }, hits: 5 });
+            const limited = await authorize({ user_key: "user_key_6" }, "rejection_reason_header=1");
+            assert.strictEqual(limited.headers.get("3scale-rejection-reason"), "limits_exceeded");
+            assert.strictEqual((await authorize({ user_key: "user_key_6" })).headers.get("3scale-rejection-reason"), null, "absent without the option");
+            fake.serviceState = "suspended";
+            const service = await authorize({ user_key: "user_key_1" }, "rejection_reason_header=1");
+            assert.strictEqual(service.headers.get("3scale-rejection-reason"), "service_not_active");
+            const unknown = await authorize({ user_key: "nope" }, "rejection_reason_header=1");
+            assert.strictEqual(unknown.status, 403);
+            assert.strictEqual(unknown.headers.get("3scale-rejection-reason"), null);
+        });
+
+        it("names the application with list_app_keys=1, also on a 409 and for user_key apps (list_app_keys_test.rb L91-183)", async () => {
+            const ok = await authorize({ user_key: "user_key_1" }, "list_app_keys=1");
+            assert.match(ok.body, new RegExp(`</usage_reports><app_keys app="app-1" svc="${fake.serviceId}"></app_keys></status>$`));
+            fake.app("app-keys").state = "suspended";
+            const refused = await authorize({ user_key: "user_key_k" }, "list_app_keys=1&rejection_reason_header=1");
+            assert.strictEqual(refused.status, 409);
+            assert.match(refused.body, /<app_keys app="app-keys" svc="\d+"><key id="foo"\/><key id="baz"\/><\/app_keys><\/status>$/);
+            assert.doesNotMatch((await authorize({ user_key: "user_key_1" })).body, /app_keys/);
+        });
+    });
+
+    describe("transactions.xml (test/integration/report_test.rb)", () => {
+        it("answers 202 with an empty body and counts the usage (L28-52)", async () => {
+            const r = await report([{ app_id: "app-1", "usage[hits]": "3" }]);
+            assert.strictEqual(r.status, 202);
+            assert.strictEqual(r.body, "");
+            assert.strictEqual(fake.usage("app-1", "day"), 3);
+            assert.deepStrictEqual([...fake.reported], [["app-1", 3]]);
+        });
+
+        it("accepts app_id or user_key per transaction, whatever the backend_version (L448-462; application.rb L87-91)", async () => {
+            await report([{ user_key: "user_key_1", "usage[hits]": "1" }, { app_id: "app-2", "usage[hits]": "2" }]);
+            await fake.close();
+            await start("2");
+            await report([{ user_key: "user_key_1", "usage[hits]": "1" }, { app_id: "app-2", "usage[hits]": "2" }]);
+            assert.deepStrictEqual([...fake.reported].sort(), [["app-1", 1], ["app-2", 2]]);
+        });
+
+        it("answers 202 for an unknown application, then drops it and stores the error (L201-216)", async () => {
+            const r = await report([{ app_id: "boo", "usage[hits]": "1" }]);
+            assert.strictEqual(r.status, 202);
+            assert.deepStrictEqual(fake.errors.map((e) => [e.code, e.message]), [["application_not_found", 'application with id="boo" was not found']]);
+        });
+
+        it("drops the whole POST when any one transaction is invalid (L378-388, L464-499)", async () => {
+            for (const bad of [{ app_id: "boo" }, { user_key: "inyourface" }, { app_id: "app-2", user_key: "user_key_2" }] as Record<string, string>[]) {
+                assert.strictEqual((await report([{ app_id: "app-1", "usage[hits]": "1" }, { ...bad, "usage[hits]": "1" }])).status, 202);
+            }
+            assert.strictEqual(fake.usage("app-1", "month"), 0);
+            assert.strictEqual(fake.reported.size, 0);
+            assert.deepStrictEqual(fake.errors.map((e) => e.code), ["authentication_error", "user_key_invalid", "application_not_found"]);
+            assert.strictEqual(fake.errors[1].message, 'user key "inyourface" is invalid');
+        });
+
+        it("counts usage of suspended applications and over the limit (L390-422)", async () => {
+            fake.app("app-1").state = "suspended";
+            fake.serviceState = "suspended";
+            fake.addApp({ id: "app-m", userKey: "user_key_m", plan: "Basic", limits: { month: 2 }, hits: 2 });
+            assert.strictEqual((await report([{ app_id: "app-1", "usage[hits]": "1" }, { app_id: "app-m", "usage[hits]": "1" }])).status, 202);
+            assert.strictEqual(fake.usage("app-1", "month"), 1);
+            assert.strictEqual(fake.usage("app-m", "month"), 3);
+        });
+
+        it("refuses timestamps over 86400 s old or 3600 s ahead, for the whole POST; the bounds pass (L810-912)", async () => {
+            const secs = (ms: number) => String(Math.floor(ms / 1000));
+            await report([{ app_id: "app-1", "usage[hits]": "1", timestamp: secs(NOW - 86_400_000) }, { app_id: "app-1", "usage[hits]": "1", timestamp: secs(NOW + 3_600_000) }]);
+            assert.strictEqual(fake.usage("app-1", "eternity"), 2);
+            await report([{ app_id: "app-1", "usage[hits]": "1" }, { app_id: "app-1", "usage[hits]": "2", timestamp: secs(NOW - 86_401_000) }]);
+            await report([{ app_id: "app-1", "usage[hits]": "4", timestamp: secs(NOW + 3_601_000) }]);
+            assert.strictEqual(fake.usage("app-1", "eternity"), 2);
+            assert.deepStrictEqual(fake.errors.map((e) => [e.code, e.message]), [
+                ["transaction_timestamp_too_new", "reporting transactions more than 3600 seconds in the future is not allowed"],
+                ["transaction_timestamp_too_old", "reporting transactions older than 86400 seconds is not allowed"],
+            ]);
+        });
+
+        it("puts hits in the period of their timestamp; a blank or bogus timestamp means now (L107-189, L643-739)", async () => {
+            await report([
+                { app_id: "app-1", "usage[hits]": "1", timestamp: "2010-05-14 23:59:30" },
+                { app_id: "app-1", "usage[hits]": "2", timestamp: "2010-05-15 01:30:00 +0200" },
+                { app_id: "app-1", "usage[hits]": "4", timestamp: "2012garbage2012" },
+                { app_id: "app-1", "usage[hits]": "8", timestamp: "" },
+            ]);
+            assert.strictEqual(fake.usage("app-1", "day", Date.UTC(2010, 4, 14, 12)), 3, "23:59:30 UTC and 01:30 +0200 are the 14th");
+            assert.strictEqual(fake.usage("app-1", "day"), 12);
+            assert.strictEqual(parseReportTimestamp("1271980765", NOW), 1271980765000);
+            assert.strictEqual(parseReportTimestamp("2010-04-22 21:00:25 -02:00", NOW), Date.UTC(2010, 3, 22, 23, 0, 25));
+            assert.strictEqual(parseReportTimestamp("2012/10/01", NOW), Date.UTC(2012, 9, 1));
+        });
+
+        it("refuses our own credentials and a blank batch synchronously (L191-199, L933-939, L1056-1072; listener.rb L208-211)", async () => {
+            const bad = await report([{ app_id: "app-1", "usage[hits]": "1" }], { service_token: "TOK", service_id: fake.serviceId });
+            assert.strictEqual(bad.status, 403);
+            assert.match(bad.body, /<error code="service_token_invalid">/);
+            const blank = await report([]);
+            assert.strictEqual(blank.status, 400);
+            assert.strictEqual(blank.body, error("transactions_is_blank", "transactions parameter is blank"));
+            assert.strictEqual(fake.usage("app-1", "day"), 0);
+        });
+    });
+
+    describe("faults for the fault benchmark", () => {
+        it("a late report is counted at once and answered after lateMs; a 5xx report counts nothing", async () => {
+            fake.lateMs = 400;
+            fake.reportFaults = ["late", "5xx"];
+            const started = Date.now();
+            const late = report([{ app_id: "app-1", "usage[hits]": "2" }]);
+            await new Promise((r) => setTimeout(r, 100));
+            assert.strictEqual(fake.usage("app-1", "day"), 2, "counted before the reply");
+            assert.strictEqual((await late).status, 202);
+            assert.ok(Date.now() - started >= 400);
+            assert.ok((await report([{ app_id: "app-1", "usage[hits]": "5" }])).status >= 500);
+            assert.strictEqual(fake.usage("app-1", "day"), 2);
+        });
+    });
+});

@@ -1,0 +1,105 @@
+// The handlers' CloudWatch figures (handlers/metrics.ts): the wrappers run in a fresh Node
+// process, as in Lambda, and what Powertools writes to stdout is parsed as the embedded metric
+// format CloudWatch reads: namespace, dimension sets, metric names, units and values.
+import * as assert from "assert";
+import { execFile } from "child_process";
+import * as path from "path";
+import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
+import { createMetrics, metricsEnvironment } from "../../handlers/metrics";
+
+const METRICS_JS = path.resolve(__dirname, "../../handlers/metrics.js");
+const THREESCALE_JS = path.resolve(__dirname, "../../handlers/threescale.js");
+
+/** One EMF record: the `_aws` directive plus the dimension and metric values at the top level. */
+interface EmfRecord {
+    _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+    [key: string]: unknown;
+}
+
+/** Runs `script` (with `m` the metrics module) in a new process with `env`; returns the EMF records it printed and the rest. */
+function runScript(script: string, env: Record<string, string>): Promise<{ records: EmfRecord[]; other: string[] }> {
+    const driver = `const m = require(${JSON.stringify(METRICS_JS)});
+        const t = require(${JSON.stringify(THREESCALE_JS)});
+        (async () => { ${script} })().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });`;
+    return new Promise((resolve, reject) => {
+        execFile(process.execPath, ["-e", driver], { encoding: "utf8", timeout: 20_000, env: { PATH: process.env.PATH ?? "", ...env } }, (error, stdout, stderr) => {
+            if (error) return reject(new Error(`${error.message}\n${stderr}`));
+            const lines = stdout.split("\n").filter((l) => l.trim() !== "");
+            const records = lines.filter((l) => l.startsWith("{") && l.includes('"_aws"')).map((l) => JSON.parse(l) as EmfRecord);
+            resolve({ records, other: lines.filter((l) => !l.includes('"_aws"')) });
+        });
+    });
+}
+
+function metricNames(r: EmfRecord): string[] {
+    return r._aws.CloudWatchMetrics[0].Metrics.map((x) => x.Name);
+}
+
+const ENV = metricsEnvironment("api-ring-red");
+
+describe("handler metrics (embedded metric format through Powertools)", function () {
+    this.timeout(30_000);
+    let threescale: FakeThreescale;
+    before(async () => {
+        threescale = await startThreescale({ apps: [{ id: "app-1", userKey: "metrics-key-0123456789abcdef", plan: "Basic" }] });
+    });
+    after(async () => threescale?.close());
+
+    it("counts each authorizer answer by source, and refused tokens apart, one line an invocation", async () => {
+        const { records, other } = await runScript(`
+            const handler = m.instrumentAuthorizer(async (e) => {
+                if (e === "malformed") throw new Error("Unauthorized");
+                if (e === "crash") throw new Error("ECONNRESET");
+                return { principalId: "app-1", policyDocument: { Version: "2012-10-17", Statement: [] }, context: { source: e } };
+            }, m.createMetrics(process.env), "Unauthorized");
+            for (const e of ["cache", "3scale", "malformed", "crash", "fail-closed"]) { try { await handler(e); } catch {} }`, ENV);
+        assert.deepStrictEqual(other, [], "nothing but EMF on stdout");
+        assert.strictEqual(records.length, 4, "the crash counts nothing (Lambda counts it as an error)");
+        for (const r of records) {
+            assert.strictEqual(r._aws.CloudWatchMetrics[0].Namespace, "api-ring");
+            assert.strictEqual(r.service, "api-ring-red");
+            assert.ok(Math.abs(r._aws.Timestamp - Date.now()) < 60_000);
+        }
+        const decisions = records.filter((r) => metricNames(r).includes("Decisions"));
+        assert.deepStrictEqual(decisions.map((r) => [r.source, r.Decisions, r._aws.CloudWatchMetrics[0].Dimensions]),
+            [["cache", 1, [["service", "source"]]], ["3scale", 1, [["service", "source"]]], ["fail-closed", 1, [["service", "source"]]]]);
+        const rejected = records.find((r) => metricNames(r).includes("RejectedTokens")) as EmfRecord;
+        assert.deepStrictEqual([rejected.RejectedTokens, rejected._aws.CloudWatchMetrics[0].Dimensions, rejected.source], [1, [["service"]], undefined]);
+    });
+
+    it("times each 3scale authorization call (authorize.xml on a miss, authrep.xml) by service, through the real client", async () => {
+        const { records } = await runScript(`
+            const client = m.timeThreescale(t.createThreescaleClient({ backendUrl: ${JSON.stringify(threescale.url)}, serviceId: ${JSON.stringify(threescale.serviceId)},
+                serviceToken: ${JSON.stringify(threescale.serviceToken)}, timeoutMs: 2000 }), m.createMetrics(process.env));
+            const a = await client.authorize({ userKey: "metrics-key-0123456789abcdef" });
+            const b = await client.authorize({ userKey: "unknown-key-0123456789abcdef" });
+            const c = await client.authrep({ userKey: "metrics-key-0123456789abcdef" }, { hits: 1 });
+            if (a.kind !== "authorized" || b.kind !== "denied" || c.kind !== "authorized") throw new Error(JSON.stringify([a, b, c]));`, ENV);
+        assert.strictEqual(threescale.count("/transactions/authorize.xml"), 2);
+        assert.strictEqual(threescale.count("/transactions/authrep.xml"), 1);
+        assert.strictEqual(records.length, 3);
+        for (const r of records) {
+            assert.deepStrictEqual(r._aws.CloudWatchMetrics[0].Metrics, [{ Name: "ThreescaleLatency", Unit: "Milliseconds" }]);
+            assert.deepStrictEqual(r._aws.CloudWatchMetrics[0].Dimensions, [["service"]]);
+            assert.ok(typeof r.ThreescaleLatency === "number" && r.ThreescaleLatency > 0 && r.ThreescaleLatency < 2000, String(r.ThreescaleLatency));
+        }
+    });
+
+    it("counts what the reporter reported, and its failed runs", async () => {
+        const { records } = await runScript(`
+            const ok = m.instrumentReporter(async () => ({ runs: [{ hits: 3, calls: 1 }, { hits: 2, calls: 1 }] }), m.createMetrics(process.env));
+            await ok({});
+            const failing = m.instrumentReporter(async () => { throw new Error("3scale answered 503"); }, m.createMetrics(process.env));
+            await failing({}).catch(() => undefined);`, ENV);
+        assert.deepStrictEqual(records.map((r) => [r.ReportedHits, r.ReportCalls, r.ReportFailures]), [[5, 2, undefined], [undefined, undefined, 1]]);
+    });
+
+    it("publishes nothing without a service name (tests, the local run): the handlers are returned as they are", async () => {
+        assert.strictEqual(createMetrics({}), undefined);
+        const { records, other } = await runScript(`
+            const h = async () => ({ principalId: "x", policyDocument: { Version: "2012-10-17", Statement: [] }, context: { source: "cache" } });
+            if (m.instrumentAuthorizer(h, m.createMetrics(process.env), "Unauthorized") !== h) throw new Error("wrapped");
+            await h();`, {});
+        assert.deepStrictEqual([records, other], [[], []]);
+    });
+});
