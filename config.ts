@@ -3,6 +3,9 @@
 // and what it expected; nothing is created until the whole config is valid.
 import * as pulumi from "@pulumi/pulumi";
 import { checkSync as checkBacktracking } from "recheck";
+import { NUDGE_WAIT_MS } from "./handlers/authorizer";
+import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./handlers/credentials";
+import type { JwtSettings } from "./handlers/jwt";
 import { metricsEnvironment, serviceName } from "./handlers/metrics";
 import { AuthorizerSettings, FAILURE_MODES, isPlanRoutes, isRouteList, settingsToEnvironment } from "./handlers/settings";
 import { GATE_OUTCOMES, RING_EVENT_KINDS, RingHistoryEntry } from "./outputs";
@@ -125,7 +128,10 @@ export interface NetworkConfig {
 /** The authorizer's config: the handlers' settings it shares (documented there) plus the program's own. */
 export interface AuthorizerConfig extends Pick<AuthorizerSettings,
     "tokenPattern" | "cacheTtlSeconds" | "negativeTtlSeconds" | "staleTtlSeconds" | "failureMode" | "planRoutes" | "defaultRoutes"> {
-    identityHeader: string;
+    /** What callers send and where: user_key, app_id + app_key or a JWT, in a header or the query string. */
+    credentials: CredentialSource;
+    /** With credentials jwt: the issuer, its JWKS and the claim naming the 3scale application. */
+    jwt?: JwtSettings;
     reportingWindowSeconds: number;
     /** API Gateway's own authorizer result cache; 0 (off) keeps every request visible to 3scale. */
     resultTtlSeconds: number;
@@ -195,7 +201,10 @@ export const KNOWN_KEYS: readonly string[] = [
     "threescale:serviceId", "threescale:serviceToken", "threescale:backendUrl", "threescale:timeoutMs",
     "cache:engine", "cache:engineVersion", "cache:nodeType", "cache:nodes", "cache:authToken",
     "network:cidrBlock", "network:availabilityZones",
-    "authorizer:identityHeader", "authorizer:tokenPattern", "authorizer:cacheTtlSeconds",
+    "authorizer:credentials", "authorizer:credentialsLocation", "authorizer:identityHeader", "authorizer:queryParameter",
+    "authorizer:appIdName", "authorizer:appKeyName",
+    "authorizer:jwksUrl", "authorizer:jwtIssuer", "authorizer:jwtAudience", "authorizer:jwtAppClaim",
+    "authorizer:tokenPattern", "authorizer:cacheTtlSeconds",
     "authorizer:negativeTtlSeconds", "authorizer:staleTtlSeconds", "authorizer:failureMode",
     "authorizer:planRoutes", "authorizer:defaultRoutes", "authorizer:reportingWindowSeconds",
     "authorizer:resultTtlSeconds", "authorizer:redisTimeoutMs", "authorizer:flushSchedule",
@@ -392,8 +401,8 @@ export interface RingCommandConfig {
     procedure: FlipProcedure;
     /** The custom domain whose mapping is the live pointer (set on the primary). */
     domain?: Pick<DomainConfig, "name" | "basePath">;
-    /** The header the slot's authorizer reads the key from. */
-    identityHeader: string;
+    /** Where the slot's authorizer reads the caller's credential. */
+    credentials: CredentialSource;
 }
 
 /** Reads the keys the ring commands use from one stack's config; throws a ConfigError naming every bad one. */
@@ -402,9 +411,10 @@ export function readRingCommandConfig(source: ConfigSource): RingCommandConfig {
     const procedure = flipProcedure(r);
     const name = r.string("domain:name", undefined, HOSTNAME, "a lower-case DNS name, e.g. api.example.edu");
     const basePath = r.string("domain:basePath", "", BASE_PATH, "a base path of letters, digits, . _ and - (leave unset for the root)");
-    const identityHeader = r.string("authorizer:identityHeader", "Authorization", HEADER_NAME, "an HTTP header name (letters, digits and -)");
+    // The program's own reading, so the probe uses the same defaults (X-Api-Key) as the deployed authorizer.
+    const { credentials } = credentialConfig(r);
     if (r.problems.length > 0) throw new ConfigError(source.stack, r.problems);
-    return { procedure, domain: name === undefined ? undefined : { name, basePath }, identityHeader };
+    return { procedure, domain: name === undefined ? undefined : { name, basePath }, credentials };
 }
 
 const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
@@ -567,7 +577,7 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
     }
     const tokenPattern = checkedTokenPattern(r);
     const authorizer: AuthorizerConfig = {
-        identityHeader: r.string("authorizer:identityHeader", "X-Api-Key", HEADER_NAME, "an HTTP header name (letters, digits and -)"),
+        ...credentialConfig(r),
         tokenPattern,
         cacheTtlSeconds,
         negativeTtlSeconds: r.number("authorizer:negativeTtlSeconds", 30, 1, 3600, true),
@@ -623,6 +633,7 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
     const alarms = alarmThresholds(r);
     const config: SlotConfig = { project: source.project, slot, isPrimary, ring, gateway, threescale, authorizer, alarms, domain, cache, network };
     checkEnvironmentSize(r, config);
+    checkAuthorizerBounds(r, config);
     if (r.problems.length > 0) throw new ConfigError(slot, r.problems);
     return config;
 }
@@ -634,6 +645,60 @@ function checkRoute(r: Reader, key: string, route: string): void {
         r.problem(key, shown(route), "a route pattern: \"*\", or a path such as discovery/* or GET enterprise/v1/* (no leading /)");
     }
 }
+
+/** A query parameter name API Gateway can map (method.request.querystring.<name>). */
+const QUERY_NAME = /^[A-Za-z0-9_.~-]+$/;
+
+/** Where callers send their credential (APIcast's credential settings) and, for JWTs, how they are verified. */
+function credentialConfig(r: Reader): { credentials: CredentialSource; jwt?: JwtSettings } {
+    const kind = r.oneOf("authorizer:credentials", "user_key", CREDENTIAL_KINDS);
+    const location = r.oneOf("authorizer:credentialsLocation", "header", CREDENTIAL_LOCATIONS);
+    const headerExpected = "an HTTP header name (letters, digits and -)";
+    const queryExpected = "a query parameter name (letters, digits, _ . ~ -)";
+    const nameOf = (key: string, fallback: string) => location === "header"
+        ? r.string(key, fallback, HEADER_NAME, headerExpected)
+        : r.string(key, fallback, QUERY_NAME, queryExpected);
+    // A JWT travels in Authorization (Open edX clients send `JWT <token>`); a key in X-Api-Key, or 3scale's user_key parameter.
+    const name = location === "header"
+        ? r.string("authorizer:identityHeader", kind === "jwt" ? "Authorization" : "X-Api-Key", HEADER_NAME, headerExpected)
+        : r.string("authorizer:queryParameter", kind === "jwt" ? "access_token" : "user_key", QUERY_NAME, queryExpected);
+    const misplaced = location === "header" ? "authorizer:queryParameter" : "authorizer:identityHeader";
+    if (r.raw(misplaced) !== undefined) {
+        r.problem(misplaced, shown(r.raw(misplaced) ?? ""), `no value while authorizer:credentialsLocation is ${location} (set ${location === "header" ? "authorizer:identityHeader" : "authorizer:queryParameter"} instead)`);
+    }
+    const credentials: CredentialSource = {
+        kind, location, name,
+        appIdName: nameOf("authorizer:appIdName", "app_id"),
+        appKeyName: nameOf("authorizer:appKeyName", "app_key"),
+    };
+    if (kind === "app_id_app_key" && credentials.appIdName.toLowerCase() === credentials.appKeyName.toLowerCase()) {
+        r.problem("authorizer:appKeyName", shown(credentials.appKeyName), "a name other than authorizer:appIdName's");
+    }
+    const jwtKeys = ["authorizer:jwksUrl", "authorizer:jwtIssuer", "authorizer:jwtAudience", "authorizer:jwtAppClaim"];
+    if (kind !== "jwt") {
+        for (const key of jwtKeys.filter((k) => r.raw(k) !== undefined)) {
+            r.problem(key, "a value", `no value unless authorizer:credentials is jwt (it is ${kind})`);
+        }
+        return { credentials };
+    }
+    const why = "authorizer:credentials is jwt";
+    const jwksUrl = r.required("authorizer:jwksUrl", /^https:\/\/[^\s/?#@]+(\/[^\s?#]*)?$/, "an https:// URL of the issuer's JWKS, e.g. https://courses.example.edu/oauth2/jwks", why);
+    return {
+        credentials,
+        jwt: {
+            jwksUrl,
+            issuer: r.required("authorizer:jwtIssuer", /^\S{1,512}$/, "the issuer the tokens carry in iss, e.g. https://courses.example.edu/oauth2", why),
+            audience: r.required("authorizer:jwtAudience", /^\S{1,512}$/, "the audience the tokens carry in aud", why),
+            appClaim: r.required("authorizer:jwtAppClaim", /^[A-Za-z0-9_.:-]{1,128}$/, "the claim naming the 3scale application, e.g. client_id or preferred_username", why),
+            timeoutMs: JWKS_TIMEOUT_MS,
+            refreshCooldownMs: JWKS_REFRESH_COOLDOWN_MS,
+        },
+    };
+}
+
+/** Bound on one JWKS fetch, and least time between refetches for unknown kids. */
+export const JWKS_TIMEOUT_MS = 1000;
+export const JWKS_REFRESH_COOLDOWN_MS = 30_000;
 
 /** The 3scale Service Management API's base URL: https, a host and optional port, nothing else. */
 function backendUrl(r: Reader): string {
@@ -818,6 +883,32 @@ function checkEnvironmentSize(r: Reader, config: SlotConfig): void {
     }
 }
 
+/** The authorizer function's Lambda timeout: far inside API Gateway's 29 s for an authorizer. */
+export const AUTHORIZER_TIMEOUT_SECONDS = 6;
+/** What a decision must leave of the timeout: a cold start (init, TLS handshake to Redis) on top of it. */
+export const AUTHORIZER_TIMEOUT_MARGIN_MS = 1500;
+/** Redis round trips one decision can wait for at most: lookup, store (or count), and a count on the failure path. */
+const REDIS_ROUND_TRIPS = 3;
+
+/**
+ * Every bound one decision can wait on, together, must end inside the function's timeout with a
+ * margin: past the timeout Lambda kills the function and API Gateway answers 500, and the failure
+ * mode never applies.
+ */
+function checkAuthorizerBounds(r: Reader, config: SlotConfig): void {
+    const redisMs = config.authorizer.redisTimeoutMs;
+    const threescaleMs = config.threescale.timeoutMs;
+    const jwksMs = config.authorizer.jwt?.timeoutMs ?? 0;
+    const sum = REDIS_ROUND_TRIPS * redisMs + threescaleMs + jwksMs + NUDGE_WAIT_MS;
+    const limit = AUTHORIZER_TIMEOUT_SECONDS * 1000 - AUTHORIZER_TIMEOUT_MARGIN_MS;
+    if (sum > limit) {
+        r.problem("threescale:timeoutMs + authorizer:redisTimeoutMs",
+            `a worst case of ${sum} ms per decision (${REDIS_ROUND_TRIPS} Redis round trips x authorizer:redisTimeoutMs ${redisMs} ms + threescale:timeoutMs ${threescaleMs} ms` +
+            `${jwksMs > 0 ? ` + JWKS fetch ${jwksMs} ms` : ""} + usage nudge ${NUDGE_WAIT_MS} ms)`,
+            `at most ${limit} ms, so the authorizer answers inside its ${AUTHORIZER_TIMEOUT_SECONDS} s Lambda timeout with ${AUTHORIZER_TIMEOUT_MARGIN_MS} ms left for a cold start; lower either key`);
+    }
+}
+
 /** Size of Lambda environment variables as AWS counts them: names and values, in bytes. */
 export function environmentBytes(environment: Record<string, string>): number {
     return Object.entries(environment).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0);
@@ -835,6 +926,9 @@ export function handlerSettings(config: SlotConfig): Omit<AuthorizerSettings, "t
         planRoutes: a.planRoutes,
         defaultRoutes: a.defaultRoutes,
         usageWindowSeconds: a.reportingWindowSeconds,
+        credentials: a.credentials,
+        jwt: a.jwt,
+        stage: config.slot,
     };
 }
 

@@ -32,7 +32,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
     const tags = { "api-ring:project": config.project, "api-ring:slot": slot };
 
     const spec = await bundleSpec(gw.specPath, {
-        identityHeader: az.identityHeader, resultTtlSeconds: az.resultTtlSeconds,
+        credentials: az.credentials, resultTtlSeconds: az.resultTtlSeconds,
         mirrors: gw.specMirrors, baseDir: process.cwd(), publicRoutes: gw.publicRoutes,
     });
     // Quirks API Gateway accepts are the user's to see, not to fix before deploying.

@@ -6,6 +6,7 @@ import SwaggerParser from "@apidevtools/swagger-parser";
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { CredentialSource, credentialNames, identitySource } from "./handlers/credentials";
 
 /** The security scheme the ring injects; its x-amazon-apigateway-authorizer is the Lambda authorizer. */
 export const AUTHORIZER_SCHEME = "threescale";
@@ -31,8 +32,8 @@ export const ANY_METHOD = "x-amazon-apigateway-any-method";
 type Json = Record<string, unknown>;
 
 export interface AuthorizerSpec {
-    /** Header API Gateway reads the token from. */
-    identityHeader: string;
+    /** Where callers send their 3scale credential: decides the authorizer type and identity sources. */
+    credentials: CredentialSource;
     /** API Gateway's own authorizer result cache, seconds (0 = off). */
     resultTtlSeconds: number;
 }
@@ -170,7 +171,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
         errors.push({ pointer: "", message: `gateway:publicRoutes names ${unknownPublic.join(", ")}, which the document does not have ` +
             `(its operations are named as the preview lists them, e.g. ${operations.slice(0, 2).map((o) => o.label).join(", ")})` });
     }
-    const clash = identityHeaderClash(operations.filter((op) => !(op.label in publicReasons)), options.identityHeader);
+    const clash = credentialClash(operations.filter((op) => !(op.label in publicReasons)), options.credentials);
     if (clash) errors.push(clash);
     if (errors.length > 0) {
         throw new SpecError(shownFile, `${errors.length} problem${errors.length === 1 ? "" : "s"} API Gateway would refuse or the ring cannot serve:`, errors);
@@ -426,29 +427,42 @@ function checkDocument(doc: Json): { errors: SpecProblem[]; warnings: SpecProble
     return { errors, warnings };
 }
 
+/** The config key that names each credential source, for messages. */
+function credentialKey(c: CredentialSource): string {
+    if (c.kind === "app_id_app_key") return "authorizer:appIdName/authorizer:appKeyName";
+    return c.location === "header" ? "authorizer:identityHeader" : "authorizer:queryParameter";
+}
+
 /**
- * The operations that hand the identity header (where the authorizer reads the API key) to their
- * backend: the key would leak to the backend, and a caller sending the backend's own credential in
- * that header would be refused by the authorizer. Only protected operations count.
+ * The protected operations that hand the caller's 3scale key (a header or query parameter) to their
+ * backend: the key would leak to the backend, and a caller sending the backend's own credential under
+ * that name would be refused by the authorizer. A JWT is the backend's credential too (Open edX
+ * services verify it themselves), so passing it on is no clash.
  */
-function identityHeaderClash(operations: Operation[], identityHeader: string): SpecProblem | undefined {
-    const header = identityHeader.toLowerCase();
-    const escaped = header.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    const inTemplate = new RegExp(`params\\(\\s*['"]${escaped}['"]\\s*\\)|header\\.get\\(\\s*['"]${escaped}['"]\\s*\\)`, "i");
+function credentialClash(operations: Operation[], credentials: CredentialSource): SpecProblem | undefined {
+    if (credentials.kind === "jwt") return undefined;
+    const where = credentials.location === "header" ? "header" : "querystring";
+    const names = credentialNames(credentials).map((n) => n.toLowerCase());
+    const escaped = names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+    const getter = credentials.location === "header" ? "header" : "querystring";
+    const inTemplate = new RegExp(`params\\(\\s*['"](${escaped})['"]\\s*\\)|${getter}\\.get\\(\\s*['"](${escaped})['"]\\s*\\)`, "i");
+    const source = new RegExp(`^method\\.request\\.(multivalue)?${where}\\.`);
     const passing = operations.filter((op) => {
         const integration = op.operation["x-amazon-apigateway-integration"];
         if (!isObject(integration)) return false;
         const sources = Object.values(isObject(integration.requestParameters) ? integration.requestParameters : {});
         const templates = Object.values(isObject(integration.requestTemplates) ? integration.requestTemplates : {});
-        return sources.some((s) => typeof s === "string" && /^method\.request\.(multivalue)?header\./.test(s) && s.split(".").slice(3).join(".").toLowerCase() === header) ||
+        return sources.some((s) => typeof s === "string" && source.test(s) && names.includes(s.split(".").slice(3).join(".").toLowerCase())) ||
             templates.some((t) => typeof t === "string" && inTemplate.test(t));
     });
     if (passing.length === 0) return undefined;
+    const key = credentialKey(credentials);
+    const shownNames = credentialNames(credentials).join(" and ");
     return {
         pointer: "",
-        message: `authorizer:identityHeader is ${identityHeader}, and ${passing.length} protected operation${passing.length === 1 ? "" : "s"} pass that header to the backend ` +
-            `(${passing.map((op) => op.label).join(", ")}): the backend's callers send their own ${identityHeader} (e.g. a JWT), which the authorizer ` +
-            `would refuse as a 3scale key, and a caller's key would reach the backend. Set authorizer:identityHeader to a header no operation passes on, e.g. X-Api-Key`,
+        message: `${key} is ${shownNames}, and ${passing.length} protected operation${passing.length === 1 ? "" : "s"} pass that ${where === "header" ? "header" : "query parameter"} to the backend ` +
+            `(${passing.map((op) => op.label).join(", ")}): the backend's callers send their own ${shownNames} (e.g. a JWT), which the authorizer ` +
+            `would refuse as a 3scale key, and a caller's key would reach the backend. Set ${key} to a ${where === "header" ? "header" : "query parameter"} no operation passes on, e.g. X-Api-Key`,
     };
 }
 
@@ -458,17 +472,23 @@ function identityHeaderClash(operations: Operation[], identityHeader: string): S
  * HTTP integration gets the context headers.
  */
 function injectAuthorizer(doc: Json, authorizer: AuthorizerSpec, swagger2: boolean, operations: Operation[], publicReasons: Record<string, string>): void {
+    const source = identitySource(authorizer.credentials);
     const scheme = {
         type: "apiKey",
-        name: authorizer.identityHeader,
-        in: "header",
+        // Swagger's apiKey names one value; API Gateway reads the identity sources below.
+        name: credentialNames(authorizer.credentials)[0],
+        in: authorizer.credentials.location,
         "x-amazon-apigateway-authtype": "custom",
         "x-amazon-apigateway-authorizer": {
-            type: "token",
+            type: source.type,
             authorizerUri: AUTHORIZER_URI_PLACEHOLDER,
             authorizerResultTtlInSeconds: authorizer.resultTtlSeconds,
-            identitySource: `method.request.header.${authorizer.identityHeader}`,
+            identitySource: source.identitySource,
         },
+    };
+    doc["x-amazon-apigateway-gateway-responses"] = {
+        ...(isObject(doc["x-amazon-apigateway-gateway-responses"]) ? doc["x-amazon-apigateway-gateway-responses"] : {}),
+        ...authorizerResponses(authorizer.credentials),
     };
     if (swagger2) {
         doc.securityDefinitions = { ...(doc.securityDefinitions as Json | undefined), [AUTHORIZER_SCHEME]: scheme };
@@ -488,6 +508,28 @@ function injectAuthorizer(doc: Json, authorizer: AuthorizerSpec, swagger2: boole
         }
         integration.requestParameters = parameters;
     }
+}
+
+/**
+ * API Gateway's answers when the authorizer refuses, with a JSON body that says why: a 401 names where
+ * the credential goes; a 403 carries the authorizer's `reason` from its context (e.g. "usage limits are
+ * exceeded", "route not in plan"). The handlers keep reasons free of quotes and backslashes.
+ */
+export function authorizerResponses(credentials: CredentialSource): Record<string, Json> {
+    const where = credentials.location === "header" ? "header" : "query parameter";
+    const what = credentials.kind === "jwt" ? "a JWT" : credentials.kind === "app_id_app_key" ? "a 3scale app_id and app_key" : "a 3scale user_key";
+    const hint = `send ${what} in the ${credentialNames(credentials).join(" and ")} ${where}${credentialNames(credentials).length > 1 ? "s" : ""}`;
+    const json = "application/json";
+    return {
+        UNAUTHORIZED: {
+            statusCode: 401,
+            responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":"missing or malformed credential: ${hint}"}` },
+        },
+        ACCESS_DENIED: {
+            statusCode: 403,
+            responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":"$context.authorizer.reason"}` },
+        },
+    };
 }
 
 // ${stageVariables.x}, ${stageVariables['x']}, $stageVariables.x, and a mapping's bare stageVariables.x.

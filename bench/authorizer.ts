@@ -10,10 +10,12 @@ import { createRedisClient } from "../handlers/redis-client";
 import { createReporter } from "../handlers/reporter";
 import { AuthorizerSettings } from "../handlers/settings";
 import { createThreescaleClient } from "../handlers/threescale";
-import { UsageNudge } from "../handlers/usage";
+import { createSnsPublisher, UsageNudge } from "../handlers/usage";
 import { startRedis } from "../dev-servers/redis-server";
 import { METHOD_ARN, testSettings } from "../test/support/settings";
 import { startThreescale } from "../dev-servers/threescale";
+import { startLocalSns } from "../test/support/sns";
+import * as net from "net";
 
 const KEYS = Array.from({ length: 100 }, (_, i) => `bench-key-${String(i).padStart(4, "0")}-0123456789`);
 
@@ -21,7 +23,7 @@ function percentile(sorted: number[], p: number): number {
     return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function timeEach(n: number, work: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number; perSecond: number }> {
+async function timeEach(n: number, work: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number; max: number; perSecond: number }> {
     const samples: number[] = [];
     const started = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
@@ -31,7 +33,7 @@ async function timeEach(n: number, work: (i: number) => Promise<unknown>): Promi
     }
     const total = Number(process.hrtime.bigint() - started) / 1e9;
     samples.sort((a, b) => a - b);
-    return { p50: percentile(samples, 50), p99: percentile(samples, 99), perSecond: n / total };
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99), max: samples[samples.length - 1], perSecond: n / total };
 }
 
 async function concurrent(n: number, width: number, work: (i: number) => Promise<unknown>): Promise<number> {
@@ -76,6 +78,29 @@ async function main(): Promise<void> {
         if (fake.count("/transactions/authorize.xml") - before !== 1000) throw new Error("the uncached path did not call 3scale every time");
         console.log("uncached (Redis lookup + authorize.xml + count; 3scale on loopback, add the real network round trip)");
         console.log(`  decision                   p50 ${ms(miss.p50)}  p99 ${ms(miss.p99)}  ${miss.perSecond.toFixed(0)}/s sequential\n`);
+
+        // The usage nudge behind cached decisions: a healthy SNS endpoint, then one that accepts and never answers.
+        console.log("cached decisions that each nudge the reporter (window 0 s: every decision publishes, the real SNS client; 2000 each)");
+        const sns = await startLocalSns();
+        const hanging = net.createServer((socket) => socket.on("error", () => undefined));
+        await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+        Object.assign(process.env, { AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "AKIDLOCAL", AWS_SECRET_ACCESS_KEY: "local" });
+        try {
+            for (const [name, endpoint] of [["healthy", sns.url], ["hanging", `http://127.0.0.1:${(hanging.address() as net.AddressInfo).port}`]]) {
+                await admin.flushall();
+                process.env.AWS_ENDPOINT_URL_SNS = endpoint; // read when the publisher's client is created, at its first publish
+                const nudging = createAuthorizer({ settings: { ...base, usageWindowSeconds: 0 }, redis, threescale, log: () => undefined,
+                    publisher: createSnsPublisher("arn:aws:sns:eu-west-1:123456789012:usage") });
+                for (const k of KEYS) await nudging(event(k));
+                const timed = await timeEach(2000, (i) => nudging(event(KEYS[i % KEYS.length])));
+                console.log(`  SNS ${name.padEnd(8)} cache-hit decision p50 ${ms(timed.p50)}  p99 ${ms(timed.p99)}  max ${ms(timed.max)}`);
+            }
+            console.log(`  (SNS healthy received ${sns.published.length} nudges; the hanging one gave up on each after 1 s, off the request path)\n`);
+        } finally {
+            delete process.env.AWS_ENDPOINT_URL_SNS;
+            await sns.close();
+            hanging.close();
+        }
 
         console.log("10,000 requests over 100 keys (uniform), reporter driven by every SNS publish, then one scheduled flush");
         for (const window of [60, 0]) {

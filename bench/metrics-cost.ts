@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { metricsEnvironment } from "../handlers/metrics";
-import { settingsToEnvironment } from "../handlers/settings";
+import { DEFAULT_CREDENTIALS, settingsToEnvironment } from "../handlers/settings";
 import { previewStack } from "../preview/cli";
 
 const ROUNDS = 41;
@@ -51,6 +51,7 @@ function main(): void {
             redis: { host: "127.0.0.1", port: 1, tls: true, authToken: "bench-auth-token-0123456789", timeoutMs: 150 },
             tokenPattern: "^[A-Za-z0-9_-]{16,128}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30, staleTtlSeconds: 86400,
             failureMode: "strict", planRoutes: {}, defaultRoutes: [], usageWindowSeconds: 60, usageTopicArn: "",
+            credentials: DEFAULT_CREDENTIALS, stage: "red",
         });
         const withMetrics = { ...settings, ...metricsEnvironment("api-ring-red") };
 

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
+import { AUTHORIZER_TIMEOUT_SECONDS } from "../config";
 import { createAuthorizerHandler } from "../handlers/authorizer";
 import { createReporterHandler } from "../handlers/reporter";
 import { metricsEnvironment } from "../handlers/metrics";
@@ -40,17 +41,20 @@ const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAcce
  */
 export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser", "recheck", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch"];
 
+/** The JOSE library the authorizer imports on its first JWT (handlers/jwt.ts); shipped only with credentials jwt. */
+export const JWT_PACKAGE = "jose";
+
 /** Packages the Lambda Node.js runtime provides; the handlers load them only when first needed. */
 const RUNTIME_PROVIDED = /^@aws-sdk\/|^aws-sdk$/;
 
 /**
  * The files of node_modules that the handler modules load, as paths relative to the working
  * directory (the project, where Pulumi runs the program): every module Node's loader recorded
- * under them, plus each package's package.json (Lambda's Node resolves `require("ioredis")`
- * through its `main`). CallbackFunction would ship whole package folders, source maps, type
+ * under them, plus the package.json files Node reads for them (the package's own, for `main`, and any
+ * nested one that sets a folder's module type). CallbackFunction would ship whole package folders, source maps, type
  * declarations and docs included; this ships only what runs.
  */
-export function handlerPackageFiles(handlerModules: string[]): string[] {
+export function handlerPackageFiles(handlerModules: string[], lazyPackages: string[] = []): string[] {
     const files = new Set<string>();
     const seen = new Set<NodeModule>();
     const visit = (module: NodeModule | undefined): void => {
@@ -60,11 +64,27 @@ export function handlerPackageFiles(handlerModules: string[]): string[] {
         if (packageRoot !== undefined) {
             if (RUNTIME_PROVIDED.test(packageRoot.name)) return;
             files.add(module.filename);
-            files.add(path.join(packageRoot.dir, "package.json"));
+            // Node reads the nearest package.json for a file's module type (e.g. lib/cjs/package.json
+            // saying "commonjs"): every one between the file and its package's root goes along.
+            for (let dir = path.dirname(module.filename); dir.startsWith(packageRoot.dir); dir = path.dirname(dir)) {
+                if (fs.existsSync(path.join(dir, "package.json"))) files.add(path.join(dir, "package.json"));
+                if (dir === packageRoot.dir) break;
+            }
         }
         module.children.forEach(visit);
     };
     for (const handlerModule of handlerModules) visit(require.cache[require.resolve(handlerModule)]);
+    // Packages the handlers import only when a setting asks for them (jose, for JWTs). An ES module
+    // package records no children, so its whole runtime code goes: JavaScript and JSON, no types or maps.
+    for (const name of lazyPackages) {
+        const root = packageRootOf(require.resolve(name));
+        if (root === undefined) continue;
+        for (const entry of fs.readdirSync(root.dir, { recursive: true, withFileTypes: true })) {
+            if (entry.isFile() && /\.(c|m)?js$|(^|\/)package\.json$/.test(entry.name) && !/\.d\.(c|m)?ts$/.test(entry.name)) {
+                files.add(path.join(entry.parentPath, entry.name));
+            }
+        }
+    }
     return [...files].map((file) => {
         const relative = path.relative(process.cwd(), file);
         // CallbackFunction places each path in the archive as given: it must lie under the project.
@@ -142,7 +162,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
         const codePathOptions = {
             extraExcludePackages: projectDependencies(),
-            extraIncludePaths: handlerPackageFiles(["../handlers/authorizer", "../handlers/reporter"]),
+            extraIncludePaths: handlerPackageFiles(["../handlers/authorizer", "../handlers/reporter"], s.credentials.kind === "jwt" ? [JWT_PACKAGE] : []),
         };
 
         const authorizerAccess = this.role(`${name}-authorizer`, tags, {
@@ -158,8 +178,8 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             runtime: aws.lambda.Runtime.NodeJS22dX,
             architectures: ["arm64"],
             memorySize: 512,
-            // Far below API Gateway's 29 s: the handler bounds 3scale and Redis itself.
-            timeout: 6,
+            // Far below API Gateway's 29 s; config refuses bounds that do not fit inside it (config.ts).
+            timeout: AUTHORIZER_TIMEOUT_SECONDS,
             environment: { variables: environment },
             vpcConfig,
             codePathOptions,

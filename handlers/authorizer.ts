@@ -1,5 +1,6 @@
-// The API Gateway TOKEN authorizer (DESIGN.md section 5).
-//   token -> reject malformed (401) -> Redis lookup (one script: decision, route, limits, count)
+// The API Gateway Lambda authorizer, TOKEN or REQUEST (DESIGN.md section 5).
+//   credential (user_key, app_id + app_key, or a verified JWT) -> reject missing or malformed,
+//   and a method ARN that is not this stage's (401) -> Redis lookup (one script: decision, route, limits, count)
 //   -> fresh hit: the cached answer, the hit counted unless the route is outside the plan or
 //      the application's limits are used up
 //   -> miss or stale: 3scale authorize.xml (never counts) -> cache the decision, sync the
@@ -12,9 +13,11 @@
 // Routes are derived from the cached plan with the current config at every request,
 // so a change of the plan -> routes map applies at once, without waiting for the TTL.
 import { randomUUID } from "crypto";
-import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent, Context } from "aws-lambda";
+import type { APIGatewayAuthorizerResult, Context } from "aws-lambda";
 import type { Redis } from "ioredis";
-import { buildPolicy, routeGrant, routesForPlan } from "./access-policy";
+import { buildPolicy, parseMethodArn, routeGrant, routesForPlan } from "./access-policy";
+import { AuthorizerEvent, Credential, credentialText, CredentialSettings, extractCredential, UNAUTHORIZED, wholeValue } from "./credentials";
+import { createJwtVerifier, JwtRefused, JwtVerifier } from "./jwt";
 import { createDecisionCache, RouteGrant, SpilledHit } from "./decision-cache";
 import { appUid, isKeyOnlyUid, minuteOf, sealIdentity, tokenHash, usageField } from "./keys";
 import { createMetrics, instrumentAuthorizer, timeThreescale } from "./metrics";
@@ -24,10 +27,7 @@ import { AuthorizerSettings, Environment, settingsFromEnvironment } from "./sett
 import { createThreescaleClient, Identity, ThreescaleClient, UsageReport } from "./threescale";
 import { createSnsPublisher, UsagePublisher } from "./usage";
 
-export const MAX_TOKEN_BYTES = 512;
-
-/** API Gateway turns exactly this error message into a 401. */
-export const UNAUTHORIZED = "Unauthorized";
+export { UNAUTHORIZED };
 
 /** Where an answer came from, passed to the backend in the context. */
 export type DecisionSource = "cache" | "3scale" | "stale" | "fail-open" | "fail-closed";
@@ -53,26 +53,28 @@ export interface AuthorizerDeps {
     /** Nudges the usage reporter; undefined disables nudging (the schedule still flushes). */
     publisher?: UsagePublisher;
     sealer?: KeySealer;
+    /** Verifies JWTs (credentials jwt); created from `settings.jwt` when not given. */
+    verifyJwt?: JwtVerifier;
     now?: () => number;
     log?: (message: string) => void;
 }
 
 /** Only awsRequestId is read from the Lambda context: it names the invocation a hit belongs to. */
-export type AuthorizerHandler = (event: APIGatewayTokenAuthorizerEvent, context?: Pick<Context, "awsRequestId">) => Promise<APIGatewayAuthorizerResult>;
+export type AuthorizerHandler = (event: AuthorizerEvent, context?: Pick<Context, "awsRequestId">) => Promise<APIGatewayAuthorizerResult>;
 
-/** The token from the identity header, `Bearer ` stripped; throws Unauthorized when unusable. */
-export function extractToken(header: string | undefined | null, pattern: RegExp): string {
-    if (typeof header !== "string") throw new Error(UNAUTHORIZED);
-    const token = header.replace(/^Bearer +/i, "").trim();
-    if (token === "" || Buffer.byteLength(token, "utf8") > MAX_TOKEN_BYTES || !pattern.test(token)) {
-        throw new Error(UNAUTHORIZED);
-    }
-    return token;
-}
+/**
+ * Longest the usage nudge may hold a decision: the publish goes on in the background (in Lambda,
+ * across the freeze until the next invocation), and a failed one is not retried before the next
+ * window: the schedule flushes anyway.
+ */
+export const NUDGE_WAIT_MS = 3;
 
-/** The configured pattern must match the whole token. */
-export function tokenRegExp(pattern: string): RegExp {
-    return new RegExp(`^(?:${pattern})$`);
+/**
+ * A reason as the gateway response template embeds it between quotes ("reason":"$context.authorizer.reason"):
+ * no quote, backslash or control character, at most 200 characters.
+ */
+export function safeReason(reason: string): string {
+    return reason.replace(/["\\\u0000-\u001f]/g, "'").slice(0, 200);
 }
 
 /** 3scale's limits on hits, as the ledger keeps them: "period,max,endMs,current;..." (endMs -1: eternity). */
@@ -102,7 +104,9 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     const s = deps.settings;
     const now = deps.now ?? Date.now;
     const log = deps.log ?? ((m: string) => console.warn(m));
-    const pattern = tokenRegExp(s.tokenPattern);
+    const credentialSettings: CredentialSettings = { ...s.credentials, tokenPattern: s.tokenPattern };
+    const pattern = wholeValue(s.tokenPattern);
+    const verifyJwt: JwtVerifier | undefined = s.jwt ? (deps.verifyJwt ?? createJwtVerifier(s.jwt)) : undefined;
     const sealer = deps.sealer ?? createKeySealer(s.threescale.serviceToken, s.threescale.serviceId);
     const redis = deps.redis;
     const cache = redis ? createDecisionCache(redis, { ...s, serviceId: s.threescale.serviceId }, now) : undefined;
@@ -139,15 +143,19 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         knownApps.set(uid, { left });
     };
 
+    /**
+     * Wakes the reporter, at most once per window (the lookup script decides). The decision waits a
+     * few milliseconds at most: an SNS that hangs or fails costs that, once per window, and the
+     * window is not given back, so the next request does not try again; the schedule flushes.
+     */
     const nudge = async (): Promise<void> => {
         if (!deps.publisher) return;
         const reason = s.usageWindowSeconds === 0 ? "request" : "window";
-        try {
-            await withTimeout(deps.publisher.publish({ serviceId: s.threescale.serviceId, reason, at: new Date(now()).toISOString() }), s.threescale.timeoutMs, "usage nudge");
-        } catch (e) {
-            log(`authorizer: usage nudge failed (${(e as Error).message}); the next request or the schedule retries`);
-            if (cache && reason === "window" && useRedis()) await withTimeout(cache.releaseWindow(), redisBound, "redis").catch(() => undefined);
-        }
+        const publishing = deps.publisher.publish({ serviceId: s.threescale.serviceId, reason, at: new Date(now()).toISOString() })
+            .catch((e: Error) => log(`authorizer: usage nudge failed (${e.message}); the schedule flushes`));
+        let waited: NodeJS.Timeout | undefined;
+        await Promise.race([publishing, new Promise<void>((resolve) => (waited = setTimeout(resolve, NUDGE_WAIT_MS)))]);
+        clearTimeout(waited);
     };
 
     /** Holds a hit Redis did not take in time; false when the container already holds too many. */
@@ -192,8 +200,14 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
             methodArn,
             principalId: appId !== "" ? appId : `key-${hash.slice(0, 16)}`,
             routes: undefined,
-            context: { plan, appId, source, reason },
+            context: { plan, appId, source, reason: safeReason(reason) },
         });
+    /** Exactly the requested method and resource (allow mode, nothing known about the credential). */
+    const allowRequested = (methodArn: string, hash: string): APIGatewayAuthorizerResult => ({
+        principalId: `key-${hash.slice(0, 16)}`,
+        policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: [methodArn] }] },
+        context: { plan: "", appId: "", source: "fail-open" },
+    });
     const appIdOf = (uid: string): string => (isKeyOnlyUid(uid) ? "" : uid);
 
     /**
@@ -223,10 +237,42 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         return spill({ invocationId, target, field, uid }) ? undefined : REASONS.uncounted;
     };
 
+    /** The method ARN of this stage the request is for; anything else is refused before any I/O. */
+    const checkedMethodArn = (event: AuthorizerEvent): string => {
+        const methodArn = event?.methodArn;
+        try {
+            const arn = parseMethodArn(methodArn);
+            if (s.stage === "" || arn.stage === s.stage) return methodArn;
+            log(`authorizer: method ARN of stage ${arn.stage}, not ${s.stage}: refused`);
+        } catch (e) {
+            log(`authorizer: ${(e as Error).message}: refused`);
+        }
+        throw new Error(UNAUTHORIZED);
+    };
+
+    /** Who the caller is, as 3scale knows it: a JWT is verified first and names the application by a claim. */
+    const identityOf = async (credential: Credential): Promise<Identity> => {
+        switch (credential.kind) {
+            case "user_key": return { userKey: credential.userKey };
+            case "app_id_app_key": return { appId: credential.appId, appKey: credential.appKey };
+            case "jwt": {
+                if (!verifyJwt) throw new Error(UNAUTHORIZED);
+                try {
+                    return { appId: (await verifyJwt(credential.token)).appId };
+                } catch (e) {
+                    log(`authorizer: JWT refused (${e instanceof JwtRefused ? e.reason : (e as Error).message})`);
+                    throw new Error(UNAUTHORIZED);
+                }
+            }
+        }
+    };
+
     const handler: AuthorizerHandler = async (event, context) => {
-        const token = extractToken(event?.authorizationToken, pattern);
-        const hash = tokenHash(token);
-        const methodArn = event.methodArn;
+        const credential = extractCredential(event, credentialSettings, pattern);
+        const methodArn = checkedMethodArn(event);
+        // A JWT is verified on every request (signature and exp), so no cached decision outlives the token.
+        const identity = await identityOf(credential);
+        const hash = tokenHash(credentialText(credential));
         const invocationId = context?.awsRequestId || randomUUID();
         const grant = grantFor(methodArn);
         replay();
@@ -254,7 +300,6 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
             }
         }
 
-        const identity: Identity = { userKey: token };
         // Without a cache at all, 3scale counts each request itself (authrep); the plan, and so the
         // route check, is known only from its answer.
         const outcome = cache ? await deps.threescale.authorize(identity, { hits: 1 }) : await deps.threescale.authrep(identity, { hits: 1 });
@@ -323,12 +368,12 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
             return allow(methodArn, hash, stale.plan, appId, "stale");
         }
         if (s.failureMode === "allow") {
-            // Nothing known about this key: the routes of an unknown plan. 3scale never confirmed the
-            // credential, so its hits are kept apart and reported only once 3scale confirms it (usage.ts).
-            if (!grant.defaultGrants) return deny(methodArn, hash, "", REASONS.route, "fail-open");
+            // Nothing known about this credential: the requested route, as APIcast's allow mode lets the
+            // request through. 3scale never confirmed the credential, so its hits are kept apart and
+            // reported only once 3scale confirms it (usage.ts).
             const refused = await countUnseen("unconfirmed", sealIdentity(sealer, identity), "", invocationId);
             if (refused) return deny(methodArn, hash, "", refused, "fail-open");
-            return allow(methodArn, hash, "", "", "fail-open");
+            return allowRequested(methodArn, hash);
         }
         return deny(methodArn, hash, "", `3scale unavailable: ${outcome.code}`, "fail-closed");
     };

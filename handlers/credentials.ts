@@ -24,6 +24,19 @@ export interface CredentialSettings {
     tokenPattern: string;
 }
 
+/** Where the credential travels: what the program configures API Gateway and checks the document with. */
+export type CredentialSource = Pick<CredentialSettings, "kind" | "location" | "name" | "appIdName" | "appKeyName">;
+
+/** A user_key in one header, the simplest source (tests, the local run's defaults). */
+export function userKeyInHeader(name: string): CredentialSource {
+    return { kind: "user_key", location: "header", name, appIdName: "app_id", appKeyName: "app_key" };
+}
+
+/** The header or query parameter names the credential is read from. */
+export function credentialNames(c: CredentialSource): string[] {
+    return c.kind === "app_id_app_key" ? [c.appIdName, c.appKeyName] : [c.name];
+}
+
 export type Credential =
     | { kind: "user_key"; userKey: string }
     | { kind: "app_id_app_key"; appId: string; appKey: string }
@@ -44,9 +57,8 @@ const SCHEME = /^(Bearer|JWT) +/i;
  * The authorizer type and identity sources API Gateway needs to hand this credential over: a TOKEN
  * authorizer sees exactly one header, so query strings and the app_id + app_key pair need REQUEST.
  */
-export function identitySource(c: Pick<CredentialSettings, "kind" | "location" | "name" | "appIdName" | "appKeyName">): { type: "token" | "request"; identitySource: string } {
-    const names = c.kind === "app_id_app_key" ? [c.appIdName, c.appKeyName] : [c.name];
-    const source = names.map((n) => `method.request.${c.location === "header" ? "header" : "querystring"}.${n}`).join(", ");
+export function identitySource(c: CredentialSource): { type: "token" | "request"; identitySource: string } {
+    const source = credentialNames(c).map((n) => `method.request.${c.location === "header" ? "header" : "querystring"}.${n}`).join(", ");
     return { type: c.location === "header" && c.kind !== "app_id_app_key" ? "token" : "request", identitySource: source };
 }
 

@@ -2,6 +2,8 @@
 // The program turns validated stack config into Lambda environment variables with
 // `settingsToEnvironment`; the handlers read them back with `settingsFromEnvironment`.
 // One module owns both directions so the two sides can never drift apart.
+import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./credentials";
+import type { JwtSettings } from "./jwt";
 
 /** What the authorizer does when 3scale cannot answer (down, slow, 5xx, unparseable). */
 export type FailureMode = "strict" | "resilient" | "allow";
@@ -46,9 +48,31 @@ export interface AuthorizerSettings {
     usageWindowSeconds: number;
     /** SNS topic that wakes the usage reporter; empty disables publishing. */
     usageTopicArn: string;
+    /** What callers send and where (user_key, app_id + app_key or a JWT; header or query). */
+    credentials: CredentialSource;
+    /** With credentials jwt: how tokens are verified. */
+    jwt?: JwtSettings;
+    /** The stage (slot) this authorizer serves; a method ARN of another stage is denied. Empty: any. */
+    stage: string;
 }
 
+/** The credential source when none is configured: DESIGN's default, a user_key in X-Api-Key. */
+export const DEFAULT_CREDENTIALS: CredentialSource = { kind: "user_key", location: "header", name: "X-Api-Key", appIdName: "app_id", appKeyName: "app_key" };
+
 export type Environment = Record<string, string | undefined>;
+
+function isCredentialSource(value: unknown): value is CredentialSource {
+    const v = value as Partial<CredentialSource> | null;
+    return typeof v === "object" && v !== null && (CREDENTIAL_KINDS as readonly unknown[]).includes(v.kind) &&
+        (CREDENTIAL_LOCATIONS as readonly unknown[]).includes(v.location) &&
+        [v.name, v.appIdName, v.appKeyName].every((n) => typeof n === "string" && n !== "");
+}
+
+function isJwtSettings(value: unknown): value is JwtSettings {
+    const v = value as Partial<JwtSettings> | null;
+    return typeof v === "object" && v !== null && [v.jwksUrl, v.issuer, v.audience, v.appClaim].every((t) => typeof t === "string" && t !== "") &&
+        [v.timeoutMs, v.refreshCooldownMs].every((n) => typeof n === "number" && n >= 0);
+}
 
 /** Serializes settings into Lambda environment variables. */
 export function settingsToEnvironment(s: AuthorizerSettings): Record<string, string> {
@@ -71,6 +95,9 @@ export function settingsToEnvironment(s: AuthorizerSettings): Record<string, str
         DEFAULT_ROUTES: JSON.stringify(s.defaultRoutes),
         USAGE_WINDOW_SECONDS: String(s.usageWindowSeconds),
         USAGE_TOPIC_ARN: s.usageTopicArn,
+        CREDENTIALS: JSON.stringify(s.credentials),
+        ...(s.jwt ? { JWT: JSON.stringify(s.jwt) } : {}),
+        STAGE_NAME: s.stage,
     };
 }
 
@@ -141,7 +168,11 @@ export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
         defaultRoutes: json("DEFAULT_ROUTES", [], isRouteList, "a JSON list of route patterns"),
         usageWindowSeconds: integer("USAGE_WINDOW_SECONDS", 60),
         usageTopicArn: env.USAGE_TOPIC_ARN ?? "",
+        credentials: json("CREDENTIALS", DEFAULT_CREDENTIALS, isCredentialSource, "a JSON credential source (kind, location, name, appIdName, appKeyName)"),
+        jwt: env.JWT ? json<JwtSettings | undefined>("JWT", undefined, isJwtSettings, "JSON JWT settings (jwksUrl, issuer, audience, appClaim, timeoutMs, refreshCooldownMs)") : undefined,
+        stage: env.STAGE_NAME ?? "",
     };
+    if (settings.credentials.kind === "jwt" && !settings.jwt) problems.push("JWT: missing, expected JWT settings with CREDENTIALS of kind jwt");
     if (problems.length > 0) {
         throw new Error(`authorizer settings are invalid:\n  - ${problems.join("\n  - ")}`);
     }

@@ -40,19 +40,21 @@ export interface UsagePublisher {
 
 /**
  * The SNS publisher used in Lambda. The SDK ships with the Node runtime (it is only a
- * devDependency here); it is loaded when the publisher is created (Lambda's init phase,
- * off the request path) and a missing SDK only fails the publish, never the module load.
- * The SDK honours AWS_ENDPOINT_URL_SNS, which the tests point at a local endpoint.
+ * devDependency here); it is loaded on the first publish, not at init: most cold starts end in a
+ * cached decision that nudges nobody, and loading the client costs about 40 ms. A missing SDK only
+ * fails the publish, never the module load. The SDK honours AWS_ENDPOINT_URL_SNS, which the tests
+ * point at a local endpoint.
  */
 export function createSnsPublisher(topicArn: string, timeoutMs = 1000): UsagePublisher {
     type Sns = typeof import("@aws-sdk/client-sns");
-    const loading: Promise<{ sns: Sns; client: InstanceType<Sns["SNSClient"]> }> = import("@aws-sdk/client-sns").then((sns) => ({
-        sns,
-        client: new sns.SNSClient({ maxAttempts: 1, requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs } }),
-    }));
-    loading.catch(() => undefined);
+    let loading: Promise<{ sns: Sns; client: InstanceType<Sns["SNSClient"]> }> | undefined;
     return {
         async publish(nudge) {
+            loading ??= import("@aws-sdk/client-sns").then((sns) => ({
+                sns,
+                // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes, and the publish hangs.
+                client: new sns.SNSClient({ maxAttempts: 1, requestHandler: { requestTimeout: timeoutMs, connectionTimeout: timeoutMs, throwOnRequestTimeout: true } }),
+            }));
             const { sns, client } = await loading;
             await client.send(new sns.PublishCommand({ TopicArn: topicArn, Message: JSON.stringify(nudge) }));
         },

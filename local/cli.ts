@@ -97,7 +97,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     Object.assign(file.values, options.overrides);
     const config: SlotConfig = readSlotConfig(configSource(file));
     const spec = await bundleSpec(path.resolve(PROJECT_DIR, config.gateway.specPath), {
-        identityHeader: config.authorizer.identityHeader, resultTtlSeconds: 0,
+        credentials: config.authorizer.credentials, resultTtlSeconds: 0,
         mirrors: config.gateway.specMirrors, baseDir: PROJECT_DIR, publicRoutes: config.gateway.publicRoutes,
     });
     for (const warning of spec.warnings) log(`warning: gateway:spec: ${formatProblem(warning)}`);
@@ -176,7 +176,6 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
         backends: options.backends,
         rateLimit: config.gateway.rateLimit,
         burstLimit: config.gateway.burstLimit,
-        identityHeader: config.authorizer.identityHeader,
         clientTimeoutMs: options.clientTimeoutSeconds * 1000,
         authorize: async (event) => {
             const result = await authorizer(event);

@@ -1,16 +1,19 @@
 // One slot's API on localhost, with API Gateway's request path: refuse a payload over 10 MB,
-// resolve dot segments, route, throttle, run the TOKEN authorizer for every operation that is
-// not public, match its policy against the method ARN, then run the integration with the
+// resolve dot segments, route, throttle, run the Lambda authorizer the operation names (TOKEN or
+// REQUEST, with the document's identity sources) for every operation that is not public, answer a
+// refusal with the document's gateway responses, match its policy against the method ARN, then run the integration with the
 // authorizer's context (which the document maps into x-api-ring-* headers, see openapi.ts).
-import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from "aws-lambda";
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { randomUUID } from "crypto";
 import * as http from "http";
+import { render } from "velocityjs";
+import type { AuthorizerEvent } from "../handlers/credentials";
 import { isAllowed, methodArn } from "./access";
 import { ContextVariables, runIntegration } from "./integration";
 import { Route, compileRoutes, matchRoute, resolveDotSegments } from "./routes";
 import { TokenBucket } from "./throttle";
 
-export type Authorize = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+export type Authorize = (event: AuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
 export interface LocalGatewayOptions {
     /** The bundled OpenAPI document, authorizer injected. */
@@ -21,7 +24,6 @@ export interface LocalGatewayOptions {
     backends: Record<string, string>;
     rateLimit: number;
     burstLimit: number;
-    identityHeader: string;
     /** A client must send its whole request within this time, or gets 408 (default 30 s). */
     clientTimeoutMs?: number;
     authorize: Authorize;
@@ -41,6 +43,59 @@ export interface GatewayStats {
 function json(res: http.ServerResponse, status: number, body: unknown, requestId: string): void {
     res.writeHead(status, { "content-type": "application/json", "x-amzn-requestid": requestId });
     res.end(JSON.stringify(body));
+}
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => value !== null && typeof value === "object" && !Array.isArray(value);
+
+/** The Lambda authorizer a protected operation names: its type and where API Gateway reads the identity. */
+interface AuthorizerBinding {
+    type: "token" | "request";
+    sources: { in: "header" | "querystring"; name: string }[];
+}
+
+/** The operation's authorizer, from its security requirement and the document's security schemes. */
+function authorizerOf(document: Json, operation: Json): AuthorizerBinding | undefined {
+    const security = operation.security;
+    if (!Array.isArray(security) || security.length === 0) return undefined;
+    const schemes = { ...(isObject(document.securityDefinitions) ? document.securityDefinitions : {}),
+        ...(isObject(document.components) && isObject(document.components.securitySchemes) ? document.components.securitySchemes : {}) };
+    for (const requirement of security) {
+        for (const name of Object.keys(isObject(requirement) ? requirement : {})) {
+            const scheme = schemes[name];
+            const lambda = isObject(scheme) ? scheme["x-amazon-apigateway-authorizer"] : undefined;
+            if (!isObject(lambda)) continue;
+            const sources = String(lambda.identitySource ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
+                const [, where, ...rest] = /^method\.request\.(header|querystring)\.(.+)$/.exec(s) ?? [];
+                return { in: where as "header" | "querystring", name: rest.join(".") };
+            }).filter((s) => s.in !== undefined);
+            return { type: String(lambda.type).toLowerCase() === "request" ? "request" : "token", sources };
+        }
+    }
+    return undefined;
+}
+
+/** API Gateway's default messages for the gateway responses the local run answers with. */
+const GATEWAY_MESSAGES: Record<string, { status: number; message: string }> = {
+    UNAUTHORIZED: { status: 401, message: "Unauthorized" },
+    ACCESS_DENIED: { status: 403, message: "User is not authorized to access this resource with an explicit deny" },
+};
+
+/**
+ * A gateway response as API Gateway renders it: the document's x-amazon-apigateway-gateway-responses
+ * entry for the type (status and JSON template with $context.error.messageString and
+ * $context.authorizer.*), else API Gateway's default body.
+ */
+function gatewayResponse(document: Json, type: keyof typeof GATEWAY_MESSAGES, authorizer: Record<string, unknown>): { status: number; body: string } {
+    const fallback = GATEWAY_MESSAGES[type];
+    const responses = isObject(document["x-amazon-apigateway-gateway-responses"]) ? document["x-amazon-apigateway-gateway-responses"] : {};
+    const configured = isObject(responses[type]) ? responses[type] : {};
+    const templates = isObject(configured.responseTemplates) ? configured.responseTemplates : {};
+    const template = templates["application/json"];
+    const status = Number(configured.statusCode ?? fallback.status);
+    if (typeof template !== "string") return { status, body: JSON.stringify({ message: fallback.message }) };
+    const context = { error: { message: fallback.message, messageString: JSON.stringify(fallback.message) }, authorizer };
+    return { status, body: render(template, { context }) };
 }
 
 /** API Gateway's payload quota for REST APIs: 10 MB, not adjustable. */
@@ -78,7 +133,11 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
     const region = options.region ?? "us-east-1";
     const account = options.account ?? "123456789012";
     const apiId = options.apiId ?? "localapi00";
-    const headerName = options.identityHeader.toLowerCase();
+    const refuse = (res: http.ServerResponse, requestId: string, type: keyof typeof GATEWAY_MESSAGES, context: Record<string, unknown> = {}) => {
+        const { status, body } = gatewayResponse(options.document, type, context);
+        res.writeHead(status, { "content-type": "application/json", "x-amzn-requestid": requestId });
+        res.end(body);
+    };
 
     const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
         const requestId = randomUUID();
@@ -101,24 +160,38 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
             return;
         }
         let authorizer: Record<string, string | number | boolean> = {};
-        const security = match.operation.security;
-        const isPublic = Array.isArray(security) && security.length === 0;
-        if (!isPublic) {
-            const header = req.headers[headerName];
-            const token = Array.isArray(header) ? header[0] : header;
-            if (!token) {
+        const binding = authorizerOf(options.document, match.operation);
+        if (binding) {
+            const searchParams = new URLSearchParams(query);
+            const headerValue = (name: string): string | undefined => {
+                const value = req.headers[name.toLowerCase()];
+                return Array.isArray(value) ? value[0] : value;
+            };
+            // API Gateway answers 401 without calling the authorizer when an identity source is missing or empty.
+            const missing = binding.sources.some((s) => !(s.in === "header" ? headerValue(s.name) : searchParams.get(s.name)));
+            if (missing || binding.sources.length === 0) {
                 stats.unauthorized += 1;
-                json(res, 401, { message: "Unauthorized" }, requestId);
+                refuse(res, requestId, "UNAUTHORIZED");
                 return;
             }
             const arn = methodArn(region, account, apiId, options.stage, method, path);
+            const headers: Record<string, string> = {};
+            for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
+            const event: AuthorizerEvent = binding.type === "token"
+                ? { type: "TOKEN", authorizationToken: headerValue(binding.sources[0].name) ?? "", methodArn: arn }
+                : {
+                    type: "REQUEST", methodArn: arn, resource: match.route.template, path, httpMethod: method, headers,
+                    multiValueHeaders: null, pathParameters: match.params, queryStringParameters: Object.fromEntries(searchParams),
+                    multiValueQueryStringParameters: null, stageVariables: options.stageVariables,
+                    requestContext: { requestId, stage: options.stage, apiId, accountId: account, httpMethod: method, resourcePath: match.route.template, path: `/${options.stage}${path}` } as APIGatewayRequestAuthorizerEvent["requestContext"],
+                };
             let result: APIGatewayAuthorizerResult;
             try {
-                result = await options.authorize({ type: "TOKEN", authorizationToken: token, methodArn: arn });
+                result = await options.authorize(event);
             } catch (e) {
                 if ((e as Error).message === "Unauthorized") {
                     stats.unauthorized += 1;
-                    json(res, 401, { message: "Unauthorized" }, requestId);
+                    refuse(res, requestId, "UNAUTHORIZED");
                 } else {
                     json(res, 500, { message: null }, requestId); // API Gateway's AuthorizerConfigurationException
                 }
@@ -126,7 +199,7 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
             }
             if (!isAllowed(result, arn)) {
                 stats.denied += 1;
-                json(res, 403, { Message: "User is not authorized to access this resource with an explicit deny" }, requestId);
+                refuse(res, requestId, "ACCESS_DENIED", { principalId: result.principalId, ...(result.context ?? {}) });
                 return;
             }
             stats.allowed += 1;

@@ -2,8 +2,9 @@
 // CodeDeploy's BeforeAllowTraffic hook or an Argo Rollouts pre-promotion analysis would run.
 //   1. GET <invokeUrl>/heartbeat answers 200 with the slot's release id (`release`, or `id` as
 //      the edx api-manager heartbeat writes it).
-//   2. When ring:smokeTest names a request: it answers 2xx with the test key in the slot's
-//      identity header (the key is never printed).
+//   2. When ring:smokeTest names a request: it answers 2xx with the test key where the slot's
+//      authorizer reads its credential (header or query parameter; the key is never printed).
+import { CredentialSource, credentialNames } from "../handlers/credentials";
 
 /** One request of the smoke test and what it showed. */
 export interface GateCheck {
@@ -26,7 +27,8 @@ export interface GateTarget {
     invokeUrl: string;
     /** The release id the slot must answer (its `releaseId` output). */
     releaseId?: string;
-    probe?: { method: "GET" | "HEAD"; path: string; header: string; key: string };
+    /** The test key goes where `credentials` say (an app_id + app_key pair as "<app_id>:<app_key>"). */
+    probe?: { method: "GET" | "HEAD"; path: string; credentials: CredentialSource; key: string };
 }
 
 export interface GateOptions {
@@ -41,6 +43,18 @@ const BODY_SHOWN = 200;
 
 function urlOf(invokeUrl: string, path: string): string {
     return `${invokeUrl.replace(/\/+$/, "")}${path.startsWith("/") ? path : `/${path}`}`;
+}
+
+/** The probe's URL and headers with the test key where the slot's authorizer reads it, and where that is, for messages. */
+export function withTestKey(url: string, credentials: CredentialSource, key: string): { url: string; headers: Record<string, string>; where: string } {
+    const names = credentialNames(credentials);
+    const split = key.indexOf(":");
+    const values = credentials.kind === "app_id_app_key" && split > 0 ? [key.slice(0, split), key.slice(split + 1)] : [key];
+    const where = `${names.join(" and ")}${credentials.location === "query" ? ` query parameter${names.length > 1 ? "s" : ""}` : ""}`;
+    if (credentials.location === "header") return { url, headers: Object.fromEntries(names.map((n, i) => [n, values[i] ?? ""])), where };
+    const target = new URL(url);
+    names.forEach((n, i) => target.searchParams.set(n, values[i] ?? ""));
+    return { url: target.toString(), headers: {}, where };
 }
 
 /** A body excerpt for messages, with the key blanked should the API echo it. */
@@ -96,8 +110,9 @@ export async function runGate(target: GateTarget, opts: GateOptions = {}): Promi
     if (target.probe) {
         const p = target.probe;
         const url = urlOf(target.invokeUrl, p.path);
-        const request = `${p.method} ${url} with the test key in ${p.header}`;
-        const res = await call(url, { method: p.method, headers: { [p.header]: p.key } }, opts);
+        const keyed = withTestKey(url, p.credentials, p.key);
+        const request = `${p.method} ${url} with the test key in ${keyed.where}`;
+        const res = await call(keyed.url, { method: p.method, headers: keyed.headers }, opts);
         if ("error" in res) {
             checks.push({ name: "probe", request, expected: "HTTP 2xx", got: res.error, ok: false });
         } else {

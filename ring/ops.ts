@@ -436,7 +436,7 @@ export class RingOps {
         return result;
     }
 
-    /** The smoke test through the target's stage URL; the probe uses the target slot's identity header. */
+    /** The smoke test through the target's stage URL; the probe sends the key where the target slot's authorizer reads it. */
     private async runGate(state: ReadState, target: SlotState): Promise<GateResult> {
         const invokeUrl = str(target.outputs["invokeUrl"]);
         if (!invokeUrl) {
@@ -446,12 +446,12 @@ export class RingOps {
         const procedure = state.settings.procedure;
         let probe;
         if (procedure.smokeTest && procedure.smokeTestKey) {
-            let header = state.settings.identityHeader;
+            let credentials = state.settings.credentials;
             if (target.slot !== state.ring.primary) {
                 const cfg = await this.readConfig(target.stack);
-                header = cfg ? this.commandConfig(state.project, target.stack, cfg).identityHeader : header;
+                credentials = cfg ? this.commandConfig(state.project, target.stack, cfg).credentials : credentials;
             }
-            probe = { ...procedure.smokeTest, header, key: procedure.smokeTestKey };
+            probe = { ...procedure.smokeTest, credentials, key: procedure.smokeTestKey };
         }
         return runGate({ slot: target.slot, invokeUrl, releaseId: str(target.outputs["releaseId"]), probe }, { fetch: this.opts.fetch });
     }

@@ -1,12 +1,13 @@
 import * as assert from "assert";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import type { Redis } from "ioredis";
+import * as net from "net";
 import { createAuthorizer, createAuthorizerHandler, AuthorizerHandler } from "../../handlers/authorizer";
 import { policyEffect } from "../../handlers/access-policy";
 import { createDecisionCache } from "../../handlers/decision-cache";
 import { keys, minuteOf, parseUsageField, tokenHash, usageField } from "../../handlers/keys";
 import { AuthorizerSettings, FailureMode, settingsToEnvironment } from "../../handlers/settings";
-import { UsageNudge, UsagePublisher } from "../../handlers/usage";
+import { createSnsPublisher, UsageNudge, UsagePublisher } from "../../handlers/usage";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { clientFor, METHOD_ARN, testSettings } from "../support/settings";
 import { FakeThreescale, Fault, startThreescale } from "../../dev-servers/threescale";
@@ -27,11 +28,13 @@ function resources(r: APIGatewayAuthorizerResult): string[] {
     return (r.policyDocument.Statement[0] as { Resource: string[] }).Resource;
 }
 
-export function recordingPublisher(): UsagePublisher & { nudges: UsageNudge[]; fail: boolean } {
+export function recordingPublisher(): UsagePublisher & { nudges: UsageNudge[]; fail: boolean; attempts: number } {
     const p = {
         nudges: [] as UsageNudge[],
         fail: false,
+        attempts: 0,
         async publish(n: UsageNudge) {
+            p.attempts += 1;
             if (p.fail) throw new Error("SNS unavailable");
             p.nudges.push(n);
         },
@@ -82,6 +85,13 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
 
     const make = (overrides: Partial<AuthorizerSettings> = {}, client: Redis | null = redis): AuthorizerHandler =>
         createAuthorizer({ settings: { ...settings, ...overrides }, redis: client ?? undefined, threescale: createThreescaleFor(overrides), publisher, now: () => clock, log: (m) => logs.push(m) });
+    const waitFor = async (what: string, check: () => Promise<boolean>): Promise<void> => {
+        const deadline = Date.now() + 5000;
+        while (!(await check())) {
+            if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+            await new Promise((r) => setTimeout(r, 20));
+        }
+    };
     /** Hits waiting in Redis for the reporter, by application. */
     const pendingByApp = async (): Promise<Record<string, number>> => {
         const out: Record<string, number> = {};
@@ -312,20 +322,23 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             }
         }
 
-        it("allow mode with no known plan grants the default routes", async () => {
-            const handler = make({ failureMode: "allow", defaultRoutes: ["heartbeat"] });
-            await fake.setFault("down");
-            const r = await handler({ ...event(KEY_BASIC), methodArn: HEARTBEAT_ARN });
-            assert.deepStrictEqual(resources(r), ["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/*/heartbeat"]);
-            assert.strictEqual(r.context?.source, "fail-open");
-        });
-
-        it("allow mode denies, and counts nothing, when the default routes do not grant the request (item 2)", async () => {
-            const handler = make({ failureMode: "allow", defaultRoutes: ["heartbeat"] });
-            await fake.setFault("down");
-            const r = await handler(event(KEY_BASIC));
-            assert.deepStrictEqual([policyEffect(r), r.context?.reason], ["Deny", "route not in plan"]);
-            assert.deepStrictEqual(await redis.hgetall(keys.unconfirmed(fake.serviceId)), {});
+        // Issue 11 item 5 (APIcast's allow semantics) replaces "allow mode grants the default routes" and
+        // "allow mode denies, and counts nothing, when the default routes do not grant the request".
+        it("allow mode with nothing known allows exactly the requested route, whatever the default routes, and counts it apart", async () => {
+            for (const defaultRoutes of [[], ["heartbeat"]]) {
+                await redis.flushall();
+                const handler = make({ failureMode: "allow", defaultRoutes });
+                await fake.setFault("down");
+                const r = await handler(event(KEY_BASIC));
+                assert.deepStrictEqual([policyEffect(r), r.context?.source], ["Allow", "fail-open"]);
+                assert.deepStrictEqual(resources(r), [METHOD_ARN], "the requested method and resource, nothing more");
+                const heartbeat = await handler({ ...event(KEY_BASIC), methodArn: HEARTBEAT_ARN });
+                assert.deepStrictEqual(resources(heartbeat), [HEARTBEAT_ARN]);
+                const unconfirmed = await redis.hgetall(keys.unconfirmed(fake.serviceId));
+                assert.deepStrictEqual(Object.values(unconfirmed), ["2"], "counted, apart from confirmed applications");
+                assert.deepStrictEqual(await pendingByApp(), {});
+                await fake.setFault("none");
+            }
         });
 
         it("treats refusals about our own service as 3scale failures and caches no denial: service not active, credential type (item 5)", async () => {
@@ -402,13 +415,6 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
 
     describe("metering: every allowed request counted once, nothing denied counted", () => {
         const ENTERPRISE_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/GET/enterprise/v1/customers";
-        const waitFor = async (what: string, check: () => Promise<boolean>): Promise<void> => {
-            const deadline = Date.now() + 5000;
-            while (!(await check())) {
-                if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-                await new Promise((r) => setTimeout(r, 20));
-            }
-        };
 
         it("denies a route outside the plan and counts nothing, cached or not (issue: 10 of 10 counted)", async () => {
             const handler = make();
@@ -498,14 +504,46 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             assert.deepStrictEqual(publisher.nudges.map((n) => n.reason), ["request", "request", "request", "request", "request"]);
         });
 
-        it("gives the window back when SNS fails, so the next request nudges again", async () => {
+        // Issue 11 item 2 replaces "gives the window back when SNS fails, so the next request nudges again":
+        // with SNS down that put one failed publish on every request.
+        it("an SNS that fails costs one attempt per window: the window is kept, the schedule flushes", async () => {
             const handler = make({ usageWindowSeconds: 60 });
             publisher.fail = true;
             assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
-            assert.strictEqual(await redis.exists(keys.window(fake.serviceId)), 0);
+            await new Promise((resolve) => setImmediate(resolve));
+            assert.strictEqual(await redis.exists(keys.window(fake.serviceId)), 1);
             publisher.fail = false;
-            await handler(event(KEY_BASIC));
-            assert.strictEqual(publisher.nudges.length, 1);
+            for (let i = 0; i < 5; i++) assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
+            assert.deepStrictEqual([publisher.attempts, publisher.nudges.length], [1, 0]);
+            assert.ok(logs.some((l) => l.includes("usage nudge failed")));
+        });
+
+        it("an SNS endpoint that accepts and never answers holds no decision: the publish goes on behind it, once per window", async () => {
+            const sockets: net.Socket[] = [];
+            const hanging = net.createServer((socket) => {
+                sockets.push(socket);
+                socket.on("error", () => undefined);
+            });
+            await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+            const saved = { ...process.env };
+            Object.assign(process.env, { AWS_ENDPOINT_URL_SNS: `http://127.0.0.1:${(hanging.address() as net.AddressInfo).port}`,
+                AWS_REGION: "eu-west-1", AWS_ACCESS_KEY_ID: "AKIDLOCAL", AWS_SECRET_ACCESS_KEY: "local" });
+            try {
+                const sns = createSnsPublisher("arn:aws:sns:eu-west-1:123456789012:usage", 1000);
+                let settled = false;
+                const watched = { publish: (n: UsageNudge) => sns.publish(n).finally(() => (settled = true)) };
+                const handler = createAuthorizer({ settings: { ...settings, usageWindowSeconds: 60 }, redis, threescale: createThreescaleFor({}), publisher: watched, now: () => clock, log: (m) => logs.push(m) });
+                await handler(event(KEY_BASIC)); // decision cached; the window's nudge starts and hangs
+                for (let i = 0; i < 5; i++) assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "cache");
+                assert.strictEqual(settled, false, "every decision was answered while the publish still hung");
+                await waitFor("the hanging publish to give up", async () => settled);
+                assert.strictEqual(sockets.length, 1, "one attempt in the window");
+                assert.ok(logs.some((l) => l.includes("usage nudge failed")), "the publish gave up at its own bound");
+            } finally {
+                process.env = saved;
+                for (const socket of sockets) socket.destroy();
+                await new Promise<void>((resolve) => hanging.close(() => resolve()));
+            }
         });
     });
 

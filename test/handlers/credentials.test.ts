@@ -1,13 +1,10 @@
 // Who the caller is: credential kinds and locations (APIcast's user_key, app_id + app_key, OpenID
 // Connect), and JWTs verified against a JWKS served on loopback with keys this test generates.
 import * as assert from "assert";
-import * as http from "http";
-import type { AddressInfo } from "net";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
-import type { JWK } from "jose";
 import type { APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { CredentialSettings, extractCredential, identitySource, MAX_JWT_BYTES, UNAUTHORIZED } from "../../handlers/credentials";
 import { createJwtVerifier, JwtRefused } from "../../handlers/jwt";
+import { Issuer, startIssuer } from "../support/jwks";
 
 const METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/red/GET/discovery/v1/catalogs";
 const KEY = "a-user-key-0123456789abcdef";
@@ -70,44 +67,6 @@ describe("credentials: where the caller's credential is read", () => {
         refused(() => extractCredential(token(`JWT ${"a".repeat(MAX_JWT_BYTES)}.b.c`), settings));
     });
 });
-
-interface Issuer {
-    url: string;
-    fetches: number;
-    sign(claims: Record<string, unknown>, options?: { kid?: string; expiresIn?: string }): Promise<string>;
-    rotate(): Promise<void>;
-    close(): Promise<void>;
-}
-
-/** An OpenID Connect issuer on loopback: an RS256 key pair this test generates, its JWKS served over HTTP. */
-async function startIssuer(): Promise<Issuer> {
-    const keys: Array<{ kid: string; privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"]; jwk: JWK }> = [];
-    const addKey = async (kid: string) => {
-        const { publicKey, privateKey } = await generateKeyPair("RS256", { extractable: true });
-        keys.unshift({ kid, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: "RS256", use: "sig" } });
-    };
-    await addKey("key-1");
-    const issuer = {
-        fetches: 0,
-        url: "",
-        sign: async (claims: Record<string, unknown>, options: { kid?: string; expiresIn?: string } = {}) => {
-            // An unknown kid is signed with the newest key but keeps the kid it was given.
-            const key = keys.find((k) => k.kid === options.kid) ?? keys[0];
-            return new SignJWT(claims).setProtectedHeader({ alg: "RS256", kid: options.kid ?? key.kid }).setIssuedAt()
-                .setExpirationTime(options.expiresIn ?? "5m").sign(key.privateKey);
-        },
-        rotate: async () => addKey(`key-${keys.length + 1}`),
-        close: async () => new Promise<void>((resolve) => server.close(() => resolve())),
-    };
-    const server = http.createServer((_req, res) => {
-        issuer.fetches += 1;
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ keys: keys.map((k) => k.jwk) }));
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    issuer.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth2/jwks`;
-    return issuer;
-}
 
 describe("jwt: verified against the issuer's JWKS", () => {
     let issuer: Issuer;

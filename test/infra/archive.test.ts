@@ -14,6 +14,7 @@ import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { testSettings } from "../support/settings";
 import { LocalSns, startLocalSns } from "../support/sns";
 import { invokeArchive as invoke, lambdaRuntimeModules } from "../support/lambda";
+import { Issuer, startIssuer } from "../support/jwks";
 import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
 
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:red-authorizer-pair-usage";
@@ -108,5 +109,51 @@ describe("the shipped Lambda archives", function () {
         assert.deepStrictEqual(emf.map((r) => [r.ReportedHits, r.ReportCalls]), [[2, 1], [0, 0]], "the redelivery reports nothing");
         const keys = (await redis.dump()).map((k) => `${k.key} ${k.text}`).join("\n");
         assert.ok(!keys.includes("shipped-key-0123456789abcdef"), "no raw key in Redis");
+    });
+});
+
+describe("the shipped authorizer archive with credentials jwt", function () {
+    this.timeout(120_000);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-shipped-jwt-"));
+    let issuer: Issuer;
+    let redis: RedisServer;
+    let threescale: FakeThreescale;
+
+    before(async () => {
+        issuer = await startIssuer();
+        redis = await startRedis();
+        threescale = await startThreescale({ backendVersion: "oauth", apps: [{ id: "learner-app", plan: "Basic" }] });
+    });
+    after(async () => {
+        await Promise.all([issuer?.close(), redis?.close(), threescale?.close()]);
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("ships jose (loaded on the first JWT) and verifies a JWT against the issuer's JWKS from the archive alone", async () => {
+        const jwtConfig = {
+            "authorizer:credentials": "jwt", "authorizer:jwksUrl": "https://courses.example.edu/oauth2/jwks",
+            "authorizer:jwtIssuer": "https://courses.example.edu/oauth2", "authorizer:jwtAudience": "api-ring", "authorizer:jwtAppClaim": "preferred_username",
+        };
+        const run = previewStack("red", { archiveDir: path.join(work, "archives"), overrides: jwtConfig });
+        const authorizer = run.archives.find((a) => a.function.endsWith("-authorizer"));
+        assert.ok(authorizer && authorizer.packages.includes("jose"), `jose is shipped: ${authorizer?.packages.join(", ")}`);
+        const plain = previewStack("red", { archiveDir: path.join(work, "plain") }).archives.find((a) => a.function.endsWith("-authorizer"));
+        assert.ok(plain && !plain.packages.includes("jose"), "and only with credentials jwt");
+        // The JWKS is served over http on loopback here; the program requires https (config.ts).
+        const env = settingsToEnvironment(testSettings(redis, threescale, {
+            planRoutes: { Basic: ["discovery/*"] },
+            redis: { host: redis.host, port: redis.port, tls: false, authToken: "", timeoutMs: 1000 },
+            threescale: { backendUrl: threescale.url, serviceId: threescale.serviceId, serviceToken: threescale.serviceToken, timeoutMs: 2000 },
+            credentials: { kind: "jwt", location: "header", name: "Authorization", appIdName: "app_id", appKeyName: "app_key" },
+            jwt: { jwksUrl: issuer.url, issuer: "https://courses.example.edu/oauth2", audience: "api-ring", appClaim: "preferred_username", timeoutMs: 2000, refreshCooldownMs: 30_000 },
+        }));
+        const claims = { iss: "https://courses.example.edu/oauth2", aud: "api-ring", preferred_username: "learner-app" };
+        const event = (jwt: string) => ({ type: "TOKEN", authorizationToken: `JWT ${jwt}`, methodArn: METHOD_ARN });
+        const [ok, forged] = await invoke(authorizer.dir, env, lambdaRuntimeModules(path.join(work, "runtime")), [
+            event(await issuer.sign(claims)), event(await issuer.sign({ ...claims, aud: "another-api" })),
+        ]);
+        type Result = { policyDocument: { Statement: { Effect: string }[] }; context: Record<string, string> };
+        assert.deepStrictEqual([(ok.ok as Result).policyDocument.Statement[0].Effect, (ok.ok as Result).context.appId], ["Allow", "learner-app"], ok.error);
+        assert.strictEqual(forged.error, "Unauthorized");
     });
 });

@@ -1,3 +1,4 @@
+import { userKeyInHeader } from "../../handlers/credentials";
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
@@ -9,7 +10,7 @@ import { RingDashboard, ringWidgets } from "../../components/ringDashboard";
 import { SlotWatch } from "../../components/slotWatch";
 import { bakeAlarmNames, slotAlarmNames } from "../../outputs";
 import type { AlarmThresholds } from "../../config";
-import { settingsFromEnvironment } from "../../handlers/settings";
+import { DEFAULT_CREDENTIALS, settingsFromEnvironment } from "../../handlers/settings";
 import { bundleSpec, BundledSpec } from "../../openapi";
 import { MOCK_ACCOUNT } from "../../preview/mock-cloud";
 import { build, resolve, unwrap } from "./harness";
@@ -30,7 +31,7 @@ function inputs(r: { inputs: Record<string, unknown> }): Json {
 describe("GatewayRing", () => {
     let spec: BundledSpec;
     before(async () => {
-        spec = await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { identityHeader: "Authorization", resultTtlSeconds: 0 });
+        spec = await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { credentials: userKeyInHeader("Authorization"), resultTtlSeconds: 0 });
     });
     const gateway = (overrides: Partial<ConstructorParameters<typeof GatewayRing>[1]> = {}) => {
         const name = unique("gw");
@@ -88,7 +89,7 @@ describe("GatewayRing", () => {
         assert.notStrictEqual(trigger(await gateway({ hosts: { ...HOSTS, discovery_host: "d2.example.edu" } })), base);
         assert.notStrictEqual(trigger(await gateway({ releaseId: "release-2" })), base);
         assert.notStrictEqual(trigger(await gateway({ authorizerInvokeArn: INVOKE_ARN.replace("authz", "authz2") })), base);
-        const other = await bundleSpec(path.join(PROJECT, "test/fixtures/oas3/openapi.yaml"), { identityHeader: "Authorization", resultTtlSeconds: 0 });
+        const other = await bundleSpec(path.join(PROJECT, "test/fixtures/oas3/openapi.yaml"), { credentials: userKeyInHeader("Authorization"), resultTtlSeconds: 0 });
         assert.notStrictEqual(trigger(await gateway({ spec: other, hosts: { discovery_host: "d.example.edu" } })), base);
     });
 
@@ -198,7 +199,7 @@ describe("AuthorizerPair", () => {
                 threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
                 redisTimeoutMs: 150, tokenPattern: "^[a-f0-9]{32}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30,
                 staleTtlSeconds: 86400, failureMode: "resilient", planRoutes: { Basic: ["discovery/*"] }, defaultRoutes: [],
-                usageWindowSeconds: 60,
+                usageWindowSeconds: 60, credentials: DEFAULT_CREDENTIALS, stage: "red",
             },
             serviceToken: pulumi.secret("s3rvice-token-0123456789"),
             redisHost: "master.redis.example.use1.cache.amazonaws.com",

@@ -70,7 +70,9 @@ describe("config: defaults", () => {
         assert.strictEqual(c.threescale.backendUrl, "https://su1.3scale.net");
         assert.strictEqual(c.authorizer.failureMode, "strict");
         assert.strictEqual(c.authorizer.resultTtlSeconds, 0);
-        assert.strictEqual(c.authorizer.identityHeader, "X-Api-Key", "DESIGN's default: Authorization is the backends' own header (an Open edX JWT)");
+        assert.deepStrictEqual(c.authorizer.credentials, { kind: "user_key", location: "header", name: "X-Api-Key", appIdName: "app_id", appKeyName: "app_key" },
+            "DESIGN's default: Authorization is the backends' own header (an Open edX JWT)");
+        assert.strictEqual(c.authorizer.jwt, undefined);
         assert.strictEqual(c.cache?.nodes, 2);
         assert.deepStrictEqual(c.gateway.binaryMediaTypes, ["multipart/form-data"], "the seed's deploy script always set it");
         assert.deepStrictEqual([c.gateway.publicRoutes, c.gateway.specMirrors, c.gateway.stageVariables], [[], {}, {}]);
@@ -100,7 +102,9 @@ describe("config: defaults", () => {
         const c = readRingCommandConfig(mapSource("red", primary(), SECRETS));
         assert.deepStrictEqual(c.procedure, { bakeMinutes: 10, smokeTest: undefined, smokeTestKey: undefined, history: [], historyLimit: 20 });
         assert.deepStrictEqual(c.domain, { name: "api.example.edu", basePath: "" });
-        assert.strictEqual(c.identityHeader, "Authorization");
+        // It was "Authorization" while the program defaulted to X-Api-Key: the probe now reads the program's own setting.
+        assert.deepStrictEqual(c.credentials, read("red", primary()).authorizer.credentials);
+        assert.strictEqual(c.credentials.name, "X-Api-Key");
         assert.deepStrictEqual(read("red", primary()).ring.history, []);
     });
 
@@ -375,6 +379,50 @@ describe("config: every bad key gives an error naming the key, the value and wha
         assert.match(e.problems[0].expected, /at most 4096 bytes/);
         const fits = Object.fromEntries(Object.entries(planRoutes).slice(0, 20));
         assert.deepStrictEqual(read("red", primary({ "authorizer:planRoutes": JSON.stringify(fits) })).authorizer.planRoutes, fits);
+    });
+
+    it("reads the credential kinds and locations with APIcast's defaults", () => {
+        const query = read("red", primary({ "authorizer:credentialsLocation": "query" })).authorizer.credentials;
+        assert.deepStrictEqual([query.kind, query.location, query.name], ["user_key", "query", "user_key"]);
+        const pair = read("red", primary({ "authorizer:credentials": "app_id_app_key", "authorizer:appIdName": "X-App-Id", "authorizer:appKeyName": "X-App-Key" })).authorizer.credentials;
+        assert.deepStrictEqual([pair.kind, pair.appIdName, pair.appKeyName], ["app_id_app_key", "X-App-Id", "X-App-Key"]);
+        const jwt = read("red", primary({
+            "authorizer:credentials": "jwt", "authorizer:jwksUrl": "https://courses.example.edu/oauth2/jwks",
+            "authorizer:jwtIssuer": "https://courses.example.edu/oauth2", "authorizer:jwtAudience": "api-ring", "authorizer:jwtAppClaim": "preferred_username",
+        })).authorizer;
+        assert.deepStrictEqual([jwt.credentials.kind, jwt.credentials.name], ["jwt", "Authorization"], "Open edX clients send Authorization: JWT <token>");
+        assert.deepStrictEqual(jwt.jwt, { jwksUrl: "https://courses.example.edu/oauth2/jwks", issuer: "https://courses.example.edu/oauth2", audience: "api-ring",
+            appClaim: "preferred_username", timeoutMs: 1000, refreshCooldownMs: 30_000 });
+    });
+
+    it("refuses credential settings that cannot work, naming each key", () => {
+        const jwt = problemsOf("red", primary({ "authorizer:credentials": "jwt", "authorizer:jwksUrl": "http://courses.example.edu/jwks" }));
+        assert.deepStrictEqual(jwt.problems.map((p) => p.key).sort(), ["authorizer:jwksUrl", "authorizer:jwtAppClaim", "authorizer:jwtAudience", "authorizer:jwtIssuer"]);
+        assert.match(jwt.message, /authorizer:jwtIssuer: got nothing; expected the issuer .*authorizer:credentials is jwt/);
+        const stray = problemsOf("red", primary({ "authorizer:jwtIssuer": "https://courses.example.edu/oauth2" }));
+        assert.match(stray.problems[0].expected, /no value unless authorizer:credentials is jwt \(it is user_key\)/);
+        const misplaced = problemsOf("red", primary({ "authorizer:credentialsLocation": "query", "authorizer:identityHeader": "X-Api-Key" }));
+        assert.deepStrictEqual(misplaced.problems.map((p) => p.key), ["authorizer:identityHeader"]);
+        assert.match(misplaced.problems[0].expected, /set authorizer:queryParameter instead/);
+        const same = problemsOf("red", primary({ "authorizer:credentials": "app_id_app_key", "authorizer:appIdName": "key", "authorizer:appKeyName": "KEY" }));
+        assert.match(same.problems[0].expected, /a name other than authorizer:appIdName's/);
+        for (const [key, value, expected] of [
+            ["authorizer:credentials", "oauth", /one of user_key, app_id_app_key, jwt/],
+            ["authorizer:credentialsLocation", "cookie", /one of header, query/],
+            ["authorizer:identityHeader", "X Api Key", /HTTP header name/],
+        ] as const) {
+            assert.match(problemsOf("red", primary({ [key]: value })).problems[0].expected, expected);
+        }
+        assert.match(problemsOf("red", primary({ "authorizer:credentialsLocation": "query", "authorizer:queryParameter": "user key" })).problems[0].expected, /query parameter name/);
+    });
+
+    it("refuses bounds that together do not fit inside the authorizer's timeout, naming the keys and the sum", () => {
+        const e = problemsOf("red", primary({ "threescale:timeoutMs": "10000", "authorizer:redisTimeoutMs": "5000" }));
+        assert.deepStrictEqual(e.problems.map((p) => p.key), ["threescale:timeoutMs + authorizer:redisTimeoutMs"]);
+        assert.match(e.problems[0].got, /a worst case of 25003 ms per decision \(3 Redis round trips x authorizer:redisTimeoutMs 5000 ms \+ threescale:timeoutMs 10000 ms \+ usage nudge 3 ms\)/);
+        assert.match(e.problems[0].expected, /at most 4500 ms, so the authorizer answers inside its 6 s Lambda timeout/);
+        assert.strictEqual(read("red", primary({ "threescale:timeoutMs": "4000" })).threescale.timeoutMs, 4000, "4453 ms fits");
+        assert.match(problemsOf("red", primary({ "threescale:timeoutMs": "4100" })).problems[0].got, /a worst case of 4553 ms/);
     });
 
     it("documents every key it reads", () => {

@@ -1,3 +1,4 @@
+import { userKeyInHeader } from "../../handlers/credentials";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
@@ -6,7 +7,7 @@ import { AUTHORIZER_SCHEME, AUTHORIZER_URI_PLACEHOLDER, SpecError, bundleSpec } 
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");
 const FIXTURES = path.join(PROJECT, "test", "fixtures");
-const AUTHORIZER = { identityHeader: "Authorization", resultTtlSeconds: 0 };
+const AUTHORIZER = { credentials: userKeyInHeader("Authorization"), resultTtlSeconds: 0 };
 const URI = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:red-authorizer/invocations";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- walking parsed documents
@@ -31,7 +32,7 @@ describe("openapi: the project's document", () => {
     });
 
     it("injects the Lambda TOKEN authorizer into every operation not marked public", async () => {
-        const spec = await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { identityHeader: "X-Api-Key", resultTtlSeconds: 0 });
+        const spec = await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0 });
         const doc = JSON.parse(spec.render(URI)) as Json;
         const scheme = doc.securityDefinitions[AUTHORIZER_SCHEME];
         assert.deepStrictEqual(scheme["x-amazon-apigateway-authorizer"], {
@@ -50,6 +51,29 @@ describe("openapi: the project's document", () => {
         assert.ok(secured.includes("get /discovery/v1/catalogs"));
         assert.ok(secured.includes("x-amazon-apigateway-any-method /{proxy+}"));
         assert.ok(secured.includes("x-amazon-apigateway-any-method /enterprise/v1/{proxy+}"));
+    });
+
+    it("uses a REQUEST authorizer with every identity source where a TOKEN authorizer cannot see the credential", async () => {
+        const pair = { kind: "app_id_app_key" as const, location: "query" as const, name: "user_key", appIdName: "app_id", appKeyName: "app_key" };
+        const doc = JSON.parse((await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { credentials: pair, resultTtlSeconds: 0 })).render(URI)) as Json;
+        const scheme = doc.securityDefinitions[AUTHORIZER_SCHEME];
+        assert.deepStrictEqual(scheme["x-amazon-apigateway-authorizer"], {
+            type: "request", authorizerUri: URI, authorizerResultTtlInSeconds: 0,
+            identitySource: "method.request.querystring.app_id, method.request.querystring.app_key",
+        });
+        assert.strictEqual(scheme.in, "query");
+        const key = JSON.parse((await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { credentials: { ...pair, kind: "user_key" }, resultTtlSeconds: 0 })).render(URI)) as Json;
+        assert.strictEqual(key.securityDefinitions[AUTHORIZER_SCHEME]["x-amazon-apigateway-authorizer"].identitySource, "method.request.querystring.user_key");
+    });
+
+    it("answers the authorizer's refusals with a JSON body that says why (UNAUTHORIZED, ACCESS_DENIED gateway responses)", async () => {
+        const doc = (await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0 })).document as Json;
+        const responses = doc["x-amazon-apigateway-gateway-responses"];
+        assert.strictEqual(responses.UNAUTHORIZED.statusCode, 401);
+        assert.strictEqual(responses.UNAUTHORIZED.responseTemplates["application/json"],
+            '{"message":$context.error.messageString,"reason":"missing or malformed credential: send a 3scale user_key in the X-Api-Key header"}');
+        assert.strictEqual(responses.ACCESS_DENIED.statusCode, 403);
+        assert.strictEqual(responses.ACCESS_DENIED.responseTemplates["application/json"], '{"message":$context.error.messageString,"reason":"$context.authorizer.reason"}');
     });
 
     it("keeps the heartbeat mock returning the release id and the binary media type", async () => {

@@ -2,20 +2,21 @@
 // words, each shape of edx/api-manager's document (remote $refs pinned to commits, a token route
 // marked x-amazon-apigateway-auth none, the caller's Authorization passed through, stage
 // variables written three ways, a fragment served twice, property-level required: true).
+import { userKeyInHeader } from "../../handlers/credentials";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { AUTHORIZER_SCHEME, BundledSpec, CONTEXT_HEADERS, SpecError, SpecOptions, bundleSpec, formatProblem, missingStageVariables, operationsSummary } from "../../openapi";
+import { AUTHORIZER_SCHEME, AUTHORIZER_URI_PLACEHOLDER, BundledSpec, CONTEXT_HEADERS, SpecError, SpecOptions, bundleSpec, formatProblem, missingStageVariables, operationsSummary } from "../../openapi";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- walking parsed documents
 
 import { PROJECT, UPSTREAM_MIRRORS, UPSTREAM_PUBLIC } from "../support/upstream";
 
 const UPSTREAM = path.join(PROJECT, "test", "fixtures", "upstream");
-const OPTIONS: SpecOptions = { identityHeader: "X-Api-Key", resultTtlSeconds: 0, mirrors: UPSTREAM_MIRRORS, baseDir: PROJECT, publicRoutes: UPSTREAM_PUBLIC };
+const OPTIONS: SpecOptions = { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0, mirrors: UPSTREAM_MIRRORS, baseDir: PROJECT, publicRoutes: UPSTREAM_PUBLIC };
 
 async function refused(file: string, options: SpecOptions): Promise<SpecError> {
     try {
@@ -102,11 +103,25 @@ describe("upstream document: bundled from its mirror, unedited", () => {
     });
 
     it("refuses the identity header the document passes to its backends, naming the header, the operations and the fix", async () => {
-        const e = await refused(path.join(UPSTREAM, "api.yaml"), { ...OPTIONS, identityHeader: "authorization" });
+        const e = await refused(path.join(UPSTREAM, "api.yaml"), { ...OPTIONS, credentials: userKeyInHeader("authorization") });
         assert.strictEqual(e.problems.length, 1);
         assert.match(e.message, /authorizer:identityHeader is authorization, and 6 protected operations pass that header to the backend \(GET \/catalog\/v1\/books, GET \/catalog\/v1\/books\/\{id\}, POST \/catalog\/v1\/loans, GET \/catalog\/v2\/books\/\{id\}, GET \/reports\/v1\/readers\/\{reader_id\}\/summary, GET \/reports\/v3\/readers\/\{reader_id\}\/summary\)/);
         assert.match(e.message, /Set authorizer:identityHeader to a header no operation passes on, e\.g\. X-Api-Key$/);
-        await bundleSpec(path.join(UPSTREAM, "api.yaml"), { ...OPTIONS, identityHeader: "X-Library-Key" });
+        await bundleSpec(path.join(UPSTREAM, "api.yaml"), { ...OPTIONS, credentials: userKeyInHeader("X-Library-Key") });
+    });
+
+    it("lets a JWT in Authorization reach the backends that verify it themselves (Open edX), through a TOKEN authorizer", async () => {
+        const jwt = { kind: "jwt" as const, location: "header" as const, name: "Authorization", appIdName: "app_id", appKeyName: "app_key" };
+        const spec = await bundleSpec(path.join(UPSTREAM, "api.yaml"), { ...OPTIONS, credentials: jwt });
+        const scheme = (spec.document.securityDefinitions as Record<string, Record<string, unknown>>)[AUTHORIZER_SCHEME];
+        assert.deepStrictEqual(scheme["x-amazon-apigateway-authorizer"], {
+            type: "token", authorizerUri: AUTHORIZER_URI_PLACEHOLDER, authorizerResultTtlInSeconds: 0, identitySource: "method.request.header.Authorization",
+        });
+    });
+
+    it("refuses a key in a query parameter the document maps to a backend, naming the query key", async () => {
+        const e = await refused(path.join(UPSTREAM, "api.yaml"), { ...OPTIONS, credentials: { ...userKeyInHeader("page"), location: "query" } });
+        assert.match(e.message, /authorizer:queryParameter is page, and \d+ protected operations? pass that query parameter to the backend/);
     });
 
     it("refuses public routes the document does not have", async () => {
@@ -141,13 +156,13 @@ describe("upstream document: remote $refs never touch the network", () => {
     });
 
     it("reads a mirrored URL from the mirror folder, and the server hears nothing", async () => {
-        const spec = await bundleSpec(path.join(dir, "api.yaml"), { identityHeader: "X-Api-Key", resultTtlSeconds: 0, mirrors: { [base]: "mirror/" }, baseDir: dir });
+        const spec = await bundleSpec(path.join(dir, "api.yaml"), { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0, mirrors: { [base]: "mirror/" }, baseDir: dir });
         assert.ok(((spec.document.paths as Json)["/books"] as Json).get);
         assert.strictEqual(requests, 0);
     });
 
     it("refuses a URL no mirror covers, naming it, without fetching it", async () => {
-        const e = await refused(path.join(dir, "api.yaml"), { identityHeader: "X-Api-Key", resultTtlSeconds: 0 });
+        const e = await refused(path.join(dir, "api.yaml"), { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0 });
         assert.ok(e.message.includes(`${base}books/v1/api.yaml is a remote $ref and gateway:specMirrors has no prefix for it`), e.message);
         assert.strictEqual(requests, 0);
     });
@@ -164,7 +179,7 @@ describe("upstream document: remote $refs never touch the network", () => {
 
 describe("openapi: validation refuses only what API Gateway refuses, listing every problem with its pointer", () => {
     it("lists each problem of a document API Gateway would refuse", async () => {
-        const e = await refused(path.join(PROJECT, "test/fixtures/broken/gateway-refuses.yaml"), { identityHeader: "X-Api-Key", resultTtlSeconds: 0 });
+        const e = await refused(path.join(PROJECT, "test/fixtures/broken/gateway-refuses.yaml"), { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0 });
         assert.deepStrictEqual(e.problems.map(formatProblem), [
             "#/paths/~1files~1{path+}~1meta: the greedy variable {path+} must be the last path part",
             "#/paths/~1weird path: path part \"weird path\": API Gateway allows only A-Z a-z 0-9 . _ - in a path part, or a whole {variable} or {variable+}",

@@ -59,6 +59,13 @@ describe("local run: one slot on localhost with the real authorizer pair", funct
         assert.strictEqual((await get(`${run.url}/discovery/v1/catalogs`, "short")).status, 401);
     });
 
+    it("says why it refuses, with the document's gateway responses: where the key goes (401), the authorizer's reason (403)", async () => {
+        const missing = await get(`${run.url}/discovery/v1/catalogs`);
+        assert.deepStrictEqual(JSON.parse(missing.body), { message: "Unauthorized", reason: "missing or malformed credential: send a 3scale user_key in the X-Api-Key header" });
+        const outside = await get(`${run.url}/enterprise/v1/customers`, BASIC);
+        assert.deepStrictEqual(JSON.parse(outside.body), { message: "User is not authorized to access this resource with an explicit deny", reason: "route not in plan" });
+    });
+
     it("serves public routes without a token", async () => {
         const heartbeat = await get(`${run.url}/heartbeat`);
         assert.strictEqual(heartbeat.status, 200);
@@ -110,9 +117,34 @@ describe("local run: one slot on localhost with the real authorizer pair", funct
         assert.strictEqual(code, 0, output);
         const summary = /summary: (\d+) requests, (\d+) allowed, (\d+) denied, (\d+) unauthorized, (\d+) throttled, cache hit rate ([\d.]+)%, (\d+) 3scale calls/.exec(output);
         assert.ok(summary, output);
-        assert.ok(Number(summary[1]) >= 12 && Number(summary[2]) >= 5 && Number(summary[3]) >= 3 && Number(summary[4]) === 2, summary[0]);
+        assert.ok(Number(summary[1]) >= 12 && Number(summary[2]) >= 5 && Number(summary[3]) >= 3 && Number(summary[4]) === 3, summary[0]); // the three requests above sent without a usable key
         assert.ok(Number(summary[7]) > 0);
         await new Promise((r) => setTimeout(r, 200));
         assert.ok(!alive(run.redisPid), `redis-server ${run.redisPid} is gone`);
+    });
+});
+
+describe("local run: a user_key in the query string (REQUEST authorizer)", function () {
+    this.timeout(60_000);
+    let run: Started;
+    let backend: http.Server;
+
+    before(async () => {
+        backend = http.createServer((_req, res) => res.end("{}"));
+        await new Promise<void>((r) => backend.listen(0, "127.0.0.1", r));
+        const backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+        run = await startLocal(["--backend", `discovery_host=${backendUrl}`, "--backend", `edxapp_host=${backendUrl}`,
+            "--set", "authorizer:credentialsLocation=query"]);
+    });
+    after(async () => {
+        if (run && run.process.exitCode === null) await stopLocal(run);
+        await new Promise((r) => backend.close(r));
+    });
+
+    it("reads ?user_key= as API Gateway hands it to a REQUEST authorizer, and refuses the header", async () => {
+        assert.strictEqual((await get(`${run.url}/discovery/v1/catalogs?user_key=${BASIC}`)).status, 200);
+        const header = await get(`${run.url}/discovery/v1/catalogs`, BASIC);
+        assert.strictEqual(header.status, 401);
+        assert.match(JSON.parse(header.body).reason, /send a 3scale user_key in the user_key query parameter/);
     });
 });

@@ -1,3 +1,4 @@
+import { userKeyInHeader } from "../../handlers/credentials";
 import * as assert from "assert";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import * as http from "http";
@@ -14,7 +15,7 @@ const PROJECT = path.resolve(__dirname, "..", "..", "..");
 describe("local gateway: routing by the OpenAPI document", () => {
     let routes: ReturnType<typeof compileRoutes>;
     before(async () => {
-        const spec = await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { identityHeader: "Authorization", resultTtlSeconds: 0 });
+        const spec = await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { credentials: userKeyInHeader("Authorization"), resultTtlSeconds: 0 });
         routes = compileRoutes(spec.document.paths as Record<string, Record<string, unknown>>);
     });
     const route = (method: string, p: string) => {

@@ -51,14 +51,14 @@ export const TEST_KEY = "smoke-test-key-0123456789abcdef";
 /**
  * Stands in for the slots' stage URLs on loopback: GET /<slot>/heartbeat answers the release
  * the slot's outputs name (as API Gateway's mock integration does), or what a test sets in
- * `releases`; GET /<slot>/discovery/v1/catalogs answers 200 with TEST_KEY in Authorization,
- * 403 otherwise (as the authorizer would).
+ * `releases`; GET /<slot>/discovery/v1/catalogs answers 200 with TEST_KEY in X-Api-Key (the
+ * program's default) or in the user_key query parameter, 403 otherwise (as the authorizer would).
  */
 export class StageServer {
     readonly releases = new Map<string, string>();
     /** Status a slot's every answer is forced to (e.g. 502 for a broken slot). */
     readonly statuses = new Map<string, number>();
-    readonly requests: { method: string; url: string; authorization?: string }[] = [];
+    readonly requests: { method: string; url: string; apiKey?: string }[] = [];
     private server?: http.Server;
     base = "";
 
@@ -66,7 +66,9 @@ export class StageServer {
 
     async start(): Promise<void> {
         this.server = http.createServer((req, res) => {
-            this.requests.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization });
+            const header = req.headers["x-api-key"];
+            this.requests.push({ method: req.method ?? "", url: req.url ?? "", apiKey: typeof header === "string" ? header : undefined });
+            const queryKey = new URL(req.url ?? "/", "http://stage").searchParams.get("user_key");
             const [, slot, ...rest] = (req.url ?? "").split("?")[0].split("/");
             const route = `/${rest.join("/")}`;
             const forced = this.statuses.get(slot);
@@ -76,7 +78,7 @@ export class StageServer {
             };
             if (route === "/heartbeat") return send(200, { status: "ok", release: this.releases.get(slot) ?? this.releaseOf(slot) ?? "" });
             if (route === "/discovery/v1/catalogs") {
-                return req.headers.authorization === TEST_KEY ? send(200, { results: [] }) : send(403, { message: "User is not authorized to access this resource" });
+                return header === TEST_KEY || queryKey === TEST_KEY ? send(200, { results: [] }) : send(403, { message: "User is not authorized to access this resource" });
             }
             send(403, { message: "Missing Authentication Token" });
         });

@@ -144,15 +144,27 @@ describe("ring: the gate before a flip", function () {
         let r = await h.run("flip", "black", "--no-bake", "--json");
         assert.strictEqual(r.code, 0, r.stderr);
         const probe = h.stage.requests.find((q) => q.url === "/black/discovery/v1/catalogs");
-        assert.strictEqual(probe?.authorization, TEST_KEY, "sent in the slot's identity header");
+        assert.strictEqual(probe?.apiKey, TEST_KEY, "sent in the slot's identity header (X-Api-Key, the program's default)");
         assert.deepStrictEqual(JSON.parse(r.stdout).gate.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok]), [["heartbeat", true], ["probe", true]]);
         assert.ok(!r.stdout.includes(TEST_KEY) && !r.stderr.includes(TEST_KEY));
 
         h.setConfig("red", "ring:smokeTestKey", { secure: "fake:revoked-key-0123456789abcdef" });
         r = await h.run("rollback");
         assert.strictEqual(r.code, 3, r.stderr);
-        assert.match(r.stderr, /GET https:\/\/\S+\/red\/discovery\/v1\/catalogs with the test key in Authorization: expected HTTP 2xx, got HTTP 403: \{"message":"User is not authorized to access this resource"\}/);
+        assert.match(r.stderr, /GET https:\/\/\S+\/red\/discovery\/v1\/catalogs with the test key in X-Api-Key: expected HTTP 2xx, got HTTP 403: \{"message":"User is not authorized to access this resource"\}/);
         assert.ok(!r.stderr.includes("revoked-key"));
+    });
+
+    it("sends the test key where the target slot's authorizer reads it: a query parameter when its credentials travel there", async () => {
+        h.setConfig("red", "ring:smokeTest", "GET /discovery/v1/catalogs");
+        h.setConfig("red", "ring:smokeTestKey", { secure: `fake:${TEST_KEY}` });
+        h.setConfig("black", "authorizer:credentialsLocation", "query");
+        const r = await h.run("flip", "black", "--no-bake", "--json");
+        assert.strictEqual(r.code, 0, r.stderr);
+        const probe = h.stage.requests.find((q) => q.url.startsWith("/black/discovery/v1/catalogs"));
+        assert.strictEqual(probe?.url, `/black/discovery/v1/catalogs?user_key=${TEST_KEY}`);
+        assert.strictEqual(probe?.apiKey, undefined);
+        assert.ok(!r.stdout.includes(TEST_KEY) && !r.stderr.includes(TEST_KEY));
     });
 
     it("a smoke-test key set in plain text is refused before anything runs", async () => {

@@ -1,7 +1,7 @@
 // Settings for handler tests, pointed at the test's own Redis and 3scale stand-in.
 import type { Redis } from "ioredis";
 import { createRedisClient } from "../../handlers/redis-client";
-import { AuthorizerSettings } from "../../handlers/settings";
+import { AuthorizerSettings, DEFAULT_CREDENTIALS } from "../../handlers/settings";
 import { FakeThreescale } from "../../dev-servers/threescale";
 import { RedisServer } from "../../dev-servers/redis-server";
 
@@ -27,6 +27,8 @@ export function testSettings(redis: RedisServer | undefined, threescale: FakeThr
         defaultRoutes: [],
         usageWindowSeconds: 60,
         usageTopicArn: "",
+        credentials: DEFAULT_CREDENTIALS,
+        stage: "red",
         ...overrides,
     };
 }
