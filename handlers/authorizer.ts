@@ -188,13 +188,20 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
             });
     };
 
-    const allow = (methodArn: string, hash: string, plan: string, appId: string, source: DecisionSource): APIGatewayAuthorizerResult =>
-        buildPolicy({
-            methodArn,
-            principalId: appId !== "" ? appId : `key-${hash.slice(0, 16)}`,
-            routes: routesForPlan(plan === "" ? undefined : plan, s.planRoutes, s.defaultRoutes),
-            context: { plan, appId, source },
-        });
+    // A cache hit answers the same policy for the same route, plan and application again and again:
+    // built once per container (bounded), so the hot path allocates no policy per request.
+    const policies = new Map<string, APIGatewayAuthorizerResult>();
+    const allow = (methodArn: string, hash: string, plan: string, appId: string, source: DecisionSource): APIGatewayAuthorizerResult => {
+        const principalId = appId !== "" ? appId : `key-${hash.slice(0, 16)}`;
+        const key = `${methodArn}\n${plan}\n${principalId}\n${source}`;
+        let result = policies.get(key);
+        if (result === undefined) {
+            if (policies.size >= 10_000) policies.clear();
+            result = buildPolicy({ methodArn, principalId, routes: routesForPlan(plan === "" ? undefined : plan, s.planRoutes, s.defaultRoutes), context: { plan, appId, source } });
+            policies.set(key, result);
+        }
+        return result;
+    };
     const deny = (methodArn: string, hash: string, appId: string, reason: string, source: DecisionSource, plan = ""): APIGatewayAuthorizerResult =>
         buildPolicy({
             methodArn,
