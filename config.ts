@@ -3,11 +3,10 @@
 // and what it expected; nothing is created until the whole config is valid.
 import * as pulumi from "@pulumi/pulumi";
 import { checkSync as checkBacktracking } from "recheck";
-import { NUDGE_WAIT_MS } from "./handlers/authorizer";
 import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./handlers/credentials";
 import type { JwtSettings } from "./handlers/jwt";
 import { metricsEnvironment, serviceName } from "./handlers/metrics";
-import { AuthorizerSettings, FAILURE_MODES, isPlanRoutes, isRouteList, settingsToEnvironment } from "./handlers/settings";
+import { AuthorizerSettings, FAILURE_MODES, NUDGE_WAIT_MS, isPlanRoutes, isRouteList, settingsToEnvironment } from "./handlers/settings";
 import { GATE_OUTCOMES, RING_EVENT_KINDS, RingHistoryEntry } from "./outputs";
 
 export type LogLevel = "OFF" | "ERROR" | "INFO";

@@ -23,7 +23,7 @@ import { appUid, isKeyOnlyUid, minuteOf, sealIdentity, tokenHash, usageField } f
 import { createMetrics, instrumentAuthorizer, timeThreescale } from "./metrics";
 import { createRedisClient, redisUsable, withTimeout } from "./redis-client";
 import { createKeySealer, KeySealer } from "./sealed-key";
-import { AuthorizerSettings, Environment, settingsFromEnvironment } from "./settings";
+import { AuthorizerSettings, Environment, NUDGE_WAIT_MS, settingsFromEnvironment } from "./settings";
 import { createThreescaleClient, Identity, ThreescaleClient, UsageReport } from "./threescale";
 import { createSnsPublisher, UsagePublisher } from "./usage";
 
@@ -62,12 +62,6 @@ export interface AuthorizerDeps {
 /** Only awsRequestId is read from the Lambda context: it names the invocation a hit belongs to. */
 export type AuthorizerHandler = (event: AuthorizerEvent, context?: Pick<Context, "awsRequestId">) => Promise<APIGatewayAuthorizerResult>;
 
-/**
- * Longest the usage nudge may hold a decision: the publish goes on in the background (in Lambda,
- * across the freeze until the next invocation), and a failed one is not retried before the next
- * window: the schedule flushes anyway.
- */
-export const NUDGE_WAIT_MS = 3;
 
 /**
  * A reason as the gateway response template embeds it between quotes ("reason":"$context.authorizer.reason"):

@@ -56,6 +56,13 @@ export interface AuthorizerSettings {
     stage: string;
 }
 
+/**
+ * Longest the usage nudge may hold a decision: the publish goes on in the background (in Lambda,
+ * across the freeze until the next invocation), and a failed one is not retried before the next
+ * window: the schedule flushes anyway. Here because config.ts counts it among the bounds.
+ */
+export const NUDGE_WAIT_MS = 3;
+
 /** The credential source when none is configured: DESIGN's default, a user_key in X-Api-Key. */
 export const DEFAULT_CREDENTIALS: CredentialSource = { kind: "user_key", location: "header", name: "X-Api-Key", appIdName: "app_id", appKeyName: "app_key" };
 
