@@ -5,8 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { checkSync as checkBacktracking } from "recheck";
 import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./handlers/credentials";
 import type { JwtSettings } from "./handlers/jwt";
-import { metricsEnvironment, serviceName } from "./handlers/metrics";
-import { AuthorizerSettings, FAILURE_MODES, NUDGE_WAIT_MS, isPlanRoutes, isRouteList, settingsToEnvironment } from "./handlers/settings";
+import { serviceName } from "./handlers/metrics";
+import { AuthorizerSettings, FAILURE_MODES, NUDGE_WAIT_MS, functionEnvironment, isPlanRoutes, isRouteList } from "./handlers/settings";
 import { GATE_OUTCOMES, RING_EVENT_KINDS, RingHistoryEntry } from "./outputs";
 
 export type LogLevel = "OFF" | "ERROR" | "INFO";
@@ -864,15 +864,12 @@ const DEPLOY_TIME_VALUE = { redisHost: "r".repeat(128), topicArn: "a".repeat(256
 /** AWS refuses a function whose environment variables (names and values) exceed 4 KB. */
 function checkEnvironmentSize(r: Reader, config: SlotConfig): void {
     const secretLength = (key: string): number => r.raw(key)?.length ?? 0;
-    const environment = {
-        ...settingsToEnvironment({
-            ...handlerSettings(config),
-            threescale: { ...config.threescale, serviceToken: "s".repeat(secretLength("threescale:serviceToken")) },
-            redis: { host: DEPLOY_TIME_VALUE.redisHost, port: 65535, tls: true, authToken: "t".repeat(128), timeoutMs: config.authorizer.redisTimeoutMs },
-            usageTopicArn: DEPLOY_TIME_VALUE.topicArn,
-        }),
-        ...metricsEnvironment(serviceName(config.project, config.slot)),
-    };
+    const environment = functionEnvironment({
+        ...handlerSettings(config),
+        threescale: { ...config.threescale, serviceToken: "s".repeat(secretLength("threescale:serviceToken")) },
+        redis: { host: DEPLOY_TIME_VALUE.redisHost, port: 65535, tls: true, authToken: "t".repeat(128), timeoutMs: config.authorizer.redisTimeoutMs },
+        usageTopicArn: DEPLOY_TIME_VALUE.topicArn,
+    }, serviceName(config.project, config.slot));
     const bytes = environmentBytes(environment);
     if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
         const planRoutes = Buffer.byteLength(environment.PLAN_ROUTES ?? "");

@@ -5,8 +5,7 @@ import * as path from "path";
 import { AUTHORIZER_TIMEOUT_SECONDS } from "../config";
 import { createAuthorizerHandler } from "../handlers/authorizer";
 import { createReporterHandler } from "../handlers/reporter";
-import { metricsEnvironment } from "../handlers/metrics";
-import { AuthorizerSettings, settingsToEnvironment } from "../handlers/settings";
+import { AuthorizerSettings, functionEnvironment } from "../handlers/settings";
 
 /** Settings of the pair known at program start; connection details arrive as Inputs. */
 export type StaticAuthorizerSettings = Omit<AuthorizerSettings, "usageTopicArn" | "redis" | "threescale"> & {
@@ -34,12 +33,6 @@ export interface AuthorizerPairArgs {
 
 /** The AWS managed policy that lets a function write logs and attach to a VPC; nothing more. */
 const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
-
-/**
- * Packages the program needs at deploy time, or the ring commands on the operator's machine,
- * but the handlers never load (the Lambda runtime ships the AWS SDK anyway).
- */
-export const DEPLOY_TIME_PACKAGES = ["@apidevtools/swagger-parser", "recheck", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch"];
 
 /** The JOSE library the authorizer imports on its first JWT (handlers/jwt.ts); shipped only with credentials jwt. */
 export const JWT_PACKAGE = "jose";
@@ -145,19 +138,18 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         const s = args.settings;
         const placeholder = "";
         const environment = {
-            ...settingsToEnvironment({
+            ...functionEnvironment({
                 ...s,
                 threescale: { ...s.threescale, serviceToken: placeholder },
                 redis: { host: placeholder, port: 0, tls: true, authToken: placeholder, timeoutMs: s.redisTimeoutMs },
                 usageTopicArn: placeholder,
-            }),
+            }, args.metricsService),
             // Known only at deploy time; the tokens stay Pulumi secrets in state.
             THREESCALE_SERVICE_TOKEN: pulumi.secret(args.serviceToken),
             REDIS_HOST: pulumi.output(args.redisHost),
             REDIS_PORT: pulumi.output(args.redisPort).apply(String),
             REDIS_AUTH_TOKEN: pulumi.secret(args.redisAuthToken),
             USAGE_TOPIC_ARN: this.usageTopic.arn,
-            ...(args.metricsService ? metricsEnvironment(args.metricsService) : {}),
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
         const codePathOptions = {

@@ -4,6 +4,7 @@
 // One module owns both directions so the two sides can never drift apart.
 import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./credentials";
 import type { JwtSettings } from "./jwt";
+import { metricsEnvironment } from "./metrics";
 
 /** What the authorizer does when 3scale cannot answer (down, slow, 5xx, unparseable). */
 export type FailureMode = "strict" | "resilient" | "allow";
@@ -106,6 +107,14 @@ export function settingsToEnvironment(s: AuthorizerSettings): Record<string, str
         ...(s.jwt ? { JWT: JSON.stringify(s.jwt) } : {}),
         STAGE_NAME: s.stage,
     };
+}
+
+/**
+ * The functions' whole environment as the program writes it: the settings, and the metrics
+ * library's variables when a `service` is named. The program's 4 KB check sizes this same map.
+ */
+export function functionEnvironment(s: AuthorizerSettings, metricsService?: string): Record<string, string> {
+    return { ...settingsToEnvironment(s), ...(metricsService ? metricsEnvironment(metricsService) : {}) };
 }
 
 /** Reads settings back from the environment; throws one error naming every bad variable. */
