@@ -10,7 +10,7 @@ import { SlotWatch } from "./components/slotWatch";
 import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfigSource } from "./config";
 import { serviceName } from "./handlers/metrics";
 import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
-import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary } from "./openapi";
+import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "./openapi";
 import { PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
 
 /** The network every slot's authorizer pair runs in, owned by the primary. */
@@ -38,7 +38,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
     // Quirks API Gateway accepts are the user's to see, not to fix before deploying.
     for (const warning of spec.warnings) void pulumi.log.warn(`gateway:spec: ${formatProblem(warning)}`);
     void pulumi.log.info(`gateway:spec: ${operationsSummary(spec)}`);
-    const releaseId = gw.releaseId ?? `spec-${spec.sha256.slice(0, 12)}`;
+    const releaseId = releaseIdFor(spec, gw.releaseId);
     const missing = missingStageVariables(spec, { ...gw.hosts, ...gw.stageVariables, id: releaseId });
     if (missing.length > 0) {
         throw new ConfigError(slot, missing.map(({ name, usedAt }) => ({

@@ -444,8 +444,7 @@ function credentialClash(operations: Operation[], credentials: CredentialSource)
     const where = credentials.location === "header" ? "header" : "querystring";
     const names = credentialNames(credentials).map((n) => n.toLowerCase());
     const escaped = names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
-    const getter = credentials.location === "header" ? "header" : "querystring";
-    const inTemplate = new RegExp(`params\\(\\s*['"](${escaped})['"]\\s*\\)|${getter}\\.get\\(\\s*['"](${escaped})['"]\\s*\\)`, "i");
+    const inTemplate = new RegExp(`params\\(\\s*['"](${escaped})['"]\\s*\\)|${where}\\.get\\(\\s*['"](${escaped})['"]\\s*\\)`, "i");
     const source = new RegExp(`^method\\.request\\.(multivalue)?${where}\\.`);
     const passing = operations.filter((op) => {
         const integration = op.operation["x-amazon-apigateway-integration"];
@@ -569,6 +568,11 @@ export function missingStageVariables(spec: Pick<BundledSpec, "stageVariableUses
         .filter(([name]) => !(name in defined))
         .map(([name, usedAt]) => ({ name, usedAt }))
         .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The release id a slot serves (stage variable `id`): the configured one, else one derived from the document's hash. */
+export function releaseIdFor(spec: Pick<BundledSpec, "sha256">, configured?: string): string {
+    return configured ?? `spec-${spec.sha256.slice(0, 12)}`;
 }
 
 export function sha256(text: string): string {

@@ -20,7 +20,7 @@ import { createReporter } from "../handlers/reporter";
 import { AuthorizerSettings } from "../handlers/settings";
 import { createThreescaleClient } from "../handlers/threescale";
 import { UsagePublisher } from "../handlers/usage";
-import { bundleSpec, formatProblem, missingStageVariables, operationsSummary } from "../openapi";
+import { bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "../openapi";
 import { createLocalGateway } from "./gateway";
 import { RedisServer, startRedis } from "../dev-servers/redis-server";
 import { FakeApp, FakeThreescale, startThreescale } from "../dev-servers/threescale";
@@ -102,7 +102,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     });
     for (const warning of spec.warnings) log(`warning: gateway:spec: ${formatProblem(warning)}`);
     log(`gateway:spec: ${operationsSummary(spec)}`);
-    const releaseId = config.gateway.releaseId ?? `spec-${spec.sha256.slice(0, 12)}`;
+    const releaseId = releaseIdFor(spec, config.gateway.releaseId);
     const stageVariables = { ...config.gateway.hosts, ...config.gateway.stageVariables, id: releaseId };
     const missing = missingStageVariables(spec, stageVariables);
     if (missing.length > 0) {

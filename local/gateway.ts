@@ -9,7 +9,7 @@ import * as http from "http";
 import { render } from "velocityjs";
 import type { AuthorizerEvent } from "../handlers/credentials";
 import { isAllowed, methodArn } from "./access";
-import { ContextVariables, runIntegration } from "./integration";
+import { ContextVariables, isObject, Json, runIntegration } from "./integration";
 import { Route, compileRoutes, matchRoute, resolveDotSegments } from "./routes";
 import { TokenBucket } from "./throttle";
 
@@ -45,8 +45,6 @@ function json(res: http.ServerResponse, status: number, body: unknown, requestId
     res.end(JSON.stringify(body));
 }
 
-type Json = Record<string, unknown>;
-const isObject = (value: unknown): value is Json => value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** The Lambda authorizer a protected operation names: its type and where API Gateway reads the identity. */
 interface AuthorizerBinding {
@@ -128,6 +126,9 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | un
 
 export function createLocalGateway(options: LocalGatewayOptions): { server: http.Server; stats: GatewayStats } {
     const routes: Route[] = compileRoutes((options.document.paths ?? {}) as Record<string, Record<string, unknown>>);
+    // Each operation's authorizer depends on the document only: found once, not per request.
+    const bindings = new Map<Json, AuthorizerBinding | undefined>();
+    for (const route of routes) for (const op of route.operations.values()) bindings.set(op, authorizerOf(options.document, op));
     const bucket = new TokenBucket(options.rateLimit, options.burstLimit);
     const stats: GatewayStats = { requests: 0, allowed: 0, denied: 0, unauthorized: 0, throttled: 0 };
     const region = options.region ?? "us-east-1";
@@ -159,8 +160,11 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
             json(res, 429, { message: "Too Many Requests" }, requestId);
             return;
         }
+        // The client's headers, as API Gateway hands them to a REQUEST authorizer and to the integration.
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
         let authorizer: Record<string, string | number | boolean> = {};
-        const binding = authorizerOf(options.document, match.operation);
+        const binding = bindings.get(match.operation);
         if (binding) {
             const searchParams = new URLSearchParams(query);
             const headerValue = (name: string): string | undefined => {
@@ -175,8 +179,6 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
                 return;
             }
             const arn = methodArn(region, account, apiId, options.stage, method, path);
-            const headers: Record<string, string> = {};
-            for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
             const event: AuthorizerEvent = binding.type === "token"
                 ? { type: "TOKEN", authorizationToken: headerValue(binding.sources[0].name) ?? "", methodArn: arn }
                 : {
@@ -215,8 +217,6 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
             tooLarge(res, requestId);
             return;
         }
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
         const context: ContextVariables = {
             requestId, stage: options.stage, resourcePath: match.route.template, httpMethod: method, path: `/${options.stage}${path}`,
             apiId, accountId: account, identity: { sourceIp: req.socket.remoteAddress ?? "" }, authorizer, requestTimeEpoch: Date.now(),

@@ -51,9 +51,9 @@ export interface IntegrationResponse {
     body: Buffer | string;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
+export function isObject(value: unknown): value is Json {
     return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 

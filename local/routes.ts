@@ -3,6 +3,8 @@
 // Dot segments are resolved before anything else (resolveDotSegments), so the path that is
 // routed, authorized and forwarded is one and the same.
 
+import { ANY_METHOD, OPERATION_KEYS } from "../openapi";
+
 export type Operation = Record<string, unknown>;
 
 export interface Route {
@@ -25,15 +27,13 @@ export interface RouteMatch {
     rawParams: Record<string, string>;
 }
 
-const METHODS = ["get", "put", "post", "delete", "options", "head", "patch"];
-const ANY = "x-amazon-apigateway-any-method";
 
 export function compileRoutes(paths: Record<string, Record<string, unknown>>): Route[] {
     return Object.entries(paths).map(([template, item]) => {
         const operations = new Map<string, Operation>();
-        for (const method of [...METHODS, ANY]) {
+        for (const method of OPERATION_KEYS) {
             const op = item[method];
-            if (op && typeof op === "object") operations.set(method === ANY ? "ANY" : method.toUpperCase(), op as Operation);
+            if (op && typeof op === "object") operations.set(method === ANY_METHOD ? "ANY" : method.toUpperCase(), op as Operation);
         }
         const segments: Segment[] = template.split("/").filter((s) => s !== "").map((s) => {
             const param = /^\{([^}+]+)(\+?)\}$/.exec(s);
