@@ -24,7 +24,7 @@ import { createThreescaleClient } from "../handlers/threescale";
 import { UsageNudge } from "../handlers/usage";
 import { RedisServer, startRedis } from "../dev-servers/redis-server";
 import { startThreescale } from "../dev-servers/threescale";
-import { testSettings } from "../test/support/settings";
+import { METHOD_ARN as DISCOVERY, testSettings } from "../test/support/settings";
 
 const REQUESTS = 20_000;
 const KEYS = 200;
@@ -42,7 +42,6 @@ const STALL_MS = 1_500;
 const RUN_BOUND_MS = 240_000;
 const DRAIN_BOUND_MS = 60_000;
 
-const DISCOVERY = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/GET/discovery/v1/courses";
 const ENTERPRISE = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/GET/enterprise/v1/customers";
 
 function rng(seed: number): () => number {
@@ -124,7 +123,7 @@ export async function main(): Promise<void> {
         track(p);
         return p;
     };
-    // SNS: every nudge reaches one reporter; one in five again, later, another one.
+    // SNS: every nudge reaches one reporter; every other one again, later, another one.
     let delivered = 0;
     let messages = 0;
     const deliver = (): void => {

@@ -24,7 +24,7 @@ import { createMetrics, instrumentAuthorizer, timeThreescale } from "./metrics";
 import { createRedisClient, redisUsable, withTimeout } from "./redis-client";
 import { createKeySealer, KeySealer } from "./sealed-key";
 import { AuthorizerSettings, Environment, NUDGE_WAIT_MS, settingsFromEnvironment } from "./settings";
-import { createThreescaleClient, Identity, ThreescaleClient, UsageReport } from "./threescale";
+import { createThreescaleClient, Identity, refusesCredential, ThreescaleClient, UsageReport } from "./threescale";
 import { createSnsPublisher, UsagePublisher } from "./usage";
 
 export { UNAUTHORIZED };
@@ -352,8 +352,7 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         }
         if (outcome.kind === "denied") {
             if (cache && epoch !== undefined) {
-                const refuses = outcome.code === "user_key_invalid" || outcome.code === "application_not_found";
-                await withTimeout(cache.storeDenied(hash, deadline(), outcome.reason, refuses), redisBound, "redis store")
+                await withTimeout(cache.storeDenied(hash, deadline(), outcome.reason, refusesCredential(outcome)), redisBound, "redis store")
                     .catch((e: Error) => log(`authorizer: could not cache a denial (${e.message})`));
             }
             return deny(methodArn, hash, outcome.appId ?? "", outcome.reason, "3scale", outcome.plan);

@@ -160,15 +160,16 @@ local function member(list, x)
 end
 local now = tonumber(ARGV[1])
 local d = redis.call('HMGET', KEYS[1], 'a', 'f', 'p', 'id', 'r')
-local epoch = redis.call('GET', KEYS[4]) or '0'
-if not d[1] then return {'miss', epoch} end
+-- Read only by a miss or a stale answer, not on a cache hit (the script is atomic: same value).
+local function epoch() return redis.call('GET', KEYS[4]) or '0' end
+if not d[1] then return {'miss', epoch()} end
 local fresh = tonumber(d[2] or '0') > now
 if d[1] ~= '1' then
   if fresh then return {'denied', d[5] or ''} end
-  return {'miss', epoch}
+  return {'miss', epoch()}
 end
 local plan, uid = d[3] or '', d[4] or ''
-local function stale() return {'stale', epoch, plan, uid, redis.call('HGET', ARGV[5] .. uid, 'S') or '0'} end
+local function stale() return {'stale', epoch(), plan, uid, redis.call('HGET', ARGV[5] .. uid, 'S') or '0'} end
 if not fresh or uid == '' then return stale() end
 if not (member(ARGV[6], plan) or (not member(ARGV[7], plan) and ARGV[8] == '1')) then return {'route', plan, uid} end
 local ledger = ARGV[5] .. uid

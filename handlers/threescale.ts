@@ -120,6 +120,11 @@ const CALLER_ERRORS: Record<string, RegExp> = {
     application_not_found: /^application with id=".*" was not found$/s,
 };
 
+/** Whether a denial says the credential names no application (not a limit, not a refusal of our own service). */
+export function refusesCredential(outcome: AuthOutcome): outcome is Denied {
+    return outcome.kind === "denied" && Object.prototype.hasOwnProperty.call(CALLER_ERRORS, outcome.code);
+}
+
 // Built per reply, not held at module level: Pulumi's closure serialization copies a
 // captured object instance by value and the copy of an XMLParser does not parse.
 function xmlParser(): XMLParser {

@@ -22,10 +22,10 @@
 //      current + ca:<period>; with it, that plus the report's hits in the period.
 import { randomUUID } from "crypto";
 import type { Redis } from "ioredis";
-import { appUid, isKeyOnlyUid, keys, openIdentity, parseUsageField, sealIdentity, tokenHash, usageField } from "./keys";
+import { appUid, isKeyOnlyUid, keys, minuteOf, openIdentity, parseUsageField, sealIdentity, tokenHash, usageField } from "./keys";
 import { runScript, script } from "./lua";
 import { KeySealer } from "./sealed-key";
-import { AuthOutcome, Identity, ReportOutcome, ThreescaleClient, Transaction, UsageReport } from "./threescale";
+import { Identity, refusesCredential, ReportOutcome, ThreescaleClient, Transaction, UsageReport } from "./threescale";
 
 export interface UsageNudge {
     serviceId: string;
@@ -270,9 +270,11 @@ function emptySummary(): ReportSummary {
 
 const sum = (entries: Entry[]): number => entries.reduce((n, e) => n + e[2], 0);
 
-/** Refusals that say the credential or application does not exist (the others are 3scale failures or limits). */
-function refusesCredential(outcome: AuthOutcome): boolean {
-    return outcome.kind === "denied" && (outcome.code === "user_key_invalid" || outcome.code === "application_not_found");
+/** Appends to the list under `key`, without copying it. */
+function push<V>(map: Map<string, V[]>, key: string, value: V): void {
+    const list = map.get(key);
+    if (list) list.push(value);
+    else map.set(key, [value]);
 }
 
 export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
@@ -355,7 +357,7 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
      */
     const reconcile = async (chunk: Chunk): Promise<Verdict> => {
         const byUid = new Map<string, Entry[]>();
-        for (const e of chunk.entries) byUid.set(e[1], [...(byUid.get(e[1]) ?? []), e]);
+        for (const e of chunk.entries) push(byUid, e[1], e);
         const candidates = [...byUid.entries()].sort((a, b) => sum(b[1]) - sum(a[1]));
         let applied = 0;
         let unknown = 0;
@@ -445,7 +447,7 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
         const batchKey = keys.batch(sid, batchId);
         const flat = (await runScript(redis, TAKE, [keys.unconfirmed(sid), batchKey, keys.batches(sid)], [batchId, now()])) as string[];
         if (flat.length === 0) return;
-        const bySealed = new Map<string, [string, number][]>();
+        const bySealed = new Map<string, [field: string, minute: number, hits: number][]>();
         const unusable: string[] = [];
         for (let i = 0; i + 1 < flat.length; i += 2) {
             const f = parseUsageField(flat[i]);
@@ -453,12 +455,12 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
                 unusable.push(flat[i]);
                 continue;
             }
-            bySealed.set(f.who, [...(bySealed.get(f.who) ?? []), [flat[i], Number(flat[i + 1])]]);
+            push(bySealed, f.who, [flat[i], f.minute, Number(flat[i + 1])]);
         }
         let probes = 0;
         for (const [sealed, fields] of bySealed) {
             const identity = openIdentity(o.sealer, sealed);
-            const hits = fields.reduce((n, [, h]) => n + h, 0);
+            const hits = fields.reduce((n, [, , h]) => n + h, 0);
             if (!identity) {
                 unusable.push(...fields.map(([f]) => f));
                 summary.dropped += fields.length;
@@ -467,14 +469,14 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
             if (probes >= maxProbes) break;
             probes += 1;
             const outcome = await o.threescale.authorize(identity);
-            if (outcome.kind === "authorized" || (outcome.kind === "denied" && !refusesCredential(outcome))) {
-                const uid = appUid(outcome.appId, "userKey" in identity ? tokenHash(identity.userKey) : tokenHash(identity.appId));
-                const pairs = fields.flatMap(([f]) => [f, usageField(parseUsageField(f)?.minute ?? 0, uid)]);
-                summary.confirmed += Number(await runScript(redis, CONFIRM, [batchKey, keys.pending(sid), keys.app(sid, uid)], [uid, sealed, now(), ...pairs]));
-            } else if (refusesCredential(outcome)) {
-                log(`usage: 3scale refuses a credential served in allow mode (${outcome.kind === "denied" ? outcome.code : ""}); its ${hits} hits are dropped`);
+            if (refusesCredential(outcome)) {
+                log(`usage: 3scale refuses a credential served in allow mode (${outcome.code}); its ${hits} hits are dropped`);
                 await runScript(redis, DROP, [batchKey], [ledgerPrefix, ...fields.flatMap(([f]) => [f, ""])]);
                 summary.refused += hits;
+            } else if (outcome.kind !== "failed") {
+                const uid = appUid(outcome.appId, "userKey" in identity ? tokenHash(identity.userKey) : tokenHash(identity.appId));
+                const pairs = fields.flatMap(([f, minute]) => [f, usageField(minute, uid)]);
+                summary.confirmed += Number(await runScript(redis, CONFIRM, [batchKey, keys.pending(sid), keys.app(sid, uid)], [uid, sealed, now(), ...pairs]));
             }
         }
         if (unusable.length > 0) await runScript(redis, DROP, [batchKey], [ledgerPrefix, ...unusable.flatMap((f) => [f, ""])]);
@@ -496,7 +498,7 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
                 uid = appUid(undefined, m[1]);
                 await redis.hsetnx(keys.app(sid, uid), "k", sealIdentity(o.sealer, { userKey }));
             }
-            const field = usageField(Math.floor(now() / 60_000), uid);
+            const field = usageField(minuteOf(now()), uid);
             await redis.multi().hdel(batchKey, flat[i]).hincrby(batchKey, field, Number(flat[i + 1])).exec();
             flat[i] = field;
         }
@@ -521,7 +523,7 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
                 drop.push(flat[i], f.who);
                 summary.expired += hits;
             } else {
-                byUid.set(f.who, [...(byUid.get(f.who) ?? []), [f.minute, f.who, hits]]);
+                push(byUid, f.who, [f.minute, f.who, hits]);
             }
         }
         if (summary.expired > 0) log(`usage: ${summary.expired} hits are older than 3scale accepts (a day) and are dropped`);
