@@ -85,9 +85,10 @@ export function ringWidgets(project: string, slots: string[], region: string, al
     }
     slots.forEach((slot, column) => {
         const x = (column * width) % 24;
+        const graphs = slotColumn(project, slot, region, alarmArn, period);
         // Slots beyond what fits in one row continue below.
-        const top = 2 + alarmRows * 3 + Math.floor((column * width) / 24) * HEIGHT * 8;
-        slotColumn(project, slot, region, alarmArn, period).forEach((w, row) => {
+        const top = 2 + alarmRows * 3 + Math.floor((column * width) / 24) * HEIGHT * graphs.length;
+        graphs.forEach((w, row) => {
             widgets.push({ type: "metric", x, y: top + row * HEIGHT, width, height: HEIGHT, properties: w });
         });
     });

@@ -20,7 +20,7 @@ import { AuthorizerEvent, Credential, credentialText, CredentialSettings, extrac
 import { createJwtVerifier, JwtRefused, JwtVerifier } from "./jwt";
 import { createDecisionCache, RouteGrant, SpilledHit } from "./decision-cache";
 import { appUid, isKeyOnlyUid, minuteOf, sealIdentity, tokenHash, usageField } from "./keys";
-import { createMetrics, instrumentAuthorizer, timeThreescale } from "./metrics";
+import { createMetrics, DECISION_SOURCES, instrumentAuthorizer, timeThreescale } from "./metrics";
 import { createRedisClient, redisUsable, withTimeout } from "./redis-client";
 import { createKeySealer, KeySealer } from "./sealed-key";
 import { AuthorizerSettings, Environment, NUDGE_WAIT_MS, settingsFromEnvironment } from "./settings";
@@ -30,7 +30,7 @@ import { createSnsPublisher, UsagePublisher } from "./usage";
 export { UNAUTHORIZED };
 
 /** Where an answer came from, passed to the backend in the context. */
-export type DecisionSource = "cache" | "3scale" | "stale" | "fail-open" | "fail-closed";
+export type DecisionSource = (typeof DECISION_SOURCES)[number];
 
 /** Denial reasons the authorizer itself gives (3scale's own are passed on as they come). */
 export const REASONS = {

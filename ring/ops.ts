@@ -185,6 +185,7 @@ function str(v: unknown): string | undefined {
 export class RingOps {
     private readonly clock: Clock;
     private awsClient?: RingAws;
+    private whoRan?: Promise<string>;
 
     private constructor(private readonly ws: LocalWorkspace, private readonly opts: RingOpsOptions) {
         this.clock = opts.clock ?? realClock;
@@ -210,7 +211,8 @@ export class RingOps {
     /** The AWS clients, for the primary's region (made once). */
     private aws(primaryConfig: ConfigMap): RingAws {
         if (!this.awsClient) {
-            const region = typeof configValue(primaryConfig["aws:region"]) === "string" ? configValue(primaryConfig["aws:region"]) as string : undefined;
+            const configured = configValue(primaryConfig["aws:region"]);
+            const region = typeof configured === "string" ? configured : undefined;
             this.awsClient = new RingAws((this.opts.aws ?? realAwsClients)(region), region);
         }
         return this.awsClient;
@@ -474,8 +476,13 @@ export class RingOps {
         };
     }
 
-    /** The Pulumi user, and the local account that ran the command. */
-    private async who(): Promise<string> {
+    /** The Pulumi user, and the local account that ran the command: asked once per command (`pulumi whoami` is a process). */
+    private who(): Promise<string> {
+        this.whoRan ??= this.askWho();
+        return this.whoRan;
+    }
+
+    private async askWho(): Promise<string> {
         let local = "unknown";
         try {
             local = os.userInfo().username;

@@ -240,9 +240,11 @@ export function detectDrift(state: RingState): Drift | undefined {
     };
 }
 
-function refuseOnDrift(state: RingState, what: string): void {
+/** Refuses on drift, unless overridden; returns the drift it let through. */
+function refuseOnDrift(state: RingState, what: string, override = false): Drift | undefined {
     const drift = detectDrift(state);
-    if (drift) throw new GuardRefusal(`${what} refused: ${drift.message}; nothing was changed`, drift.fix);
+    if (drift && !override) throw new GuardRefusal(`${what} refused: ${drift.message}; nothing was changed`, drift.fix);
+    return drift;
 }
 
 function refuseOutsideRing(ring: Ring, slot: string, what: string): never {
@@ -344,10 +346,7 @@ export function planFlip(state: RingState, target: string, options: FlipOptions 
         throw new GuardRefusal(`slot "${target}" (stack ${t.stack}) has never been deployed (its stack has no outputs); the domain cannot point at it`,
             `deploy it first: \`${RING_CMD} deploy ${target}\`, smoke-test its stage URL, then flip`);
     }
-    const drift = detectDrift(state);
-    if (drift && !options.overrideDrift) {
-        throw new GuardRefusal(`flip to slot "${target}" refused: ${drift.message}; nothing was changed`, drift.fix);
-    }
+    const drift = refuseOnDrift(state, `flip to slot "${target}"`, options.overrideDrift);
     const from = state.liveSlot;
     if (from === target && state.configuredLive === target) {
         return { target, from, primaryStack: primary.stack, config: [], noop: true };
@@ -495,7 +494,7 @@ export interface RingStatus {
     domain?: string;
     mapping?: (LiveMapping & { slot?: string }) | null;
     /** AWS and ring:live disagree. */
-    drift?: Pick<Drift, "aws" | "config" | "message" | "fix">;
+    drift?: Drift;
     /** Every recorded flip, rollback and automatic flip-back, oldest first. */
     history: RingHistoryEntry[];
     liveUrl?: string;
@@ -540,7 +539,7 @@ export function buildStatus(state: RingState, extras: StatusExtras = {}): RingSt
         mapping: state.mapping === undefined ? undefined
             : state.mapping === null ? null
                 : { ...state.mapping, ...(inRing(state.ring, state.liveSlot) ? { slot: state.liveSlot } : {}) },
-        drift: drift ? { aws: drift.aws, config: drift.config, message: drift.message, fix: drift.fix } : undefined,
+        drift,
         history: extras.history ?? [],
         configuredLive: state.configuredLive,
         previousLive: state.previousLive,
