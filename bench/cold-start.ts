@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ARCHIVE_ENTRY } from "../handler-archive";
 import { settingsToEnvironment } from "../handlers/settings";
 import { previewStack } from "../preview/cli";
 import { startRedis } from "../dev-servers/redis-server";
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
 
         // Warm: the shipped handler's cache hits and the same ioredis's raw GETs, in one process.
         const warmDriver = `
-            const { handler } = require(${JSON.stringify(path.join(authorizer.dir, "__index.js"))});
+            const { handler } = require(${JSON.stringify(path.join(authorizer.dir, `${ARCHIVE_ENTRY}.js`))});
             const { Redis } = require(${JSON.stringify(ioredis)});
             const time = async (work) => { const t = process.hrtime.bigint(); await work(); return Number(process.hrtime.bigint() - t) / 1e6; };
             (async () => {

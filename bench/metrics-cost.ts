@@ -1,7 +1,7 @@
 // What the metrics library costs in a cold start of the shipped Lambda archives
-// (figures, not timed tests). Builds the archives exactly as CallbackFunction does (the offline
+// (figures, not timed tests). Builds the archives exactly as the program does (the offline
 // preview), then, in fresh Node processes as Lambda starts them:
-//   - loads each archive's __index.js (its handler factory runs at load: settings, clients),
+//   - loads each archive's entry module, index.js (its handler factory runs at load: settings, clients),
 //     with the metrics library, and without it (the package preloaded as an empty module, no
 //     service configured), alternating, ROUNDS times each;
 //   - loads the metrics library alone;
@@ -11,6 +11,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ARCHIVE_ENTRY } from "../handler-archive";
 import { metricsEnvironment } from "../handlers/metrics";
 import { DEFAULT_CREDENTIALS, settingsToEnvironment } from "../handlers/settings";
 import { previewStack } from "../preview/cli";
@@ -57,7 +58,7 @@ function main(): void {
 
         console.log(`api-ring cold-start benchmark (Node ${process.version}, ${os.cpus().length} cores, ${ROUNDS} fresh processes each)\n`);
         for (const archive of run.archives) {
-            const index = path.join(archive.dir, "__index.js");
+            const index = path.join(archive.dir, `${ARCHIVE_ENTRY}.js`);
             // "Without": the library's package resolves to an empty module, and no service is configured.
             const preload = path.join(work, `no-metrics-${archive.function}.js`);
             fs.writeFileSync(preload, `const Module = require("module");

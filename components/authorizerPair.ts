@@ -1,8 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
-import * as path from "path";
 import { AUTHORIZER_TIMEOUT_SECONDS } from "../config";
+import { ARCHIVE_ENTRY, handlerArchive } from "../handler-archive";
 import { createAuthorizerHandler } from "../handlers/authorizer";
 import { createReporterHandler } from "../handlers/reporter";
 import { AuthorizerSettings, functionEnvironment } from "../handlers/settings";
@@ -37,70 +36,6 @@ const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAcce
 /** The JOSE library the authorizer imports on its first JWT (handlers/jwt.ts); shipped only with credentials jwt. */
 export const JWT_PACKAGE = "jose";
 
-/** Packages the Lambda Node.js runtime provides; the handlers load them only when first needed. */
-const RUNTIME_PROVIDED = /^@aws-sdk\/|^aws-sdk$/;
-
-/**
- * The files of node_modules that the handler modules load, as paths relative to the working
- * directory (the project, where Pulumi runs the program): every module Node's loader recorded
- * under them, plus the package.json files Node reads for them (the package's own, for `main`, and any
- * nested one that sets a folder's module type). CallbackFunction would ship whole package folders, source maps, type
- * declarations and docs included; this ships only what runs.
- */
-export function handlerPackageFiles(handlerModules: string[], lazyPackages: string[] = []): string[] {
-    const files = new Set<string>();
-    const seen = new Set<NodeModule>();
-    const visit = (module: NodeModule | undefined): void => {
-        if (module === undefined || seen.has(module)) return;
-        seen.add(module);
-        const packageRoot = packageRootOf(module.filename);
-        if (packageRoot !== undefined) {
-            if (RUNTIME_PROVIDED.test(packageRoot.name)) return;
-            files.add(module.filename);
-            // Node reads the nearest package.json for a file's module type (e.g. lib/cjs/package.json
-            // saying "commonjs"): every one between the file and its package's root goes along.
-            for (let dir = path.dirname(module.filename); dir.startsWith(packageRoot.dir); dir = path.dirname(dir)) {
-                if (fs.existsSync(path.join(dir, "package.json"))) files.add(path.join(dir, "package.json"));
-                if (dir === packageRoot.dir) break;
-            }
-        }
-        module.children.forEach(visit);
-    };
-    for (const handlerModule of handlerModules) visit(require.cache[require.resolve(handlerModule)]);
-    // Packages the handlers import only when a setting asks for them (jose, for JWTs). An ES module
-    // package records no children, so its whole runtime code goes: JavaScript and JSON, no types or maps.
-    for (const name of lazyPackages) {
-        const root = packageRootOf(require.resolve(name));
-        if (root === undefined) continue;
-        for (const entry of fs.readdirSync(root.dir, { recursive: true, withFileTypes: true })) {
-            if (entry.isFile() && /\.(c|m)?js$|(^|\/)package\.json$/.test(entry.name) && !/\.d\.(c|m)?ts$/.test(entry.name)) {
-                files.add(path.join(entry.parentPath, entry.name));
-            }
-        }
-    }
-    return [...files].map((file) => {
-        const relative = path.relative(process.cwd(), file);
-        // CallbackFunction places each path in the archive as given: it must lie under the project.
-        if (relative.startsWith("..")) throw new Error(`handler file ${file} lies outside the working directory ${process.cwd()}: run the program from the project`);
-        return relative.split(path.sep).join("/");
-    }).sort();
-}
-
-/** The package a file of node_modules belongs to: its folder and name (scoped names included). */
-function packageRootOf(file: string): { dir: string; name: string } | undefined {
-    const parts = file.split(path.sep);
-    const at = parts.lastIndexOf("node_modules");
-    if (at < 0) return undefined;
-    const width = parts[at + 1]?.startsWith("@") ? 2 : 1;
-    return { dir: parts.slice(0, at + 1 + width).join(path.sep), name: parts.slice(at + 1, at + 1 + width).join("/") };
-}
-
-/** Every package the project depends on: CallbackFunction must ship none of them whole. */
-function projectDependencies(): string[] {
-    const manifest = JSON.parse(fs.readFileSync(path.join(process.cwd(), "package.json"), "utf8")) as { dependencies?: Record<string, string> };
-    return Object.keys(manifest.dependencies ?? {});
-}
-
 /**
  * The 3scale-backed authorizer and the usage reporter it nudges through SNS.
  * The authorizer answers API Gateway from the Redis decision cache (3scale on a miss)
@@ -109,8 +44,8 @@ function projectDependencies(): string[] {
  * Failed reporter invocations land in the dead-letter queue.
  */
 export class AuthorizerPair extends pulumi.ComponentResource {
-    readonly authorizer: aws.lambda.CallbackFunction<unknown, unknown>;
-    readonly reporter: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly authorizer: aws.lambda.Function;
+    readonly reporter: aws.lambda.Function;
     readonly usageTopic: aws.sns.Topic;
     readonly deadLetterQueue: aws.sqs.Queue;
     readonly authorizerFunctionName: pulumi.Output<string>;
@@ -152,10 +87,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             USAGE_TOPIC_ARN: this.usageTopic.arn,
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
-        const codePathOptions = {
-            extraExcludePackages: projectDependencies(),
-            extraIncludePaths: handlerPackageFiles(["../handlers/authorizer", "../handlers/reporter"], s.credentials.kind === "jwt" ? [JWT_PACKAGE] : []),
-        };
+        const handler = `${ARCHIVE_ENTRY}.handler`;
 
         const authorizerAccess = this.role(`${name}-authorizer`, tags, {
             Sid: "NudgeUsageReporter",
@@ -163,10 +95,11 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             Action: ["sns:Publish"],
             Resource: this.usageTopic.arn,
         });
-        this.authorizer = new aws.lambda.CallbackFunction(`${name}-authorizer`, {
+        this.authorizer = new aws.lambda.Function(`${name}-authorizer`, {
             description: "api-ring: 3scale-backed TOKEN authorizer with a Redis decision cache",
-            callbackFactory: createAuthorizerHandler,
-            role: authorizerAccess.role,
+            code: handlerArchive("authorizer", createAuthorizerHandler, s.credentials.kind === "jwt" ? [JWT_PACKAGE] : []),
+            handler,
+            role: authorizerAccess.role.arn,
             runtime: aws.lambda.Runtime.NodeJS22dX,
             architectures: ["arm64"],
             memorySize: 512,
@@ -174,7 +107,6 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             timeout: AUTHORIZER_TIMEOUT_SECONDS,
             environment: { variables: environment },
             vpcConfig,
-            codePathOptions,
             tracingConfig: { mode: "Active" },
             tags,
         }, { parent: this, dependsOn: authorizerAccess.grants });
@@ -185,17 +117,17 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             Action: ["sqs:SendMessage"],
             Resource: this.deadLetterQueue.arn,
         });
-        this.reporter = new aws.lambda.CallbackFunction(`${name}-reporter`, {
+        this.reporter = new aws.lambda.Function(`${name}-reporter`, {
             description: "api-ring: reports pending usage to 3scale in batches",
-            callbackFactory: createReporterHandler,
-            role: reporterAccess.role,
+            code: handlerArchive("reporter", createReporterHandler),
+            handler,
+            role: reporterAccess.role.arn,
             runtime: aws.lambda.Runtime.NodeJS22dX,
             architectures: ["arm64"],
             memorySize: 256,
             timeout: 60,
             environment: { variables: environment },
             vpcConfig,
-            codePathOptions,
             deadLetterConfig: { targetArn: this.deadLetterQueue.arn },
             tracingConfig: { mode: "Active" },
             tags,

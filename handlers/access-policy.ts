@@ -21,8 +21,7 @@ export function parseMethodArn(methodArn: string): MethodArn {
     return { region: parts[3], accountId: parts[4], apiId: path[0], stage: path[1] };
 }
 
-// A plain array: Pulumi's closure serialization does not carry a module-level Set.
-const METHODS: readonly string[] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"];
+const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"]);
 
 /**
  * One route pattern to the part of the ARN after the stage: "*" is every method and
@@ -33,7 +32,7 @@ export function routeResource(route: string): string {
     const space = trimmed.indexOf(" ");
     let method = "*";
     let path = trimmed;
-    if (space > 0 && METHODS.includes(trimmed.slice(0, space).toUpperCase())) {
+    if (space > 0 && METHODS.has(trimmed.slice(0, space).toUpperCase())) {
         method = trimmed.slice(0, space).toUpperCase();
         path = trimmed.slice(space + 1).trim();
     }

@@ -109,7 +109,7 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     // A counting script must run this long before the bound ends, so its reply can still arrive
     // in time (network and clock skew between Lambda and ElastiCache: well under a millisecond).
     const deadlineMargin = Math.min(50, Math.floor(redisBound / 3));
-    // Per container, created when the container starts (never module-level state: see closure.test.ts).
+    // Per handler: each container (and each test) has its own.
     const spilled: SpilledHit[] = [];
     const spilledByUid = new Map<string, number>();
     const knownApps = new Map<string, KnownApp>();

@@ -95,11 +95,9 @@ export interface ThreescaleClient {
 
 /**
  * 409 rejection codes (apisonator's validators) that describe the caller's application. Any other
- * (service_not_active, oauth_not_enabled, ...) is about our service. (Module-level constants are
- * plain arrays and objects: Pulumi's closure serialization copies them by value, and does not
- * carry a Set or Map across.)
+ * (service_not_active, oauth_not_enabled, ...) is about our service.
  */
-const CALLER_REJECTIONS: readonly string[] = ["limits_exceeded", "application_not_active", "application_key_invalid", "referrer_not_allowed"];
+const CALLER_REJECTIONS: ReadonlySet<string> = new Set(["limits_exceeded", "application_not_active", "application_key_invalid", "referrer_not_allowed"]);
 
 /** The rejection code behind a 409's reason text, when the backend sent no 3scale-rejection-reason header. */
 const REASON_CODES: [RegExp, string][] = [
@@ -125,19 +123,16 @@ export function refusesCredential(outcome: AuthOutcome): outcome is Denied {
     return outcome.kind === "denied" && Object.prototype.hasOwnProperty.call(CALLER_ERRORS, outcome.code);
 }
 
-// Built per reply, not held at module level: Pulumi's closure serialization copies a
-// captured object instance by value and the copy of an XMLParser does not parse.
-function xmlParser(): XMLParser {
-    return new XMLParser({
-        ignoreAttributes: false,
-        attributeNamePrefix: "@_",
-        parseTagValue: false,
-        parseAttributeValue: false,
-        trimValues: true,
-        processEntities: true,
-        isArray: (name: string) => name === "usage_report",
-    });
-}
+// One parser per container: a parse keeps no state between documents.
+const XML = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "@_",
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    processEntities: true,
+    isArray: (name: string) => name === "usage_report",
+});
 
 type XmlNode = Record<string, unknown>;
 
@@ -194,7 +189,7 @@ export function parseAuthReply(status: number, body: string, rejectionReason?: s
     if (status >= 500) return { kind: "failed", status, code: "server_error", reason: `3scale answered ${status}` };
     let doc: XmlNode | undefined;
     try {
-        doc = asNode(xmlParser().parse(body, true));
+        doc = asNode(XML.parse(body, true));
     } catch {
         doc = undefined;
     }
@@ -211,7 +206,7 @@ export function parseAuthReply(status: number, body: string, rejectionReason?: s
         if (authorized === "false" || authorized === "true") {
             const reason = text(statusNode.reason) ?? "not authorized";
             const code = rejectionReason || REASON_CODES.find(([pattern]) => pattern.test(reason))?.[1] || "not_authorized";
-            if (!CALLER_REJECTIONS.includes(code) && code !== "not_authorized") {
+            if (!CALLER_REJECTIONS.has(code) && code !== "not_authorized") {
                 // e.g. service_not_active: 3scale refused our service, not the caller.
                 return { kind: "failed", status, code, reason: `3scale refused the service (${status} ${code})` };
             }
@@ -240,7 +235,7 @@ export function parseReportReply(status: number, body: string): ReportOutcome {
     if (status >= 500) return { kind: "failed", status, code: "server_error", reason: `3scale answered ${status}` };
     let code = "rejected";
     try {
-        const err = asNode(xmlParser().parse(body, true))?.error;
+        const err = asNode(XML.parse(body, true))?.error;
         if (err !== undefined) code = text(asNode(err)?.["@_code"]) ?? code;
     } catch {
         code = "malformed";

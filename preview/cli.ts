@@ -2,7 +2,7 @@
 // stack's real config files, and prints the resource tree and the stack outputs the way
 // `pulumi preview` does; `--json` prints the same as data, every resource's inputs included
 // (secrets masked). With `--archives DIR` it writes each Lambda's deployment archive as
-// aws.lambda.CallbackFunction built it. No cloud credentials, no pulumi CLI.
+// the program built it (handler-archive.ts). No cloud credentials, no pulumi CLI.
 //
 //   node bin/preview/cli.js [--stack red|black|all] [--json] [--archives DIR]
 //                                       [--deployed FILE]
@@ -234,7 +234,7 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
     };
 }
 
-/** Writes a CallbackFunction's AssetArchive as the folder Lambda unpacks. */
+/** Writes a function's AssetArchive as the folder Lambda unpacks. */
 async function writeArchive(name: string, code: unknown, root: string): Promise<ArchiveSummary> {
     if (!(code instanceof pulumi.asset.AssetArchive)) throw new Error(`${name}: code is not an AssetArchive`);
     const dir = path.join(root, name);

@@ -1,6 +1,6 @@
 // Loaded by mocha before any test (see .mocharc.json).
-// Closure serialization errors in aws.lambda.CallbackFunction surface only as unhandled
-// promise rejections; make every one of them fail the run instead of scrolling past.
+// Errors inside Pulumi's Output chains surface only as unhandled promise rejections; make
+// every one of them fail the run instead of scrolling past.
 process.on("unhandledRejection", (reason) => {
     console.error("unhandled promise rejection:", reason);
     process.exitCode = 1;

@@ -12,7 +12,7 @@ export const RUNTIME_DEFAULTS: RuntimeConfig = { allowedRuntimes: ["nodejs20.x",
 export const lambdaRuntimeSupported: ResourceValidationPolicy = {
     name: "lambda-runtime-supported",
     description: "Lambda functions use a runtime from the allow-list (policy config allowedRuntimes; default nodejs20.x, nodejs22.x, nodejs24.x).",
-    remediationSteps: "Set runtime to a supported one, e.g. nodejs22.x (aws.lambda.CallbackFunction's default).",
+    remediationSteps: "Set runtime to a supported one, e.g. nodejs22.x (what the authorizer pair runs).",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {

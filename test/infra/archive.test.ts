@@ -1,4 +1,4 @@
-// The code that ships is the code tested: the archives aws.lambda.CallbackFunction built for
+// The code that ships is the code tested: the archives the program built (handler-archive.ts) for
 // the authorizer and the reporter (from the program under mocks) are unpacked and their
 // handlers invoked in a fresh Node process, as Lambda would: only the archive's own
 // node_modules plus the AWS SDK the Lambda runtime provides, env vars from the program's

@@ -282,9 +282,10 @@ describe("AuthorizerPair", () => {
         const b = await pair();
         for (const f of functions(b)) {
             const archive = f.inputs.code as pulumi.asset.AssetArchive;
-            const entries = Object.keys(await archive.assets);
-            assert.ok(entries.includes("__index.js"));
-            for (const loaded of ["node_modules/ioredis/package.json", "node_modules/ioredis/built/index.js", "node_modules/fast-xml-parser/lib/fxp.cjs"]) {
+            const assets = await archive.assets;
+            const entries = Object.keys(assets);
+            assert.strictEqual(f.inputs.handler, "index.handler");
+            for (const loaded of ["index.js", "handlers/settings.js", "node_modules/ioredis/package.json", "node_modules/ioredis/built/index.js", "node_modules/fast-xml-parser/lib/fxp.cjs"]) {
                 assert.ok(entries.includes(loaded), `${loaded} is shipped: ${entries.join(", ")}`);
             }
             // What the program or the ring commands need but the handlers never load (the Lambda runtime ships the AWS SDK).
@@ -294,8 +295,21 @@ describe("AuthorizerPair", () => {
             }
             const unloaded = entries.filter((e) => /\.(map|d\.ts|d\.cts|md|ts)$/.test(e) || e.startsWith("node_modules/fast-xml-parser/src/"));
             assert.deepStrictEqual(unloaded, [], "no source map, type declaration, doc or unloaded source is shipped");
-            const code = await (archive.assets as Promise<Record<string, pulumi.asset.StringAsset>>).then((a) => (a["__index.js"] as unknown as { text: Promise<string> }).text);
-            assert.ok(!/require\("@pulumi\//.test(code), "the handler code loads no Pulumi package");
+            // Each function gets the modules of handlers/ its entry point loads, compiled one by one, and no other.
+            const own = entries.filter((e) => e.startsWith("handlers/")).sort();
+            const expected = f.name.endsWith("-authorizer")
+                ? ["access-policy", "authorizer", "credentials", "decision-cache", "jwt", "keys", "lua", "metrics", "redis-client", "sealed-key", "settings", "threescale", "usage"]
+                : ["credentials", "keys", "lua", "metrics", "redis-client", "reporter", "sealed-key", "settings", "threescale", "usage"];
+            assert.deepStrictEqual(own, expected.map((m) => `handlers/${m}.js`));
+            const entry = f.name.endsWith("-authorizer") ? "authorizer.js\").createAuthorizerHandler()" : "reporter.js\").createReporterHandler()";
+            for (const file of ["index.js", ...own]) {
+                const code = await (assets[file] as unknown as { text: Promise<string> }).text;
+                assert.ok(!/require\("@pulumi\//.test(code), `${file} loads no Pulumi package`);
+                // Closure serialization's mark: every captured name reached through a `with` block.
+                assert.ok(!/\bwith \(/.test(code), `${file} is a compiled module, not serialized closures`);
+                assert.ok(!/sourceMappingURL|^\s*\/\/ /m.test(code), `${file} carries no source map reference or comment`);
+            }
+            assert.ok((await (assets["index.js"] as unknown as { text: Promise<string> }).text).includes(`require("./handlers/${entry}`));
         }
     });
 });

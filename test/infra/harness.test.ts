@@ -13,7 +13,7 @@ describe("test harness", () => {
         const run = spawnSync(process.execPath, [mocha, "--no-config", "--require", path.join(PROJECT, "bin/test/setup.js"),
             path.join(PROJECT, "test/fixtures/rejection/unhandled.js")], { encoding: "utf8" });
         assert.notStrictEqual(run.status, 0, run.stdout);
-        assert.match(run.stdout + run.stderr, /closure serialization failed/);
+        assert.match(run.stdout + run.stderr, /an Output chain failed/);
     });
 });
 

@@ -5,6 +5,7 @@
 import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { ARCHIVE_ENTRY } from "../../handler-archive";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");
 
@@ -43,13 +44,13 @@ export interface Invocation {
 }
 
 /**
- * Invokes the archive's `__index.handler` once per event, in order, in one fresh process, as Lambda
+ * Invokes the archive's handler (`index.handler`) once per event, in order, in one fresh process, as Lambda
  * would: the module is loaded once (the init phase), then each event handled.
  */
 export function invokeArchive(archive: string, env: Record<string, string>, runtimeModules: string, events: unknown[], emf?: Record<string, unknown>[]): Promise<Invocation[]> {
     const driver = `
         const started = process.hrtime.bigint();
-        const { handler } = require(${JSON.stringify(path.join(archive, "__index.js"))});
+        const { handler } = require(${JSON.stringify(path.join(archive, `${ARCHIVE_ENTRY}.js`))});
         (async () => {
             const out = [];
             for (const event of ${JSON.stringify(events)}) {

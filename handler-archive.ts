@@ -1,0 +1,138 @@
+// The deployment archive of a Lambda function: its handler modules from handlers/, compiled one
+// file at a time to plain CommonJS, and the files of node_modules those modules load. Real modules
+// rather than Pulumi's closure serialization (aws.lambda.CallbackFunction), whose code reaches every
+// captured name through `with` blocks that V8 cannot optimise, on the authorizer's hot path.
+// The archive is the same whether the program runs under ts-node (`pulumi up`) or compiled (the
+// offline preview): it is always made from the TypeScript sources.
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import * as ts from "typescript";
+
+/** The folder of the Lambda code, as the program loaded it (handlers/*.ts, or bin/handlers/*.js when compiled). */
+const LOADED_HANDLERS = path.join(__dirname, "handlers");
+
+/** Packages the Lambda Node.js runtime provides; the handlers load them only when first needed. */
+const RUNTIME_PROVIDED = /^@aws-sdk\/|^aws-sdk$/;
+
+/** The file Lambda loads (`handler: "index.handler"`). */
+export const ARCHIVE_ENTRY = "index";
+
+/** What the handlers loaded: their own modules (names under handlers/, no extension) and files of node_modules. */
+export interface HandlerTrace {
+    modules: string[];
+    packageFiles: string[];
+}
+
+/**
+ * What a handler module loads, as Node's loader recorded it (module.children, which lists every
+ * module a module required, cached or not): the modules of handlers/ it reaches, and the files of
+ * node_modules with the package.json files Node reads for them (the package's own, for `main`, and
+ * any nested one that sets a folder's module type). Packages the handlers import only when a
+ * setting asks for them (`lazyPackages`: jose, for JWTs) go whole, JavaScript and JSON only: an ES
+ * module package records no children. Paths of node_modules are relative to the working directory
+ * (the project, where Pulumi runs the program).
+ */
+export function traceHandler(handlerModule: string, lazyPackages: string[] = []): HandlerTrace {
+    const modules = new Set<string>();
+    const files = new Set<string>();
+    const seen = new Set<NodeModule>();
+    const visit = (module: NodeModule | undefined): void => {
+        if (module === undefined || seen.has(module)) return;
+        seen.add(module);
+        const packageRoot = packageRootOf(module.filename);
+        if (packageRoot === undefined) {
+            const name = path.relative(LOADED_HANDLERS, module.filename).replace(/\.(ts|js)$/, "");
+            if (name.startsWith("..")) throw new Error(`handler module ${handlerModule} loads ${module.filename}, outside handlers/`);
+            modules.add(name.split(path.sep).join("/"));
+        } else {
+            if (RUNTIME_PROVIDED.test(packageRoot.name)) return;
+            files.add(module.filename);
+            for (let dir = path.dirname(module.filename); dir.startsWith(packageRoot.dir); dir = path.dirname(dir)) {
+                if (fs.existsSync(path.join(dir, "package.json"))) files.add(path.join(dir, "package.json"));
+                if (dir === packageRoot.dir) break;
+            }
+        }
+        module.children.forEach(visit);
+    };
+    visit(loadedHandler(handlerModule));
+    for (const name of lazyPackages) {
+        const root = packageRootOf(require.resolve(name));
+        if (root === undefined) continue;
+        for (const entry of fs.readdirSync(root.dir, { recursive: true, withFileTypes: true })) {
+            if (entry.isFile() && /\.(c|m)?js$|(^|\/)package\.json$/.test(entry.name) && !/\.d\.(c|m)?ts$/.test(entry.name)) {
+                files.add(path.join(entry.parentPath, entry.name));
+            }
+        }
+    }
+    const packageFiles = [...files].map((file) => {
+        const relative = path.relative(process.cwd(), file);
+        // The archive places each file at this path: it must lie under the project.
+        if (relative.startsWith("..")) throw new Error(`handler file ${file} lies outside the working directory ${process.cwd()}: run the program from the project`);
+        return relative.split(path.sep).join("/");
+    });
+    return { modules: [...modules].sort(), packageFiles: packageFiles.sort() };
+}
+
+/** The module of handlers/ named `name`, loaded (so its children are known). */
+function loadedHandler(name: string): NodeModule {
+    const id = require.resolve(path.join(LOADED_HANDLERS, name));
+    if (require.cache[id] === undefined) {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require(id);
+    }
+    return require.cache[id] as NodeModule;
+}
+
+/** The package a file of node_modules belongs to: its folder and name (scoped names included). */
+function packageRootOf(file: string): { dir: string; name: string } | undefined {
+    const parts = file.split(path.sep);
+    const at = parts.lastIndexOf("node_modules");
+    if (at < 0) return undefined;
+    const width = parts[at + 1]?.startsWith("@") ? 2 : 1;
+    return { dir: parts.slice(0, at + 1 + width).join(path.sep), name: parts.slice(at + 1, at + 1 + width).join("/") };
+}
+
+/** How each handler file is compiled: what Lambda's Node.js 22 runs, nothing for a debugger. */
+const COMPILER_OPTIONS: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    esModuleInterop: true,
+    isolatedModules: true,
+    removeComments: true,
+    sourceMap: false,
+};
+
+const compiled = new Map<string, string>();
+
+/** One handler module's source (handlers/<name>.ts under the project), compiled to CommonJS. */
+export function compileHandlerModule(name: string): string {
+    const source = path.join(process.cwd(), "handlers", `${name}.ts`);
+    let text = compiled.get(source);
+    if (text === undefined) {
+        if (!fs.existsSync(source)) throw new Error(`handler module ${name}: no source at ${source}: run the program from the project`);
+        const out = ts.transpileModule(fs.readFileSync(source, "utf8"), { compilerOptions: COMPILER_OPTIONS, fileName: source, reportDiagnostics: true });
+        const errors = (out.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
+        if (errors.length > 0) throw new Error(`handler module ${name}: ${errors.map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n")).join("; ")}`);
+        text = out.outputText;
+        compiled.set(source, text);
+    }
+    return text;
+}
+
+/**
+ * The archive of a function whose handler is `factory()`, a factory exported by the handler module
+ * `handlerModule` (e.g. "authorizer"): called once when the container starts, as Lambda runs a
+ * module's top level once per container.
+ */
+export function handlerArchive(handlerModule: string, factory: (...args: never[]) => unknown, lazyPackages: string[] = []): pulumi.asset.AssetArchive {
+    const exported = loadedHandler(handlerModule).exports as Record<string, unknown>;
+    if (exported[factory.name] !== factory) throw new Error(`handler module ${handlerModule} does not export ${factory.name || "the factory given"}`);
+    const trace = traceHandler(handlerModule, lazyPackages);
+    const assets: Record<string, pulumi.asset.Asset> = {
+        [`${ARCHIVE_ENTRY}.js`]: new pulumi.asset.StringAsset(`"use strict";\nexports.handler = require("./handlers/${handlerModule}.js").${factory.name}();\n`),
+    };
+    for (const name of trace.modules) assets[`handlers/${name}.js`] = new pulumi.asset.StringAsset(compileHandlerModule(name));
+    for (const file of trace.packageFiles) assets[file] = new pulumi.asset.FileAsset(file);
+    return new pulumi.asset.AssetArchive(assets);
+}
