@@ -45,26 +45,46 @@ describe("handler metrics (embedded metric format through Powertools)", function
     });
     after(async () => threescale?.close());
 
-    it("counts each authorizer answer by source, and refused tokens apart, one line an invocation", async () => {
+    it("counts each authorizer answer by source, written together at most once a second, and refused tokens at once", async () => {
+        // A clock the script moves: decisions within a second of the last write wait for the next one.
         const { records, other } = await runScript(`
+            let clock = 1_800_000_000_000;
             const handler = m.instrumentAuthorizer(async (e) => {
                 if (e === "malformed") throw new Error("Unauthorized");
                 if (e === "crash") throw new Error("ECONNRESET");
                 return { principalId: "app-1", policyDocument: { Version: "2012-10-17", Statement: [] }, context: { source: e } };
-            }, m.createMetrics(process.env), "Unauthorized");
-            for (const e of ["cache", "3scale", "malformed", "crash", "fail-closed"]) { try { await handler(e); } catch {} }`, ENV);
-        assert.deepStrictEqual(other, [], "nothing but EMF on stdout");
-        assert.strictEqual(records.length, 4, "the crash counts nothing (Lambda counts it as an error)");
+            }, m.createMetrics(process.env), "Unauthorized", () => clock);
+            const at = (ms, e) => { clock = 1_800_000_000_000 + ms; return handler(e).catch(() => undefined); };
+            await at(0, "cache"); await at(10, "cache"); await at(20, "3scale"); await at(30, "malformed"); await at(40, "crash");
+            console.log("-- one second later");
+            await at(1000, "cache");
+            await at(1500, "fail-closed");
+            console.log("-- after an idle minute");
+            await at(61_500, "cache");`, ENV);
+        assert.deepStrictEqual(other.filter((l) => !l.startsWith("--")), [], "nothing but EMF on stdout");
         for (const r of records) {
             assert.strictEqual(r._aws.CloudWatchMetrics[0].Namespace, "api-ring");
             assert.strictEqual(r.service, "api-ring-red");
-            assert.ok(Math.abs(r._aws.Timestamp - Date.now()) < 60_000);
         }
-        const decisions = records.filter((r) => metricNames(r).includes("Decisions"));
-        assert.deepStrictEqual(decisions.map((r) => [r.source, r.Decisions, r._aws.CloudWatchMetrics[0].Dimensions]),
-            [["cache", 1, [["service", "source"]]], ["3scale", 1, [["service", "source"]]], ["fail-closed", 1, [["service", "source"]]]]);
-        const rejected = records.find((r) => metricNames(r).includes("RejectedTokens")) as EmfRecord;
-        assert.deepStrictEqual([rejected.RejectedTokens, rejected._aws.CloudWatchMetrics[0].Dimensions, rejected.source], [1, [["service"]], undefined]);
+        const t = (ms: number) => 1_800_000_000_000 + ms;
+        // What was written when: [source or "rejected", value, timestamp].
+        const written = records.map((r) => metricNames(r).includes("RejectedTokens")
+            ? ["rejected", r.RejectedTokens, r._aws.Timestamp, r._aws.CloudWatchMetrics[0].Dimensions]
+            : [r.source, r.Decisions, r._aws.Timestamp, r._aws.CloudWatchMetrics[0].Dimensions]);
+        const bySource = [["service", "source"]];
+        assert.deepStrictEqual(written, [
+            // The first decision of the container is written at once (nothing written for a second before it).
+            ["cache", 1, t(0), bySource],
+            // A refused token is written at once, beside Lambda's own Errors for the fault alarm.
+            ["rejected", 1, t(30), [["service"]]],
+            // A second after the last write: the held decisions, one line a source, stamped with the last one's time.
+            ["cache", 2, t(1000), bySource],
+            ["3scale", 1, t(1000), bySource],
+            // Held through an idle minute, written by the next invocation with the time they were made.
+            ["fail-closed", 1, t(1500), bySource],
+            ["cache", 1, t(61_500), bySource],
+        ]);
+        assert.ok(!written.some((w) => w[0] === "crash"), "the crash counts nothing (Lambda counts it as an error)");
     });
 
     it("times each 3scale authorization call (authorize.xml on a miss, authrep.xml) by service, through the real client", async () => {
