@@ -28,10 +28,10 @@ export interface HandlerTrace {
  * What a handler module loads, as Node's loader recorded it (module.children, which lists every
  * module a module required, cached or not): the modules of handlers/ it reaches, and the files of
  * node_modules with the package.json files Node reads for them (the package's own, for `main`, and
- * any nested one that sets a folder's module type). Packages the handlers import only when a
- * setting asks for them (`lazyPackages`: jose, for JWTs) go whole, JavaScript and JSON only: an ES
- * module package records no children. Paths of node_modules are relative to the working directory
- * (the project, where Pulumi runs the program).
+ * any nested one that sets a folder's module type). Packages the handlers load only when first
+ * needed (`lazyPackages`) are loaded here and traced the same way; an ES module package (jose)
+ * records no children, so its whole runtime code goes, JavaScript and JSON only. Paths of
+ * node_modules are relative to the working directory (the project, where Pulumi runs the program).
  */
 export function traceHandler(handlerModule: string, lazyPackages: string[] = []): HandlerTrace {
     const modules = new Set<string>();
@@ -57,8 +57,15 @@ export function traceHandler(handlerModule: string, lazyPackages: string[] = [])
     };
     visit(loadedHandler(handlerModule));
     for (const name of lazyPackages) {
-        const root = packageRootOf(require.resolve(name));
-        if (root === undefined) continue;
+        const entry = require.resolve(name);
+        const root = packageRootOf(entry);
+        if (root === undefined) throw new Error(`handler module ${handlerModule}: lazily loaded package ${name} is not in node_modules (${entry})`);
+        if (!isEsModule(entry)) {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            require(entry);
+            visit(require.cache[entry]);
+            continue;
+        }
         for (const entry of fs.readdirSync(root.dir, { recursive: true, withFileTypes: true })) {
             if (entry.isFile() && /\.(c|m)?js$|(^|\/)package\.json$/.test(entry.name) && !/\.d\.(c|m)?ts$/.test(entry.name)) {
                 files.add(path.join(entry.parentPath, entry.name));
@@ -72,6 +79,17 @@ export function traceHandler(handlerModule: string, lazyPackages: string[] = [])
         return relative.split(path.sep).join("/");
     });
     return { modules: [...modules].sort(), packageFiles: packageFiles.sort() };
+}
+
+/** Whether Node loads `file` as an ES module: .mjs, or .js under a package.json that says "type": "module". */
+function isEsModule(file: string): boolean {
+    if (file.endsWith(".mjs")) return true;
+    if (!file.endsWith(".js")) return false;
+    for (let dir = path.dirname(file); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+        const manifest = path.join(dir, "package.json");
+        if (fs.existsSync(manifest)) return (JSON.parse(fs.readFileSync(manifest, "utf8")) as { type?: string }).type === "module";
+    }
+    return false;
 }
 
 /** The module of handlers/ named `name`, loaded (so its children are known). */

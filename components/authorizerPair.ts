@@ -3,8 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { AUTHORIZER_TIMEOUT_SECONDS } from "../config";
 import { ARCHIVE_ENTRY, handlerArchive } from "../handler-archive";
 import { createAuthorizerHandler } from "../handlers/authorizer";
+import { JWT_PACKAGE } from "../handlers/jwt";
+import { METRICS_PACKAGE } from "../handlers/metrics";
 import { createReporterHandler } from "../handlers/reporter";
 import { AuthorizerSettings, functionEnvironment } from "../handlers/settings";
+import { XML_PACKAGE } from "../handlers/threescale";
 
 /** Settings of the pair known at program start; connection details arrive as Inputs. */
 export type StaticAuthorizerSettings = Omit<AuthorizerSettings, "usageTopicArn" | "redis" | "threescale"> & {
@@ -30,11 +33,11 @@ export interface AuthorizerPairArgs {
     tags?: Record<string, string>;
 }
 
+/** Packages both handlers load only when first needed (not by a cached decision), so the trace cannot see them. */
+const LAZY_PACKAGES = [XML_PACKAGE, METRICS_PACKAGE];
+
 /** The AWS managed policy that lets a function write logs and attach to a VPC; nothing more. */
 const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
-
-/** The JOSE library the authorizer imports on its first JWT (handlers/jwt.ts); shipped only with credentials jwt. */
-export const JWT_PACKAGE = "jose";
 
 /**
  * The 3scale-backed authorizer and the usage reporter it nudges through SNS.
@@ -97,7 +100,8 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         });
         this.authorizer = new aws.lambda.Function(`${name}-authorizer`, {
             description: "api-ring: 3scale-backed TOKEN authorizer with a Redis decision cache",
-            code: handlerArchive("authorizer", createAuthorizerHandler, s.credentials.kind === "jwt" ? [JWT_PACKAGE] : []),
+            // jose goes only with credentials jwt: nothing else loads it.
+            code: handlerArchive("authorizer", createAuthorizerHandler, [...LAZY_PACKAGES, ...(s.credentials.kind === "jwt" ? [JWT_PACKAGE] : [])]),
             handler,
             role: authorizerAccess.role.arn,
             runtime: aws.lambda.Runtime.NodeJS22dX,
@@ -119,7 +123,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         });
         this.reporter = new aws.lambda.Function(`${name}-reporter`, {
             description: "api-ring: reports pending usage to 3scale in batches",
-            code: handlerArchive("reporter", createReporterHandler),
+            code: handlerArchive("reporter", createReporterHandler, LAZY_PACKAGES),
             handler,
             role: reporterAccess.role.arn,
             runtime: aws.lambda.Runtime.NodeJS22dX,

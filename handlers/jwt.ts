@@ -4,6 +4,9 @@
 // `iss`, `aud` and `exp` are checked; a configured claim names the 3scale application.
 // jose is loaded on the first JWT, so the authorizer's cold start pays for it only when used.
 
+/** The JOSE library, loaded on the first JWT; the archive carries it only with credentials jwt. */
+export const JWT_PACKAGE = "jose";
+
 export interface JwtSettings {
     /** The issuer's JWKS document, e.g. https://courses.example.edu/oauth2/jwks. */
     jwksUrl: string;

@@ -3,7 +3,9 @@
 // dimensions, the environment that names the slot, and wrappers that count around the
 // handlers without touching their logic. The program builds its alarms and the ring dashboard
 // from the same constants, so the two sides cannot drift apart.
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import type { Environment } from "./settings";
 import type { ThreescaleClient } from "./threescale";
@@ -43,11 +45,26 @@ export function metricsEnvironment(service: string): Record<string, string> {
     return { POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME: service };
 }
 
+/** The metrics library, loaded by the first write: a cold start that answers from the cache never loads it. */
+export const METRICS_PACKAGE = "@aws-lambda-powertools/metrics";
+
+/** A container's Powertools Metrics, loaded and created on first use. */
+export type LazyMetrics = () => Metrics;
+
+const COUNT: Unit = "Count";
+const MILLISECONDS: Unit = "Milliseconds";
+
 /** One container's metrics; undefined when the environment names no service (tests, the local run): nothing is published. */
-export function createMetrics(env: Environment = process.env): Metrics | undefined {
+export function createMetrics(env: Environment = process.env): LazyMetrics | undefined {
     const service = env.POWERTOOLS_SERVICE_NAME;
     if (!service) return undefined;
-    return new Metrics({ namespace: env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE, serviceName: service });
+    const namespace = env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE;
+    let metrics: Metrics | undefined;
+    return () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        metrics ??= new (require(METRICS_PACKAGE) as typeof import("@aws-lambda-powertools/metrics")).Metrics({ namespace, serviceName: service });
+        return metrics;
+    };
 }
 
 /** Writes what is stored: one EMF line, none when nothing was counted. */
@@ -68,23 +85,25 @@ export const DECISIONS_HOLD_MS = 1000;
  * (API Gateway's 401) apart, so the fault alarm can tell them from real errors. Refused tokens are
  * written at once (the alarm sets them against Lambda's own Errors of the same minute); decisions
  * are held and written at most once per DECISIONS_HOLD_MS, one line a source, stamped with the
- * time of the last decision they count. Decisions held through an idle spell are written, with
- * their own time, by the next invocation.
+ * time of the last decision they count; the first write comes that long after the container
+ * started. Decisions held through an idle spell are written, with their own time, by the next
+ * invocation.
  */
 export function instrumentAuthorizer<A extends unknown[]>(
-    handler: (...args: A) => Promise<APIGatewayAuthorizerResult>, metrics: Metrics | undefined, rejectedMessage: string,
+    handler: (...args: A) => Promise<APIGatewayAuthorizerResult>, metrics: LazyMetrics | undefined, rejectedMessage: string,
     now: () => number = Date.now,
 ): (...args: A) => Promise<APIGatewayAuthorizerResult> {
     if (!metrics) return handler;
     const held = new Map<string, number>();
     let heldLast = 0;
-    let writtenAt = -Infinity;
+    let writtenAt = now();
     const write = (at: number): void => {
         for (const [source, count] of held) {
-            metrics.setTimestamp(heldLast);
-            metrics.addDimensions({ [SOURCE_DIMENSION]: source });
-            metrics.addMetric(METRIC.decisions, MetricUnit.Count, count);
-            metrics.publishStoredMetrics();
+            const m = metrics();
+            m.setTimestamp(heldLast);
+            m.addDimensions({ [SOURCE_DIMENSION]: source });
+            m.addMetric(METRIC.decisions, COUNT, count);
+            m.publishStoredMetrics();
         }
         held.clear();
         writtenAt = at;
@@ -107,9 +126,10 @@ export function instrumentAuthorizer<A extends unknown[]>(
             return result;
         } catch (err) {
             if (err instanceof Error && err.message === rejectedMessage) {
-                metrics.setTimestamp(now());
-                metrics.addMetric(METRIC.rejectedTokens, MetricUnit.Count, 1);
-                publish(metrics);
+                const m = metrics();
+                m.setTimestamp(now());
+                m.addMetric(METRIC.rejectedTokens, COUNT, 1);
+                publish(m);
             }
             throw err;
         }
@@ -117,15 +137,15 @@ export function instrumentAuthorizer<A extends unknown[]>(
 }
 
 /** Times each 3scale authorization call, authorize.xml or authrep.xml (its own EMF line, by service only). */
-export function timeThreescale(client: ThreescaleClient, metrics: Metrics | undefined): ThreescaleClient {
+export function timeThreescale(client: ThreescaleClient, metrics: LazyMetrics | undefined): ThreescaleClient {
     if (!metrics) return client;
-    const latency = metrics.singleMetric();
+    let latency: Metrics | undefined;
     const timed = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
         const started = performance.now();
         try {
             return await call(...args);
         } finally {
-            latency.addMetric(METRIC.threescaleLatency, MetricUnit.Milliseconds, performance.now() - started);
+            (latency ??= metrics().singleMetric()).addMetric(METRIC.threescaleLatency, MILLISECONDS, performance.now() - started);
         }
     };
     return { ...client, authrep: timed(client.authrep), authorize: timed(client.authorize) };
@@ -133,20 +153,20 @@ export function timeThreescale(client: ThreescaleClient, metrics: Metrics | unde
 
 /** Counts what each reporter invocation reported, and the invocations that failed. */
 export function instrumentReporter<E, R extends { runs: { hits: number; calls: number }[] }>(
-    handler: (event: E) => Promise<R>, metrics: Metrics | undefined,
+    handler: (event: E) => Promise<R>, metrics: LazyMetrics | undefined,
 ): (event: E) => Promise<R> {
     if (!metrics) return handler;
     return async (event) => {
         try {
             const result = await handler(event);
-            metrics.addMetric(METRIC.reportedHits, MetricUnit.Count, result.runs.reduce((n, r) => n + r.hits, 0));
-            metrics.addMetric(METRIC.reportCalls, MetricUnit.Count, result.runs.reduce((n, r) => n + r.calls, 0));
+            metrics().addMetric(METRIC.reportedHits, COUNT, result.runs.reduce((n, r) => n + r.hits, 0));
+            metrics().addMetric(METRIC.reportCalls, COUNT, result.runs.reduce((n, r) => n + r.calls, 0));
             return result;
         } catch (err) {
-            metrics.addMetric(METRIC.reportFailures, MetricUnit.Count, 1);
+            metrics().addMetric(METRIC.reportFailures, COUNT, 1);
             throw err;
         } finally {
-            publish(metrics);
+            publish(metrics());
         }
     };
 }

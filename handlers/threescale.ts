@@ -13,7 +13,7 @@
 // A refusal about our own service (bad service token or id, service not active, a credential
 // type the service does not take: "user key is missing", "application id is missing") is a
 // 3scale failure, so the failure mode applies; only refusals about the caller are denials.
-import { XMLParser } from "fast-xml-parser";
+import type { XMLParser } from "fast-xml-parser";
 import { AuthorizerSettings } from "./settings";
 
 export type ThreescaleSettings = AuthorizerSettings["threescale"];
@@ -123,16 +123,25 @@ export function refusesCredential(outcome: AuthOutcome): outcome is Denied {
     return outcome.kind === "denied" && Object.prototype.hasOwnProperty.call(CALLER_ERRORS, outcome.code);
 }
 
-// One parser per container: a parse keeps no state between documents.
-const XML = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: "@_",
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: true,
-    processEntities: true,
-    isArray: (name: string) => name === "usage_report",
-});
+/** The XML parser's package, loaded with the first reply: a cache hit never reads XML. */
+export const XML_PACKAGE = "fast-xml-parser";
+
+let parser: XMLParser | undefined;
+
+/** The container's one parser (a parse keeps no state between documents). */
+function xml(): XMLParser {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    parser ??= new (require(XML_PACKAGE) as typeof import("fast-xml-parser")).XMLParser({
+        ignoreAttributes: false,
+        attributeNamePrefix: "@_",
+        parseTagValue: false,
+        parseAttributeValue: false,
+        trimValues: true,
+        processEntities: true,
+        isArray: (name: string) => name === "usage_report",
+    });
+    return parser;
+}
 
 type XmlNode = Record<string, unknown>;
 
@@ -189,7 +198,7 @@ export function parseAuthReply(status: number, body: string, rejectionReason?: s
     if (status >= 500) return { kind: "failed", status, code: "server_error", reason: `3scale answered ${status}` };
     let doc: XmlNode | undefined;
     try {
-        doc = asNode(XML.parse(body, true));
+        doc = asNode(xml().parse(body, true));
     } catch {
         doc = undefined;
     }
@@ -235,7 +244,7 @@ export function parseReportReply(status: number, body: string): ReportOutcome {
     if (status >= 500) return { kind: "failed", status, code: "server_error", reason: `3scale answered ${status}` };
     let code = "rejected";
     try {
-        const err = asNode(XML.parse(body, true))?.error;
+        const err = asNode(xml().parse(body, true))?.error;
         if (err !== undefined) code = text(asNode(err)?.["@_code"]) ?? code;
     } catch {
         code = "malformed";
