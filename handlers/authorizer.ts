@@ -86,11 +86,6 @@ function hitsReports(reports: UsageReport[]): UsageReport[] {
     return reports.filter((r) => r.metric === "hits" && (r.period === "eternity" || r.endMs !== undefined));
 }
 
-/** What this container last learned about an application's limits: hits left after the last count. */
-interface KnownApp {
-    left: number;
-}
-
 /** The handler, and how many hits it holds for Redis (counted in this container while Redis did not answer). */
 export type CountingAuthorizer = AuthorizerHandler & { heldHits(): number };
 
@@ -112,7 +107,8 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     // Per handler: each container (and each test) has its own.
     const spilled: SpilledHit[] = [];
     const spilledByUid = new Map<string, number>();
-    const knownApps = new Map<string, KnownApp>();
+    // What this container last learned of each application's limits: hits left after its last count (-1: none).
+    const hitsLeft = new Map<string, number>();
     const grants = new Map<string, RouteGrant>();
     let replaying: Promise<void> | undefined;
 
@@ -120,21 +116,27 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     // Against Redis's own clock (TIME), so always the real clock, never an injected one.
     const deadline = (): number => Date.now() + redisBound - deadlineMargin;
 
-    const grantFor = (methodArn: string): RouteGrant => {
+    /**
+     * The route grant of a method ARN of this stage, kept per ARN (so a cache hit parses nothing);
+     * any other ARN is refused before any I/O.
+     */
+    const grantFor = (event: AuthorizerEvent): { methodArn: string; grant: RouteGrant } => {
+        const methodArn = event?.methodArn;
         let grant = grants.get(methodArn);
         if (!grant) {
+            checkMethodArn(methodArn);
             if (grants.size >= 1000) grants.clear();
             grant = routeGrant(methodArn, s.planRoutes, s.defaultRoutes);
             grants.set(methodArn, grant);
         }
-        return grant;
+        return { methodArn, grant };
     };
     const planGrants = (plan: string, grant: RouteGrant): boolean =>
         grant.granting.includes(plan) || (!grant.known.includes(plan) && grant.defaultGrants);
 
     const remember = (uid: string, left: number): void => {
-        if (knownApps.size >= 10_000) knownApps.clear();
-        knownApps.set(uid, { left });
+        if (hitsLeft.size >= 10_000) hitsLeft.clear();
+        hitsLeft.set(uid, left);
     };
 
     /**
@@ -232,18 +234,17 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
             }
         }
         if (uid !== "") {
-            const known = knownApps.get(uid);
-            if (known && known.left >= 0 && known.left - (spilledByUid.get(uid) ?? 0) < 1) return REASONS.limits;
+            const left = hitsLeft.get(uid) ?? -1;
+            if (left >= 0 && left - (spilledByUid.get(uid) ?? 0) < 1) return REASONS.limits;
         }
         return spill({ invocationId, target, field, uid }) ? undefined : REASONS.uncounted;
     };
 
-    /** The method ARN of this stage the request is for; anything else is refused before any I/O. */
-    const checkedMethodArn = (event: AuthorizerEvent): string => {
-        const methodArn = event?.methodArn;
+    /** Refuses (Unauthorized) a method ARN that is not of this stage. */
+    const checkMethodArn = (methodArn: string): void => {
         try {
             const arn = parseMethodArn(methodArn);
-            if (s.stage === "" || arn.stage === s.stage) return methodArn;
+            if (s.stage === "" || arn.stage === s.stage) return;
             log(`authorizer: method ARN of stage ${arn.stage}, not ${s.stage}: refused`);
         } catch (e) {
             log(`authorizer: ${(e as Error).message}: refused`);
@@ -270,12 +271,11 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
 
     const handler: AuthorizerHandler = async (event, context) => {
         const credential = extractCredential(event, credentialSettings, pattern);
-        const methodArn = checkedMethodArn(event);
+        const { methodArn, grant } = grantFor(event);
         // A JWT is verified on every request (signature and exp), so no cached decision outlives the token.
         const identity = await identityOf(credential);
         const hash = tokenHash(credentialText(credential));
         const invocationId = context?.awsRequestId || randomUUID();
-        const grant = grantFor(methodArn);
         replay();
 
         let stale: { plan: string; uid: string } | undefined;
@@ -341,8 +341,8 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
             // Redis did not take the hit: count it here. 3scale's figures leave out what is still
             // unreported, so also keep within what this container last knew was left.
             const fromThreescale = Math.min(Infinity, ...reports.map((r) => r.maxValue - r.currentValue));
-            const known = knownApps.get(uid);
-            const left = Math.min(fromThreescale, known && known.left >= 0 ? known.left : Infinity) - (spilledByUid.get(uid) ?? 0);
+            const known = hitsLeft.get(uid) ?? -1;
+            const left = Math.min(fromThreescale, known >= 0 ? known : Infinity) - (spilledByUid.get(uid) ?? 0);
             if (left < 1) return deny(methodArn, hash, appId, REASONS.limits, "3scale", outcome.plan);
             const confirmed = { credential: sealIdentity(sealer, identity), at: now() };
             if (!spill({ invocationId, target: "pending", field: usageField(minuteOf(now()), uid), uid, confirmed })) {

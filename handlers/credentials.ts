@@ -59,7 +59,12 @@ const SCHEME = /^(Bearer|JWT) +/i;
  */
 export function identitySource(c: CredentialSource): { type: "token" | "request"; identitySource: string } {
     const source = credentialNames(c).map((n) => `method.request.${c.location === "header" ? "header" : "querystring"}.${n}`).join(", ");
-    return { type: c.location === "header" && c.kind !== "app_id_app_key" ? "token" : "request", identitySource: source };
+    return { type: authorizerType(c), identitySource: source };
+}
+
+/** TOKEN when the credential is one header, REQUEST otherwise. */
+function authorizerType(c: CredentialSource): "token" | "request" {
+    return c.location === "header" && c.kind !== "app_id_app_key" ? "token" : "request";
 }
 
 /** The single string a credential is cached under (hashed): never stored raw. */
@@ -84,7 +89,7 @@ function read(event: AuthorizerEvent, settings: CredentialSettings, name: string
     if (event?.type === "TOKEN") {
         // A TOKEN authorizer is configured with this one header as its identity source; any other
         // credential cannot arrive in a TOKEN event.
-        if (identitySource(settings).type !== "token") return undefined;
+        if (authorizerType(settings) !== "token") return undefined;
         return typeof event.authorizationToken === "string" ? event.authorizationToken : undefined;
     }
     if (event?.type !== "REQUEST") return undefined;

@@ -6,12 +6,12 @@
 //
 // All keys of a service are touched together by Lua scripts, so the cache must run with
 // cluster mode disabled (one shard, as AuthCacheNetwork creates it).
-import { createHash } from "crypto";
+import { hash } from "crypto";
 import type { KeySealer } from "./sealed-key";
 import type { Identity } from "./threescale";
 
 export function tokenHash(token: string): string {
-    return createHash("sha256").update(token, "utf8").digest("hex");
+    return hash("sha256", token, "hex");
 }
 
 export const keys = {

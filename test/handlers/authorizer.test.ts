@@ -269,6 +269,20 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             assert.deepStrictEqual(resources(await handler({ ...event(KEY_GOLD), methodArn: HEARTBEAT_ARN })), [`${prefix}*/heartbeat`]);
         });
 
+        it("matches plan names whole, from 3scale and from the cache: Gold is neither Gold Plus nor known through it", async () => {
+            const enterprise = { ...event(KEY_GOLD), methodArn: "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/GET/enterprise/v1/customers" };
+            // Gold Plus grants the route, Gold is not configured and the default routes do not: denied.
+            const granting = make({ planRoutes: { "Gold Plus": ["enterprise/*"] }, defaultRoutes: [] });
+            // Gold Plus does not grant it, Gold is not configured and the default routes do: allowed.
+            const defaulting = make({ planRoutes: { "Gold Plus": ["discovery/*"] }, defaultRoutes: ["enterprise/*"] });
+            const seen = [];
+            for (const handler of [granting, granting, defaulting, defaulting]) {
+                const r = await handler(enterprise);
+                seen.push([policyEffect(r), r.context?.source]);
+            }
+            assert.deepStrictEqual(seen, [["Deny", "3scale"], ["Deny", "cache"], ["Allow", "cache"], ["Allow", "cache"]]);
+        });
+
         it("denies a plan mapped to [] even though 3scale authorized it", async () => {
             fake.addApp({ id: "app-s", userKey: "suspended-plan-key-012345", plan: "Suspended" });
             const r = await make()(event("suspended-plan-key-012345"));
