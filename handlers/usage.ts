@@ -295,6 +295,12 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
     const redis = o.client;
 
     const ledger = async (uid: string): Promise<Ledger> => (await redis.hgetall(keys.app(sid, uid))) as Ledger;
+    /** Several applications' ledgers in one round trip. */
+    const ledgersOf = async (uids: string[]): Promise<Map<string, Ledger>> => {
+        if (uids.length === 0) return new Map();
+        const reads = uids.reduce((pipe, uid) => pipe.hgetall(keys.app(sid, uid)), redis.pipeline());
+        return new Map(((await reads.exec()) ?? []).map(([, l], i) => [uids[i], (l ?? {}) as Ledger]));
+    };
 
     /** The credential to ask 3scale about an application with: the one it confirmed, else its id. */
     const identityOf = (uid: string, l: Ledger): Identity | undefined => {
@@ -318,8 +324,7 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
 
     /** One transactions.xml call for a chunk, through the chunk's state machine. */
     const send = async (chunk: Chunk, summary: ReportSummary): Promise<"accepted" | "in-doubt" | Error> => {
-        const ledgers = new Map<string, Ledger>();
-        for (const [, uid] of chunk.entries) if (isKeyOnlyUid(uid) && !ledgers.has(uid)) ledgers.set(uid, await ledger(uid));
+        const ledgers = await ledgersOf([...new Set(chunk.entries.map((e) => e[1]).filter(isKeyOnlyUid))]);
         const transactions: Transaction[] = [];
         for (const [minute, uid, hits] of chunk.entries) {
             const identity = transactionIdentity(uid, ledgers.get(uid) ?? {});
@@ -532,9 +537,7 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
         const others: string[] = [];
         const solo: string[] = [];
         let probes = 0;
-        const uids = [...byUid.keys()];
-        const reads = uids.reduce((pipe, uid) => pipe.hgetall(keys.app(sid, uid)), redis.pipeline());
-        const ledgers = new Map(((await reads.exec()) ?? []).map(([, l], i) => [uids[i], (l ?? {}) as Ledger]));
+        const ledgers = await ledgersOf([...byUid.keys()]);
         for (const [uid, entries] of byUid) {
             const l = ledgers.get(uid) ?? {};
             const identity = transactionIdentity(uid, l);
