@@ -1,11 +1,25 @@
 // The Lambda archives' own code (handler-archive.ts): compiled modules of handlers/, traced from
 // the entry point. That they run in a Lambda-like process is test/infra/archive.test.ts.
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { compileHandlerModule, handlerArchive, traceHandler } from "../../handler-archive";
+import { createAuthorizerHandler } from "../../handlers/authorizer";
 import { createReporterHandler } from "../../handlers/reporter";
+
+const PROJECT = path.resolve(__dirname, "..", "..", "..");
+
+/** Each entry of an archive as text: a string asset's content, a file asset's path. */
+async function archiveText(archive: { assets: Promise<Record<string, unknown>> | Record<string, unknown> }): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [entry, asset] of Object.entries(await archive.assets)) {
+        const a = asset as { text?: Promise<string>; path?: Promise<string> };
+        out[entry] = a.text !== undefined ? `text:${await a.text}` : `file:${await a.path}`;
+    }
+    return out;
+}
 
 describe("handler archive", () => {
     it("refuses a factory its handler module does not export, naming both", () => {
@@ -36,4 +50,27 @@ describe("handler archive", () => {
         assert.ok(!/require\("aws-lambda"\)|require\("ioredis"\)/.test(code), "type-only imports are gone");
         assert.ok(/\?\?=|\?\./.test(code), "ES2022 syntax is kept, not lowered");
     });
+
+    it("builds the same archive when the program runs from its TypeScript sources, as under pulumi up", async function () {
+        this.timeout(60_000);
+        const compiled = await archiveText(handlerArchive("authorizer", createAuthorizerHandler, ["fast-xml-parser"]));
+        // A fresh process loading the .ts files through a require hook, as ts-node does under `pulumi up`.
+        const fromSource = execFileSync(process.execPath, ["-e", `
+            const ts = require("typescript"), fs = require("fs");
+            require.extensions[".ts"] = (module, file) => module._compile(ts.transpileModule(fs.readFileSync(file, "utf8"),
+                { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, file);
+            const { handlerArchive } = require("./handler-archive.ts");
+            const { createAuthorizerHandler } = require("./handlers/authorizer.ts");
+            if (!require.cache[require.resolve("./handlers/authorizer.ts")]) throw new Error("not loaded from source");
+            (async () => {
+                const archive = handlerArchive("authorizer", createAuthorizerHandler, ["fast-xml-parser"]);
+                const out = {};
+                for (const [entry, a] of Object.entries(await archive.assets)) out[entry] = a.text !== undefined ? "text:" + await a.text : "file:" + await a.path;
+                process.stdout.write(JSON.stringify(out));
+            })();`], { cwd: PROJECT, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+        const source = JSON.parse(fromSource) as Record<string, string>;
+        assert.deepStrictEqual(Object.keys(source).sort(), Object.keys(compiled).sort());
+        assert.deepStrictEqual(source, compiled);
+    });
 });
+
