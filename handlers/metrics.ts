@@ -4,11 +4,11 @@
 // handlers without touching their logic. The program builds its alarms and the ring dashboard
 // from the same constants, so the two sides cannot drift apart.
 import type { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-
-type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import type { Environment } from "./settings";
 import type { ThreescaleClient } from "./threescale";
+
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 /** CloudWatch namespace of the handlers' own metrics. */
 export const METRICS_NAMESPACE = "api-ring";
