@@ -429,12 +429,12 @@ export class RingOps {
 
         const entry = await this.historyEntry(state, kind, plan, gateOutcome, request.reason);
         const history = appendHistory(procedure.history, entry, procedure.historyLimit);
-        const applied = await this.applyFlip(state, plan, kind, targets, history, currentValues(state.primaryConfig));
+        const { configAfter, ...applied } = await this.applyFlip(state, plan, kind, targets, history, currentValues(state.primaryConfig));
         const result: FlipResult = { ...applied, plan, gate, entry };
         if (this.opts.dryRun) return result;
 
         await this.confirmMapping(state, plan.target);
-        if (bakeMinutes > 0) result.bake = await this.bakeAndMaybeFlipBack(state, plan, targets, history, alarms, bakeMinutes);
+        if (bakeMinutes > 0) result.bake = await this.bakeAndMaybeFlipBack(state, plan, targets, history, configAfter, alarms, bakeMinutes);
         return result;
     }
 
@@ -497,10 +497,12 @@ export class RingOps {
     }
 
     /** Sets ring:live, ring:previousLive and ring:history on the primary, then updates only the mapping; puts the config back when the update fails. */
+    /** Sets the flip's config on the primary and updates only the mapping; returns, beside the result, the config it left. */
     private async applyFlip(state: RingState, plan: FlipPlan, kind: RingEventKind, targets: string[], history: RingHistoryEntry[],
-        before: Record<string, string | undefined>): Promise<Pick<FlipResult, "dryRun" | "targets" | "commands" | "liveUrl">> {
+        before: Record<string, string | undefined>): Promise<Pick<FlipResult, "dryRun" | "targets" | "commands" | "liveUrl"> & { configAfter: Record<string, string | undefined> }> {
         const primary = plan.primaryStack;
         const changes: ConfigChange[] = [...plan.config, { key: "ring:history", value: JSON.stringify(history) }];
+        const configAfter = { ...before, ...Object.fromEntries(changes.map((c) => [c.key, c.value])) };
         const commands: string[][] = [
             ...changes.map((c) => c.value === undefined
                 ? ["pulumi", "config", "rm", c.key, "--stack", primary]
@@ -508,7 +510,7 @@ export class RingOps {
             ["pulumi", "up", "--yes", "--skip-preview", "--stack", primary, ...targets.flatMap((u) => ["--target", u])],
         ];
         this.log(`${kind}: ${plan.from ?? "none"} -> ${plan.target} on primary stack ${primary}, updating only ${targets.join(", ")}`);
-        if (this.opts.dryRun) return { dryRun: true, targets, commands };
+        if (this.opts.dryRun) return { dryRun: true, targets, commands, configAfter };
 
         const done: string[] = [];
         try {
@@ -523,7 +525,7 @@ export class RingOps {
                 message: `ring ${kind} to ${plan.target} (was ${plan.from ?? "none"})`,
                 onOutput: this.opts.onOutput,
             });
-            return { dryRun: false, targets, commands, liveUrl: str(plainOutputs(res.outputs)["liveUrl"]) };
+            return { dryRun: false, targets, commands, liveUrl: str(plainOutputs(res.outputs)["liveUrl"]), configAfter };
         } catch (err) {
             const restored = await this.restoreConfig(primary, before, done);
             const verb = kind === "auto-rollback" ? "flip back" : kind;
@@ -548,7 +550,8 @@ export class RingOps {
     }
 
     /** Watches the new live slot's alarms for the bake; when one fires, flips back to the slot live before and records why. */
-    private async bakeAndMaybeFlipBack(state: ReadState, plan: FlipPlan, targets: string[], history: RingHistoryEntry[], alarms: string[], minutes: number): Promise<BakeReport> {
+    private async bakeAndMaybeFlipBack(state: ReadState, plan: FlipPlan, targets: string[], history: RingHistoryEntry[],
+        configAfterFlip: Record<string, string | undefined>, alarms: string[], minutes: number): Promise<BakeReport> {
         const report = await this.bake(state, plan.target, alarms, minutes);
         if (!report.fired) return report;
         const fired = report.fired;
@@ -574,13 +577,8 @@ export class RingOps {
         const entry = await this.historyEntry(state, "auto-rollback", backPlan, "not-run", undefined,
             `alarm ${fired.name} fired during the bake of ${plan.target}: ${fired.reason ?? "(no reason given)"}`);
         const backHistory = appendHistory(history, entry, state.settings.procedure.historyLimit);
-        const configNow = {
-            "ring:live": plan.target,
-            "ring:previousLive": plan.config.find((c) => c.key === "ring:previousLive")?.value,
-            "ring:history": JSON.stringify(history),
-        };
         try {
-            await this.applyFlip(after, backPlan, "auto-rollback", targets, backHistory, configNow);
+            await this.applyFlip(after, backPlan, "auto-rollback", targets, backHistory, configAfterFlip);
             report.flippedBackTo = back;
             await this.confirmMapping(state, back);
         } catch (err) {

@@ -245,6 +245,19 @@ describe("ring: the watch after a flip", function () {
         assert.deepStrictEqual(h.state().stacks.red.outputs.ringHistory, history, "the primary's ringHistory output follows");
     });
 
+    it("a flip back that fails leaves the config exactly as the flip set it, and says so", async () => {
+        h.alarms.set("api-ring-black-5xx-rate", { StateValue: "ALARM", StateReason: "Threshold Crossed" });
+        h.failOn(["up", "ring auto-rollback to red (was black)"], "error: updating base path mapping: ConflictException", "red");
+        const r = await h.run("flip", "black");
+        assert.match(r.stderr, /flip back to slot "red" on stack red failed/);
+        assert.match(r.stderr, /ring:live on red was restored to black/);
+        // What the forward flip set, key by key: live, previous, and a history of that flip alone.
+        assert.deepStrictEqual([h.config("red")["ring:live"], h.config("red")["ring:previousLive"]], ["black", "red"]);
+        assert.deepStrictEqual(h.history().map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"]]);
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.state().stacks.black.outputs.restApiId, stage: "black" });
+        assert.strictEqual(r.code, 4, r.stderr);
+    });
+
     it("--json reports the bake and the flip back", async () => {
         h.alarms.set("api-ring-black-authorizer-errors", { StateValue: "ALARM", StateReason: "Threshold Crossed: 3 datapoints" });
         const r = await h.run("flip", "black", "--json");
