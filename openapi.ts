@@ -60,9 +60,10 @@ export interface BundledSpec {
     document: Json;
     /** sha256 of `render(AUTHORIZER_URI_PLACEHOLDER)`: changes exactly when the served API changes. */
     sha256: string;
-    /** Stage variables the document uses, in any spelling (`${stageVariables.x}`, `$stageVariables.x`, `stageVariables.x`). */
-    stageVariables: string[];
-    /** Where each stage variable is used. */
+    /**
+     * The stage variables the document uses, in any spelling (`${stageVariables.x}`, `$stageVariables.x`,
+     * `stageVariables.x`), each with where it is used.
+     */
     stageVariableUses: Record<string, string[]>;
     /** "METHOD /path" of every operation served without the authorizer. */
     publicOperations: string[];
@@ -185,7 +186,6 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
         version,
         document,
         sha256: sha256(render(AUTHORIZER_URI_PLACEHOLDER)),
-        stageVariables: Object.keys(uses).sort(),
         stageVariableUses: uses,
         publicOperations: operations.filter((op) => op.label in publicReasons).map((op) => op.label),
         publicReasons,
