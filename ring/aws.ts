@@ -3,7 +3,7 @@
 // (CloudWatch DescribeAlarms). The SDK clients are handed in, so tests stub them at the SDK's
 // own level (aws-sdk-client-mock) and the CLI uses real ones.
 import { APIGatewayClient, GetBasePathMappingCommand } from "@aws-sdk/client-api-gateway";
-import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient, DescribeAlarmsCommand, MetricAlarm } from "@aws-sdk/client-cloudwatch";
 import { EXIT, RingError } from "./plan";
 import type { AlarmState, LiveMapping } from "./plan";
 
@@ -22,6 +22,13 @@ export const realAwsClients: AwsClientsFactory = (region) => ({
 
 /** DescribeAlarms takes at most 100 names a call. */
 const NAMES_PER_CALL = 100;
+
+/** How much breaching data an alarm fires on: its period (its metrics' longest, for metric math) times its datapoints to alarm. */
+function firesAfter(a: MetricAlarm): AlarmState["firesAfter"] {
+    const periodSeconds = a.Period ?? Math.max(0, ...(a.Metrics ?? []).map((m) => m.MetricStat?.Period ?? m.Period ?? 0));
+    const datapoints = a.DatapointsToAlarm ?? a.EvaluationPeriods;
+    return periodSeconds > 0 && datapoints !== undefined ? { periodSeconds, datapoints } : undefined;
+}
 
 function describeError(err: unknown): string {
     if (err instanceof Error) return `${err.name}: ${err.message}`;
@@ -59,7 +66,7 @@ export class RingAws {
                 do {
                     const page = await this.clients.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: batch, NextToken: nextToken }));
                     for (const a of page.MetricAlarms ?? []) {
-                        if (a.AlarmName) found.set(a.AlarmName, { name: a.AlarmName, state: a.StateValue ?? "INSUFFICIENT_DATA", reason: a.StateReason });
+                        if (a.AlarmName) found.set(a.AlarmName, { name: a.AlarmName, state: a.StateValue ?? "INSUFFICIENT_DATA", reason: a.StateReason, firesAfter: firesAfter(a) });
                     }
                     nextToken = page.NextToken;
                 } while (nextToken);

@@ -16,7 +16,7 @@ import { GateResult, formatGate, runGate } from "./gate";
 import {
     EXIT, GuardRefusal, RING_CMD, RingError, appendHistory, buildStatus, configValue, domainAndBase, exportedResources,
     findMappingUrns, firingAlarm, inRing, isDeployed, isRecord, liveLabel, mappingTargets, planDeploy, planFlip, planRollback,
-    projectConfigValue, resolveRing, stackNameFor,
+    projectConfigValue, resolveRing, slowerThanBake, stackNameFor,
 } from "./plan";
 import type { AlarmState, ConfigChange, DeployPlan, FlipOptions, FlipPlan, RingState, RingStatus, SlotState } from "./plan";
 
@@ -605,6 +605,12 @@ export class RingOps {
                 for (const a of states.filter((x) => x.state === "MISSING" && !missingSeen.has(x.name))) {
                     missingSeen.add(a.name);
                     this.log(`bake: warning: alarm ${a.name} does not exist in CloudWatch; the watch cannot see it`);
+                }
+                if (report.polls === 1) {
+                    for (const a of slowerThanBake(states, minutes)) {
+                        this.log(`bake: warning: alarm ${a.name} needs ${(a.firesAfter.periodSeconds * a.firesAfter.datapoints) / 60} min of breaching data ` +
+                            `(${a.firesAfter.datapoints} periods of ${a.firesAfter.periodSeconds} s), so it cannot fire within the ${minutes}-min bake; raise ring:bakeMinutes on ${state.ring.primary}`);
+                    }
                 }
                 const fired = firingAlarm(states);
                 if (fired) return { ...report, fired };

@@ -438,6 +438,14 @@ export interface AlarmState {
     name: string;
     state: "OK" | "ALARM" | "INSUFFICIENT_DATA" | "MISSING";
     reason?: string;
+    /** The least breaching data it fires on: its period (of its metrics, for metric math) and datapoints to alarm. */
+    firesAfter?: { periodSeconds: number; datapoints: number };
+}
+
+/** Alarms that cannot fire within a bake of `minutes`: they need more breaching data than that. */
+export function slowerThanBake(states: readonly AlarmState[], minutes: number): (AlarmState & { firesAfter: { periodSeconds: number; datapoints: number } })[] {
+    return states.filter((a): a is AlarmState & { firesAfter: { periodSeconds: number; datapoints: number } } =>
+        a.firesAfter !== undefined && a.firesAfter.periodSeconds * a.firesAfter.datapoints > minutes * 60);
 }
 
 /** The first alarm that is firing, if any. */

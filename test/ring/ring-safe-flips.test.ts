@@ -221,6 +221,18 @@ describe("ring: the watch after a flip", function () {
         assert.strictEqual(h.config("red")["ring:live"], "black");
     });
 
+    it("warns when an alarm needs longer to fire than the bake lasts, from what CloudWatch says of it", async () => {
+        h.setConfig("red", "ring:bakeMinutes", "5");
+        // One alarm as SlotWatch makes it with alarms:periodSeconds 300 and alarms:datapointsToAlarm 3 (a
+        // metric-math alarm: the period is on its metrics); one on a plain metric, 60 s x 2.
+        h.alarms.set(BLACK_ALARMS[0], { Metrics: [{ Id: "errors", MetricStat: { Metric: { MetricName: "5XXError" }, Period: 300, Stat: "Sum" } }], EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+        h.alarms.set(BLACK_ALARMS[1], { Period: 60, EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+        const r = await h.run("flip", "black");
+        assert.strictEqual(r.code, 0, r.stderr);
+        const warnings = r.stderr.split("\n").filter((l) => l.includes("cannot fire within"));
+        assert.deepStrictEqual(warnings, [`bake: warning: alarm ${BLACK_ALARMS[0]} needs 15 min of breaching data (3 periods of 300 s), so it cannot fire within the 5-min bake; raise ring:bakeMinutes on red`]);
+    });
+
     it("an alarm during the bake flips back by itself, prints which alarm and why, records it, exit 4", async () => {
         const fired = { StateValue: "ALARM" as const, StateReason: "Threshold Crossed: 2 out of the last 3 datapoints [0.31, 0.12] were greater than the threshold (0.05)" };
         h.cloudWatchMock.on(DescribeAlarmsCommand)
