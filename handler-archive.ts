@@ -18,6 +18,9 @@ const RUNTIME_PROVIDED = /^@aws-sdk\/|^aws-sdk$/;
 /** The file Lambda loads (`handler: "index.handler"`). */
 export const ARCHIVE_ENTRY = "index";
 
+/** Packages the handlers load only when first needed (not at init), each with whether the function ships it. */
+export type LazyPackages = Record<string, boolean>;
+
 /** What the handlers loaded: their own modules (names under handlers/, no extension) and files of node_modules. */
 export interface HandlerTrace {
     modules: string[];
@@ -29,18 +32,22 @@ export interface HandlerTrace {
  * module a module required, cached or not): the modules of handlers/ it reaches, and the files of
  * node_modules with the package.json files Node reads for them (the package's own, for `main`, and
  * any nested one that sets a folder's module type). Packages the handlers load only when first
- * needed (`lazyPackages`) are loaded here and traced the same way; an ES module package (jose)
- * records no children, so its whole runtime code goes, JavaScript and JSON only. Paths of
- * node_modules are relative to the working directory (the project, where Pulumi runs the program).
+ * needed (`lazyPackages`, each with whether this function ships it) are left out of that walk,
+ * whatever this process has loaded, and those shipped are loaded here and traced the same way; an
+ * ES module package (jose) records no children, so its whole runtime code goes, JavaScript and
+ * JSON only. Paths of node_modules are relative to the working directory (the project, where
+ * Pulumi runs the program).
  */
-export function traceHandler(handlerModule: string, lazyPackages: string[] = []): HandlerTrace {
+export function traceHandler(handlerModule: string, lazyPackages: LazyPackages = {}): HandlerTrace {
     const modules = new Set<string>();
     const files = new Set<string>();
     const seen = new Set<NodeModule>();
-    const visit = (module: NodeModule | undefined): void => {
+    // `from`: the lazily loaded package whose own walk this is (it may enter that package, no other lazy one).
+    const visit = (module: NodeModule | undefined, from?: string): void => {
         if (module === undefined || seen.has(module)) return;
-        seen.add(module);
         const packageRoot = packageRootOf(module.filename);
+        if (packageRoot !== undefined && Object.hasOwn(lazyPackages, packageRoot.name) && packageRoot.name !== from) return;
+        seen.add(module);
         if (packageRoot === undefined) {
             const name = path.relative(LOADED_HANDLERS, module.filename).replace(/\.(ts|js)$/, "");
             if (name.startsWith("..")) throw new Error(`handler module ${handlerModule} loads ${module.filename}, outside handlers/`);
@@ -53,17 +60,18 @@ export function traceHandler(handlerModule: string, lazyPackages: string[] = [])
                 if (dir === packageRoot.dir) break;
             }
         }
-        module.children.forEach(visit);
+        module.children.forEach((child) => visit(child, from));
     };
     visit(loadedHandler(handlerModule));
-    for (const name of lazyPackages) {
+    for (const [name, shipped] of Object.entries(lazyPackages)) {
+        if (!shipped) continue;
         const entry = require.resolve(name);
         const root = packageRootOf(entry);
         if (root === undefined) throw new Error(`handler module ${handlerModule}: lazily loaded package ${name} is not in node_modules (${entry})`);
         if (!isEsModule(entry)) {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             require(entry);
-            visit(require.cache[entry]);
+            visit(require.cache[entry], root.name);
             continue;
         }
         for (const entry of fs.readdirSync(root.dir, { recursive: true, withFileTypes: true })) {
@@ -143,7 +151,7 @@ export function compileHandlerModule(name: string): string {
  * `handlerModule` (e.g. "authorizer"): called once when the container starts, as Lambda runs a
  * module's top level once per container.
  */
-export function handlerArchive(handlerModule: string, factory: (...args: never[]) => unknown, lazyPackages: string[] = []): pulumi.asset.AssetArchive {
+export function handlerArchive(handlerModule: string, factory: (...args: never[]) => unknown, lazyPackages: LazyPackages = {}): pulumi.asset.AssetArchive {
     const exported = loadedHandler(handlerModule).exports as Record<string, unknown>;
     if (exported[factory.name] !== factory) throw new Error(`handler module ${handlerModule} does not export ${factory.name || "the factory given"}`);
     const trace = traceHandler(handlerModule, lazyPackages);

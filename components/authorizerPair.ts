@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTHORIZER_TIMEOUT_SECONDS } from "../config";
-import { ARCHIVE_ENTRY, handlerArchive } from "../handler-archive";
+import { ARCHIVE_ENTRY, handlerArchive, LazyPackages } from "../handler-archive";
 import { createAuthorizerHandler } from "../handlers/authorizer";
 import { JWT_PACKAGE } from "../handlers/jwt";
 import { METRICS_PACKAGE } from "../handlers/metrics";
@@ -33,8 +33,13 @@ export interface AuthorizerPairArgs {
     tags?: Record<string, string>;
 }
 
-/** Packages both handlers load only when first needed (not by a cached decision), so the trace cannot see them. */
-const LAZY_PACKAGES = [XML_PACKAGE, METRICS_PACKAGE];
+/**
+ * Packages the handlers load only when first needed (not by a cached decision), and whether a
+ * function ships each: jose goes only with credentials jwt, as nothing else loads it.
+ */
+export function handlerLazyPackages(jwt: boolean): LazyPackages {
+    return { [XML_PACKAGE]: true, [METRICS_PACKAGE]: true, [JWT_PACKAGE]: jwt };
+}
 
 /** The AWS managed policy that lets a function write logs and attach to a VPC; nothing more. */
 const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
@@ -100,8 +105,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         });
         this.authorizer = new aws.lambda.Function(`${name}-authorizer`, {
             description: "api-ring: 3scale-backed TOKEN authorizer with a Redis decision cache",
-            // jose goes only with credentials jwt: nothing else loads it.
-            code: handlerArchive("authorizer", createAuthorizerHandler, [...LAZY_PACKAGES, ...(s.credentials.kind === "jwt" ? [JWT_PACKAGE] : [])]),
+            code: handlerArchive("authorizer", createAuthorizerHandler, handlerLazyPackages(s.credentials.kind === "jwt")),
             handler,
             role: authorizerAccess.role.arn,
             runtime: aws.lambda.Runtime.NodeJS22dX,
@@ -123,7 +127,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         });
         this.reporter = new aws.lambda.Function(`${name}-reporter`, {
             description: "api-ring: reports pending usage to 3scale in batches",
-            code: handlerArchive("reporter", createReporterHandler, LAZY_PACKAGES),
+            code: handlerArchive("reporter", createReporterHandler, handlerLazyPackages(false)),
             handler,
             role: reporterAccess.role.arn,
             runtime: aws.lambda.Runtime.NodeJS22dX,

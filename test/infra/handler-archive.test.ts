@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { compileHandlerModule, handlerArchive, traceHandler } from "../../handler-archive";
+import { handlerLazyPackages } from "../../components/authorizerPair";
 import { createAuthorizerHandler } from "../../handlers/authorizer";
 import { createReporterHandler } from "../../handlers/reporter";
 
@@ -53,7 +54,8 @@ describe("handler archive", () => {
 
     it("builds the same archive when the program runs from its TypeScript sources, as under pulumi up", async function () {
         this.timeout(60_000);
-        const compiled = await archiveText(handlerArchive("authorizer", createAuthorizerHandler, ["fast-xml-parser"]));
+        const lazy = handlerLazyPackages(false);
+        const compiled = await archiveText(handlerArchive("authorizer", createAuthorizerHandler, lazy));
         // A fresh process loading the .ts files through a require hook, as ts-node does under `pulumi up`.
         const fromSource = execFileSync(process.execPath, ["-e", `
             const ts = require("typescript"), fs = require("fs");
@@ -63,7 +65,7 @@ describe("handler archive", () => {
             const { createAuthorizerHandler } = require("./handlers/authorizer.ts");
             if (!require.cache[require.resolve("./handlers/authorizer.ts")]) throw new Error("not loaded from source");
             (async () => {
-                const archive = handlerArchive("authorizer", createAuthorizerHandler, ["fast-xml-parser"]);
+                const archive = handlerArchive("authorizer", createAuthorizerHandler, ${JSON.stringify(lazy)});
                 const out = {};
                 for (const [entry, a] of Object.entries(await archive.assets)) out[entry] = a.text !== undefined ? "text:" + await a.text : "file:" + await a.path;
                 process.stdout.write(JSON.stringify(out));
@@ -71,6 +73,15 @@ describe("handler archive", () => {
         const source = JSON.parse(fromSource) as Record<string, string>;
         assert.deepStrictEqual(Object.keys(source).sort(), Object.keys(compiled).sort());
         assert.deepStrictEqual(source, compiled);
+    });
+
+    it("ships a lazily loaded package only when asked, whatever this process has loaded", async () => {
+        // A JWT verified in this process loads jose under handlers/jwt's module: the loader now lists it as its child.
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        require("jose");
+        const shipsJose = async (jwt: boolean) => Object.keys(await archiveText(handlerArchive("authorizer", createAuthorizerHandler,
+            { "fast-xml-parser": true, jose: jwt }))).some((e) => e.startsWith("node_modules/jose/"));
+        assert.deepStrictEqual([await shipsJose(false), await shipsJose(true)], [false, true]);
     });
 });
 
