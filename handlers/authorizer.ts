@@ -187,8 +187,10 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     // A cache hit answers the same policy for the same route, plan and application again and again:
     // built once per container (bounded), so the hot path allocates no policy per request.
     const policies = new Map<string, APIGatewayAuthorizerResult>();
+    /** Who API Gateway sees as the caller: the application, or a prefix of the credential's hash when 3scale named none. */
+    const principalOf = (appId: string, hash: string): string => (appId !== "" ? appId : `key-${hash.slice(0, 16)}`);
     const allow = (methodArn: string, hash: string, plan: string, appId: string, source: DecisionSource): APIGatewayAuthorizerResult => {
-        const principalId = appId !== "" ? appId : `key-${hash.slice(0, 16)}`;
+        const principalId = principalOf(appId, hash);
         const key = `${methodArn}\n${plan}\n${principalId}\n${source}`;
         let result = policies.get(key);
         if (result === undefined) {
@@ -201,13 +203,13 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     const deny = (methodArn: string, hash: string, appId: string, reason: string, source: DecisionSource, plan = ""): APIGatewayAuthorizerResult =>
         buildPolicy({
             methodArn,
-            principalId: appId !== "" ? appId : `key-${hash.slice(0, 16)}`,
+            principalId: principalOf(appId, hash),
             routes: undefined,
             context: { plan, appId, source, reason: safeReason(reason) },
         });
     /** Exactly the requested method and resource (allow mode, nothing known about the credential). */
     const allowRequested = (methodArn: string, hash: string): APIGatewayAuthorizerResult => ({
-        principalId: `key-${hash.slice(0, 16)}`,
+        principalId: principalOf("", hash),
         policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: [methodArn] }] },
         context: { plan: "", appId: "", source: "fail-open" },
     });
