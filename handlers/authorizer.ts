@@ -20,6 +20,7 @@ import { AuthorizerEvent, Credential, credentialText, CredentialSettings, extrac
 import { createJwtVerifier, JwtRefused, JwtVerifier } from "./jwt";
 import { createDecisionCache, RouteGrant, SpilledHit } from "./decision-cache";
 import { appUid, isKeyOnlyUid, minuteOf, sealIdentity, tokenHash, usageField } from "./keys";
+import { createLastKnownDecisions, LastKnownDecisions } from "./last-known-decisions";
 import { createMetrics, DECISION_SOURCES, instrumentAuthorizer, timeThreescale } from "./metrics";
 import { createRedisClient, redisUsable, withTimeout } from "./redis-client";
 import { createKeySealer, KeySealer } from "./sealed-key";
@@ -55,6 +56,8 @@ export interface AuthorizerDeps {
     sealer?: KeySealer;
     /** Verifies JWTs (credentials jwt); created from `settings.jwt` when not given. */
     verifyJwt?: JwtVerifier;
+    /** The container's last known decisions (resilient and allow modes); made here when not given. */
+    lastKnown?: LastKnownDecisions;
     now?: () => number;
     log?: (message: string) => void;
 }
@@ -111,6 +114,12 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     const hitsLeft = new Map<string, number>();
     const grants = new Map<string, RouteGrant>();
     let replaying: Promise<void> | undefined;
+    // The last decision learned per credential hash, for when neither 3scale nor Redis can answer (item 7);
+    // strict never falls back on one, so it keeps none.
+    const lastKnown = s.failureMode === "strict" ? undefined : (deps.lastKnown ?? createLastKnownDecisions(now));
+    const staleMs = s.staleTtlSeconds * 1000;
+    // A cached decision was confirmed by 3scale at most the cache TTL ago, so Redis keeps it at least this much longer.
+    const cachedStaleMs = Math.max(0, staleMs - s.cacheTtlSeconds * 1000);
 
     const useRedis = (): boolean => redis !== undefined && redisUsable(redis);
     // Against Redis's own clock (TIME), so always the real clock, never an injected one.
@@ -285,15 +294,23 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         let settled = "";
         if (cache && useRedis()) {
             try {
-                const r = await withTimeout(cache.lookup(hash, minuteOf(now()), deadline(), grant), redisBound, "redis lookup");
+                const at = now();
+                const r = await withTimeout(cache.lookup(hash, minuteOf(at), deadline(), grant), redisBound, "redis lookup");
                 switch (r.kind) {
                     case "counted":
                         remember(r.uid, r.left);
+                        lastKnown?.confirm(hash, r.plan, r.uid, at + cachedStaleMs);
                         if (r.publish) await nudge();
                         return allow(methodArn, hash, r.plan, appIdOf(r.uid), "cache");
-                    case "denied": return deny(methodArn, hash, "", r.reason, "cache");
-                    case "route": return deny(methodArn, hash, appIdOf(r.uid), REASONS.route, "cache", r.plan);
-                    case "limited": return deny(methodArn, hash, appIdOf(r.uid), REASONS.limits, "cache", r.plan);
+                    case "denied":
+                        lastKnown?.remember(hash, { allowed: false, reason: r.reason, until: at + staleMs });
+                        return deny(methodArn, hash, "", r.reason, "cache");
+                    case "route":
+                        lastKnown?.confirm(hash, r.plan, r.uid, at + cachedStaleMs);
+                        return deny(methodArn, hash, appIdOf(r.uid), REASONS.route, "cache", r.plan);
+                    case "limited":
+                        lastKnown?.confirm(hash, r.plan, r.uid, at + cachedStaleMs);
+                        return deny(methodArn, hash, appIdOf(r.uid), REASONS.limits, "cache", r.plan);
                     case "late": throw new Error("redis ran the lookup after its deadline");
                     case "stale": stale = { plan: r.plan, uid: r.uid }; epoch = r.epoch; settled = r.uid === "" ? "" : r.settled; break;
                     case "miss": epoch = r.epoch; break;
@@ -306,6 +323,11 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         // Without a cache at all, 3scale counts each request itself (authrep); the plan, and so the
         // route check, is known only from its answer.
         const outcome = cache ? await deps.threescale.authorize(identity, { hits: 1 }) : await deps.threescale.authrep(identity, { hits: 1 });
+        if (outcome.kind === "authorized") {
+            lastKnown?.remember(hash, { allowed: true, plan: outcome.plan, uid: appUid(outcome.appId, hash), until: now() + staleMs });
+        } else if (outcome.kind === "denied") {
+            lastKnown?.remember(hash, { allowed: false, reason: outcome.reason, until: now() + staleMs });
+        }
         if (!cache && outcome.kind === "authorized") {
             const appId = appIdOf(appUid(outcome.appId, hash));
             return planGrants(outcome.plan, grant) ? allow(methodArn, hash, outcome.plan, appId, "3scale") : deny(methodArn, hash, appId, REASONS.route, "3scale", outcome.plan);
@@ -361,13 +383,16 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         }
 
         log(`authorizer: 3scale failed (${outcome.code}: ${outcome.reason}); failure mode ${s.failureMode}`);
-        if (s.failureMode !== "strict" && stale) {
-            // The last known answer, kept for the stale TTL; its application's local limits still apply.
-            const appId = appIdOf(stale.uid);
-            if (!planGrants(stale.plan, grant)) return deny(methodArn, hash, appId, REASONS.route, "stale", stale.plan);
-            const refused = await countUnseen("pending", stale.uid, stale.uid, invocationId);
-            if (refused) return deny(methodArn, hash, appId, refused, "stale", stale.plan);
-            return allow(methodArn, hash, stale.plan, appId, "stale");
+        // The last known answer: Redis's (kept for the stale TTL), else this container's (Redis down or
+        // without it); its application's local limits still apply.
+        const known = stale ?? lastKnown?.recall(hash);
+        if (known !== undefined && "reason" in known) return deny(methodArn, hash, "", known.reason, "stale");
+        if (s.failureMode !== "strict" && known !== undefined) {
+            const appId = appIdOf(known.uid);
+            if (!planGrants(known.plan, grant)) return deny(methodArn, hash, appId, REASONS.route, "stale", known.plan);
+            const refused = await countUnseen("pending", known.uid, known.uid, invocationId);
+            if (refused) return deny(methodArn, hash, appId, refused, "stale", known.plan);
+            return allow(methodArn, hash, known.plan, appId, "stale");
         }
         if (s.failureMode === "allow") {
             // Nothing known about this credential: the requested route, as APIcast's allow mode lets the

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import type { Redis } from "ioredis";
 import * as net from "net";
-import { createAuthorizer, createAuthorizerHandler, AuthorizerHandler } from "../../handlers/authorizer";
+import { createAuthorizer, createAuthorizerHandler, AuthorizerHandler, CountingAuthorizer } from "../../handlers/authorizer";
 import { policyEffect } from "../../handlers/access-policy";
 import { createDecisionCache } from "../../handlers/decision-cache";
 import { keys, minuteOf, parseUsageField, tokenHash, usageField } from "../../handlers/keys";
@@ -492,6 +492,87 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             const unconfirmed = await redis.hgetall(keys.unconfirmed(fake.serviceId));
             assert.deepStrictEqual(Object.values(unconfirmed), ["3"]);
             assert.ok(!Object.keys(unconfirmed)[0].includes("made-up-token"), "sealed, not raw");
+        });
+    });
+
+    describe("last known decisions kept in the container (issue 17 item 7)", () => {
+        const ENTERPRISE_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/GET/enterprise/v1/customers";
+        const waitReady = () => waitFor("redis", async () => redis.status === "ready");
+
+        it("resilient: with Redis stopped mid-run and 3scale down, a known key is served from the container and its hits held, then counted once", async () => {
+            const handler = make({ failureMode: "resilient" });
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "cache");
+            assert.strictEqual(policyEffect(await handler(event(KEY_LIMITED))), "Allow"); // 1 of its 2 daily hits
+            assert.strictEqual(policyEffect(await handler(event(KEY_UNKNOWN))), "Deny");
+            await redisServer.stop(); // the counts so far die with it
+            await fake.setFault("down");
+            for (let i = 0; i < 3; i++) {
+                const r = await handler(event(KEY_BASIC), { awsRequestId: `outage-basic-${i}` });
+                assert.deepStrictEqual([policyEffect(r), r.context?.source, r.context?.plan, r.context?.appId], ["Allow", "stale", "Basic", "app-basic"]);
+                assert.deepStrictEqual(resources(r), ["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/*/discovery/*"]);
+            }
+            const outside = await handler({ ...event(KEY_BASIC), methodArn: ENTERPRISE_ARN });
+            assert.deepStrictEqual([policyEffect(outside), outside.context?.reason], ["Deny", "route not in plan"]);
+            // The counting rules while Redis is down stay: within what this container last knew was left.
+            assert.strictEqual(policyEffect(await handler(event(KEY_LIMITED), { awsRequestId: "outage-limited-0" })), "Allow");
+            const spent = await handler(event(KEY_LIMITED), { awsRequestId: "outage-limited-1" });
+            assert.deepStrictEqual([policyEffect(spent), spent.context?.reason], ["Deny", "usage limits are exceeded"]);
+            assert.strictEqual(policyEffect(await handler(event(KEY_UNKNOWN))), "Deny");
+            const unseen = await handler(event(KEY_UNLIMITED));
+            assert.deepStrictEqual([policyEffect(unseen), unseen.context?.source], ["Deny", "fail-closed"]);
+            assert.strictEqual((handler as CountingAuthorizer).heldHits(), 4);
+
+            await redisServer.start();
+            await waitReady();
+            // Redis answers (empty), 3scale still down: served from the container again, counted in Redis, and the held hits replayed.
+            const back = await handler(event(KEY_BASIC), { awsRequestId: "outage-still-3scale-down" });
+            assert.deepStrictEqual([policyEffect(back), back.context?.source], ["Allow", "stale"]);
+            await waitFor("the replay", async () => (await pendingByApp())["app-limited"] === 1);
+            assert.deepStrictEqual(await pendingByApp(), { "app-basic": 4, "app-limited": 1 }, "every hit served since Redis died, once");
+        });
+
+        it("allow: a key 3scale refused stays refused while Redis and 3scale are down, never served fail-open", async () => {
+            const handler = make({ failureMode: "allow" });
+            assert.strictEqual(policyEffect(await handler(event(KEY_UNKNOWN))), "Deny");
+            assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
+            await redisServer.stop();
+            await fake.setFault("down");
+            const refused = await handler(event(KEY_UNKNOWN));
+            assert.deepStrictEqual([policyEffect(refused), refused.context?.source], ["Deny", "stale"]);
+            assert.match(String(refused.context?.reason), /user_key_invalid|invalid/);
+            const known = await handler(event(KEY_BASIC));
+            assert.deepStrictEqual([policyEffect(known), known.context?.source, known.context?.plan], ["Allow", "stale", "Basic"]);
+            assert.strictEqual((await handler(event(KEY_UNLIMITED))).context?.source, "fail-open", "nothing known: APIcast's allow");
+        });
+
+        it("serves the container's decision when Redis answers but lost it (flushed), 3scale down", async () => {
+            const handler = make({ failureMode: "resilient" });
+            await handler(event(KEY_BASIC));
+            await redis.flushall();
+            await fake.setFault("down");
+            const r = await handler(event(KEY_BASIC), { awsRequestId: "flushed-0" });
+            assert.deepStrictEqual([policyEffect(r), r.context?.source], ["Allow", "stale"]);
+            assert.deepStrictEqual(await pendingByApp(), { "app-basic": 1 }, "counted in Redis, which answers");
+        });
+
+        it("a decision older than the stale TTL is not served", async () => {
+            const handler = make({ failureMode: "resilient", staleTtlSeconds: 600 });
+            await handler(event(KEY_BASIC));
+            await redisServer.stop();
+            await fake.setFault("down");
+            clock += 601_000;
+            const r = await handler(event(KEY_BASIC));
+            assert.deepStrictEqual([policyEffect(r), r.context?.source], ["Deny", "fail-closed"]);
+        });
+
+        it("strict keeps no decision to fall back on", async () => {
+            const handler = make({ failureMode: "strict" });
+            await handler(event(KEY_BASIC));
+            await redisServer.stop();
+            await fake.setFault("down");
+            const r = await handler(event(KEY_BASIC));
+            assert.deepStrictEqual([policyEffect(r), r.context?.source], ["Deny", "fail-closed"]);
         });
     });
 
