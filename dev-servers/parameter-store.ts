@@ -49,6 +49,8 @@ export interface ParameterStore {
     remove(name: string): void;
     /** Every request, in order. */
     calls: ParameterStoreCall[];
+    /** What the AWS SDK reads to reach this stand-in: region, the endpoint override, throwaway credentials (never checked). */
+    clientEnvironment(): Record<string, string>;
     setFault(fault: ParameterStoreFault): Promise<void>;
     close(): Promise<void>;
 }
@@ -194,6 +196,7 @@ export async function startParameterStore(options: { region?: string; parameters
         url: `http://127.0.0.1:${port}`,
         region,
         calls,
+        clientEnvironment: () => ({ AWS_REGION: region, AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: "AKIDLOCALSTANDIN", AWS_SECRET_ACCESS_KEY: "local-stand-in" }),
         put(name, value, type = "SecureString") {
             checkName(name, "name");
             const version = (held.get(name)?.version ?? 0) + 1;

@@ -182,6 +182,14 @@ export class MockCloud implements pulumi.runtime.Mocks {
                 const name = input("dashboardName") ?? physical;
                 return { id: name, computed: { dashboardArn: `arn:aws:cloudwatch::${MOCK_ACCOUNT}:dashboard/${name}` } };
             }
+            case "aws:ssm/parameter:Parameter": {
+                // The id is the name; the ARN's resource part drops a path's leading slash (parameter/a/b).
+                return { id: physical, computed: { name: physical, arn: arn("ssm", `parameter/${physical.replace(/^\//, "")}`), version: 1, tier: "Standard" } };
+            }
+            case "aws:kms/key:Key": {
+                const keyId = `${hex(seed, 8)}-${hex(`${seed}/1`, 4)}-${hex(`${seed}/2`, 4)}-${hex(`${seed}/3`, 4)}-${hex(`${seed}/4`, 12)}`;
+                return { id: keyId, computed: { keyId, arn: arn("kms", `key/${keyId}`) } };
+            }
             case "aws:elasticache/subnetGroup:SubnetGroup":
                 return { id: physical.toLowerCase(), computed: { name: physical.toLowerCase(), arn: arn("elasticache", `subnetgroup:${physical}`) } };
             default:

@@ -12,7 +12,7 @@ import { bakeAlarmNames, slotAlarmNames } from "../../outputs";
 import type { AlarmThresholds } from "../../config";
 import { DEFAULT_CREDENTIALS, settingsFromEnvironment } from "../../handlers/settings";
 import { bundleSpec, BundledSpec } from "../../openapi";
-import { MOCK_ACCOUNT } from "../../preview/mock-cloud";
+import { isSecretValue, MOCK_ACCOUNT } from "../../preview/mock-cloud";
 import { build, resolve, unwrap } from "./harness";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on recorded inputs
@@ -232,18 +232,44 @@ describe("AuthorizerPair", () => {
         for (const f of functions(await pair())) assert.strictEqual(inputs(f).environment.variables.POWERTOOLS_SERVICE_NAME, undefined);
     });
 
-    it("hands the handlers their settings through the environment, tokens as secrets", async () => {
+    it("keeps the tokens out of the functions' configuration: SecureString parameters under the slot's own KMS key, named in the environment (issue 17 item 6)", async () => {
         const b = await pair();
+        const key = b.one("aws:kms/key:Key");
+        assert.strictEqual(inputs(key).enableKeyRotation, true);
+        const parameters = b.all("aws:ssm/parameter:Parameter");
+        assert.deepStrictEqual(parameters.map((p) => [inputs(p).type, inputs(p).keyId, unwrap(p.inputs.value)]).sort(), [
+            ["SecureString", key.state.arn, "redis-auth-token-0123456789"],
+            ["SecureString", key.state.arn, "s3rvice-token-0123456789"],
+        ]);
+        for (const p of parameters) assert.ok(isSecretValue(p.inputs.value), `${p.name}: the value is a Pulumi secret`);
+        const names = Object.fromEntries(parameters.map((p) => [unwrap(p.inputs.value) === "s3rvice-token-0123456789" ? "serviceToken" : "redisAuthToken", p.state.name]));
         for (const f of functions(b)) {
-            assert.ok(typeof f.inputs.environment === "object" && "value" in (f.inputs.environment as object), "the environment is a Pulumi secret");
-            const settings = settingsFromEnvironment(inputs(f).environment.variables);
-            assert.strictEqual(settings.threescale.serviceToken, "s3rvice-token-0123456789");
-            assert.strictEqual(settings.redis.authToken, "redis-auth-token-0123456789");
+            const variables = inputs(f).environment.variables as Record<string, string>;
+            assert.ok(!isSecretValue(f.inputs.environment), "nothing secret left in the environment");
+            assert.ok(!Object.values(variables).some((v) => ["s3rvice-token-0123456789", "redis-auth-token-0123456789"].some((token) => String(v).includes(token))), "no token in the functions' configuration");
+            assert.ok(!("THREESCALE_SERVICE_TOKEN" in variables) && !("REDIS_AUTH_TOKEN" in variables));
+            assert.strictEqual(variables.PARAMETER_VERSIONS, "1.1", "a new value (a new version) changes the functions' configuration: new containers read it");
+            const settings = settingsFromEnvironment(variables);
+            assert.deepStrictEqual(settings.secretParameters, names);
             assert.strictEqual(settings.redis.host, "master.redis.example.use1.cache.amazonaws.com");
             assert.strictEqual(settings.redis.tls, true);
             assert.strictEqual(settings.failureMode, "resilient");
             assert.deepStrictEqual(settings.planRoutes, { Basic: ["discovery/*"] });
             assert.strictEqual(settings.usageTopicArn, b.one("aws:sns/topic:Topic").state.arn);
+        }
+    });
+
+    it("lets each function read exactly its two parameters and decrypt with the slot's key through Parameter Store, nothing more", async () => {
+        const b = await pair();
+        const key = b.one("aws:kms/key:Key").state.arn;
+        const parameterArns = b.all("aws:ssm/parameter:Parameter").map((p) => p.state.arn).sort();
+        const policies = b.all("aws:iam/rolePolicy:RolePolicy").map((p) => JSON.parse(inputs(p).policy).Statement as Record<string, unknown>[]);
+        assert.strictEqual(policies.length, 2);
+        for (const statements of policies) {
+            const read = statements.find((st) => st.Sid === "ReadOwnSecrets");
+            assert.deepStrictEqual([read?.Action, (read?.Resource as string[]).slice().sort()], [["ssm:GetParameters"], parameterArns]);
+            const decrypt = statements.find((st) => st.Sid === "DecryptOwnSecrets");
+            assert.deepStrictEqual([decrypt?.Action, decrypt?.Resource, decrypt?.Condition], [["kms:Decrypt"], key, { StringEquals: { "kms:ViaService": "ssm.us-east-1.amazonaws.com" } }]);
         }
     });
 
@@ -256,6 +282,7 @@ describe("AuthorizerPair", () => {
             "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
         ]);
         const statements = b.all("aws:iam/rolePolicy:RolePolicy").map((p) => JSON.parse(inputs(p).policy).Statement[0]);
+        // (each policy's other statements read the function's secrets: the test above)
         const topic = b.one("aws:sns/topic:Topic").state.arn;
         const dlq = b.one("aws:sqs/queue:Queue").state.arn;
         assert.deepStrictEqual(statements.map((s) => [s.Action, s.Resource]).sort(), [[["sns:Publish"], topic], [["sqs:SendMessage"], dlq]].sort());
@@ -290,7 +317,7 @@ describe("AuthorizerPair", () => {
             }
             // What the program or the ring commands need but the handlers never load (the Lambda runtime ships the AWS SDK).
             const deployTime = ["@apidevtools/swagger-parser", "recheck", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch"];
-            for (const excluded of [...deployTime, "@pulumi/pulumi", "@pulumi/aws", "@aws-sdk/client-sns", "js-yaml", "mocha", "typescript"]) {
+            for (const excluded of [...deployTime, "@pulumi/pulumi", "@pulumi/aws", "@aws-sdk/client-sns", "@aws-sdk/client-ssm", "js-yaml", "mocha", "typescript"]) {
                 assert.ok(!entries.some((e) => e.startsWith(`node_modules/${excluded}/`) || e === `node_modules/${excluded}`), `${excluded} is not shipped`);
             }
             const unloaded = entries.filter((e) => /\.(map|d\.ts|d\.cts|md|ts)$/.test(e) || e.startsWith("node_modules/fast-xml-parser/src/"));
@@ -298,8 +325,8 @@ describe("AuthorizerPair", () => {
             // Each function gets the modules of handlers/ its entry point loads, compiled one by one, and no other.
             const own = entries.filter((e) => e.startsWith("handlers/")).sort();
             const expected = f.name.endsWith("-authorizer")
-                ? ["access-policy", "authorizer", "credentials", "decision-cache", "jwt", "keys", "lua", "metrics", "redis-client", "sealed-key", "settings", "threescale", "usage"]
-                : ["credentials", "keys", "lua", "metrics", "redis-client", "reporter", "sealed-key", "settings", "threescale", "usage"];
+                ? ["access-policy", "authorizer", "credentials", "decision-cache", "jwt", "keys", "last-known-decisions", "lua", "metrics", "redis-client", "sealed-key", "secrets", "settings", "threescale", "usage"]
+                : ["credentials", "keys", "lua", "metrics", "redis-client", "reporter", "sealed-key", "secrets", "settings", "threescale", "usage"];
             assert.deepStrictEqual(own, expected.map((m) => `handlers/${m}.js`));
             const entry = f.name.endsWith("-authorizer") ? "authorizer.js\").createAuthorizerHandler()" : "reporter.js\").createReporterHandler()";
             for (const file of ["index.js", ...own]) {
