@@ -4,7 +4,7 @@
 // backend headers on every HTTP integration. This file is the pipeline; openapi/ holds its parts.
 import { createHash } from "crypto";
 import * as path from "path";
-import { AUTHORIZER_URI_PLACEHOLDER, AuthorizerSpec, credentialClash, injectAuthorizer, publicReasonsOf } from "./openapi/authorizer";
+import { AUTHORIZER_URI_PLACEHOLDER, AuthorizerSpec, credentialClash, injectAuthorizer, openingProblems, publicReasonsOf } from "./openapi/authorizer";
 import { checkDocument } from "./openapi/checks";
 import { BundledSpec, SpecError, operationsOf } from "./openapi/document";
 import { bundleFiles, inlineRefs } from "./openapi/refs";
@@ -23,6 +23,8 @@ export interface SpecOptions extends AuthorizerSpec {
     baseDir?: string;
     /** Operations served without the authorizer, "METHOD /path" (gateway:publicRoutes). */
     publicRoutes?: string[];
+    /** A public catch-all at the root, or no operation behind the authorizer, is meant (gateway:allowPublicCatchAll). */
+    allowPublicCatchAll?: boolean;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
     }
     const clash = credentialClash(operations.filter((op) => !(op.label in publicReasons)), options.credentials);
     if (clash) errors.push(clash);
+    if (!options.allowPublicCatchAll) errors.push(...openingProblems(operations, publicReasons));
     if (errors.length > 0) {
         throw new SpecError(shownFile, `${errors.length} problem${errors.length === 1 ? "" : "s"} API Gateway would refuse or the ring cannot serve:`, errors);
     }

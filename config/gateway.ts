@@ -23,6 +23,8 @@ export interface GatewayConfig {
     specMirrors: Record<string, string>;
     /** Operations served without the authorizer, as "METHOD /path" (ANY for x-amazon-apigateway-any-method). */
     publicRoutes: string[];
+    /** A public catch-all at the root, or no operation behind the authorizer, is meant (refused otherwise). */
+    allowPublicCatchAll: boolean;
     /** Stage variables other than hosts the document uses (e.g. landing_page, a URL). */
     stageVariables: Record<string, string>;
     /** Media types API Gateway passes through as binary. */
@@ -34,7 +36,7 @@ export interface GatewayConfig {
 export const GATEWAY_KEYS: readonly string[] = [
     "gateway:logLevel", "gateway:metrics", "gateway:caching", "gateway:cacheClusterSize", "gateway:rateLimit",
     "gateway:burstLimit", "gateway:hosts", "gateway:spec", "gateway:releaseId",
-    "gateway:specMirrors", "gateway:publicRoutes", "gateway:stageVariables", "gateway:binaryMediaTypes",
+    "gateway:specMirrors", "gateway:publicRoutes", "gateway:allowPublicCatchAll", "gateway:stageVariables", "gateway:binaryMediaTypes",
 ];
 
 // Stage variable rules from API Gateway: names [A-Za-z0-9_], values [A-Za-z0-9-._~:/?#&=,]{1,2048}.
@@ -119,6 +121,7 @@ export function gatewayConfig(r: Reader): GatewayConfig {
         specPath: r.string("gateway:spec", "api/openapi.yaml", /\.(ya?ml|json)$/, "a path to a .yaml, .yml or .json OpenAPI document"),
         specMirrors: mirrors,
         publicRoutes,
+        allowPublicCatchAll: r.boolean("gateway:allowPublicCatchAll", false),
         stageVariables: variables,
         binaryMediaTypes,
         releaseId: r.string("gateway:releaseId", undefined, STAGE_VARIABLE_VALUE, "a release tag of A-Z a-z 0-9 - . _ ~ : / ? # & = ,"),

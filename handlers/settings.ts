@@ -104,7 +104,8 @@ function isCredentialSource(value: unknown): value is CredentialSource {
 
 function isJwtSettings(value: unknown): value is JwtSettings {
     const v = value as Partial<JwtSettings> | null;
-    return typeof v === "object" && v !== null && [v.jwksUrl, v.issuer, v.audience, v.appClaim].every((t) => typeof t === "string" && t !== "") &&
+    const audiences = Array.isArray(v?.audience) ? v.audience : [v?.audience];
+    return typeof v === "object" && v !== null && [v.jwksUrl, v.issuer, v.appClaim, ...audiences].every((t) => typeof t === "string" && t !== "") && audiences.length > 0 &&
         [v.timeoutMs, v.refreshCooldownMs].every((n) => typeof n === "number" && n >= 0);
 }
 
@@ -139,14 +140,11 @@ export function settingsToEnvironment(s: DeployedSettings): Record<string, strin
  * The functions' whole environment as the program writes it: the settings, and the metrics
  * library's variables when a `service` is named. The program's 4 KB check sizes this same map.
  */
-export function functionEnvironment(s: DeployedSettings | AuthorizerSettings, metricsService?: string): Record<string, string> {
-    // Transitional, until config.ts (being split) passes DeployedSettings: settings with the secrets are
-    // sized with the longest parameter names instead, and never written.
-    const deployed = "secretParameters" in s ? s : withoutSecrets(s, { serviceToken: "p".repeat(PARAMETER_NAME_BOUND), redisAuthToken: "p".repeat(PARAMETER_NAME_BOUND) });
-    return { ...settingsToEnvironment(deployed), ...(metricsService ? metricsEnvironment(metricsService) : {}) };
+export function functionEnvironment(s: DeployedSettings, metricsService?: string): Record<string, string> {
+    return { ...settingsToEnvironment(s), ...(metricsService ? metricsEnvironment(metricsService) : {}) };
 }
 
-/** The longest name the program gives a secret's parameter (Pulumi's auto-name of the pair's parameters). */
+/** The longest name the program gives a secret's parameter (Pulumi's auto-name of the pair's parameters); the 4 KB check counts it. */
 export const PARAMETER_NAME_BOUND = 128;
 
 /** Variables that would put a secret in the functions' configuration, readable by anyone who can read it. */

@@ -101,7 +101,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const config: SlotConfig = readSlotConfig(configSource(file));
     const spec = await bundleSpec(path.resolve(PROJECT_DIR, config.gateway.specPath), {
         credentials: config.authorizer.credentials, resultTtlSeconds: 0,
-        mirrors: config.gateway.specMirrors, baseDir: PROJECT_DIR, publicRoutes: config.gateway.publicRoutes,
+        mirrors: config.gateway.specMirrors, baseDir: PROJECT_DIR, publicRoutes: config.gateway.publicRoutes, allowPublicCatchAll: config.gateway.allowPublicCatchAll,
     });
     for (const warning of spec.warnings) log(`warning: gateway:spec: ${formatProblem(warning)}`);
     log(`gateway:spec: ${operationsSummary(spec)}`);

@@ -168,9 +168,11 @@ describe("upstream document: remote $refs never touch the network", () => {
     });
 
     it("names the URL and the mirror path tried when the mirror lacks the file", async () => {
-        const e = await refused(path.join(UPSTREAM, "api.yaml"), { ...OPTIONS, mirrors: { "https://specs.example.org/": path.join(dir, "mirror") } });
+        // A mirror folder of the project (one outside it and outside the document's tree is refused as such).
+        const empty = path.join(UPSTREAM, "mirror", "nothing-here");
+        const e = await refused(path.join(UPSTREAM, "api.yaml"), { ...OPTIONS, mirrors: { "https://specs.example.org/": empty } });
         assert.ok(e.message.includes("https://specs.example.org/catalog-service/a1b2c3d/api.yaml is not in the mirror: tried " +
-            path.relative(process.cwd(), path.join(dir, "mirror", "catalog-service", "a1b2c3d", "api.yaml"))), e.message);
+            path.relative(process.cwd(), path.join(empty, "catalog-service", "a1b2c3d", "api.yaml"))), e.message);
         assert.deepStrictEqual(e.problems.map((p) => p.pointer), ["test/fixtures/upstream/api.yaml#/paths/~1catalog~1v1~1books",
             "test/fixtures/upstream/api.yaml#/paths/~1reports~1v1~1readers~1{reader_id}~1summary"], "every unreadable file at once, with the $ref that names it");
         assert.strictEqual(requests, 0);
