@@ -1,0 +1,227 @@
+// Issue 17, item 1: a plan route grants exactly the paths it names.
+//
+// The oracle is a plain segment-by-segment reading of a route ("discovery/*": every path under
+// discovery/, one segment or more; "GET enterprise/v1/*": only GET; "*": everything), and API
+// Gateway's own evaluation of the policy the authorizer returns: an execute-api resource ARN
+// `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path}` in which `*` stands for any
+// run of characters, `/` included, and `?` for one character (AWS, "Control access to an API with IAM
+// permissions" / "Statement reference of IAM policies for executing API in API Gateway", the
+// resource-path-specifier; and "Output from an API Gateway Lambda authorizer"). The property: the
+// policy allows a request if and only if the route, matched segment by segment, grants it; and the
+// authorizer's own check (routesGrant, which the Redis scripts get through routeGrant) says the same.
+//
+// Method ARNs that a policy cannot name literally or that a backend could read as another path (dot
+// segments, empty segments, control characters, an encoded slash or backslash, wildcards) are
+// Unauthorized before any I/O: nothing asked of 3scale, no command sent to Redis.
+import * as assert from "assert";
+import type { APIGatewayAuthorizerResult } from "aws-lambda";
+import fc from "fast-check";
+import type { Redis } from "ioredis";
+import { buildPolicy, policyEffect, routeGrant, routesGrant } from "../../handlers/access-policy";
+import { createAuthorizer } from "../../handlers/authorizer";
+import { keys } from "../../handlers/keys";
+import { settingsFromEnvironment } from "../../handlers/settings";
+import { createThreescaleClient } from "../../handlers/threescale";
+import { RedisServer, startRedis } from "../../dev-servers/redis-server";
+import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
+import { clientFor, testSettings } from "../support/settings";
+
+const PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/";
+const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+const arnFor = (method: string, segments: string[]): string => `${PREFIX}${method}/${segments.join("/")}`;
+
+/** API Gateway's match of one policy resource against a method ARN: `*` any run (`/` included), `?` one character. */
+function gatewayMatches(resource: string, arn: string): boolean {
+    // Plain dynamic programming over the two strings: no regular expression of ours in the oracle.
+    let row = new Array<boolean>(arn.length + 1).fill(false);
+    row[0] = true;
+    for (const c of resource) {
+        const next = new Array<boolean>(arn.length + 1).fill(false);
+        if (c === "*") {
+            let any = false;
+            for (let j = 0; j <= arn.length; j++) {
+                any = any || row[j];
+                next[j] = any;
+            }
+        } else {
+            for (let j = 1; j <= arn.length; j++) next[j] = row[j - 1] && (c === "?" || arn[j - 1] === c);
+        }
+        row = next;
+    }
+    return row[arn.length];
+}
+
+/** How API Gateway applies the authorizer's policy: an explicit Deny wins, else any Allow. */
+function gatewayAllows(result: APIGatewayAuthorizerResult, arn: string): boolean {
+    let allowed = false;
+    for (const s of result.policyDocument.Statement as { Effect: string; Action: string | string[]; Resource: string | string[] }[]) {
+        const actions = ([] as string[]).concat(s.Action);
+        if (!actions.some((a) => a === "execute-api:Invoke" || a === "execute-api:*" || a === "*")) continue;
+        if (!([] as string[]).concat(s.Resource).some((r) => gatewayMatches(r, arn))) continue;
+        if (s.Effect === "Deny") return false;
+        allowed = true;
+    }
+    return allowed;
+}
+
+interface Route { method?: string; segments: string[]; rest: boolean }
+
+const routeText = (r: Route): string => `${r.method ? `${r.method} ` : ""}${r.segments.length === 0 && r.rest ? "*" : [...r.segments, ...(r.rest ? ["*"] : [])].join("/")}`;
+
+/** The oracle: a route read segment by segment. */
+function segmentsGrant(r: Route, method: string, path: string[]): boolean {
+    if (r.method !== undefined && r.method !== method) return false;
+    if (r.segments.length === 0 && r.rest) return true; // "*": every path, the root included
+    if (r.rest ? path.length <= r.segments.length : path.length !== r.segments.length) return false;
+    return r.segments.every((s, i) => s === path[i]);
+}
+
+// A small alphabet so that routes and paths often share segments; "discovery" and "x" as in the issue.
+const segment = fc.constantFrom("discovery", "enterprise", "v1", "x", "courses", "a-b", "course-v1:edX+D+1");
+const routeArb: fc.Arbitrary<Route> = fc.record({
+    method: fc.option(fc.constantFrom(...METHODS), { nil: undefined }),
+    segments: fc.array(segment, { minLength: 0, maxLength: 3 }),
+    rest: fc.boolean(),
+}).filter((r) => r.segments.length > 0 || r.rest);
+const requestArb = fc.record({ method: fc.constantFrom(...METHODS), path: fc.array(segment, { minLength: 0, maxLength: 5 }) });
+
+describe("route grants (issue 17, item 1)", () => {
+    it("the policy, as API Gateway evaluates it, allows a request iff the route grants it segment by segment; routesGrant agrees", () => {
+        fc.assert(fc.property(routeArb, requestArb, (route, request) => {
+            const arn = arnFor(request.method, request.path);
+            const expected = segmentsGrant(route, request.method, request.path);
+            const policy = buildPolicy({ methodArn: arn, principalId: "app", routes: [routeText(route)], context: {} });
+            assert.strictEqual(gatewayAllows(policy, arn), expected, `policy for ${routeText(route)} on ${request.method} /${request.path.join("/")}`);
+            assert.strictEqual(routesGrant([routeText(route)], arn), expected, `routesGrant for ${routeText(route)} on ${request.method} /${request.path.join("/")}`);
+        }), { seed: 17, numRuns: 3000 });
+    });
+
+    it("a plan of several routes allows the union of what each grants, and no more", () => {
+        fc.assert(fc.property(fc.array(routeArb, { minLength: 1, maxLength: 4 }), requestArb, (routes, request) => {
+            const arn = arnFor(request.method, request.path);
+            const expected = routes.some((r) => segmentsGrant(r, request.method, request.path));
+            const policy = buildPolicy({ methodArn: arn, principalId: "app", routes: routes.map(routeText), context: {} });
+            assert.strictEqual(gatewayAllows(policy, arn), expected);
+            assert.strictEqual(routeGrant(arn, { P: routes.map(routeText) }, []).granting.includes("P"), expected);
+        }), { seed: 1717, numRuns: 1500 });
+    });
+
+    it("the issue's cases: discovery/* allows neither GET /enterprise/v1/discovery/x nor DELETE /courses/discovery/x", () => {
+        for (const [method, path] of [["GET", "enterprise/v1/discovery/x"], ["DELETE", "courses/discovery/x"], ["GET", "discovery"]]) {
+            const arn = `${PREFIX}${method}/${path}`;
+            const policy = buildPolicy({ methodArn: arn, principalId: "app", routes: ["discovery/*"], context: {} });
+            assert.strictEqual(gatewayAllows(policy, arn), false, `${method} /${path}`);
+            assert.strictEqual(routesGrant(["discovery/*"], arn), false, `${method} /${path}`);
+        }
+        const allowed = `${PREFIX}DELETE/discovery/v1/x`;
+        assert.strictEqual(gatewayAllows(buildPolicy({ methodArn: allowed, principalId: "app", routes: ["discovery/*"], context: {} }), allowed), true);
+    });
+
+    it("every resource spells its method out: no resource starts with a wildcard after the stage", () => {
+        for (const route of ["*", "discovery/*", "GET enterprise/v1/*", "heartbeat", "PUT a/b"]) {
+            const policy = buildPolicy({ methodArn: `${PREFIX}GET/x`, principalId: "app", routes: [route], context: {} });
+            const resources = (policy.policyDocument.Statement[0] as { Resource: string[] }).Resource;
+            for (const r of resources) assert.match(r.slice(PREFIX.length), /^(DELETE|GET|HEAD|OPTIONS|PATCH|POST|PUT)\//, `${route}: ${r}`);
+            assert.strictEqual(resources.length, route.includes(" ") ? 1 : METHODS.length, route);
+        }
+    });
+
+    it("a route API Gateway's wildcards cannot express segment by segment is refused with the settings, naming the variable", () => {
+        for (const bad of ["a/*/b", "disc*", "discovery/x*", "a?", "*/discovery", "", " ", "discovery//x", "discovery/../admin", "./x", "discovery/", "FETCH x", "a b"]) {
+            assert.throws(() => settingsFromEnvironment({ THREESCALE_SERVICE_ID: "1", THREESCALE_SERVICE_TOKEN: "t", PLAN_ROUTES: JSON.stringify({ Basic: [bad] }) }),
+                (e: Error) => /PLAN_ROUTES/.test(e.message) && e.message.includes(JSON.stringify(bad).slice(1, -1)), JSON.stringify(bad));
+            assert.throws(() => settingsFromEnvironment({ THREESCALE_SERVICE_ID: "1", THREESCALE_SERVICE_TOKEN: "t", DEFAULT_ROUTES: JSON.stringify([bad]) }), /DEFAULT_ROUTES/, JSON.stringify(bad));
+        }
+    });
+});
+
+describe("hostile method ARNs: Unauthorized before any I/O (issue 17, item 1)", function () {
+    const KEY = "basic-key-0123456789abcdef";
+    let redisServer: RedisServer;
+    let fake: FakeThreescale;
+    let redis: Redis;
+    let admin: Redis;
+
+    before(async () => {
+        redisServer = await startRedis();
+        admin = redisServer.admin();
+    });
+    after(async () => {
+        admin.disconnect();
+        await redisServer.close();
+    });
+    beforeEach(async () => {
+        fake = await startThreescale();
+        fake.addApp({ id: "app-basic", userKey: KEY, plan: "Basic" });
+        await admin.flushall();
+    });
+    afterEach(async () => {
+        redis?.disconnect();
+        await fake.close();
+    });
+
+    /** Commands Redis has run for clients other than this admin connection's INFO and CONFIG calls. */
+    const commandsRun = async (): Promise<number> => {
+        const stats = await admin.info("commandstats");
+        let total = 0;
+        for (const m of stats.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm)) if (!["info", "config|resetstat", "flushall"].includes(m[1])) total += Number(m[2]);
+        return total;
+    };
+    const handlerFor = () => {
+        const settings = testSettings(redisServer, fake);
+        redis = clientFor(redisServer, settings);
+        return createAuthorizer({ settings, redis, threescale: createThreescaleClient(settings.threescale), log: () => undefined });
+    };
+
+    for (const [name, path] of [
+        ["a dot-dot segment", "discovery/../admin"],
+        ["a dot segment", "discovery/./v1"],
+        ["an encoded dot-dot segment", "discovery/%2e%2E/admin"],
+        ["an empty segment", "discovery//v1"],
+        ["a trailing empty segment", "discovery/v1/"],
+        ["a newline", "discovery/v1\n/x"],
+        ["a tab", "discovery/v\t1"],
+        ["an encoded newline", "discovery/v1%0A"],
+        ["a NUL", "discovery/\u0000"],
+        ["DEL", "discovery/\u007f"],
+        ["an encoded slash", "discovery/a%2Fb"],
+        ["an encoded slash, lower case", "discovery/a%2fb"],
+        ["a backslash", "discovery/a\\..\\b"],
+        ["an encoded backslash", "discovery/a%5Cb"],
+        ["a wildcard", "discovery/*"],
+        ["a question mark", "discovery/a?"],
+        ["over API Gateway's 1600-byte method ARN", `discovery/${"a".repeat(1600)}`],
+    ] as [string, string][]) {
+        it(`${name}: Unauthorized, nothing asked of 3scale, no Redis command`, async () => {
+            const handler = handlerFor();
+            await redis.ping();
+            const before = await commandsRun();
+            await assert.rejects(handler({ type: "TOKEN", authorizationToken: KEY, methodArn: `${PREFIX}GET/${path}` }), (e: Error) => e.message === "Unauthorized");
+            assert.strictEqual(fake.calls.length, 0);
+            assert.strictEqual(await commandsRun(), before);
+        });
+    }
+
+    it("an unknown method: Unauthorized before any I/O", async () => {
+        const handler = handlerFor();
+        await redis.ping();
+        const before = await commandsRun();
+        await assert.rejects(handler({ type: "TOKEN", authorizationToken: KEY, methodArn: `${PREFIX}FETCH/discovery/v1` }), (e: Error) => e.message === "Unauthorized");
+        assert.strictEqual(fake.calls.length, 0);
+        assert.strictEqual(await commandsRun(), before);
+    });
+
+    it("a Basic key (discovery/*) is denied GET /enterprise/v1/discovery/x and DELETE /courses/discovery/x, uncounted, from 3scale and from the cache", async () => {
+        const handler = handlerFor();
+        for (let round = 0; round < 2; round++) {
+            for (const path of ["GET/enterprise/v1/discovery/x", "DELETE/courses/discovery/x"]) {
+                const r = await handler({ type: "TOKEN", authorizationToken: KEY, methodArn: `${PREFIX}${path}` });
+                assert.strictEqual(policyEffect(r), "Deny", `${path} round ${round}`);
+                assert.strictEqual(r.context?.reason, "route not in plan");
+            }
+        }
+        assert.deepStrictEqual(await redis.hgetall(keys.pending(fake.serviceId)), {});
+        const ok = await handler({ type: "TOKEN", authorizationToken: KEY, methodArn: `${PREFIX}DELETE/discovery/x` });
+        assert.strictEqual(policyEffect(ok), "Allow");
+    });
+});
