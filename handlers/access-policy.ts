@@ -1,43 +1,119 @@
-// IAM policies for an API Gateway TOKEN authorizer, as in AWS's authorizer blueprint:
-// a plan grants route patterns, each becomes an execute-api ARN of this API and stage.
+// IAM policies for an API Gateway Lambda authorizer: a plan grants route patterns, each becomes
+// execute-api ARNs of this API and stage, one per HTTP method.
+//
+// What a route matches, segment by segment (README, "How the authorizer decides"):
+//   "*"                      every method and every path, the root included
+//   "GET *"                  every path, GET only
+//   "discovery/*"            every method, every path of one or more segments under discovery/
+//                            (not discovery itself, not /enterprise/v1/discovery/x)
+//   "GET enterprise/v1/*"    the same under enterprise/v1/, GET only
+//   "heartbeat", "POST a/b"  exactly that path
+// A segment is literal; "*" may only stand alone as the last segment. API Gateway evaluates a
+// policy resource with "*" spanning any run of characters, "/" included, and "?" one character
+// (AWS, "Statement reference of IAM policies for executing API in API Gateway"). So a resource
+// never starts with a wildcard where the method goes: `*/discovery/*` would also match
+// `GET/enterprise/v1/discovery/x`. Each route becomes one resource per method it names, with the
+// method spelled out, and the only wildcard is the trailing one, where "any run of characters"
+// and "one segment or more" agree for the method ARNs that parseMethodArn lets through (no empty
+// segment). The authorizer's own check (routesGrant) evaluates those same resources as API
+// Gateway does; test/handlers/route-grants.test.ts proves both equal to the segment reading.
 import type { APIGatewayAuthorizerResult, PolicyDocument } from "aws-lambda";
-import { PlanRoutes } from "./settings";
+import type { PlanRoutes } from "./settings";
+
+/** The methods API Gateway puts in a method ARN (an ANY method is invoked with the request's own). */
+export const HTTP_METHODS: readonly string[] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+
+/** Longest method ARN API Gateway sends ("Output from an API Gateway Lambda authorizer": 1600 bytes). */
+export const MAX_METHOD_ARN_BYTES = 1600;
 
 export interface MethodArn {
     region: string;
     accountId: string;
     apiId: string;
     stage: string;
+    method: string;
+    /** The path's segments; [] for the root. */
+    segments: string[];
 }
 
-/** Splits `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{resource...}`. */
-export function parseMethodArn(methodArn: string): MethodArn {
-    const parts = methodArn.split(":");
-    if (parts.length < 6 || parts[0] !== "arn" || parts[2] !== "execute-api") {
-        throw new Error(`not an execute-api method ARN: ${methodArn}`);
-    }
-    const path = parts.slice(5).join(":").split("/");
-    if (path.length < 2 || path[0] === "" || path[1] === "") throw new Error(`method ARN without API id and stage: ${methodArn}`);
-    return { region: parts[3], accountId: parts[4], apiId: path[0], stage: path[1] };
-}
+// A path segment a policy can name literally and every backend reads as one segment: no control
+// character (raw or percent-encoded), no encoded slash or backslash, no backslash, no wildcard.
+const UNSAFE_SEGMENT = /[\u0000-\u001f\u007f\\*?]|%(?:[01][0-9a-f]|7f|2f|5c)/i;
+/** A dot segment, also percent-encoded (RFC 3986 section 6.2.2.2 reads %2E as "."). */
+const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
 
-const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"]);
+function segmentProblem(segment: string): string | undefined {
+    if (segment === "") return "an empty segment";
+    if (DOT_SEGMENT.test(segment)) return "a dot segment";
+    if (UNSAFE_SEGMENT.test(segment)) return "a control character, an encoded slash or backslash, or a wildcard";
+    return undefined;
+}
 
 /**
- * One route pattern to the part of the ARN after the stage: "*" is every method and
- * path, "discovery/*" every method under discovery/, "GET enterprise/v1/*" only GET.
+ * Splits `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}` and refuses what a
+ * policy could not name exactly: an unknown method, dot or empty segments, control characters, an
+ * encoded slash or backslash, wildcards, or more than API Gateway's 1600 bytes.
  */
-export function routeResource(route: string): string {
-    const trimmed = route.trim();
-    const space = trimmed.indexOf(" ");
-    let method = "*";
-    let path = trimmed;
-    if (space > 0 && METHODS.has(trimmed.slice(0, space).toUpperCase())) {
-        method = trimmed.slice(0, space).toUpperCase();
-        path = trimmed.slice(space + 1).trim();
+export function parseMethodArn(methodArn: string): MethodArn {
+    if (typeof methodArn !== "string") throw new Error("no method ARN");
+    if (Buffer.byteLength(methodArn, "utf8") > MAX_METHOD_ARN_BYTES) throw new Error(`method ARN over ${MAX_METHOD_ARN_BYTES} bytes`);
+    const shown = JSON.stringify(methodArn.slice(0, 200));
+    const parts = methodArn.split(":");
+    if (parts.length < 6 || parts[0] !== "arn" || parts[2] !== "execute-api") throw new Error(`not an execute-api method ARN: ${shown}`);
+    const path = parts.slice(5).join(":").split("/");
+    if (path.length < 2 || path[0] === "" || path[1] === "") throw new Error(`method ARN without API id and stage: ${shown}`);
+    if (path.length < 4 || !HTTP_METHODS.includes(path[2])) throw new Error(`method ARN without an HTTP method and path: ${shown}`);
+    // The root is ".../GET/" (one empty part); anywhere else an empty part is an empty segment.
+    const segments = path.length === 4 && path[3] === "" ? [] : path.slice(3);
+    for (const s of segments) {
+        const problem = segmentProblem(s);
+        if (problem) throw new Error(`method ARN with ${problem}: ${shown}`);
     }
-    path = path.replace(/^\/+/, "");
-    return `${method}/${path === "" ? "*" : path}`;
+    return { region: parts[3], accountId: parts[4], apiId: path[0], stage: path[1], method: path[2], segments };
+}
+
+/** A route read: the methods it grants, its literal segments, and whether a trailing "*" follows them. */
+export interface Route {
+    methods: readonly string[];
+    segments: string[];
+    rest: boolean;
+}
+
+/** The route, or why it is not one (for config and the settings reader, which refuse it). */
+export function parseRoute(route: string): Route | { problem: string } {
+    if (typeof route !== "string") return { problem: "a string" };
+    const space = route.indexOf(" ");
+    const method = space >= 0 ? route.slice(0, space) : undefined;
+    if (method !== undefined && !HTTP_METHODS.includes(method.toUpperCase())) {
+        return { problem: `a method of ${HTTP_METHODS.join(", ")} before the space` };
+    }
+    const path = (space >= 0 ? route.slice(space + 1) : route).replace(/^\//, "");
+    const methods = method !== undefined ? [method.toUpperCase()] : HTTP_METHODS;
+    if (path === "*") return { methods, segments: [], rest: true };
+    const parts = path.split("/");
+    const rest = parts.length > 1 && parts[parts.length - 1] === "*";
+    const segments = rest ? parts.slice(0, -1) : parts;
+    for (const s of segments) {
+        if (/\s/.test(s)) return { problem: "no whitespace in a path" };
+        if (s.includes("*")) return { problem: '"*" only as the whole last segment (API Gateway\'s * would span "/" anywhere else)' };
+        const problem = segmentProblem(s);
+        if (problem) return { problem: `no ${problem}` };
+    }
+    return { methods, segments, rest };
+}
+
+/** Why a route pattern is refused, or undefined: one message for config and the settings reader. */
+export function routeProblem(route: string): string | undefined {
+    const r = parseRoute(route);
+    return "problem" in r ? `a route pattern: "*", or [METHOD ]path such as discovery/* or GET enterprise/v1/*, with ${r.problem}` : undefined;
+}
+
+/** The resources (after `{apiId}/{stage}/`) a route grants, one per method; none for a route that does not parse. */
+export function routeResources(route: string): string[] {
+    const r = parseRoute(route);
+    if ("problem" in r) return [];
+    const path = r.segments.length === 0 && r.rest ? "*" : [...r.segments, ...(r.rest ? ["*"] : [])].join("/");
+    return r.methods.map((m) => `${m}/${path}`);
 }
 
 /** The routes a plan grants; a plan missing from the map gets the default routes. */
@@ -46,17 +122,25 @@ export function routesForPlan(plan: string | undefined, planRoutes: PlanRoutes, 
     return defaultRoutes;
 }
 
-/** API Gateway's match of a policy resource against a method ARN: "*" any run of characters, "?" one. */
-function resourceMatches(pattern: string, arn: string): boolean {
-    const body = pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("");
+/** API Gateway's match of a policy resource against a method ARN: "*" any run of characters, "/" included; "?" one. */
+export function policyResourceMatches(resource: string, arn: string): boolean {
+    const body = resource.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("");
     return new RegExp(`^${body}$`, "s").test(arn);
 }
 
-/** Whether route patterns grant the request a method ARN names, as API Gateway would judge the policy. */
+function stagePrefix(arn: MethodArn): string {
+    return `arn:aws:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}/`;
+}
+
+/** The policy resources of routes for the API and stage a method ARN names. */
+function resourcesFor(routes: string[], arn: MethodArn): string[] {
+    const prefix = stagePrefix(arn);
+    return [...new Set(routes.flatMap(routeResources))].map((r) => prefix + r);
+}
+
+/** Whether routes grant the request a method ARN names: the policy's own resources, evaluated as API Gateway does. */
 export function routesGrant(routes: string[], methodArn: string): boolean {
-    const arn = parseMethodArn(methodArn);
-    const prefix = `arn:aws:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}/`;
-    return routes.some((r) => resourceMatches(prefix + routeResource(r), methodArn));
+    return resourcesFor(routes, parseMethodArn(methodArn)).some((r) => policyResourceMatches(r, methodArn));
 }
 
 /**
@@ -83,12 +167,10 @@ export interface PolicyInput {
 /** Allow on each granted route of this API and stage; Deny everything when nothing is granted. */
 export function buildPolicy(input: PolicyInput): APIGatewayAuthorizerResult {
     const arn = parseMethodArn(input.methodArn);
-    const prefix = `arn:aws:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}/`;
-    const routes = input.routes ?? [];
-    const resources = [...new Set(routes.map((r) => prefix + routeResource(r)))];
+    const resources = resourcesFor(input.routes ?? [], arn);
     const policyDocument: PolicyDocument = resources.length > 0
         ? { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: resources }] }
-        : { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${prefix}*/*`] }] };
+        : { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Deny", Resource: [`${stagePrefix(arn)}*/*`] }] };
     return { principalId: input.principalId, policyDocument, context: input.context };
 }
 

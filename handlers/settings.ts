@@ -2,6 +2,7 @@
 // The program turns validated stack config into Lambda environment variables with
 // `settingsToEnvironment`; the handlers read them back with `settingsFromEnvironment`.
 // One module owns both directions so the two sides can never drift apart.
+import { routeProblem } from "./access-policy";
 import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./credentials";
 import type { JwtSettings } from "./jwt";
 import { metricsEnvironment } from "./metrics";
@@ -188,6 +189,16 @@ export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
         jwt: env.JWT ? json<JwtSettings | undefined>("JWT", undefined, isJwtSettings, "JSON JWT settings (jwksUrl, issuer, audience, appClaim, timeoutMs, refreshCooldownMs)") : undefined,
         stage: env.STAGE_NAME ?? "",
     };
+    const routeLists: [string, string[]][] = [
+        ...Object.entries(settings.planRoutes).map(([plan, routes]): [string, string[]] => [`PLAN_ROUTES ${JSON.stringify(plan)}`, routes]),
+        ["DEFAULT_ROUTES", settings.defaultRoutes],
+    ];
+    for (const [where, routes] of routeLists) {
+        for (const route of routes) {
+            const problem = routeProblem(route);
+            if (problem) problems.push(`${where}: got ${JSON.stringify(route)}, expected ${problem}`);
+        }
+    }
     if (settings.credentials.kind === "jwt" && !settings.jwt) problems.push("JWT: missing, expected JWT settings with CREDENTIALS of kind jwt");
     if (problems.length > 0) {
         throw new Error(`authorizer settings are invalid:\n  - ${problems.join("\n  - ")}`);
