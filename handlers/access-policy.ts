@@ -1,14 +1,7 @@
 // IAM policies for an API Gateway Lambda authorizer: a plan grants route patterns, each becomes
 // execute-api ARNs of this API and stage, one per HTTP method.
 //
-// What a route matches, segment by segment (README, "How the authorizer decides"):
-//   "*"                      every method and every path, the root included
-//   "GET *"                  every path, GET only
-//   "discovery/*"            every method, every path of one or more segments under discovery/
-//                            (not discovery itself, not /enterprise/v1/discovery/x)
-//   "GET enterprise/v1/*"    the same under enterprise/v1/, GET only
-//   "heartbeat", "POST a/b"  exactly that path
-// A segment is literal; "*" may only stand alone as the last segment. API Gateway evaluates a
+// What a route matches is routes.ts's. API Gateway evaluates a
 // policy resource with "*" spanning any run of characters, "/" included, and "?" one character
 // (AWS, "Statement reference of IAM policies for executing API in API Gateway"). So a resource
 // never starts with a wildcard where the method goes: `*/discovery/*` would also match
@@ -18,10 +11,8 @@
 // segment). The authorizer's own check (routesGrant) evaluates those same resources as API
 // Gateway does; test/handlers/route-grants.test.ts proves both equal to the segment reading.
 import type { APIGatewayAuthorizerResult, PolicyDocument } from "aws-lambda";
+import { HTTP_METHODS, routeResources, segmentProblem } from "./routes";
 import type { PlanRoutes } from "./settings";
-
-/** The methods API Gateway puts in a method ARN (an ANY method is invoked with the request's own). */
-export const HTTP_METHODS: readonly string[] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
 
 /** Longest method ARN API Gateway sends ("Output from an API Gateway Lambda authorizer": 1600 bytes). */
 export const MAX_METHOD_ARN_BYTES = 1600;
@@ -34,19 +25,6 @@ export interface MethodArn {
     method: string;
     /** The path's segments; [] for the root. */
     segments: string[];
-}
-
-// A path segment a policy can name literally and every backend reads as one segment: no control
-// character (raw or percent-encoded), no encoded slash or backslash, no backslash, no wildcard.
-const UNSAFE_SEGMENT = /[\u0000-\u001f\u007f\\*?]|%(?:[01][0-9a-f]|7f|2f|5c)/i;
-/** A dot segment, also percent-encoded (RFC 3986 section 6.2.2.2 reads %2E as "."). */
-const DOT_SEGMENT = /^(?:\.|%2e){1,2}$/i;
-
-function segmentProblem(segment: string): string | undefined {
-    if (segment === "") return "an empty segment";
-    if (DOT_SEGMENT.test(segment)) return "a dot segment";
-    if (UNSAFE_SEGMENT.test(segment)) return "a control character, an encoded slash or backslash, or a wildcard";
-    return undefined;
 }
 
 /**
@@ -70,50 +48,6 @@ export function parseMethodArn(methodArn: string): MethodArn {
         if (problem) throw new Error(`method ARN with ${problem}: ${shown}`);
     }
     return { region: parts[3], accountId: parts[4], apiId: path[0], stage: path[1], method: path[2], segments };
-}
-
-/** A route read: the methods it grants, its literal segments, and whether a trailing "*" follows them. */
-export interface Route {
-    methods: readonly string[];
-    segments: string[];
-    rest: boolean;
-}
-
-/** The route, or why it is not one (for config and the settings reader, which refuse it). */
-export function parseRoute(route: string): Route | { problem: string } {
-    if (typeof route !== "string") return { problem: "a string" };
-    const space = route.indexOf(" ");
-    const method = space >= 0 ? route.slice(0, space) : undefined;
-    if (method !== undefined && !HTTP_METHODS.includes(method.toUpperCase())) {
-        return { problem: `a method of ${HTTP_METHODS.join(", ")} before the space` };
-    }
-    const path = (space >= 0 ? route.slice(space + 1) : route).replace(/^\//, "");
-    const methods = method !== undefined ? [method.toUpperCase()] : HTTP_METHODS;
-    if (path === "*") return { methods, segments: [], rest: true };
-    const parts = path.split("/");
-    const rest = parts.length > 1 && parts[parts.length - 1] === "*";
-    const segments = rest ? parts.slice(0, -1) : parts;
-    for (const s of segments) {
-        if (/\s/.test(s)) return { problem: "no whitespace in a path" };
-        if (s.includes("*")) return { problem: '"*" only as the whole last segment (API Gateway\'s * would span "/" anywhere else)' };
-        const problem = segmentProblem(s);
-        if (problem) return { problem: `no ${problem}` };
-    }
-    return { methods, segments, rest };
-}
-
-/** Why a route pattern is refused, or undefined: one message for config and the settings reader. */
-export function routeProblem(route: string): string | undefined {
-    const r = parseRoute(route);
-    return "problem" in r ? `a route pattern: "*", or [METHOD ]path such as discovery/* or GET enterprise/v1/*, with ${r.problem}` : undefined;
-}
-
-/** The resources (after `{apiId}/{stage}/`) a route grants, one per method; none for a route that does not parse. */
-export function routeResources(route: string): string[] {
-    const r = parseRoute(route);
-    if ("problem" in r) return [];
-    const path = r.segments.length === 0 && r.rest ? "*" : [...r.segments, ...(r.rest ? ["*"] : [])].join("/");
-    return r.methods.map((m) => `${m}/${path}`);
 }
 
 /** The routes a plan grants; a plan missing from the map gets the default routes. */

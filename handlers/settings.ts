@@ -2,7 +2,7 @@
 // The program turns validated stack config into Lambda environment variables with
 // `settingsToEnvironment`; the handlers read them back with `settingsFromEnvironment`.
 // One module owns both directions so the two sides can never drift apart.
-import { routeProblem } from "./access-policy";
+import { routeProblem } from "./routes";
 import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./credentials";
 import type { JwtSettings } from "./jwt";
 import { metricsEnvironment } from "./metrics";

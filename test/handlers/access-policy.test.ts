@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { buildPolicy, HTTP_METHODS, parseMethodArn, policyEffect, routeResources, routesForPlan } from "../../handlers/access-policy";
+import { buildPolicy, parseMethodArn, policyEffect, routesForPlan } from "../../handlers/access-policy";
+import { HTTP_METHODS, routeResources } from "../../handlers/routes";
 import { METHOD_ARN, PLAN_ROUTES } from "../support/settings";
 
 const PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/";

@@ -298,8 +298,8 @@ describe("AuthorizerPair", () => {
             // Each function gets the modules of handlers/ its entry point loads, compiled one by one, and no other.
             const own = entries.filter((e) => e.startsWith("handlers/")).sort();
             const expected = f.name.endsWith("-authorizer")
-                ? ["access-policy", "authorizer", "credentials", "decision-cache", "jwt", "keys", "lua", "metrics", "redis-client", "sealed-key", "settings", "threescale", "usage"]
-                : ["credentials", "keys", "lua", "metrics", "redis-client", "reporter", "sealed-key", "settings", "threescale", "usage"];
+                ? ["access-policy", "authorizer", "bounded-body", "credentials", "decision-cache", "jwt", "keys", "lua", "metrics", "redis-client", "routes", "sealed-key", "settings", "threescale", "usage"]
+                : ["bounded-body", "credentials", "keys", "lua", "metrics", "redis-client", "reporter", "routes", "sealed-key", "settings", "threescale", "usage"];
             assert.deepStrictEqual(own, expected.map((m) => `handlers/${m}.js`));
             const entry = f.name.endsWith("-authorizer") ? "authorizer.js\").createAuthorizerHandler()" : "reporter.js\").createReporterHandler()";
             for (const file of ["index.js", ...own]) {
