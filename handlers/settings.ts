@@ -80,7 +80,8 @@ function isCredentialSource(value: unknown): value is CredentialSource {
 function isJwtSettings(value: unknown): value is JwtSettings {
     const v = value as Partial<JwtSettings> | null;
     return typeof v === "object" && v !== null && [v.jwksUrl, v.issuer, v.audience, v.appClaim].every((t) => typeof t === "string" && t !== "") &&
-        [v.timeoutMs, v.refreshCooldownMs].every((n) => typeof n === "number" && n >= 0);
+        [v.timeoutMs, v.refreshCooldownMs].every((n) => typeof n === "number" && n >= 0) &&
+        (v.keySetMaxAgeMs === undefined || (typeof v.keySetMaxAgeMs === "number" && v.keySetMaxAgeMs >= 0));
 }
 
 /** Serializes settings into Lambda environment variables. */
@@ -186,7 +187,7 @@ export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
         usageWindowSeconds: integer("USAGE_WINDOW_SECONDS", 60),
         usageTopicArn: env.USAGE_TOPIC_ARN ?? "",
         credentials: json("CREDENTIALS", DEFAULT_CREDENTIALS, isCredentialSource, "a JSON credential source (kind, location, name, appIdName, appKeyName)"),
-        jwt: env.JWT ? json<JwtSettings | undefined>("JWT", undefined, isJwtSettings, "JSON JWT settings (jwksUrl, issuer, audience, appClaim, timeoutMs, refreshCooldownMs)") : undefined,
+        jwt: env.JWT ? json<JwtSettings | undefined>("JWT", undefined, isJwtSettings, "JSON JWT settings (jwksUrl, issuer, audience, appClaim, timeoutMs, refreshCooldownMs, keySetMaxAgeMs)") : undefined,
         stage: env.STAGE_NAME ?? "",
     };
     const routeLists: [string, string[]][] = [
