@@ -14,7 +14,6 @@
 // segments, empty segments, control characters, an encoded slash or backslash, wildcards) are
 // Unauthorized before any I/O: nothing asked of 3scale, no command sent to Redis.
 import * as assert from "assert";
-import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import fc from "fast-check";
 import type { Redis } from "ioredis";
 import { buildPolicy, policyEffect, routeGrant, routesGrant } from "../../handlers/access-policy";
@@ -24,66 +23,8 @@ import { settingsFromEnvironment } from "../../handlers/settings";
 import { createThreescaleClient } from "../../handlers/threescale";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
+import { arnFor, gatewayAllows, METHODS, PREFIX, requestArb, routeArb, routeText, segmentsGrant } from "../support/route-oracle";
 import { clientFor, testSettings } from "../support/settings";
-
-const PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/";
-const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
-const arnFor = (method: string, segments: string[]): string => `${PREFIX}${method}/${segments.join("/")}`;
-
-/** API Gateway's match of one policy resource against a method ARN: `*` any run (`/` included), `?` one character. */
-function gatewayMatches(resource: string, arn: string): boolean {
-    // Plain dynamic programming over the two strings: no regular expression of ours in the oracle.
-    let row = new Array<boolean>(arn.length + 1).fill(false);
-    row[0] = true;
-    for (const c of resource) {
-        const next = new Array<boolean>(arn.length + 1).fill(false);
-        if (c === "*") {
-            let any = false;
-            for (let j = 0; j <= arn.length; j++) {
-                any = any || row[j];
-                next[j] = any;
-            }
-        } else {
-            for (let j = 1; j <= arn.length; j++) next[j] = row[j - 1] && (c === "?" || arn[j - 1] === c);
-        }
-        row = next;
-    }
-    return row[arn.length];
-}
-
-/** How API Gateway applies the authorizer's policy: an explicit Deny wins, else any Allow. */
-function gatewayAllows(result: APIGatewayAuthorizerResult, arn: string): boolean {
-    let allowed = false;
-    for (const s of result.policyDocument.Statement as { Effect: string; Action: string | string[]; Resource: string | string[] }[]) {
-        const actions = ([] as string[]).concat(s.Action);
-        if (!actions.some((a) => a === "execute-api:Invoke" || a === "execute-api:*" || a === "*")) continue;
-        if (!([] as string[]).concat(s.Resource).some((r) => gatewayMatches(r, arn))) continue;
-        if (s.Effect === "Deny") return false;
-        allowed = true;
-    }
-    return allowed;
-}
-
-interface Route { method?: string; segments: string[]; rest: boolean }
-
-const routeText = (r: Route): string => `${r.method ? `${r.method} ` : ""}${r.segments.length === 0 && r.rest ? "*" : [...r.segments, ...(r.rest ? ["*"] : [])].join("/")}`;
-
-/** The oracle: a route read segment by segment. */
-function segmentsGrant(r: Route, method: string, path: string[]): boolean {
-    if (r.method !== undefined && r.method !== method) return false;
-    if (r.segments.length === 0 && r.rest) return true; // "*": every path, the root included
-    if (r.rest ? path.length <= r.segments.length : path.length !== r.segments.length) return false;
-    return r.segments.every((s, i) => s === path[i]);
-}
-
-// A small alphabet so that routes and paths often share segments; "discovery" and "x" as in the issue.
-const segment = fc.constantFrom("discovery", "enterprise", "v1", "x", "courses", "a-b", "course-v1:edX+D+1");
-const routeArb: fc.Arbitrary<Route> = fc.record({
-    method: fc.option(fc.constantFrom(...METHODS), { nil: undefined }),
-    segments: fc.array(segment, { minLength: 0, maxLength: 3 }),
-    rest: fc.boolean(),
-}).filter((r) => r.segments.length > 0 || r.rest);
-const requestArb = fc.record({ method: fc.constantFrom(...METHODS), path: fc.array(segment, { minLength: 0, maxLength: 5 }) });
 
 describe("route grants (issue 17, item 1)", () => {
     it("the policy, as API Gateway evaluates it, allows a request iff the route grants it segment by segment; routesGrant agrees", () => {

@@ -6,6 +6,19 @@
 import * as http from "http";
 import type { AddressInfo } from "net";
 
+/** Waits until a response can take more, or is gone; leaves no listener behind. */
+export function drained(res: http.ServerResponse): Promise<void> {
+    return new Promise((resolve) => {
+        const done = (): void => {
+            res.off("drain", done);
+            res.off("close", done);
+            resolve();
+        };
+        res.on("drain", done);
+        res.on("close", done);
+    });
+}
+
 export interface ScriptedReply {
     status?: number;
     headers?: Record<string, string>;
@@ -49,7 +62,7 @@ export async function startHostileServer(reply: (path: string) => ScriptedReply)
                     const ok = res.write(chunk);
                     sent += chunk.length;
                     state.bytesSent += chunk.length;
-                    if (!ok) await new Promise<void>((resolve) => { res.once("drain", resolve); res.once("close", resolve); });
+                    if (!ok) await drained(res);
                 }
                 res.end();
                 return;

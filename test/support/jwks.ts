@@ -4,6 +4,7 @@
 // document (a huge one, one with many keys) and count the fetches and the bytes served.
 import * as http from "http";
 import type { AddressInfo } from "net";
+import { drained } from "./hostile-http";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import type { JWK } from "jose";
 
@@ -72,7 +73,7 @@ export async function startIssuer(): Promise<Issuer> {
             res.write(doc.prefix);
             for (let i = 0; i < doc.repeat && !res.destroyed; i++) {
                 issuer.bytesSent += doc.fill.length;
-                if (!res.write(doc.fill)) await new Promise<void>((resolve) => { res.once("drain", resolve); res.once("close", resolve); });
+                if (!res.write(doc.fill)) await drained(res);
             }
             res.end(doc.suffix);
         };
