@@ -40,7 +40,8 @@ export function parseRoute(route: string): Route | { problem: string } {
     if (method !== undefined && !HTTP_METHODS.includes(method.toUpperCase())) {
         return { problem: `a method of ${HTTP_METHODS.join(", ")} before the space` };
     }
-    const path = (space >= 0 ? route.slice(space + 1) : route).replace(/^\//, "");
+    const path = space >= 0 ? route.slice(space + 1) : route;
+    if (path.startsWith("/")) return { problem: "no leading / (the path after the stage, as discovery/*)" };
     const methods = method !== undefined ? [method.toUpperCase()] : HTTP_METHODS;
     if (path === "*") return { methods, segments: [], rest: true };
     const parts = path.split("/");

@@ -38,15 +38,16 @@ describe("access policy", () => {
         }
     });
 
-    it("grants a list of route patterns, each method spelled out, a leading slash ignored", () => {
-        assert.deepStrictEqual(resources(["discovery/*", "/enterprise/v1/*"]), [
+    it("grants a list of route patterns, each method spelled out", () => {
+        assert.deepStrictEqual(resources(["discovery/*", "enterprise/v1/*"]), [
             ...HTTP_METHODS.map((m) => `${PREFIX}${m}/discovery/*`), ...HTTP_METHODS.map((m) => `${PREFIX}${m}/enterprise/v1/*`),
         ]);
     });
 
     it("accepts a method in front of a pattern", () => {
         assert.deepStrictEqual(routeResources("GET enterprise/v1/*"), ["GET/enterprise/v1/*"]);
-        assert.deepStrictEqual(routeResources("post /x"), ["POST/x"]);
+        assert.deepStrictEqual(routeResources("post x"), ["POST/x"]);
+        assert.deepStrictEqual(routeResources("post /x"), [], "a leading / is refused, as config refuses it");
         assert.deepStrictEqual(routeResources("GET *"), ["GET/*"]);
     });
 
