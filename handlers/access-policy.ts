@@ -23,14 +23,15 @@ export interface MethodArn {
     apiId: string;
     stage: string;
     method: string;
-    /** The path's segments; [] for the root. */
+    /** The path's segments; [] for the root. A trailing / is not a segment. */
     segments: string[];
 }
 
 /**
  * Splits `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}` and refuses what a
- * policy could not name exactly: an unknown method, dot or empty segments, control characters, an
- * encoded slash or backslash, wildcards, or more than API Gateway's 1600 bytes.
+ * policy could not name exactly: an unknown method, dot or empty segments (one trailing / is no
+ * segment), control characters, an encoded slash or backslash, wildcards, or more than API Gateway's
+ * 1600 bytes.
  */
 export function parseMethodArn(methodArn: string): MethodArn {
     if (typeof methodArn !== "string") throw new Error("no method ARN");
@@ -41,8 +42,10 @@ export function parseMethodArn(methodArn: string): MethodArn {
     const path = parts.slice(5).join(":").split("/");
     if (path.length < 2 || path[0] === "" || path[1] === "") throw new Error(`method ARN without API id and stage: ${shown}`);
     if (path.length < 4 || !HTTP_METHODS.includes(path[2])) throw new Error(`method ARN without an HTTP method and path: ${shown}`);
-    // The root is ".../GET/" (one empty part); anywhere else an empty part is an empty segment.
-    const segments = path.length === 4 && path[3] === "" ? [] : path.slice(3);
+    // The root is ".../GET/" (one empty part), and one trailing / ends a path; any other empty part is an empty segment.
+    const segments = path.slice(3);
+    const trailingSlash = segments.length > 1 && segments[segments.length - 1] === "";
+    if (trailingSlash || (segments.length === 1 && segments[0] === "")) segments.pop();
     for (const s of segments) {
         const problem = segmentProblem(s);
         if (problem) throw new Error(`method ARN with ${problem}: ${shown}`);

@@ -2,12 +2,12 @@
 // reader and the program's config check all read routes with parseRoute.
 //   "*"                      every method and every path, the root included
 //   "GET *"                  every path, GET only
-//   "discovery/*"            every method, every path of one or more segments under discovery/
-//                            (not discovery itself, not /enterprise/v1/discovery/x)
+//   "discovery/*"            every method, every path under discovery/: discovery/ and
+//                            discovery/v1/x/ (not discovery alone, not /enterprise/v1/discovery/x)
 //   "GET enterprise/v1/*"    the same under enterprise/v1/, GET only
-//   "heartbeat", "POST a/b"  exactly that path
+//   "heartbeat", "POST a/b"  exactly that path, with or without one trailing / (Django's URLs end in /)
 // A segment is literal; "*" may only stand alone as the last segment, where API Gateway's "*" (any
-// run of characters, "/" included) and "one segment or more" agree (see access-policy.ts).
+// run of characters, "/" included) and "everything under the prefix/" agree (see access-policy.ts).
 
 /** The methods API Gateway puts in a method ARN (an ANY method is invoked with the request's own). */
 export const HTTP_METHODS: readonly string[] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
@@ -62,11 +62,16 @@ export function routeProblem(route: string): string | undefined {
     return "problem" in r ? `a route pattern: "*", or [METHOD ]path such as discovery/* or GET enterprise/v1/*, with ${r.problem}` : undefined;
 }
 
-/** The resources (after `{apiId}/{stage}/`) a route grants, one per method; none for a route that does not parse. */
+/**
+ * The resources (after `{apiId}/{stage}/`) a route grants, the method spelled out in each: one per
+ * method for a route ending in "*", two (without and with the trailing /) for an exact path; none for
+ * a route that does not parse.
+ */
 export function routeResources(route: string): string[] {
     const r = parseRoute(route);
     if ("problem" in r) return [];
-    const path = r.segments.length === 0 && r.rest ? "*" : [...r.segments, ...(r.rest ? ["*"] : [])].join("/");
-    return r.methods.map((m) => `${m}/${path}`);
+    const path = r.segments.join("/");
+    const paths = r.rest ? [r.segments.length === 0 ? "*" : `${path}/*`] : [path, `${path}/`];
+    return r.methods.flatMap((m) => paths.map((p) => `${m}/${p}`));
 }
 

@@ -46,7 +46,7 @@ describe("access policy", () => {
 
     it("accepts a method in front of a pattern", () => {
         assert.deepStrictEqual(routeResources("GET enterprise/v1/*"), ["GET/enterprise/v1/*"]);
-        assert.deepStrictEqual(routeResources("post x"), ["POST/x"]);
+        assert.deepStrictEqual(routeResources("post x"), ["POST/x", "POST/x/"], "an exact path, with and without its trailing /");
         assert.deepStrictEqual(routeResources("post /x"), [], "a leading / is refused, as config refuses it");
         assert.deepStrictEqual(routeResources("GET *"), ["GET/*"]);
     });

@@ -268,7 +268,7 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             assert.strictEqual(unlimited.principalId, "app-unlimited");
             assert.deepStrictEqual(unlimited.context, { plan: "Unlimited", appId: "app-unlimited", source: "3scale" });
             assert.deepStrictEqual(resources(await handler(event(KEY_BASIC))), each("discovery/*"));
-            assert.deepStrictEqual(resources(await handler({ ...event(KEY_GOLD), methodArn: HEARTBEAT_ARN })), each("heartbeat"));
+            assert.deepStrictEqual(resources(await handler({ ...event(KEY_GOLD), methodArn: HEARTBEAT_ARN })), HTTP_METHODS.flatMap((m) => [`${prefix}${m}/heartbeat`, `${prefix}${m}/heartbeat/`]));
         });
 
         it("matches plan names whole, from 3scale and from the cache: Gold is neither Gold Plus nor known through it", async () => {

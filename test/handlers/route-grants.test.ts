@@ -23,24 +23,24 @@ import { settingsFromEnvironment } from "../../handlers/settings";
 import { createThreescaleClient } from "../../handlers/threescale";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
-import { arnFor, gatewayAllows, METHODS, PREFIX, requestArb, routeArb, routeText, segmentsGrant } from "../support/route-oracle";
+import { arnFor, gatewayAllows, METHODS, pathOf, PREFIX, requestArb, routeArb, routeText, segmentsGrant } from "../support/route-oracle";
 import { clientFor, testSettings } from "../support/settings";
 
 describe("route grants (issue 17, item 1)", () => {
     it("the policy, as API Gateway evaluates it, allows a request iff the route grants it segment by segment; routesGrant agrees", () => {
         fc.assert(fc.property(routeArb, requestArb, (route, request) => {
-            const arn = arnFor(request.method, request.path);
-            const expected = segmentsGrant(route, request.method, request.path);
+            const arn = arnFor(request);
+            const expected = segmentsGrant(route, request);
             const policy = buildPolicy({ methodArn: arn, principalId: "app", routes: [routeText(route)], context: {} });
-            assert.strictEqual(gatewayAllows(policy, arn), expected, `policy for ${routeText(route)} on ${request.method} /${request.path.join("/")}`);
-            assert.strictEqual(routesGrant([routeText(route)], arn), expected, `routesGrant for ${routeText(route)} on ${request.method} /${request.path.join("/")}`);
+            assert.strictEqual(gatewayAllows(policy, arn), expected, `policy for ${routeText(route)} on ${request.method} /${pathOf(request)}`);
+            assert.strictEqual(routesGrant([routeText(route)], arn), expected, `routesGrant for ${routeText(route)} on ${request.method} /${pathOf(request)}`);
         }), { seed: 17, numRuns: 3000 });
     });
 
     it("a plan of several routes allows the union of what each grants, and no more", () => {
         fc.assert(fc.property(fc.array(routeArb, { minLength: 1, maxLength: 4 }), requestArb, (routes, request) => {
-            const arn = arnFor(request.method, request.path);
-            const expected = routes.some((r) => segmentsGrant(r, request.method, request.path));
+            const arn = arnFor(request);
+            const expected = routes.some((r) => segmentsGrant(r, request));
             const policy = buildPolicy({ methodArn: arn, principalId: "app", routes: routes.map(routeText), context: {} });
             assert.strictEqual(gatewayAllows(policy, arn), expected);
             assert.strictEqual(routeGrant(arn, { P: routes.map(routeText) }, []).granting.includes("P"), expected);
@@ -54,8 +54,14 @@ describe("route grants (issue 17, item 1)", () => {
             assert.strictEqual(gatewayAllows(policy, arn), false, `${method} /${path}`);
             assert.strictEqual(routesGrant(["discovery/*"], arn), false, `${method} /${path}`);
         }
-        const allowed = `${PREFIX}DELETE/discovery/v1/x`;
-        assert.strictEqual(gatewayAllows(buildPolicy({ methodArn: allowed, principalId: "app", routes: ["discovery/*"], context: {} }), allowed), true);
+        for (const path of ["DELETE/discovery/v1/x", "GET/discovery/v1/x/", "GET/discovery/"]) {
+            const allowed = `${PREFIX}${path}`;
+            assert.strictEqual(gatewayAllows(buildPolicy({ methodArn: allowed, principalId: "app", routes: ["discovery/*"], context: {} }), allowed), true, path);
+        }
+        for (const path of ["GET/heartbeat", "GET/heartbeat/"]) {
+            const exact = `${PREFIX}${path}`;
+            assert.strictEqual(gatewayAllows(buildPolicy({ methodArn: exact, principalId: "app", routes: ["heartbeat"], context: {} }), exact), true, `heartbeat grants ${path}`);
+        }
     });
 
     it("every resource spells its method out: no resource starts with a wildcard after the stage", () => {
@@ -63,7 +69,8 @@ describe("route grants (issue 17, item 1)", () => {
             const policy = buildPolicy({ methodArn: `${PREFIX}GET/x`, principalId: "app", routes: [route], context: {} });
             const resources = (policy.policyDocument.Statement[0] as { Resource: string[] }).Resource;
             for (const r of resources) assert.match(r.slice(PREFIX.length), /^(DELETE|GET|HEAD|OPTIONS|PATCH|POST|PUT)\//, `${route}: ${r}`);
-            assert.strictEqual(resources.length, route.includes(" ") ? 1 : METHODS.length, route);
+            const perMethod = route.endsWith("*") ? 1 : 2; // an exact path: with and without its trailing /
+            assert.strictEqual(resources.length, (route.includes(" ") ? 1 : METHODS.length) * perMethod, route);
         }
     });
 
@@ -119,7 +126,7 @@ describe("hostile method ARNs: Unauthorized before any I/O (issue 17, item 1)", 
         ["a dot segment", "discovery/./v1"],
         ["an encoded dot-dot segment", "discovery/%2e%2E/admin"],
         ["an empty segment", "discovery//v1"],
-        ["a trailing empty segment", "discovery/v1/"],
+        ["two trailing slashes", "discovery/v1//"],
         ["a newline", "discovery/v1\n/x"],
         ["a tab", "discovery/v\t1"],
         ["an encoded newline", "discovery/v1%0A"],

@@ -11,7 +11,10 @@ import fc from "fast-check";
 
 export const PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/";
 export const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
-export const arnFor = (method: string, segments: string[]): string => `${PREFIX}${method}/${segments.join("/")}`;
+/** A request: its method, its path's segments and whether the path ends in one / (never the root's). */
+export interface Request { method: string; path: string[]; trailing: boolean }
+export const pathOf = (r: Request): string => `${r.path.join("/")}${r.trailing && r.path.length > 0 ? "/" : ""}`;
+export const arnFor = (r: Request): string => `${PREFIX}${r.method}/${pathOf(r)}`;
 
 /** API Gateway's match of one policy resource against a method ARN: `*` any run (`/` included), `?` one character. */
 export function gatewayMatches(resource: string, arn: string): boolean {
@@ -51,12 +54,17 @@ export interface Route { method?: string; segments: string[]; rest: boolean }
 
 export const routeText = (r: Route): string => `${r.method ? `${r.method} ` : ""}${r.segments.length === 0 && r.rest ? "*" : [...r.segments, ...(r.rest ? ["*"] : [])].join("/")}`;
 
-/** The oracle: a route read segment by segment. */
-export function segmentsGrant(r: Route, method: string, path: string[]): boolean {
-    if (r.method !== undefined && r.method !== method) return false;
-    if (r.segments.length === 0 && r.rest) return true; // "*": every path, the root included
-    if (r.rest ? path.length <= r.segments.length : path.length !== r.segments.length) return false;
-    return r.segments.every((s, i) => s === path[i]);
+/**
+ * The oracle: a route read segment by segment. "*" alone grants everything; "p/*" everything under
+ * "p/" ("p/" itself, "p/x", "p/x/y/"; not "p"); an exact path grants itself, with or without one trailing /.
+ */
+export function segmentsGrant(r: Route, request: Request): boolean {
+    if (r.method !== undefined && r.method !== request.method) return false;
+    if (r.segments.length === 0 && r.rest) return true;
+    const path = request.path;
+    const prefixEqual = r.segments.every((s, i) => s === path[i]);
+    if (!r.rest) return path.length === r.segments.length && prefixEqual;
+    return prefixEqual && (path.length > r.segments.length || (path.length === r.segments.length && request.trailing));
 }
 
 // A small alphabet so that routes and paths often share segments; "discovery" and "x" as in the issue.
@@ -66,4 +74,5 @@ export const routeArb: fc.Arbitrary<Route> = fc.record({
     segments: fc.array(segment, { minLength: 0, maxLength: 3 }),
     rest: fc.boolean(),
 }).filter((r) => r.segments.length > 0 || r.rest);
-export const requestArb = fc.record({ method: fc.constantFrom(...METHODS), path: fc.array(segment, { minLength: 0, maxLength: 5 }) });
+export const requestArb: fc.Arbitrary<Request> = fc.record({ method: fc.constantFrom(...METHODS), path: fc.array(segment, { minLength: 0, maxLength: 5 }), trailing: fc.boolean() })
+    .map((r) => ({ ...r, trailing: r.trailing && r.path.length > 0 }));
