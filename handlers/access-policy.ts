@@ -1,15 +1,14 @@
 // IAM policies for an API Gateway Lambda authorizer: a plan grants route patterns, each becomes
-// execute-api ARNs of this API and stage, one per HTTP method.
+// execute-api ARNs of this API and stage, the HTTP method spelled out in each.
 //
-// What a route matches is routes.ts's. API Gateway evaluates a
-// policy resource with "*" spanning any run of characters, "/" included, and "?" one character
-// (AWS, "Statement reference of IAM policies for executing API in API Gateway"). So a resource
-// never starts with a wildcard where the method goes: `*/discovery/*` would also match
-// `GET/enterprise/v1/discovery/x`. Each route becomes one resource per method it names, with the
-// method spelled out, and the only wildcard is the trailing one, where "any run of characters"
-// and "one segment or more" agree for the method ARNs that parseMethodArn lets through (no empty
-// segment). The authorizer's own check (routesGrant) evaluates those same resources as API
-// Gateway does; test/handlers/route-grants.test.ts proves both equal to the segment reading.
+// What a route matches is routes.ts's. API Gateway evaluates a policy resource with "*" spanning
+// any run of characters, "/" included, and "?" one character (AWS, "Statement reference of IAM
+// policies for executing API in API Gateway"). So a resource never starts with a wildcard where the
+// method goes: `*/discovery/*` would also match `GET/enterprise/v1/discovery/x`. The only wildcard
+// is a route's trailing one, where "any run of characters" and "everything under the prefix's /"
+// agree for the method ARNs parseMethodArn lets through (no empty, dot or unsafe segment). The
+// authorizer's own check (routesGrant) evaluates those same resources as API Gateway does;
+// test/handlers/route-grants.test.ts proves both equal to the segment reading.
 import type { APIGatewayAuthorizerResult, PolicyDocument } from "aws-lambda";
 import { HTTP_METHODS, routeResources, segmentProblem } from "./routes";
 import type { PlanRoutes } from "./settings";
