@@ -47,6 +47,12 @@ function hex(seed: string, length: number): string {
     return createHash("sha256").update(seed).digest("hex").slice(0, length);
 }
 
+/** A UUID-shaped id (KMS key ids, WAF ids), derived from the seed. */
+function uuid(seed: string): string {
+    const h = hex(seed, 32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 /** Like hex, but letters and digits as API Gateway ids are (10 lower-case characters). */
 function apiId(seed: string): string {
     return BigInt(`0x${hex(seed, 16)}`).toString(36).padStart(10, "0").slice(0, 10);
@@ -187,8 +193,14 @@ export class MockCloud implements pulumi.runtime.Mocks {
                 return { id: physical, computed: { name: physical, arn: arn("ssm", `parameter/${physical.replace(/^\//, "")}`), version: 1, tier: "Standard" } };
             }
             case "aws:kms/key:Key": {
-                const keyId = `${hex(seed, 8)}-${hex(`${seed}/1`, 4)}-${hex(`${seed}/2`, 4)}-${hex(`${seed}/3`, 4)}-${hex(`${seed}/4`, 12)}`;
+                const keyId = uuid(seed);
                 return { id: keyId, computed: { keyId, arn: arn("kms", `key/${keyId}`) } };
+            }
+            case "aws:wafv2/webAcl:WebAcl": {
+                // AWS WAF API reference, CreateWebACL: Id is a UUID, the ARN
+                // arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{id} for REGIONAL scope.
+                const id = uuid(seed);
+                return { id, computed: { name: physical, arn: arn("wafv2", `regional/webacl/${physical}/${id}`), capacity: 2 } };
             }
             case "aws:elasticache/subnetGroup:SubnetGroup":
                 return { id: physical.toLowerCase(), computed: { name: physical.toLowerCase(), arn: arn("elasticache", `subnetgroup:${physical}`) } };
