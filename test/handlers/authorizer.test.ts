@@ -513,7 +513,7 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             for (let i = 0; i < 3; i++) {
                 const r = await handler(event(KEY_BASIC), { awsRequestId: `outage-basic-${i}` });
                 assert.deepStrictEqual([policyEffect(r), r.context?.source, r.context?.plan, r.context?.appId], ["Allow", "stale", "Basic", "app-basic"]);
-                assert.deepStrictEqual(resources(r), ["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/*/discovery/*"]);
+                assert.deepStrictEqual(resources(r), HTTP_METHODS.map((m) => `arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/${m}/discovery/*`));
             }
             const outside = await handler({ ...event(KEY_BASIC), methodArn: ENTERPRISE_ARN });
             assert.deepStrictEqual([policyEffect(outside), outside.context?.reason], ["Deny", "route not in plan"]);
