@@ -158,7 +158,8 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
     const region = config.values["aws:region"] ?? "us-east-1";
     const cloud = new MockCloud({
         region,
-        stackOutputs: (name) => {
+        stackOutputs: (fullName) => {
+            const name = fullName.split("/").pop() as string;
             if (options.deployed && name in options.deployed) return options.deployed[name] ?? undefined;
             if (name === stack || !listStacks(projectDir).includes(name)) return undefined;
             return synthesizeOutputs(projectDir, name);

@@ -178,7 +178,7 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.ok(h.mutatingCalls().every((p) => flag(p, "--stack") === "red"));
             assert.strictEqual(h.config("red")["ring:live"], "black");
             assert.strictEqual(h.config("red")["ring:previousLive"], "red");
-            assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "black");
+            assert.strictEqual(h.outputs("red").liveSlot, "black");
         });
         it("status then shows black live", async () => {
             await h.run("flip", "black");
@@ -214,7 +214,7 @@ describe("ring CLI (against a stand-in pulumi)", function () {
         });
         it("refuses when the primary has no mapping in its state: exit 3", async () => {
             const st = h.state();
-            st.stacks.red.resources = st.stacks.red.resources.filter((r) => r.type !== MAPPING_TYPE);
+            st.stacks["api-ring/red"].resources = st.stacks["api-ring/red"].resources.filter((r) => r.type !== MAPPING_TYPE);
             h.writeState(st);
             const r = await h.run("flip", "black");
             assert.strictEqual(r.code, 3);
@@ -252,7 +252,7 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.match(r.stderr, /ring:live on red was restored to red/);
             assert.strictEqual(h.config("red")["ring:live"], "red");
             assert.strictEqual(h.config("red")["ring:previousLive"], undefined);
-            assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "red");
+            assert.strictEqual(h.outputs("red").liveSlot, "red");
             assert.deepStrictEqual(h.callsOf("config", "rm").map((p) => p.words[2]), ["ring:previousLive", "ring:history"]);
             assert.strictEqual(h.config("red")["ring:history"], undefined, "the history records no flip that did not happen");
         });
@@ -272,12 +272,12 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.deepStrictEqual(h.callsOf("config", "set").slice(0, 2).map((p) => [p.words[2], p.words[3]]), [
                 ["ring:live", "red"], ["ring:previousLive", "black"],
             ]);
-            assert.deepStrictEqual(h.history().map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"], ["rollback", "black", "red"]]);
+            assert.deepStrictEqual((await h.history()).map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"], ["rollback", "black", "red"]]);
             const ups = h.callsOf("up");
             assert.strictEqual(ups.length, 1);
             assert.strictEqual(flag(ups[0], "--stack"), "red");
             assert.deepStrictEqual(ups[0].flags.get("--target"), [MAPPING_URN]);
-            assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "red");
+            assert.strictEqual(h.outputs("red").liveSlot, "red");
         });
         it("refuses when no previous live slot is recorded: exit 3, names the fix", async () => {
             const r = await h.run("rollback");

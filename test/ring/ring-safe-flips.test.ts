@@ -20,7 +20,7 @@ describe("ring: what is live comes from AWS", function () {
         h.setConfig("red", "aws:region", "eu-west-1");
         const r = await h.run("status");
         assert.strictEqual(r.code, 0, r.stderr);
-        const api = String(h.state().stacks.red.outputs.restApiId);
+        const api = String(h.outputs("red").restApiId);
         assert.match(r.stdout, new RegExp(`^mapping: api\\.example\\.edu/ -> api ${api}, stage red \\(AWS\\); ring:live: red$`, "m"));
         assert.deepStrictEqual(h.apiGatewayMock.commandCalls(GetBasePathMappingCommand).map((c) => c.args[0].input), [{ domainName: "api.example.edu", basePath: "(none)" }]);
         assert.deepStrictEqual(h.regions, ["eu-west-1"]);
@@ -30,7 +30,7 @@ describe("ring: what is live comes from AWS", function () {
     });
 
     it("a flip made in the console is drift: status names both values, exit 0", async () => {
-        const black = String(h.state().stacks.black.outputs.restApiId);
+        const black = String(h.outputs("black").restApiId);
         h.setAwsMapping({ restApiId: black, stage: "black" });
         const r = await h.run("status");
         assert.strictEqual(r.code, 0, r.stderr);
@@ -57,12 +57,12 @@ describe("ring: what is live comes from AWS", function () {
     });
 
     it("--override-drift resolves it with a gated flip, recorded in the history", async () => {
-        const black = String(h.state().stacks.black.outputs.restApiId);
+        const black = String(h.outputs("black").restApiId);
         h.setAwsMapping({ restApiId: black, stage: "black" });
         const r = await h.run("flip", "black", "--override-drift", "--reason", "rolled forward in the console during the incident", "--no-bake");
         assert.strictEqual(r.code, 0, r.stderr);
         assert.strictEqual(h.config("red")["ring:live"], "black");
-        const [entry] = h.history();
+        const [entry] = (await h.history());
         assert.deepStrictEqual([entry.kind, entry.from, entry.to, entry.gate], ["flip", "black", "black", "passed"]);
         assert.match(entry.why, /^rolled forward in the console during the incident; overrode drift: AWS maps api\.example\.edu\/ to black/);
         assert.strictEqual((await h.run("status", "--json")).stdout.includes('"drift"'), false);
@@ -82,7 +82,7 @@ describe("ring: what is live comes from AWS", function () {
         const adopted = await h.run("deploy");
         assert.strictEqual(adopted.code, 0, adopted.stderr);
         assert.strictEqual(adopted.stdout.trim(), "red");
-        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.state().stacks.red.outputs.restApiId, stage: "red" }, "the first up points the adopted mapping at ring:live");
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" }, "the first up points the adopted mapping at ring:live");
     });
 
     it("AWS unreadable: flip and deploy stop (exit 1) naming the call and the fix; status prints what it can and exits 1", async () => {
@@ -112,7 +112,7 @@ describe("ring: the gate before a flip", function () {
         assert.strictEqual(r.code, 0, r.stderr);
         assert.deepStrictEqual(h.stage.requests.map((q) => `${q.method} ${q.url}`), ["GET /black/heartbeat"]);
         assert.match(r.stderr, /gate: ok {3}GET https:\/\/black\w+\.execute-api\.us-east-1\.amazonaws\.com\/black\/heartbeat: expected HTTP 200 with release "release-2026-11-23\.2", got HTTP 200 with release "release-2026-11-23\.2"/);
-        assert.strictEqual(h.history()[0].gate, "passed");
+        assert.strictEqual((await h.history())[0].gate, "passed");
     });
 
     it("a slot answering another release is refused (exit 3), printing what was expected and what came back; nothing changes", async () => {
@@ -123,7 +123,7 @@ describe("ring: the gate before a flip", function () {
         assert.match(r.stderr, /GET https:\/\/\S+\/black\/heartbeat: expected HTTP 200 with release "release-2026-11-23\.2", got HTTP 200 with release "release-2026-11-20\.9"/);
         assert.match(r.stderr, /fix: .*--skip-gate/);
         assert.deepStrictEqual(h.mutatingCalls(), []);
-        assert.deepStrictEqual(h.history(), []);
+        assert.deepStrictEqual((await h.history()), []);
     });
 
     it("a slot answering 5xx, or not at all, is refused too", async () => {
@@ -183,7 +183,7 @@ describe("ring: the gate before a flip", function () {
         assert.strictEqual(r.code, 0, r.stderr);
         assert.deepStrictEqual(h.stage.requests, []);
         assert.match(r.stderr, /gate: skipped \(--skip-gate\); recorded in the history/);
-        const [entry] = h.history();
+        const [entry] = (await h.history());
         assert.deepStrictEqual([entry.gate, entry.why], ["skipped", "stage URL blocked from CI"]);
     });
 
@@ -247,14 +247,14 @@ describe("ring: the watch after a flip", function () {
         assert.match(r.stderr, /rolled back: alarm api-ring-black-5xx-rate fired while black baked .*; the domain serves red again/);
         // Two targeted ups on the primary: the flip, then the flip back.
         assert.deepStrictEqual(h.callsOf("up").map((p) => [flag(p, "--stack"), p.flags.get("--target")?.length]), [["red", 1], ["red", 1]]);
-        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.state().stacks.red.outputs.restApiId, stage: "red" });
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" });
         assert.deepStrictEqual([h.config("red")["ring:live"], h.config("red")["ring:previousLive"]], ["red", "black"]);
-        const history = h.history();
+        const history = (await h.history());
         assert.deepStrictEqual(history.map((e) => [e.kind, e.from, e.to, e.gate]), [["flip", "red", "black", "passed"], ["auto-rollback", "black", "red", "not-run"]]);
         assert.strictEqual(history[1].why, `alarm api-ring-black-5xx-rate fired during the bake of black: ${fired.StateReason}`);
         assert.deepStrictEqual([history[1].fromRelease, history[1].toRelease], ["release-2026-11-23.2", "release-2026-11-23.1"]);
         assert.strictEqual(history[1].at, "2026-11-23T10:01:00Z", "two polls after the flip");
-        assert.deepStrictEqual(h.state().stacks.red.outputs.ringHistory, history, "the primary's ringHistory output follows");
+        assert.deepStrictEqual(h.outputs("red").ringHistory, history, "the primary's ringHistory output follows");
     });
 
     it("a flip back that fails leaves the config exactly as the flip set it, and says so", async () => {
@@ -265,8 +265,8 @@ describe("ring: the watch after a flip", function () {
         assert.match(r.stderr, /ring:live on red was restored to black/);
         // What the forward flip set, key by key: live, previous, and a history of that flip alone.
         assert.deepStrictEqual([h.config("red")["ring:live"], h.config("red")["ring:previousLive"]], ["black", "red"]);
-        assert.deepStrictEqual(h.history().map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"]]);
-        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.state().stacks.black.outputs.restApiId, stage: "black" });
+        assert.deepStrictEqual((await h.history()).map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"]]);
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("black").restApiId, stage: "black" });
         assert.strictEqual(r.code, 4, r.stderr);
     });
 
@@ -294,12 +294,12 @@ describe("ring: the watch after a flip", function () {
         const r = await h.run("rollback", "--reason", "black misbehaves");
         assert.strictEqual(r.code, 0, r.stderr);
         assert.strictEqual(h.cloudWatchMock.commandCalls(DescribeAlarmsCommand).length, 0);
-        assert.deepStrictEqual(h.history().map((e) => [e.kind, e.why]), [["flip", "(no reason given: pass --reason)"], ["rollback", "black misbehaves"]]);
+        assert.deepStrictEqual((await h.history()).map((e) => [e.kind, e.why]), [["flip", "(no reason given: pass --reason)"], ["rollback", "black misbehaves"]]);
     });
 
     it("refuses to flip to a slot without alarms when a bake is due (exit 3), unless --no-bake", async () => {
         const st = h.state();
-        delete st.stacks.black.outputs.alarmNames;
+        delete st.stacks["api-ring/black"].outputs.alarmNames;
         h.writeState(st);
         let r = await h.run("flip", "black");
         assert.strictEqual(r.code, 3);
@@ -336,7 +336,7 @@ describe("ring: the history", function () {
             assert.strictEqual(r.code, 0, r.stderr);
             h.clock.time += 60_000;
         }
-        const history = h.history();
+        const history = (await h.history());
         assert.deepStrictEqual(history.map((e) => e.why), ["release #3", "release #4", "release #5"]);
         assert.deepStrictEqual(history[2], {
             at: "2026-11-23T10:04:00Z", kind: "flip", from: "red", to: "black",
