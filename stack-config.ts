@@ -49,7 +49,8 @@ export function listStacks(projectDir: string): string[] {
         .sort();
 }
 
-export function loadStackConfig(projectDir: string, stack: string): StackConfigFile {
+/** `requiredSecrets`: the secrets the stack's program requires, previewed with placeholders when unset (the slots' by default). */
+export function loadStackConfig(projectDir: string, stack: string, requiredSecrets: readonly string[] = SECRET_KEYS): StackConfigFile {
     const project = readYaml(path.join(projectDir, "Pulumi.yaml"));
     const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
@@ -77,7 +78,7 @@ export function loadStackConfig(projectDir: string, stack: string): StackConfigF
     // Secrets the program requires but the file cannot carry in the clear.
     const order = values["ring:order"] ? (JSON.parse(values["ring:order"]) as string[]) : ["red", "black"];
     const primary = values["ring:primary"] ?? order[0];
-    const required = SECRET_KEYS.filter((k) => k !== "cache:authToken" || stack === primary);
+    const required = requiredSecrets.filter((k) => k !== "cache:authToken" || stack === primary);
     for (const key of required) {
         if (values[key] === undefined) {
             values[key] = placeholderFor(key);

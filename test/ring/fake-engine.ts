@@ -316,7 +316,13 @@ export async function runUpdate(req: UpdateRequest): Promise<UpdateResult> {
 
     const diagnostics: string[] = [];
     let failure: string | undefined;
-    const onUncaught = (err: unknown) => { failure ??= programError(err, entry.pwd); };
+    // The engine ends the update at the first error; a program awaiting what the error left unresolved never returns.
+    let failed: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => { failed = resolve; });
+    const onUncaught = (err: unknown) => {
+        failure ??= programError(err, entry.pwd);
+        failed();
+    };
     process.on("unhandledRejection", onUncaught);
     const original = { log: console.log, warn: console.warn, error: console.error };
     const capture = (line: unknown[]) => {
@@ -334,7 +340,7 @@ export async function runUpdate(req: UpdateRequest): Promise<UpdateResult> {
         // eslint-disable-next-line @typescript-eslint/no-require-imports -- the language host requires the program
         const loaded = require(path.resolve(entry.pwd, entry.main)) as unknown;
         const main = isRecord(loaded) && "default" in loaded ? loaded["default"] : loaded;
-        await pulumi.runtime.runInPulumiStack(async () => {
+        const run = pulumi.runtime.runInPulumiStack(async () => {
             try {
                 returned = (await (typeof main === "function" ? (main as () => unknown)() : main) ?? {}) as Record<string, unknown>;
             } catch (err) {
@@ -342,7 +348,7 @@ export async function runUpdate(req: UpdateRequest): Promise<UpdateResult> {
             }
             return returned;
         });
-        await pulumi.runtime.disconnect();
+        await Promise.race([run.then(() => pulumi.runtime.disconnect()), stopped]);
     } catch (err) {
         failure ??= programError(err, entry.pwd);
     } finally {

@@ -18,7 +18,6 @@ import {
     CliError, ConfigMap, FakeState, HistoryEntry, Project, StackRef, decrypt, emptyStack, exportDeployment, getStack,
     isSecure, mergedConfig, moveState, projectOf, resolveStack, stackConfig, writeStackConfig,
 } from "./fake-backend";
-import { runUpdate, updateFailure } from "./fake-engine";
 
 export const FAKE_VERSION = "3.270.0";
 
@@ -187,6 +186,8 @@ async function up(call: Call): Promise<string> {
     }
     const start = new Date().toISOString();
     const organization = ref.key.split("/").length > 2 ? ref.key.split("/")[0] : "organization";
+    // Loaded only here: the program's runtime (@pulumi/pulumi and the program) is what makes an update slow.
+    const { runUpdate, updateFailure } = await import("./fake-engine");
     const result = await runUpdate({ project, ref, organization, config: values, secretKeys, targets, state });
     const entry: HistoryEntry = {
         version: st.history.length + 1, kind: "update", startTime: start, endTime: new Date().toISOString(),

@@ -12,20 +12,21 @@ import { spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
-import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { APIGatewayClient, GetBasePathMappingCommand, NotFoundException } from "@aws-sdk/client-api-gateway";
+import { APIGatewayClient, GetBasePathMappingCommand, GetDomainNameCommand, NotFoundException } from "@aws-sdk/client-api-gateway";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import type { MetricAlarm } from "@aws-sdk/client-cloudwatch";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { runRing } from "../../ring/cli";
 import type { Clock } from "../../ring/ops";
-import type { RingHistoryEntry } from "../../outputs";
+import type { Cohort, RingHistoryEntry } from "../../outputs";
+import { LIVE_CHANGE_ENV, LivePointerChange } from "../../live/change";
 import { FakeResource, FakeStack, FakeState, rootStackUrn } from "./fake-backend";
 import { LogEntry, ParsedArgs, parseCli } from "./fake-pulumi";
+import { DOMAIN, StageServer, globMatches } from "./stage-server";
 
 const RING_JS = path.resolve(__dirname, "../../ring/cli.js");
 /** The repository: its build (bin/), handlers and node_modules are what a checkout's program runs. */
@@ -50,58 +51,7 @@ export class FakeClock implements Clock {
     }
 }
 
-/** The API key the stage server's probe route accepts. */
-export const TEST_KEY = "smoke-test-key-0123456789abcdef";
-
-/**
- * Stands in for the slots' stage URLs on loopback: GET /<slot>/heartbeat answers the release
- * the slot's outputs name (as API Gateway's mock integration does), or what a test sets in
- * `releases`; GET /<slot>/discovery/v1/catalogs answers 200 with TEST_KEY in X-Api-Key (the
- * program's default) or in the user_key query parameter, 403 otherwise (as the authorizer would).
- */
-export class StageServer {
-    readonly releases = new Map<string, string>();
-    /** Status a slot's every answer is forced to (e.g. 502 for a broken slot). */
-    readonly statuses = new Map<string, number>();
-    readonly requests: { method: string; url: string; apiKey?: string }[] = [];
-    private server?: http.Server;
-    base = "";
-
-    constructor(private readonly releaseOf: (slot: string) => string | undefined) {}
-
-    async start(): Promise<void> {
-        this.server = http.createServer((req, res) => {
-            const header = req.headers["x-api-key"];
-            this.requests.push({ method: req.method ?? "", url: req.url ?? "", apiKey: typeof header === "string" ? header : undefined });
-            const queryKey = new URL(req.url ?? "/", "http://stage").searchParams.get("user_key");
-            const [, slot, ...rest] = (req.url ?? "").split("?")[0].split("/");
-            const route = `/${rest.join("/")}`;
-            const forced = this.statuses.get(slot);
-            const send = (status: number, body: unknown) => {
-                res.writeHead(forced ?? status, { "content-type": "application/json" });
-                res.end(JSON.stringify(body));
-            };
-            if (route === "/heartbeat") return send(200, { status: "ok", release: this.releases.get(slot) ?? this.releaseOf(slot) ?? "" });
-            if (route === "/discovery/v1/catalogs") {
-                return header === TEST_KEY || queryKey === TEST_KEY ? send(200, { results: [] }) : send(403, { message: "User is not authorized to access this resource" });
-            }
-            send(403, { message: "Missing Authentication Token" });
-        });
-        await new Promise<void>((resolve) => (this.server as http.Server).listen(0, "127.0.0.1", resolve));
-        this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    }
-
-    /** fetch, with execute-api origins sent to this server (the path, /<stage>/..., is kept). */
-    readonly fetch: typeof fetch = (input, init) => {
-        const url = String(input instanceof Request ? input.url : input)
-            .replace(/^https:\/\/[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com/, this.base);
-        return fetch(url, init);
-    };
-
-    async stop(): Promise<void> {
-        if (this.server) await new Promise<void>((resolve) => (this.server as http.Server).close(() => resolve()));
-    }
-}
+export { DOMAIN, StageServer, TEST_KEY, globMatches } from "./stage-server";
 
 /** What runRing printed and returned. */
 export interface InProcessResult extends RunResult {
@@ -128,8 +78,15 @@ export function slotStackConfig(slot: string, index: number, primary: boolean): 
         "threescale:serviceToken": { secure: "fake:service-token-0123456789" },
         "authorizer:failureMode": "resilient",
         "authorizer:planRoutes": { Basic: ["discovery/*"], Unlimited: ["*"] },
-        ...(primary ? { "ring:live": slot, "domain:name": "api.example.edu", "cache:authToken": { secure: "fake:redis-auth-token-0123456789abcdef" } } : {}),
+        ...(primary ? { "cache:authToken": { secure: "fake:redis-auth-token-0123456789abcdef" } } : {}),
     };
+}
+
+/** The live pointer's project (live/Pulumi.yaml, as the repository's) and its stack file. */
+export const LIVE_PROJECT = "api-ring-live";
+export const LIVE_STACK = "live";
+export function livePointerStackConfig(): Record<string, unknown> {
+    return { "aws:region": "us-east-1", "domain:name": DOMAIN };
 }
 
 /** What a deploy of the same project files left: the backend's state and the project's files. */
@@ -148,6 +105,8 @@ function filesOf(dir: string): Record<string, string> {
 
 export class Harness {
     readonly dir: string;
+    /** The live pointer's project: live/ in the checkout. */
+    readonly liveDir: string;
     readonly binDir: string;
     readonly stateFile: string;
     readonly logFile: string;
@@ -175,6 +134,7 @@ export class Harness {
     private constructor(opts: ProjectOptions = {}) {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "ring-test-"));
         this.dir = path.join(root, "project");
+        this.liveDir = path.join(this.dir, "live");
         this.binDir = path.join(root, "bin");
         fs.mkdirSync(this.dir);
         fs.mkdirSync(this.binDir);
@@ -206,12 +166,18 @@ export class Harness {
         this.order.forEach((slot, i) => {
             fs.writeFileSync(path.join(this.dir, `Pulumi.${slot}.yaml`), yaml.dump({ config: slotStackConfig(slot, i, slot === this.primary) }));
         });
-        this.writeState({ stacks: {} });
+        fs.mkdirSync(this.liveDir);
+        fs.writeFileSync(path.join(this.liveDir, "Pulumi.yaml"), yaml.dump({
+            name: LIVE_PROJECT, runtime: { name: "nodejs", options: { typescript: false } }, main: "../bin/live/index.js",
+        }));
+        fs.writeFileSync(path.join(this.liveDir, `Pulumi.${LIVE_STACK}.yaml`), yaml.dump({ config: livePointerStackConfig() }));
+        // The custom domain exists in API Gateway (domain:certificateArn unset), routing by its mapping only, as a new domain does.
+        this.writeState({ stacks: {}, aws: { mappings: {}, domains: { [DOMAIN]: { routingMode: "BASE_PATH_MAPPING_ONLY", endpointType: "REGIONAL" } } } });
 
         this.stage = new StageServer((slot) => {
             const release = this.outputs(slot)["releaseId"];
             return typeof release === "string" ? release : undefined;
-        });
+        }, (domain, headers) => this.routeDomain(domain, headers));
         this.apiGatewayMock = mockClient(this.apiGateway);
         this.apiGatewayMock.on(GetBasePathMappingCommand).callsFake((input: { domainName: string; basePath: string }) => {
             const m = this.state().aws?.mappings[input.domainName];
@@ -219,6 +185,11 @@ export class Harness {
                 throw new NotFoundException({ message: "Invalid base path mapping identifier specified", $metadata: { httpStatusCode: 404 } });
             }
             return { basePath: input.basePath, restApiId: m.restApiId, stage: m.stage };
+        });
+        this.apiGatewayMock.on(GetDomainNameCommand).callsFake((input: { domainName: string }) => {
+            const d = this.state().aws?.domains?.[input.domainName];
+            if (!d) throw new NotFoundException({ message: "Invalid domain name identifier specified", $metadata: { httpStatusCode: 404 } });
+            return { domainName: input.domainName, routingMode: d.routingMode, endpointConfiguration: { types: [d.endpointType] }, securityPolicy: "TLS_1_2" };
         });
         this.cloudWatchMock = mockClient(this.cloudWatch);
         this.cloudWatchMock.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames?: string[] }) => ({
@@ -240,6 +211,38 @@ export class Harness {
     awsMapping(domain = "api.example.edu"): { restApiId: string; stage: string } | undefined {
         const m = this.state().aws?.mappings[domain];
         return m ? { restApiId: m.restApiId, stage: m.stage } : undefined;
+    }
+
+    /** The slot a request to the domain reaches: its routing rules by priority, then its base path mapping. */
+    routeDomain(domain: string, headers: http.IncomingHttpHeaders): string | undefined {
+        const aws = this.state().aws;
+        const mode = aws?.domains?.[domain]?.routingMode ?? "BASE_PATH_MAPPING_ONLY";
+        let target: { restApiId: string; stage: string } | undefined;
+        if (mode !== "BASE_PATH_MAPPING_ONLY") {
+            for (const rule of aws?.routingRules?.[domain] ?? []) {
+                const matched = rule.conditions.every((c) => {
+                    if (!c.matchHeaders) return true;
+                    const sent = headers[c.matchHeaders.anyOf.header.toLowerCase()];
+                    return typeof sent === "string" && globMatches(c.matchHeaders.anyOf.valueGlob, sent);
+                });
+                if (matched) {
+                    target = { restApiId: rule.actions[0].invokeApi.apiId, stage: rule.actions[0].invokeApi.stage };
+                    break;
+                }
+            }
+        }
+        if (!target && mode !== "ROUTING_RULE_ONLY") target = aws?.mappings[domain];
+        if (!target) return undefined;
+        const t = target;
+        return this.order.find((slot) => this.outputs(slot)["restApiId"] === t.restApiId && this.outputs(slot)["stageName"] === t.stage);
+    }
+
+    /** Sets the domain's routing mode in API Gateway, as `aws apigateway update-domain-name` would. */
+    setRoutingMode(mode: string, domain = DOMAIN): void {
+        const st = this.state();
+        st.aws ??= { mappings: {} };
+        st.aws.domains = { ...st.aws.domains, [domain]: { endpointType: "REGIONAL", ...st.aws.domains?.[domain], routingMode: mode } };
+        this.writeState(st);
     }
 
     writeState(state: FakeState): void {
@@ -270,6 +273,11 @@ export class Harness {
         this.writeState(st);
     }
 
+    /** The live pointer's stack outputs (plain). */
+    pointer(): Record<string, unknown> {
+        return this.outputs(LIVE_STACK, LIVE_PROJECT);
+    }
+
     /** Creates stacks (empty) for `slots`. */
     createStacks(...slots: string[]): void {
         const st = this.state();
@@ -278,24 +286,34 @@ export class Harness {
     }
 
     /** Runs the stand-in pulumi in `cwd` (the project by default), as a user would from a shell. */
-    pulumi(args: string[], cwd = this.dir): RunResult {
-        const res = spawnSync(path.join(this.binDir, "pulumi"), args, { cwd, encoding: "utf8", env: { ...process.env, ...this.env() }, timeout: 300_000 });
+    pulumi(args: string[], cwd = this.dir, env: Record<string, string> = {}): RunResult {
+        const res = spawnSync(path.join(this.binDir, "pulumi"), args, { cwd, encoding: "utf8", env: { ...process.env, ...this.env(), ...env }, timeout: 300_000 });
         if (res.error) throw res.error;
         return { code: res.status, stdout: res.stdout, stderr: res.stderr };
     }
 
     /** `pulumi up` of a stack through the stand-in, failing the test when it fails. */
-    up(slot: string, cwd = this.dir): RunResult {
-        const r = this.pulumi(["up", "--yes", "--skip-preview", "--stack", slot], cwd);
+    up(slot: string, cwd = this.dir, env: Record<string, string> = {}): RunResult {
+        const r = this.pulumi(["up", "--yes", "--skip-preview", "--stack", slot], cwd, env);
         if (r.code !== 0) throw new Error(`pulumi up -s ${slot} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
         return r;
     }
 
+    /** Applies a change to the live pointer as a ring command does: one `pulumi up` of its stack, the change in its environment. */
+    changePointer(change: Partial<LivePointerChange> & { live: string | null }): RunResult {
+        const current = this.pointer();
+        const full: LivePointerChange = {
+            expectedLive: (current["liveSlot"] as string | null | undefined) ?? null, previousLive: null, cohorts: (current["cohorts"] as Cohort[] | undefined) ?? [], ...change,
+        };
+        return this.up(LIVE_STACK, this.liveDir, { [LIVE_CHANGE_ENV]: JSON.stringify(full) });
+    }
+
     /**
-     * Deploys `slots` through the stand-in (the real program, in ring order, the primary first) with the
-     * domain on `live`, as `pulumi up` would have left them; the same project files deployed before are replayed.
+     * Deploys `slots` through the stand-in (the real program, the primary first) and points the live
+     * pointer at `live`, as `ring deploy` and the first `ring flip` would have left them; the same
+     * project files deployed before are replayed.
      */
-    deploy(slots: string[], live: string): void {
+    deploy(slots: string[], live: string | null): void {
         const key = crypto.createHash("sha256").update(JSON.stringify([filesOf(this.dir), slots, live, this.state()])).digest("hex");
         const cached = deployed.get(key);
         if (cached) {
@@ -303,44 +321,72 @@ export class Harness {
             for (const [file, text] of Object.entries(cached.files)) fs.writeFileSync(path.join(this.dir, file), text);
             return;
         }
+        if (!this.state().stacks[`${LIVE_PROJECT}/${LIVE_STACK}`]) this.pulumi(["stack", "init", LIVE_STACK], this.liveDir);
         const ordered = [...slots].sort((a, b) => (a === this.primary ? -1 : b === this.primary ? 1 : this.order.indexOf(a) - this.order.indexOf(b)));
-        this.setConfig(this.primary, "ring:live", this.primary);
         for (const slot of ordered) {
             if (!this.state().stacks[`api-ring/${slot}`]) this.createStacks(slot);
             this.up(slot);
         }
-        if (live !== this.primary) {
-            this.setConfig(this.primary, "ring:live", live);
-            this.up(this.primary);
-        }
+        if (live !== null) this.changePointer({ live });
         this.clearLog();
         deployed.set(key, { state: fs.readFileSync(this.stateFile, "utf8"), files: filesOf(this.dir) });
     }
 
     /**
-     * The primary's stack as `pulumi import` leaves it after adopting an existing mapping (README,
+     * The live pointer's stack as `pulumi import` leaves it after adopting an existing mapping (README,
      * "Adopting an existing mapping"): the DomainFlip component and the mapping, no outputs; AWS maps
      * the domain to `mapping`.
      */
     adoptMapping(mapping: { restApiId: string; stage: string }): void {
         const st = this.state();
-        const project = "api-ring";
-        const root = rootStackUrn(project, this.primary);
-        const flip = `urn:pulumi:${this.primary}::${project}::api-ring:ring:DomainFlip::live`;
+        const root = rootStackUrn(LIVE_PROJECT, LIVE_STACK);
+        const flip = `urn:pulumi:${LIVE_STACK}::${LIVE_PROJECT}::api-ring:ring:DomainFlip::live`;
         const resources: FakeResource[] = [
             { urn: root, custom: false, type: "pulumi:pulumi:Stack" },
             { urn: flip, custom: false, type: "api-ring:ring:DomainFlip", parent: root },
             {
-                urn: `urn:pulumi:${this.primary}::${project}::api-ring:ring:DomainFlip$aws:apigateway/basePathMapping:BasePathMapping::live-mapping`,
-                custom: true, type: "aws:apigateway/basePathMapping:BasePathMapping", id: "api.example.edu/", parent: flip,
-                inputs: { domainName: "api.example.edu", restApi: mapping.restApiId, stageName: mapping.stage },
-                outputs: { domainName: "api.example.edu", restApi: mapping.restApiId, stageName: mapping.stage, basePath: "" },
+                urn: `urn:pulumi:${LIVE_STACK}::${LIVE_PROJECT}::api-ring:ring:DomainFlip$aws:apigateway/basePathMapping:BasePathMapping::live-mapping`,
+                custom: true, type: "aws:apigateway/basePathMapping:BasePathMapping", id: `${DOMAIN}/`, parent: flip,
+                inputs: { domainName: DOMAIN, restApi: mapping.restApiId, stageName: mapping.stage },
+                outputs: { domainName: DOMAIN, restApi: mapping.restApiId, stageName: mapping.stage, basePath: "" },
             },
         ];
-        st.stacks[`${project}/${this.primary}`] = { outputs: {}, secretOutputs: [], resources, history: [] };
+        st.stacks[`${LIVE_PROJECT}/${LIVE_STACK}`] = { outputs: {}, secretOutputs: [], resources, history: [] };
         st.aws ??= { mappings: {} };
-        st.aws.mappings["api.example.edu"] = mapping;
+        st.aws.mappings[DOMAIN] = mapping;
         this.writeState(st);
+    }
+
+    /**
+     * The ring as the release before the live pointer left it (issue 14's program): the primary's state
+     * holds the DomainFlip component and the mapping (under the primary's default AWS provider), its
+     * outputs say which slot is live and hold the history, its stack file holds ring:live,
+     * ring:previousLive and domain:name; the live pointer's stack does not exist. AWS maps the domain
+     * to `live`. Call after deploy(slots, null).
+     */
+    oldRing(live: string, history: RingHistoryEntry[] = [], previousLive?: string): void {
+        const st = this.state();
+        const primary = st.stacks[`api-ring/${this.primary}`];
+        const root = rootStackUrn("api-ring", this.primary);
+        const flip = `urn:pulumi:${this.primary}::api-ring::api-ring:ring:DomainFlip::live`;
+        const provider = primary.resources.find((r) => r.type === "pulumi:providers:aws") as FakeResource;
+        const target = { restApi: String(this.outputs(live)["restApiId"]), stageName: live };
+        primary.resources.push(
+            { urn: flip, custom: false, type: "api-ring:ring:DomainFlip", parent: root },
+            {
+                urn: `urn:pulumi:${this.primary}::api-ring::api-ring:ring:DomainFlip$aws:apigateway/basePathMapping:BasePathMapping::live-mapping`,
+                custom: true, type: "aws:apigateway/basePathMapping:BasePathMapping", id: `${DOMAIN}/`, parent: flip, provider: `${provider.urn}::${provider.id}`,
+                inputs: { domainName: DOMAIN, ...target }, outputs: { domainName: DOMAIN, ...target },
+            },
+        );
+        Object.assign(primary.outputs, { liveSlot: live, liveUrl: `https://${DOMAIN}/`, ringHistory: history });
+        delete st.stacks[`${LIVE_PROJECT}/${LIVE_STACK}`];
+        st.aws ??= { mappings: {} };
+        st.aws.mappings[DOMAIN] = { restApiId: target.restApi, stage: live };
+        this.writeState(st);
+        this.setConfig(this.primary, "ring:live", live);
+        if (previousLive) this.setConfig(this.primary, "ring:previousLive", previousLive);
+        this.setConfig(this.primary, "domain:name", DOMAIN);
     }
 
     /** The ring's history, as `ring status --json` reports it. */
@@ -470,7 +516,7 @@ export class Harness {
  * mapping the domain to `live`, and cleans it up after (`get` returns the one to clean, which a
  * test may have replaced).
  */
-export function eachTestDeployed(set: (h: Harness) => void, get: () => Harness | undefined, slots = ["red", "black"], live = "red"): void {
+export function eachTestDeployed(set: (h: Harness) => void, get: () => Harness | undefined, slots = ["red", "black"], live: string | null = "red"): void {
     beforeEach(async () => {
         const h = await Harness.create();
         h.deploy(slots, live);
