@@ -7,7 +7,7 @@ import { createHash } from "crypto";
 export const MOCK_ACCOUNT = "123456789012";
 
 /** Pulumi's wire marker for secret values (the SDK's specialSigKey / specialSecretSig). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 export interface RecordedResource {
@@ -23,8 +23,8 @@ export interface RecordedResource {
 
 export interface MockCloudOptions {
     region: string;
-    /** Outputs of another stack for a StackReference; undefined = never deployed. */
-    stackOutputs(stack: string): Record<string, unknown> | undefined;
+    /** Outputs of another stack for a StackReference, by its full name (`organization/<project>/<stack>`); undefined = never deployed. */
+    stackOutputs(name: string): Record<string, unknown> | undefined;
 }
 
 export function isSecretValue(v: unknown): v is { value: unknown } {
@@ -96,8 +96,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
 
         switch (args.type) {
             case "pulumi:pulumi:StackReference": {
-                const stack = String(args.inputs.name).split("/").pop() as string;
-                const outputs = this.options.stackOutputs(stack) ?? {};
+                const outputs = this.options.stackOutputs(String(args.inputs.name)) ?? {};
                 const secretOutputNames = Object.entries(outputs).filter(([, v]) => isSecretValue(v)).map(([k]) => k);
                 return { id: String(args.inputs.name), computed: { outputs, secretOutputNames } };
             }
@@ -144,6 +143,14 @@ export class MockCloud implements pulumi.runtime.Mocks {
                         arn: `arn:aws:apigateway:${region}::/domainnames/${input("domainName")}`,
                     },
                 };
+            // terraform-provider-aws internal/service/apigateway/base_path_mapping.go: the id is `<domain>/<base path>`.
+            case "aws:apigateway/basePathMapping:BasePathMapping":
+                return { id: `${input("domainName")}/${input("basePath") ?? ""}`, computed: {} };
+            // internal/service/apigatewayv2/routing_rule.go: an id API Gateway makes, and an ARN under the domain.
+            case "aws:apigatewayv2/routingRule:RoutingRule": {
+                const id = hex(`${seed}:${JSON.stringify(args.inputs)}`, 6);
+                return { id, computed: { routingRuleId: id, routingRuleArn: `arn:aws:apigateway:${region}:${MOCK_ACCOUNT}:/domainnames/${input("domainName")}/routingrules/${id}` } };
+            }
             case "aws:lambda/function:Function": {
                 const functionArn = arn("lambda", `function:${physical}`);
                 return {

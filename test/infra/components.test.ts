@@ -137,32 +137,64 @@ describe("GatewayRing", () => {
 });
 
 describe("DomainFlip", () => {
-    it("maps the existing domain's root to the live slot", async () => {
+    const certificateArn = `arn:aws:acm:us-east-1:${MOCK_ACCOUNT}:certificate/0f0f0f0f-1111-2222-3333-444444444444`;
+    const beta = { slot: "black", headers: [{ name: "X-Ring-Cohort", value: "beta*" }], priority: 100 };
+
+    it("maps the existing domain's root to the live slot, and creates nothing else", async () => {
         const name = unique("live");
-        const b = await build((opts) => new DomainFlip(name, { domainName: "api.example.edu", basePath: "", liveRestApiId: "abc123defg", liveStageName: "black" }, opts));
+        const b = await build((opts) => new DomainFlip(name, { domainName: "api.example.edu", basePath: "", live: { restApiId: "abc123defg", stageName: "black" } }, opts));
         const mapping = inputs(b.one("aws:apigateway/basePathMapping:BasePathMapping"));
         assert.deepStrictEqual({ domain: mapping.domainName, api: mapping.restApi, stage: mapping.stageName, base: mapping.basePath },
             { domain: "api.example.edu", api: "abc123defg", stage: "black", base: undefined });
         assert.strictEqual(b.all("aws:apigateway/domainName:DomainName").length, 0, "an existing domain is not created");
+        assert.strictEqual(b.all("aws:apigatewayv2/routingRule:RoutingRule").length, 0);
         assert.strictEqual(await resolve(b.component.liveUrl), "https://api.example.edu/");
     });
 
-    it("creates the domain with TLS 1.2 and a Route 53 alias when given a certificate and zone", async () => {
+    it("maps nothing before the first flip", async () => {
+        const b = await build((opts) => new DomainFlip(unique("live"), { domainName: "api.example.edu", basePath: "" }, opts));
+        assert.strictEqual(b.all("aws:apigateway/basePathMapping:BasePathMapping").length, 0);
+    });
+
+    it("creates the domain with TLS 1.2, routing rules before the mapping, and a Route 53 alias when given a certificate and zone", async () => {
         const name = unique("live");
         const b = await build((opts) => new DomainFlip(name, {
-            domainName: "api.example.edu", basePath: "v1", liveRestApiId: "abc123defg", liveStageName: "red",
-            certificateArn: `arn:aws:acm:us-east-1:${MOCK_ACCOUNT}:certificate/0f0f0f0f-1111-2222-3333-444444444444`, hostedZoneId: "Z0123456789ABCDEFGHIJ",
+            domainName: "api.example.edu", basePath: "v1", live: { restApiId: "abc123defg", stageName: "red" }, certificateArn, hostedZoneId: "Z0123456789ABCDEFGHIJ",
         }, opts));
         const domain = b.one("aws:apigateway/domainName:DomainName");
         assert.strictEqual(inputs(domain).securityPolicy, "TLS_1_2");
         assert.deepStrictEqual(inputs(domain).endpointConfiguration, { types: "REGIONAL" });
+        assert.strictEqual(inputs(domain).routingMode, "ROUTING_RULE_THEN_BASE_PATH_MAPPING", "the apigateway API's name for rules, then the mapping");
         const alias = inputs(b.one("aws:route53/record:Record"));
         assert.deepStrictEqual(alias.aliases, [{ name: domain.state.regionalDomainName, zoneId: "Z1UJRXOUMOOFQ8", evaluateTargetHealth: false }]);
         assert.strictEqual(inputs(b.one("aws:apigateway/basePathMapping:BasePathMapping")).basePath, "v1");
     });
 
+    it("makes a cohort an API Gateway routing rule: its headers, its priority, its slot's API and stage", async () => {
+        const b = await build((opts) => new DomainFlip(unique("live"), {
+            domainName: "api.example.edu", basePath: "", live: { restApiId: "redapi0000", stageName: "red" },
+            cohorts: [{ cohort: { ...beta, headers: [...beta.headers, { name: "X-Team", value: "qa" }] }, restApiId: "blackapi00", stageName: "black" }],
+        }, opts));
+        const rule = inputs(b.one("aws:apigatewayv2/routingRule:RoutingRule"));
+        assert.deepStrictEqual(rule, {
+            domainName: "api.example.edu", priority: 100,
+            conditions: [{ matchHeaders: { anyOf: { header: "X-Ring-Cohort", valueGlob: "beta*" } } }, { matchHeaders: { anyOf: { header: "X-Team", valueGlob: "qa" } } }],
+            actions: [{ invokeApi: { apiId: "blackapi00", stage: "black" } }],
+        });
+    });
+
+    it("a cohort under a base path matches it and strips it, as the mapping does", async () => {
+        const b = await build((opts) => new DomainFlip(unique("live"), {
+            domainName: "api.example.edu", basePath: "v1", live: { restApiId: "redapi0000", stageName: "red" }, certificateArn,
+            cohorts: [{ cohort: beta, restApiId: "blackapi00", stageName: "black" }],
+        }, opts));
+        const rule = inputs(b.one("aws:apigatewayv2/routingRule:RoutingRule"));
+        assert.deepStrictEqual((rule.conditions as unknown[])[1], { matchBasePaths: { anyOfs: ["v1"] } });
+        assert.deepStrictEqual(rule.actions, [{ invokeApi: { apiId: "blackapi00", stage: "black", stripBasePath: true } }]);
+    });
+
     it("refuses a hosted zone without a certificate", () => {
-        assert.throws(() => new DomainFlip(unique("live"), { domainName: "api.example.edu", basePath: "", liveRestApiId: "a", liveStageName: "red", hostedZoneId: "Z1" }),
+        assert.throws(() => new DomainFlip(unique("live"), { domainName: "api.example.edu", basePath: "", live: { restApiId: "a", stageName: "red" }, hostedZoneId: "Z1" }),
             /hostedZoneId is set but certificateArn is not/);
     });
 });

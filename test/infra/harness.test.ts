@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { synthesizeOutputs } from "../../preview/cli";
+import { synthesizeLivePointerOutputs, synthesizeOutputs } from "../../preview/cli";
 import { referencedStacks, resolve, useMockCloud } from "./harness";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");
@@ -18,13 +18,17 @@ describe("test harness", () => {
 });
 
 describe("examples/consumer", () => {
-    it("reads the primary's outputs through a typed StackReference", async () => {
+    it("reads the primary's and the live pointer's outputs through typed StackReferences", async () => {
         await useMockCloud();
         const red = synthesizeOutputs(PROJECT, "red");
+        const live: Record<string, unknown> = synthesizeLivePointerOutputs(path.join(PROJECT, "live"), "live");
+        live.cohorts = [{ slot: "black", headers: [{ name: "X-Ring-Cohort", value: "beta" }], priority: 100 }];
         referencedStacks.set("red", red);
+        referencedStacks.set("live", live);
         const consumer = await import("../../examples/consumer/index");
         assert.strictEqual(await resolve(consumer.liveSlot), "red");
-        assert.strictEqual(await resolve(consumer.heartbeatUrl), `${red.liveUrl}heartbeat`);
+        assert.strictEqual(await resolve(consumer.heartbeatUrl), `${String(live.liveUrl)}heartbeat`);
+        assert.deepStrictEqual(await resolve(consumer.cohorts), ["X-Ring-Cohort=beta -> black"]);
         assert.strictEqual(await resolve(consumer.privateSubnetCount), (red.privateSubnetIds as string[]).length);
         assert.strictEqual(await resolve(consumer.usageTopicArn), red.usageTopicArn);
     });

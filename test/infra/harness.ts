@@ -7,7 +7,7 @@ import { configSource } from "../../stack-config";
 
 /** Outputs other stacks answer to a StackReference, by stack name; tests fill it. */
 export const referencedStacks = new Map<string, Record<string, unknown>>();
-export const cloud = new MockCloud({ region: "us-east-1", stackOutputs: (stack) => referencedStacks.get(stack) });
+export const cloud = new MockCloud({ region: "us-east-1", stackOutputs: (name) => referencedStacks.get(name.split("/").pop() as string) });
 let mocksReady: Promise<void> | undefined;
 
 /** Installs the mock cloud once per process (the runtime is global). */
