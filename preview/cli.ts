@@ -14,6 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { deflateRawSync } from "zlib";
 import { MOCK_ACCOUNT, MockCloud, isSecretValue, resolveOutput as resolve, secretValue } from "./mock-cloud";
+import { AccountSettings, Refusal, formatRefusal, partitionOf } from "./aws-rules";
 import { PreviewResource, SECRET_MASK, StackPreview } from "../policy/stack-model";
 import { StackConfigFile, listStacks, loadStackConfig, parseOverride } from "../stack-config";
 import { bakeAlarmNames, slotAlarmNames } from "../outputs";
@@ -156,14 +157,12 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         else config.values[key] = value;
     }
     const region = config.values["aws:region"] ?? "us-east-1";
-    const cloud = new MockCloud({
-        region,
-        stackOutputs: (name) => {
-            if (options.deployed && name in options.deployed) return options.deployed[name] ?? undefined;
-            if (name === stack || !listStacks(projectDir).includes(name)) return undefined;
-            return synthesizeOutputs(projectDir, name);
-        },
-    });
+    const outputsOfStack = (name: string): Record<string, unknown> | undefined => {
+        if (options.deployed && name in options.deployed) return options.deployed[name] ?? undefined;
+        if (name === stack || !listStacks(projectDir).includes(name)) return undefined;
+        return synthesizeOutputs(projectDir, name);
+    };
+    const cloud = new MockCloud({ region, stackOutputs: outputsOfStack, account: accountBefore(projectDir, stack, config, outputsOfStack) });
 
     // The SDK must see the mocks before the program loads @pulumi/aws (see DESIGN.md §9).
     await pulumi.runtime.setMocks(cloud, config.project, stack, false, "organization");
@@ -190,6 +189,8 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         process.chdir(previousCwd);
     }
 
+    if (cloud.refusals.length > 0) throw new AwsRefusalError(cloud.refusals);
+
     const urnOf = new Map<string, { urn: string; parent?: string }>();
     const stackResource = pulumi.runtime.getStackResource();
     const stackUrn = stackResource ? await resolve(stackResource.urn) : undefined;
@@ -197,6 +198,13 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         const urn = await resolve(resource.urn);
         const type = urn.split("::")[2].split("$").pop() as string;
         urnOf.set(`${type}::${urn.split("::")[3]}`, { urn, parent: parent ? await resolve(parent.urn) : stackUrn });
+    }
+    // Children the mock made for a remote component (the VPC's), named as the engine names a child: the parent's type chain.
+    for (const r of cloud.resources.filter((x) => x.parent)) {
+        const parent = urnOf.get(`${r.parent?.type}::${r.parent?.name}`);
+        if (!parent) continue;
+        const [prefix, , qualifiedType] = parent.urn.split("::");
+        urnOf.set(`${r.type}::${r.name}`, { urn: `${prefix}::${parent.urn.split("::")[1]}::${qualifiedType}$${r.type}::${r.name}`, parent: parent.urn });
     }
 
     const resources: PreviewResource[] = cloud.resources.map((r) => {
@@ -232,6 +240,33 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         stack, project: config.project, resources, outputs, secretOutputs, config: configView,
         secretConfig: config.secretKeys, archives, placeholders: config.placeholders, diagnostics,
     };
+}
+
+/** What AWS would refuse: the run fails as `pulumi up` would, naming every refused input. */
+export class AwsRefusalError extends Error {
+    constructor(readonly refusals: Refusal[]) {
+        super(`AWS would refuse ${refusals.length} input${refusals.length === 1 ? "" : "s"} (\`pulumi up\` would fail):\n` +
+            refusals.map((r) => `  - ${formatRefusal(r)}`).join("\n"));
+        this.name = "AwsRefusalError";
+    }
+}
+
+/**
+ * The region's API Gateway account settings before this run, as far as the project knows them: a
+ * CloudWatch role a stack of the ring owns (its `gatewayCloudWatchRoleArn` output, deployed or
+ * derived from its config), or one the stack says the account already has (`gateway:cloudWatchRole:
+ * existing`); otherwise a fresh account, which has none.
+ */
+function accountBefore(projectDir: string, stack: string, config: StackConfigFile, outputsOf: (stack: string) => Record<string, unknown> | undefined): AccountSettings {
+    if (config.values["gateway:cloudWatchRole"] === "existing") {
+        const region = config.values["aws:region"] ?? "us-east-1";
+        return { cloudWatchRoleArn: `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/existing-api-gateway-cloudwatch`, cloudWatchRoleSource: "gateway:cloudWatchRole: existing" };
+    }
+    for (const other of listStacks(projectDir).filter((s) => s !== stack)) {
+        const arn = outputsOf(other)?.gatewayCloudWatchRoleArn;
+        if (typeof arn === "string") return { cloudWatchRoleArn: arn, cloudWatchRoleSource: `stack ${other}'s gatewayCloudWatchRoleArn` };
+    }
+    return {};
 }
 
 /** Writes a function's AssetArchive as the folder Lambda unpacks. */
@@ -416,7 +451,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().catch((e: Error) => {
-        console.error(e instanceof OfflinePreviewError ? e.message : `error: ${e.message}${(e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? `\n${USAGE}` : ""}`);
+        console.error(e instanceof OfflinePreviewError ? e.message : e instanceof AwsRefusalError ? `error: ${e.message}` : `error: ${e.message}${(e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? `\n${USAGE}` : ""}`);
         process.exit(1);
     });
 }
