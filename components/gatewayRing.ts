@@ -26,6 +26,11 @@ export interface GatewayRingArgs {
     authorizerFunctionName: pulumi.Input<string>;
     /** Days access logs are kept. */
     accessLogRetentionDays?: number;
+    /**
+     * What sets the region's API Gateway CloudWatch role (GatewayAccount) when this stack owns it: the
+     * stage and its method settings log to CloudWatch, which API Gateway refuses until the role is set.
+     */
+    accountSettings?: pulumi.Resource;
     tags?: Record<string, string>;
 }
 
@@ -88,6 +93,8 @@ export class GatewayRing extends pulumi.ComponentResource {
             // overwrite: the slot serves exactly the document, so a route removed from it is gone
             // (merge would keep it live). The program sets no resource policy that could drift.
             putRestApiMode: "overwrite",
+            // PutRestApi reports what it cannot import as warnings, which the provider never reads: fail instead.
+            failOnWarnings: true,
             binaryMediaTypes: args.binaryMediaTypes ?? ["multipart/form-data"],
             endpointConfiguration: { types: "REGIONAL" },
             tags,
@@ -118,7 +125,7 @@ export class GatewayRing extends pulumi.ComponentResource {
             cacheClusterEnabled: args.limits.caching,
             cacheClusterSize: args.limits.caching ? args.limits.cacheClusterSize : undefined,
             tags,
-        }, { parent: this });
+        }, { parent: this, dependsOn: args.accountSettings ? [args.accountSettings] : [] });
 
         new aws.apigateway.MethodSettings(`${name}-method-settings`, {
             restApi: this.restApi.id,
@@ -134,7 +141,7 @@ export class GatewayRing extends pulumi.ComponentResource {
                 throttlingRateLimit: args.limits.rateLimit,
                 throttlingBurstLimit: args.limits.burstLimit,
             },
-        }, { parent: this });
+        }, { parent: this, dependsOn: args.accountSettings ? [args.accountSettings] : [] });
 
         // The API may invoke its authorizer, and nothing but its authorizers may through this grant.
         new aws.lambda.Permission(`${name}-invokes-authorizer`, {
