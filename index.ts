@@ -38,6 +38,10 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
     // Quirks API Gateway accepts are the user's to see, not to fix before deploying.
     for (const warning of spec.warnings) void pulumi.log.warn(`gateway:spec: ${formatProblem(warning)}`);
     void pulumi.log.info(`gateway:spec: ${operationsSummary(spec)}`);
+    if (spec.addedMethodResponses.length > 0) {
+        void pulumi.log.info(`gateway:spec: ${spec.addedMethodResponses.length} method response${spec.addedMethodResponses.length === 1 ? "" : "s"} added for status codes ` +
+            `integration responses use (PutRestApi would otherwise warn and drop them): ${spec.addedMethodResponses.map((a) => `method response ${a}`).join(", ")}`);
+    }
     const releaseId = releaseIdFor(spec, gw.releaseId);
     const missing = missingStageVariables(spec, { ...gw.hosts, ...gw.stageVariables, id: releaseId });
     if (missing.length > 0) {
