@@ -67,6 +67,24 @@ describe("a first pulumi up in a fresh account (the mock cloud's AWS rules)", fu
         assert.ok(run.diagnostics.some((d) => /method response 201 added/.test(d.message)), JSON.stringify(run.diagnostics));
     });
 
+    it("shows the VPC's children as awsx creates them for the program's arguments, under the VPC", () => {
+        const red = preview("red");
+        const vpc = red.resources.find((r) => r.type === "awsx:ec2:Vpc") as OfflineRun["resources"][number];
+        const under = (urn: string): OfflineRun["resources"] => red.resources.filter((r) => r.parent === urn).flatMap((r) => [r, ...under(r.urn)]);
+        const children = under(vpc.urn);
+        const count = (type: string) => children.filter((r) => r.type === `aws:ec2/${type}`).length;
+        assert.deepStrictEqual([count("vpc:Vpc"), count("internetGateway:InternetGateway"), count("subnet:Subnet"), count("routeTable:RouteTable"),
+            count("routeTableAssociation:RouteTableAssociation"), count("route:Route"), count("eip:Eip"), count("natGateway:NatGateway")], [1, 1, 4, 4, 4, 4, 1, 1]);
+        const cidrs = Object.fromEntries(children.filter((r) => r.type === "aws:ec2/subnet:Subnet").map((r) => [r.name, (r.inputs as Json).cidrBlock]));
+        assert.deepStrictEqual(cidrs, {
+            "red-auth-cache-vpc-public-1": "10.40.0.0/24", "red-auth-cache-vpc-private-1": "10.40.4.0/22",
+            "red-auth-cache-vpc-public-2": "10.40.128.0/24", "red-auth-cache-vpc-private-2": "10.40.132.0/22",
+        });
+        const nat = children.find((r) => r.type === "aws:ec2/natGateway:NatGateway") as OfflineRun["resources"][number];
+        for (const route of children.filter((r) => r.type === "aws:ec2/route:Route" && r.name.includes("private"))) assert.strictEqual((route.inputs as Json).natGatewayId, nat.id);
+        assert.deepStrictEqual(red.outputs.privateSubnetIds, children.filter((r) => r.name.includes("-private-") && r.type === "aws:ec2/subnet:Subnet").map((r) => r.id));
+    });
+
     it("names every ARN in the region's partition: a ring in cn-north-1 previews", () => {
         const run = previewStack("red", { overrides: { "aws:region": "cn-north-1" } });
         const arns = JSON.stringify(run.resources.map((r) => r.inputs)).match(/arn:aws[a-z-]*:/g) ?? [];
