@@ -120,16 +120,19 @@ export function synthesizeOutputs(projectDir: string, stack: string): Record<str
         restApiId,
         stageName: stack,
         invokeUrl: `https://${restApiId}.execute-api.${region}.amazonaws.com/${stack}`,
-        executionArn: `arn:aws:execute-api:${region}:${MOCK_ACCOUNT}:${restApiId}/${stack}`,
+        executionArn: `arn:${partitionOf(region)}:execute-api:${region}:${MOCK_ACCOUNT}:${restApiId}/${stack}`,
         specSha256: "0".repeat(64),
         releaseId: config.values["gateway:releaseId"] ?? "deployed",
         authorizerFunctionName: `${stack}-authorizer-pair-authorizer-0000000`,
         reporterFunctionName: `${stack}-authorizer-pair-reporter-0000000`,
-        usageTopicArn: `arn:aws:sns:${region}:${MOCK_ACCOUNT}:${stack}-authorizer-pair-usage-0000000`,
+        usageTopicArn: `arn:${partitionOf(region)}:sns:${region}:${MOCK_ACCOUNT}:${stack}-authorizer-pair-usage-0000000`,
         deadLetterQueueUrl: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT}/${stack}-authorizer-pair-usage-dlq-0000000`,
         alarmNames: bakeAlarmNames(alarms),
         deadLetterAlarmName: alarms.deadLetters,
     };
+    if (config.values["gateway:cloudWatchRole"] === "create") {
+        outputs.gatewayCloudWatchRoleArn = `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/${stack}-gateway-account-cloudwatch-role-0000000`;
+    }
     if (config.values["ring:live"] !== undefined) {
         Object.assign(outputs, {
             liveSlot: config.values["ring:live"],
