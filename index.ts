@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuthCacheNetwork } from "./components/authCacheNetwork";
 import { AuthorizerPair } from "./components/authorizerPair";
 import { DomainFlip } from "./components/domainFlip";
+import { GatewayAccount } from "./components/gatewayAccount";
 import { GatewayRing } from "./components/gatewayRing";
 import { RingDashboard } from "./components/ringDashboard";
 import { SlotWatch } from "./components/slotWatch";
@@ -11,7 +12,7 @@ import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfig
 import { serviceName } from "./handlers/metrics";
 import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
 import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "./openapi";
-import { PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
+import { AccountSettingsOutputs, PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
 
 /** The network every slot's authorizer pair runs in, owned by the primary. */
 interface SharedNetwork {
@@ -102,6 +103,9 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
+    // The region's API Gateway CloudWatch role: one per account and region, owned by the primary when it opts in.
+    const account = config.isPrimary && gw.cloudWatchRole === "create" ? new GatewayAccount(`${slot}-gateway-account`, { tags }) : undefined;
+
     const gateway = new GatewayRing(`${slot}-gateway`, {
         slot,
         spec,
@@ -112,6 +116,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         limits: gw,
         authorizerInvokeArn: pair.authorizerInvokeArn,
         authorizerFunctionName: pair.authorizerFunctionName,
+        accountSettings: account?.account,
         tags,
     });
 
@@ -126,7 +131,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
-    const outputs: StackOutputs<SlotOutputs> = {
+    const outputs: StackOutputs<SlotOutputs & Partial<AccountSettingsOutputs>> = {
         slot,
         restApiId: gateway.restApiId,
         stageName: gateway.stageName,
@@ -140,6 +145,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         deadLetterQueueUrl: pair.deadLetterQueueUrl,
         alarmNames: watch.alarmNames,
         deadLetterAlarmName: watch.deadLetterAlarmName,
+        ...(account ? { gatewayCloudWatchRoleArn: account.cloudWatchRoleArn } : {}),
     };
     if (!owned || !config.domain || !ring.live) return outputs;
 

@@ -245,11 +245,19 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
     };
 }
 
-/** What AWS would refuse: the run fails as `pulumi up` would, naming every refused input. */
+/** The project's fix for a refusal of AWS's rules that config decides, by rule id. */
+const FIXES: Record<string, string> = {
+    "apigateway.stage-logging-needs-account-role": "set `gateway:cloudWatchRole: create` on the primary (it then owns the region's API Gateway CloudWatch role), " +
+        "or `gateway:cloudWatchRole: existing` when the account already has one (README: Deploying to AWS)",
+    "apigateway.method-logging-needs-account-role": "set `gateway:cloudWatchRole: create` on the primary, or `existing` when the account already has the role",
+};
+
+/** What AWS would refuse: the run fails as `pulumi up` would, naming every refused input and the project's fix where config decides it. */
 export class AwsRefusalError extends Error {
     constructor(readonly refusals: Refusal[]) {
+        const fixes = [...new Set(refusals.map((r) => FIXES[r.ruleId]).filter((f): f is string => f !== undefined))];
         super(`AWS would refuse ${refusals.length} input${refusals.length === 1 ? "" : "s"} (\`pulumi up\` would fail):\n` +
-            refusals.map((r) => `  - ${formatRefusal(r)}`).join("\n"));
+            refusals.map((r) => `  - ${formatRefusal(r)}`).join("\n") + fixes.map((f) => `\nfix: ${f}`).join(""));
         this.name = "AwsRefusalError";
     }
 }
