@@ -4,13 +4,15 @@ import type { APIGatewayAuthorizerResult, PolicyDocument } from "aws-lambda";
 import { PlanRoutes } from "./settings";
 
 export interface MethodArn {
+    /** aws, aws-cn or aws-us-gov: the policy's resources must be ARNs of the same partition to match. */
+    partition: string;
     region: string;
     accountId: string;
     apiId: string;
     stage: string;
 }
 
-/** Splits `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{resource...}`. */
+/** Splits `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{method}/{resource...}`. */
 export function parseMethodArn(methodArn: string): MethodArn {
     const parts = methodArn.split(":");
     if (parts.length < 6 || parts[0] !== "arn" || parts[2] !== "execute-api") {
@@ -18,7 +20,12 @@ export function parseMethodArn(methodArn: string): MethodArn {
     }
     const path = parts.slice(5).join(":").split("/");
     if (path.length < 2 || path[0] === "" || path[1] === "") throw new Error(`method ARN without API id and stage: ${methodArn}`);
-    return { region: parts[3], accountId: parts[4], apiId: path[0], stage: path[1] };
+    return { partition: parts[1], region: parts[3], accountId: parts[4], apiId: path[0], stage: path[1] };
+}
+
+/** The ARN prefix of this API and stage, in the request's own partition. */
+function stagePrefix(arn: MethodArn): string {
+    return `arn:${arn.partition}:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}/`;
 }
 
 const METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"]);
@@ -54,8 +61,7 @@ function resourceMatches(pattern: string, arn: string): boolean {
 
 /** Whether route patterns grant the request a method ARN names, as API Gateway would judge the policy. */
 export function routesGrant(routes: string[], methodArn: string): boolean {
-    const arn = parseMethodArn(methodArn);
-    const prefix = `arn:aws:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}/`;
+    const prefix = stagePrefix(parseMethodArn(methodArn));
     return routes.some((r) => resourceMatches(prefix + routeResource(r), methodArn));
 }
 
@@ -82,8 +88,7 @@ export interface PolicyInput {
 
 /** Allow on each granted route of this API and stage; Deny everything when nothing is granted. */
 export function buildPolicy(input: PolicyInput): APIGatewayAuthorizerResult {
-    const arn = parseMethodArn(input.methodArn);
-    const prefix = `arn:aws:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}/`;
+    const prefix = stagePrefix(parseMethodArn(input.methodArn));
     const routes = input.routes ?? [];
     const resources = [...new Set(routes.map((r) => prefix + routeResource(r)))];
     const policyDocument: PolicyDocument = resources.length > 0
