@@ -11,6 +11,7 @@ import { LAMBDA_RULES } from "./lambda";
 import { MESSAGING_RULES } from "./messaging";
 import { ROUTE53_RULES } from "./route53";
 import { AwsRule, Inputs, RuleContext } from "./rule";
+import { WAFV2_RULES } from "./wafv2";
 
 export type { AccountSettings, AwsRule, RuleContext } from "./rule";
 export { partitionOf } from "./rule";
@@ -19,7 +20,7 @@ export { expandVpc, UnmodelledVpcArgs } from "./awsx-vpc";
 
 export const AWS_RULES: readonly AwsRule[] = [
     ...APIGATEWAY_RULES, ...LAMBDA_RULES, ...IAM_RULES, ...ELASTICACHE_RULES, ...EC2_RULES,
-    ...MESSAGING_RULES, ...CLOUDWATCH_RULES, ...ROUTE53_RULES, ...ARN_RULES,
+    ...MESSAGING_RULES, ...CLOUDWATCH_RULES, ...ROUTE53_RULES, ...WAFV2_RULES, ...ARN_RULES,
 ];
 
 /** One input AWS would refuse: which resource, which input, what value, which rule and where it is stated. */

@@ -38,6 +38,7 @@ const T = {
     topic: "aws:sns/topic:Topic", subscription: "aws:sns/topicSubscription:TopicSubscription", queue: "aws:sqs/queue:Queue", logGroup: "aws:cloudwatch/logGroup:LogGroup",
     rule: "aws:cloudwatch/eventRule:EventRule", target: "aws:cloudwatch/eventTarget:EventTarget", alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
     dashboard: "aws:cloudwatch/dashboard:Dashboard", record: "aws:route53/record:Record",
+    acl: "aws:wafv2/webAcl:WebAcl", aclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
 };
 
 const CASES: Record<string, Case> = {
@@ -117,6 +118,11 @@ const CASES: Record<string, Case> = {
     "cloudwatch.dashboard-body": { type: T.dashboard, ok: { dashboardName: "d", dashboardBody: "{\"widgets\":[]}" }, refused: { dashboardName: "d", dashboardBody: "{\"widget\":[]}" } },
     "route53.record-type": { type: T.record, ok: { type: "A", aliases: [{ name: "d", zoneId: "Z" }] }, refused: { type: "ALIAS", aliases: [{ name: "d", zoneId: "Z" }] } },
     "route53.alias-or-records": { type: T.record, ok: { type: "A", aliases: [{ name: "d", zoneId: "Z" }] }, refused: { type: "A", aliases: [{ name: "d", zoneId: "Z" }], records: ["1.2.3.4"] } },
+    "wafv2.web-acl-name": { type: T.acl, ok: { name: "red-gateway-web-acl-1a2b3c4", scope: "REGIONAL" }, refused: { name: "red.gateway.acl", scope: "REGIONAL" } },
+    "wafv2.web-acl-description": { type: T.acl, ok: { name: "a", description: "api-ring slot red: requests carrying an x-api-ring- header are blocked" }, refused: { name: "a", description: "requests carrying an x-api-ring-* header are blocked" } },
+    "wafv2.scope": { type: T.acl, ok: { name: "a", scope: "REGIONAL" }, refused: { name: "a", scope: "GLOBAL" } },
+    "wafv2.metric-name": { type: T.acl, ok: { name: "a", visibilityConfig: { metricName: "api-ring-red-web-acl" } }, refused: { name: "a", visibilityConfig: { metricName: "api ring" } } },
+    "wafv2.association-resource": { type: T.aclAssociation, ok: { resourceArn: "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/red", webAclArn: "w" }, refused: { resourceArn: "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5", webAclArn: "w" } },
     "arn.partition": { type: T.attachment, ok: { policyArn: "arn:aws-cn:iam::aws:policy/AWSXRayDaemonWriteAccess" }, refused: { policyArn: "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess" }, context: { region: "cn-north-1", partition: "aws-cn", account: {} } },
 };
 
