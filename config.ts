@@ -125,7 +125,7 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
     // The order of the steps is the order of the problems in the error.
     const ring = ringSettings(r, slot);
     const isPrimary = slot === ring.primary;
-    const gateway = gatewayConfig(r);
+    const gateway = gatewayConfig(r, isPrimary);
     const threescale = threescaleConfig(r);
     const authorizer = authorizerConfig(r);
     const { cache, network } = primaryConfig(r, source, ring);

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AuthCacheNetwork } from "./components/authCacheNetwork";
 import { AuthorizerPair } from "./components/authorizerPair";
+import { GatewayAccount } from "./components/gatewayAccount";
 import { GatewayRing } from "./components/gatewayRing";
 import { RingDashboard } from "./components/ringDashboard";
 import { SlotWatch } from "./components/slotWatch";
@@ -11,7 +12,7 @@ import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfig
 import { serviceName } from "./handlers/metrics";
 import { checkLiveUpdate, checkMappingMoved, checkPrimaryDeployed } from "./guards";
 import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "./openapi";
-import { LIVE_POINTER_PROJECT_SUFFIX, LIVE_POINTER_STACK, PrimaryOutputs, SlotOutputs, StackOutputs, referencedOutputs } from "./outputs";
+import { AccountSettingsOutputs, LIVE_POINTER_PROJECT_SUFFIX, LIVE_POINTER_STACK, PrimaryOutputs, SlotOutputs, StackOutputs, referencedOutputs } from "./outputs";
 
 /** The network every slot's authorizer pair runs in, owned by the primary. */
 interface SharedNetwork {
@@ -45,6 +46,10 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
     // Quirks API Gateway accepts are the user's to see, not to fix before deploying.
     for (const warning of spec.warnings) void pulumi.log.warn(`gateway:spec: ${formatProblem(warning)}`);
     void pulumi.log.info(`gateway:spec: ${operationsSummary(spec)}`);
+    if (spec.addedMethodResponses.length > 0) {
+        void pulumi.log.info(`gateway:spec: ${spec.addedMethodResponses.length} method response${spec.addedMethodResponses.length === 1 ? "" : "s"} added for status codes ` +
+            `integration responses use (PutRestApi would otherwise warn and drop them): ${spec.addedMethodResponses.map((a) => `method response ${a}`).join(", ")}`);
+    }
     const releaseId = releaseIdFor(spec, gw.releaseId);
     const missing = missingStageVariables(spec, { ...gw.hosts, ...gw.stageVariables, id: releaseId });
     if (missing.length > 0) {
@@ -105,6 +110,9 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
+    // The region's API Gateway CloudWatch role: one per account and region, owned by the primary when it opts in.
+    const account = config.isPrimary && gw.cloudWatchRole === "create" ? new GatewayAccount(`${slot}-gateway-account`, { tags }) : undefined;
+
     const gateway = new GatewayRing(`${slot}-gateway`, {
         slot,
         spec,
@@ -115,6 +123,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         limits: gw,
         authorizerInvokeArn: pair.authorizerInvokeArn,
         authorizerFunctionName: pair.authorizerFunctionName,
+        accountSettings: account?.account,
         tags,
     });
 
@@ -129,7 +138,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
-    const outputs: StackOutputs<SlotOutputs> = {
+    const outputs: StackOutputs<SlotOutputs & Partial<AccountSettingsOutputs>> = {
         slot,
         restApiId: gateway.restApiId,
         stageName: gateway.stageName,
@@ -143,6 +152,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         deadLetterQueueUrl: pair.deadLetterQueueUrl,
         alarmNames: watch.alarmNames,
         deadLetterAlarmName: watch.deadLetterAlarmName,
+        ...(account ? { gatewayCloudWatchRoleArn: account.cloudWatchRoleArn } : {}),
     };
     if (!owned) return outputs;
 

@@ -7,6 +7,7 @@ import * as path from "path";
 import { AUTHORIZER_URI_PLACEHOLDER, AuthorizerSpec, credentialClash, injectAuthorizer, openingProblems, publicReasonsOf } from "./openapi/authorizer";
 import { checkDocument } from "./openapi/checks";
 import { BundledSpec, SpecError, operationsOf } from "./openapi/document";
+import { addIntegrationMethodResponses } from "./openapi/method-responses";
 import { bundleFiles, inlineRefs } from "./openapi/refs";
 import { stageVariableUses } from "./openapi/stage-variables";
 
@@ -54,6 +55,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
         throw new SpecError(shownFile, `${errors.length} problem${errors.length === 1 ? "" : "s"} API Gateway would refuse or the ring cannot serve:`, errors);
     }
 
+    const addedMethodResponses = addIntegrationMethodResponses(operations);
     injectAuthorizer(document, options, swagger2, operations, publicReasons);
     const uses = stageVariableUses(document, operations);
     const text = JSON.stringify(document);
@@ -67,6 +69,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
         publicReasons,
         protectedOperations: operations.filter((op) => !(op.label in publicReasons)).map((op) => op.label),
         warnings,
+        addedMethodResponses,
         render,
     };
 }

@@ -136,6 +136,14 @@ export const LIVE_POINTER_OUTPUT_NAMES: readonly (keyof LivePointerOutputs)[] = 
 export const LIVE_POINTER_PROJECT_SUFFIX = "-live";
 export const LIVE_POINTER_STACK = "live";
 
+/** Outputs of the primary when it owns the region's API Gateway CloudWatch role (`gateway:cloudWatchRole: create`). */
+export interface AccountSettingsOutputs {
+    /** The role API Gateway writes the region's logs with; other slots and projects read that the account has one. */
+    gatewayCloudWatchRoleArn: string;
+}
+
+export const ACCOUNT_SETTINGS_OUTPUT_NAMES: readonly (keyof AccountSettingsOutputs)[] = ["gatewayCloudWatchRoleArn"];
+
 /** Outputs that are Pulumi secrets; everything else is plain. */
 export const SECRET_OUTPUT_NAMES: readonly (keyof PrimaryOutputs)[] = ["redisAuthToken"];
 

@@ -42,8 +42,9 @@ export function handlerLazyPackages(jwt: boolean): LazyPackages {
     return { [XML_PACKAGE]: true, [METRICS_PACKAGE]: true, [JWT_PACKAGE]: jwt };
 }
 
-/** The AWS managed policy that lets a function write logs and attach to a VPC; nothing more. */
-const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
+/** AWS managed policies the functions need: logs and VPC attachment, X-Ray writes; nothing more. Named in the region's partition. */
+const VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole";
+const XRAY_WRITE_POLICY = "AWSXRayDaemonWriteAccess";
 
 /**
  * The 3scale-backed authorizer and the usage reporter it nudges through SNS.
@@ -66,9 +67,13 @@ export class AuthorizerPair extends pulumi.ComponentResource {
     readonly usageTopicArn: pulumi.Output<string>;
     readonly deadLetterQueueUrl: pulumi.Output<string>;
 
+    /** The ARN partition of the region (aws, aws-cn, aws-us-gov): managed policy ARNs differ between them. */
+    private readonly partition: pulumi.Output<string>;
+
     constructor(name: string, args: AuthorizerPairArgs, opts?: pulumi.ComponentResourceOptions) {
         super("api-ring:ring:AuthorizerPair", name, {}, opts);
         const tags = { ...args.tags, "api-ring:component": "AuthorizerPair" };
+        this.partition = aws.getPartitionOutput({}, { parent: this }).partition;
 
         this.usageTopic = new aws.sns.Topic(`${name}-usage`, {
             kmsMasterKeyId: "alias/aws/sns",
@@ -226,6 +231,10 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         });
     }
 
+    private managedPolicy(path: string): pulumi.Output<string> {
+        return pulumi.interpolate`arn:${this.partition}:iam::aws:policy/${path}`;
+    }
+
     /**
      * A Lambda role with VPC access, X-Ray writes and the function's own statements; the
      * function waits for the grants (it cannot attach to the VPC without them).
@@ -237,7 +246,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         }, { parent: this });
         const vpcAccess = new aws.iam.RolePolicyAttachment(`${name}-vpc-access`, {
             role: role.name,
-            policyArn: VPC_ACCESS_POLICY,
+            policyArn: this.managedPolicy(VPC_ACCESS_POLICY),
         }, { parent: this });
         const own = new aws.iam.RolePolicy(`${name}-policy`, {
             role: role.name,
@@ -245,7 +254,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         }, { parent: this });
         const xray = new aws.iam.RolePolicyAttachment(`${name}-xray`, {
             role: role.name,
-            policyArn: "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+            policyArn: this.managedPolicy(XRAY_WRITE_POLICY),
         }, { parent: this });
         return { role, grants: [vpcAccess, own, xray] };
     }

@@ -26,6 +26,14 @@ export function domainConfig(r: Reader): DomainConfig {
         certificateArn: r.string("domain:certificateArn", undefined, /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "an ACM certificate ARN"),
         hostedZoneId: r.string("domain:hostedZoneId", undefined, /^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ"),
     };
+    // A regional domain takes an ACM certificate of the API's own region (API Gateway developer guide,
+    // "Set up a Regional custom domain name in API Gateway"; the mock cloud's regional-certificate-region rule).
+    const region = r.raw("aws:region") ?? "us-east-1";
+    const certificateRegion = domain.certificateArn?.split(":")[3];
+    if (certificateRegion !== undefined && certificateRegion !== region) {
+        r.problem("domain:certificateArn", shown(domain.certificateArn ?? ""), `an ACM certificate in ${region}, the stack's aws:region (this one is in ${certificateRegion}; the domain is regional)`);
+        domain.certificateArn = undefined;
+    }
     if (domain.hostedZoneId && !domain.certificateArn) {
         r.problem("domain:hostedZoneId", shown(domain.hostedZoneId), "to be set together with domain:certificateArn (the alias record points at a domain the program creates)");
     }

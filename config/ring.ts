@@ -92,6 +92,30 @@ function refuseMovedKeys(r: Reader, slot: string): void {
     }
 }
 
+/**
+ * The longest slot name every resource named after it can carry: the authorizer's IAM role,
+ * `<slot>-authorizer-pair-authorizer-role`, plus pulumi-aws's `-` and 7 characters, within IAM's 64
+ * (CreateRole RoleName; the mock cloud's iam.role-name and autonaming rules). Stage, function, queue
+ * and topic names take letters, digits, - and _ only (no `.`).
+ */
+export const SLOT_NAME_LIMIT = 64 - "-authorizer-pair-authorizer-role".length - 1 - 7;
+/**
+ * The primary also names the replication group, `<slot>-auth-cache-redis` plus `-` and 7 characters,
+ * lower-cased, within ElastiCache's 40: a letter first, letters, digits and single hyphens
+ * (CreateReplicationGroup ReplicationGroupId).
+ */
+export const PRIMARY_NAME_LIMIT = 40 - "-auth-cache-redis".length - 1 - 7;
+
+function slotNameProblem(slot: string, isPrimary: boolean): string | undefined {
+    if (!/^[A-Za-z0-9_-]+$/.test(slot) || slot.length > SLOT_NAME_LIMIT) {
+        return `slot names of letters, digits, - and _, at most ${SLOT_NAME_LIMIT} characters (a stage, a function, a queue and an IAM role are named after each)`;
+    }
+    if (isPrimary && (!/^[A-Za-z][A-Za-z0-9-]*$/.test(slot) || slot.includes("--") || slot.endsWith("-") || slot.length > PRIMARY_NAME_LIMIT)) {
+        return `a primary slot name of a letter, then letters, digits and single hyphens, at most ${PRIMARY_NAME_LIMIT} characters (the replication group id is named after it)`;
+    }
+    return undefined;
+}
+
 /** The ring as the stack `slot` sees it: the slots and the primary. */
 export function ringSettings(r: Reader, slot: string): RingSettings {
     const order = r.json("ring:order", ["red", "black"], isStringList, "a non-empty list of slot (stack) names, e.g. [red, black]");
@@ -102,6 +126,10 @@ export function ringSettings(r: Reader, slot: string): RingSettings {
     if (requested !== undefined && !order.includes(requested)) {
         r.problem("ring:primary", shown(requested), `a slot of ring:order (${order.join(", ")})`);
         primary = order[0];
+    }
+    for (const name of slotsOk ? order : []) {
+        const problem = slotNameProblem(name, name === primary);
+        if (problem) r.problem("ring:order", shown(name), problem);
     }
     if (!order.includes(slot)) {
         r.problem("ring:order", shown(JSON.stringify(order)), `a list that contains this stack "${slot}" ` +

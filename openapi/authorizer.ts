@@ -165,11 +165,12 @@ export function authorizerResponses(credentials: CredentialSource): Record<strin
     const json = "application/json";
     return {
         UNAUTHORIZED: {
-            statusCode: 401,
+            // The extension's statusCode is a string ("x-amazon-apigateway-gateway-responses.gatewayResponse object").
+            statusCode: "401",
             responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":"missing or malformed credential: ${hint}"}` },
         },
         ACCESS_DENIED: {
-            statusCode: 403,
+            statusCode: "403",
             responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":"$context.authorizer.reason"}` },
         },
     };

@@ -14,6 +14,7 @@ import * as os from "os";
 import * as path from "path";
 import { deflateRawSync } from "zlib";
 import { MOCK_ACCOUNT, MockCloud, isSecretValue, resolveOutput as resolve, secretValue } from "./mock-cloud";
+import { AccountSettings, Refusal, formatRefusal, partitionOf } from "./aws-rules";
 import { PreviewResource, SECRET_MASK, StackPreview } from "../policy/stack-model";
 import { StackConfigFile, listStacks, loadStackConfig, parseOverride, programEntry } from "../stack-config";
 import { LIVE_POINTER_PROJECT_SUFFIX, bakeAlarmNames, slotAlarmNames } from "../outputs";
@@ -137,16 +138,19 @@ export function synthesizeOutputs(projectDir: string, stack: string): Record<str
         restApiId,
         stageName: stack,
         invokeUrl: `https://${restApiId}.execute-api.${region}.amazonaws.com/${stack}`,
-        executionArn: `arn:aws:execute-api:${region}:${MOCK_ACCOUNT}:${restApiId}/${stack}`,
+        executionArn: `arn:${partitionOf(region)}:execute-api:${region}:${MOCK_ACCOUNT}:${restApiId}/${stack}`,
         specSha256: "0".repeat(64),
         releaseId: config.values["gateway:releaseId"] ?? "deployed",
         authorizerFunctionName: `${stack}-authorizer-pair-authorizer-0000000`,
         reporterFunctionName: `${stack}-authorizer-pair-reporter-0000000`,
-        usageTopicArn: `arn:aws:sns:${region}:${MOCK_ACCOUNT}:${stack}-authorizer-pair-usage-0000000`,
+        usageTopicArn: `arn:${partitionOf(region)}:sns:${region}:${MOCK_ACCOUNT}:${stack}-authorizer-pair-usage-0000000`,
         deadLetterQueueUrl: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT}/${stack}-authorizer-pair-usage-dlq-0000000`,
         alarmNames: bakeAlarmNames(alarms),
         deadLetterAlarmName: alarms.deadLetters,
     };
+    if (config.values["gateway:cloudWatchRole"] === "create") {
+        outputs.gatewayCloudWatchRoleArn = `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/${stack}-gateway-account-cloudwatch-role-0000000`;
+    }
     const order = config.values["ring:order"] ? JSON.parse(config.values["ring:order"]) as string[] : ["red", "black"];
     if ((config.values["ring:primary"] ?? order[0]) === stack) {
         Object.assign(outputs, {
@@ -189,17 +193,20 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         else config.values[key] = value;
     }
     const region = config.values["aws:region"] ?? "us-east-1";
+    const slotOutputs = (name: string): Record<string, unknown> | undefined => {
+        if (options.deployed && name in options.deployed) return options.deployed[name] ?? undefined;
+        if ((name === stack && !isLivePointer) || !listStacks(dirs.slots).includes(name)) return undefined;
+        return synthesizeOutputs(dirs.slots, name);
+    };
     const cloud = new MockCloud({
         region,
         stackOutputs: (fullName) => {
             const [, project, name] = fullName.split("/");
+            if (!project.endsWith(LIVE_POINTER_PROJECT_SUFFIX)) return slotOutputs(name);
             if (options.deployed && name in options.deployed) return options.deployed[name] ?? undefined;
-            if (project.endsWith(LIVE_POINTER_PROJECT_SUFFIX)) {
-                return listStacks(dirs.live).includes(name) ? synthesizeLivePointerOutputs(projectDir, name) : undefined;
-            }
-            if ((name === stack && !isLivePointer) || !listStacks(dirs.slots).includes(name)) return undefined;
-            return synthesizeOutputs(dirs.slots, name);
+            return listStacks(dirs.live).includes(name) ? synthesizeLivePointerOutputs(projectDir, name) : undefined;
         },
+        account: isLivePointer ? undefined : accountBefore(dirs.slots, stack, config, slotOutputs),
     });
 
     // The SDK must see the mocks before the program loads @pulumi/aws (see DESIGN.md §9).
@@ -228,6 +235,8 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         process.chdir(previousCwd);
     }
 
+    if (cloud.refusals.length > 0) throw new AwsRefusalError(cloud.refusals);
+
     const urnOf = new Map<string, { urn: string; parent?: string }>();
     const stackResource = pulumi.runtime.getStackResource();
     const stackUrn = stackResource ? await resolve(stackResource.urn) : undefined;
@@ -235,6 +244,13 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         const urn = await resolve(resource.urn);
         const type = urn.split("::")[2].split("$").pop() as string;
         urnOf.set(`${type}::${urn.split("::")[3]}`, { urn, parent: parent ? await resolve(parent.urn) : stackUrn });
+    }
+    // Children the mock made for a remote component (the VPC's), named as the engine names a child: the parent's type chain.
+    for (const r of cloud.resources.filter((x) => x.parent)) {
+        const parent = urnOf.get(`${r.parent?.type}::${r.parent?.name}`);
+        if (!parent) continue;
+        const [prefix, , qualifiedType] = parent.urn.split("::");
+        urnOf.set(`${r.type}::${r.name}`, { urn: `${prefix}::${parent.urn.split("::")[1]}::${qualifiedType}$${r.type}::${r.name}`, parent: parent.urn });
     }
 
     const resources: PreviewResource[] = cloud.resources.map((r) => {
@@ -270,6 +286,41 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         stack, project: config.project, resources, outputs, secretOutputs, config: configView,
         secretConfig: config.secretKeys, archives, placeholders: config.placeholders, diagnostics,
     };
+}
+
+/** The project's fix for a refusal of AWS's rules that config decides, by rule id. */
+const FIXES: Record<string, string> = {
+    "apigateway.stage-logging-needs-account-role": "set `gateway:cloudWatchRole: create` on the primary (it then owns the region's API Gateway CloudWatch role), " +
+        "or `gateway:cloudWatchRole: existing` when the account already has one (README: Deploying to AWS)",
+    "apigateway.method-logging-needs-account-role": "set `gateway:cloudWatchRole: create` on the primary, or `existing` when the account already has the role",
+};
+
+/** What AWS would refuse: the run fails as `pulumi up` would, naming every refused input and the project's fix where config decides it. */
+export class AwsRefusalError extends Error {
+    constructor(readonly refusals: Refusal[]) {
+        const fixes = [...new Set(refusals.map((r) => FIXES[r.ruleId]).filter((f): f is string => f !== undefined))];
+        super(`AWS would refuse ${refusals.length} input${refusals.length === 1 ? "" : "s"} (\`pulumi up\` would fail):\n` +
+            refusals.map((r) => `  - ${formatRefusal(r)}`).join("\n") + fixes.map((f) => `\nfix: ${f}`).join(""));
+        this.name = "AwsRefusalError";
+    }
+}
+
+/**
+ * The region's API Gateway account settings before this run, as far as the project knows them: a
+ * CloudWatch role a stack of the ring owns (its `gatewayCloudWatchRoleArn` output, deployed or
+ * derived from its config), or one the stack says the account already has (`gateway:cloudWatchRole:
+ * existing`); otherwise a fresh account, which has none.
+ */
+function accountBefore(projectDir: string, stack: string, config: StackConfigFile, outputsOf: (stack: string) => Record<string, unknown> | undefined): AccountSettings {
+    if (config.values["gateway:cloudWatchRole"] === "existing") {
+        const region = config.values["aws:region"] ?? "us-east-1";
+        return { cloudWatchRoleArn: `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/existing-api-gateway-cloudwatch`, cloudWatchRoleSource: "gateway:cloudWatchRole: existing" };
+    }
+    for (const other of listStacks(projectDir).filter((s) => s !== stack)) {
+        const arn = outputsOf(other)?.gatewayCloudWatchRoleArn;
+        if (typeof arn === "string") return { cloudWatchRoleArn: arn, cloudWatchRoleSource: `stack ${other}'s gatewayCloudWatchRoleArn` };
+    }
+    return {};
 }
 
 /** Writes a function's AssetArchive as the folder Lambda unpacks. */
@@ -462,7 +513,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().catch((e: Error) => {
-        console.error(e instanceof OfflinePreviewError ? e.message : `error: ${e.message}${(e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? `\n${USAGE}` : ""}`);
+        console.error(e instanceof OfflinePreviewError ? e.message : e instanceof AwsRefusalError ? `error: ${e.message}` : `error: ${e.message}${(e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? `\n${USAGE}` : ""}`);
         process.exit(1);
     });
 }

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { PRIMARY_OUTPUT_NAMES, SECRET_OUTPUT_NAMES, SLOT_OUTPUT_NAMES } from "../../outputs";
+import { ACCOUNT_SETTINGS_OUTPUT_NAMES, PRIMARY_OUTPUT_NAMES, SECRET_OUTPUT_NAMES, SLOT_OUTPUT_NAMES } from "../../outputs";
 import { OfflineRun, previewStack, renderPreview } from "../../preview/cli";
 import { PreviewResource, SECRET_MASK } from "../../policy/stack-model";
 import { listStacks, loadStackConfig } from "../../stack-config";
@@ -73,7 +73,8 @@ describe("program: every stack of the project under the mock runtime", function 
 
             it("exports exactly the documented outputs, secrets as secrets", () => {
                 const r = run();
-                const expected = stack === "red" ? PRIMARY_OUTPUT_NAMES : SLOT_OUTPUT_NAMES;
+                // red owns the region's API Gateway CloudWatch role (gateway:cloudWatchRole: create).
+                const expected: readonly string[] = stack === "red" ? [...PRIMARY_OUTPUT_NAMES, ...ACCOUNT_SETTINGS_OUTPUT_NAMES] : SLOT_OUTPUT_NAMES;
                 assert.deepStrictEqual(Object.keys(r.outputs).sort(), [...expected].sort());
                 assert.deepStrictEqual(r.secretOutputs, SECRET_OUTPUT_NAMES.filter((n) => expected.includes(n)));
                 for (const name of r.secretOutputs) assert.strictEqual(r.outputs[name], SECRET_MASK);

@@ -45,9 +45,14 @@ describe("upstream document: bundled from its mirror, unedited", () => {
             { in: "path", name: "reader_id", required: true, type: "string" }, "a $ref inside the remote file, resolved there");
     });
 
+    it("adds the method response an integration response's status code needs, so the import warns of none", () => {
+        assert.deepStrictEqual(spec.addedMethodResponses, ["201 added to POST /catalog/v1/loans"]);
+        const post = (spec.document.paths as Record<string, Record<string, Record<string, Record<string, unknown>>>>)["/catalog/v1/loans"].post;
+        assert.ok("201" in post.responses);
+    });
+
     it("prints the quirks API Gateway accepts as warnings, each with its JSON pointer, and goes on", () => {
         assert.deepStrictEqual(spec.warnings.map(formatProblem), [
-            "#/paths/~1catalog~1v1~1loans/post/x-amazon-apigateway-integration/responses/201/statusCode: statusCode 201 has no response 201 in the operation's responses; API Gateway accepts it",
             "#/paths/~1catalog~1v2~1books~1{id}/get/operationId: operationId get_book is shared by 2 operations (GET /catalog/v1/books/{id}, GET /catalog/v2/books/{id}); API Gateway accepts it (operation ids are not unique keys there)",
             "#/paths/~1reports~1v3~1readers~1{reader_id}~1summary/get/operationId: operationId get_reader_summary is shared by 2 operations (GET /reports/v1/readers/{reader_id}/summary, GET /reports/v3/readers/{reader_id}/summary); API Gateway accepts it (operation ids are not unique keys there)",
             "#/paths/~1catalog~1v1~1loans/post/parameters/1/schema/items/properties/book_id/required: property-level required: true (the schema wants required: [book_id] on its object); API Gateway accepts it",

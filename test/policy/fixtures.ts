@@ -101,8 +101,9 @@ export function goodResources(): PreviewResource[] {
         resource("aws:ec2/securityGroup:SecurityGroup", "redis-sg", {
             vpcId: "vpc-1", ingress: [{ protocol: "tcp", fromPort: 6379, toPort: 6379, securityGroups: ["sg-lambda"] }],
         }, { id: "sg-redis" }),
+        resource("aws:elasticache/subnetGroup:SubnetGroup", "redis-subnets", { name: "redis-subnets", subnetIds: ["subnet-private-a", "subnet-private-b"] }),
         resource("aws:elasticache/replicationGroup:ReplicationGroup", "redis", {
-            engine: "redis", transitEncryptionEnabled: true, atRestEncryptionEnabled: true, authToken: "[secret]", port: 6379, securityGroupIds: ["sg-redis"],
+            engine: "redis", transitEncryptionEnabled: true, atRestEncryptionEnabled: true, authToken: "[secret]", port: 6379, securityGroupIds: ["sg-redis"], subnetGroupName: "redis-subnets",
         }, { secretInputs: ["authToken"] }),
         lambda("authorizer"),
         { ...lambda("reporter"), inputs: { ...lambda("reporter").inputs, deadLetterConfig: { targetArn: DLQ_ARN } } },

@@ -25,6 +25,7 @@ describe("policy pack: rules", () => {
             "redis-encryption-and-auth", "redis-ingress-lambda-only", "redis-lambdas-in-private-subnets", "no-managed-full-access",
             "stage-throttling-and-logging", "methods-use-authorizer", "sns-topic-encrypted", "domain-tls-1-2",
             "secrets-stay-secret", "secret-outputs-stay-secret", "lambda-runtime-supported", "slots-have-alarms",
+            "private-subnets-egress-through-nat", "redis-in-private-subnets",
         ]);
         for (const p of policies) {
             assert.strictEqual(p.enforcementLevel, "mandatory", p.name);
