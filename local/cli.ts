@@ -20,8 +20,8 @@ import { createReporter } from "../handlers/reporter";
 import { AuthorizerSettings } from "../handlers/settings";
 import { createThreescaleClient } from "../handlers/threescale";
 import { UsagePublisher } from "../handlers/usage";
-import { bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "../openapi";
-import { createLocalGateway } from "./gateway";
+import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "../openapi";
+import { createLocalGateway, localGatewayProblems } from "./gateway";
 import { RedisServer, startRedis } from "../dev-servers/redis-server";
 import { FakeApp, FakeThreescale, startThreescale } from "../dev-servers/threescale";
 import { configSource, loadStackConfig, parseOverride } from "../stack-config";
@@ -102,6 +102,11 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     });
     for (const warning of spec.warnings) log(`warning: gateway:spec: ${formatProblem(warning)}`);
     log(`gateway:spec: ${operationsSummary(spec)}`);
+    // Request validators and gateway responses the local run enforces: what API Gateway's import refuses is refused here.
+    const problems = localGatewayProblems(spec.document);
+    if (problems.length > 0) {
+        throw new SpecError(config.gateway.specPath, `${problems.length} request validator or gateway response problem${problems.length === 1 ? "" : "s"} API Gateway would refuse:`, problems);
+    }
     const releaseId = releaseIdFor(spec, config.gateway.releaseId);
     const stageVariables = { ...config.gateway.hosts, ...config.gateway.stageVariables, id: releaseId };
     const missing = missingStageVariables(spec, stageVariables);

@@ -7,7 +7,7 @@
 import * as assert from "assert";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { Started, startLocal, stopLocal } from "../support/local-run";
+import { Started, send, startLocal, stopLocal } from "../support/local-run";
 
 const ENTERPRISE = "local-enterprise-key-00002"; // local/keys.yaml: plan Enterprise, which grants everything here
 const SPEC = "test/fixtures/gateway-rules/observations.yaml";
@@ -18,26 +18,6 @@ interface Seen {
     url: string;
     headers: http.IncomingHttpHeaders;
     body: string;
-}
-
-interface Answer {
-    status: number;
-    headers: http.IncomingHttpHeaders;
-    body: string;
-}
-
-/** A request with exactly these headers (node:http adds only Host and Connection; no client defaults). */
-function send(base: string, method: string, rawPath: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
-    const { hostname, port } = new URL(base);
-    return new Promise((resolve, reject) => {
-        const req = http.request({ host: hostname, port, method, path: rawPath, headers }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-        });
-        req.on("error", reject);
-        req.end(body);
-    });
 }
 
 const json = (body: string): unknown => JSON.parse(body);
