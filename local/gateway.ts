@@ -1,4 +1,5 @@
-// One slot's API on localhost, with API Gateway's request path: refuse a payload over 10 MB,
+// One slot's API on localhost, with API Gateway's request path: refuse a payload over 10 MB, apply
+// the stage's web ACL (an x-api-ring-* header in any spelling, components/reservedHeaders.ts),
 // resolve dot segments, route, throttle, run the Lambda authorizer the operation names (TOKEN or
 // REQUEST, with the document's identity sources) for every operation that is not public, match its
 // policy against the method ARN, validate the request as the operation's request validator says
@@ -8,6 +9,7 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { randomUUID } from "crypto";
 import * as http from "http";
+import { reservedHeaderIn } from "../components/reservedHeaders";
 import type { AuthorizerEvent } from "../handlers/credentials";
 import { SpecProblem } from "../openapi";
 import { isAllowed, methodArn } from "./access";
@@ -178,6 +180,8 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
         const request: MethodRequest = { query, headers, body: Buffer.alloc(0), params: {}, stageVariables: options.stageVariables, context: base };
         const fail = (error: GatewayError) => send(res, renderGatewayResponse(responses, error, request), requestId);
         if (Number(req.headers["content-length"] ?? 0) > MAX_PAYLOAD_BYTES) return fail(TOO_LARGE()); // before reading a byte of it
+        // The stage's web ACL runs before API Gateway routes: an x-api-ring-* header in any spelling is blocked.
+        if (reservedHeaderIn(req.rawHeaders.filter((_, i) => i % 2 === 0)) !== undefined) return fail(new GatewayError("WAF_FILTERED", "Forbidden"));
         const match = matchRoute(routes, method, path);
         if (!match || "methodNotAllowed" in match) return fail(new GatewayError("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token"));
         request.params = match.params;
