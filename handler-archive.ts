@@ -15,8 +15,8 @@ const LOADED_HANDLERS = path.join(__dirname, "handlers");
 /** Packages the Lambda Node.js runtime provides; the handlers load them only when first needed. */
 const RUNTIME_PROVIDED = /^@aws-sdk\/|^aws-sdk$/;
 
-/** The file Lambda loads (`handler: "index.handler"`). */
-export const ARCHIVE_ENTRY = "index";
+/** The file Lambda loads: CallbackFunction writes the serialized factory there and sets `handler: "__index.handler"` (pulumi-aws sdk/nodejs/lambda/lambdaMixins.ts). */
+export const ARCHIVE_ENTRY = "__index";
 
 /** Packages the handlers load only when first needed (not at init), each with whether the function ships it. */
 export type LazyPackages = Record<string, boolean>;
@@ -146,19 +146,57 @@ export function compileHandlerModule(name: string): string {
     return text;
 }
 
+/** The folder, under the working directory, where each function's code is written for its archive. */
+export const BUILD_DIR = ".lambda";
+
+/** What a CallbackFunction needs to ship a handler module: the factory Lambda calls at cold start and the files it loads. */
+export interface HandlerCode<F> {
+    callbackFactory: F;
+    codePathOptions: pulumi.runtime.CodePathOptions;
+}
+
 /**
- * The archive of a function whose handler is `factory()`, a factory exported by the handler module
- * `handlerModule` (e.g. "authorizer"): called once when the container starts, as Lambda runs a
- * module's top level once per container.
+ * The code of function `functionName`, whose handler is `factory()`, a factory exported by the handler
+ * module `handlerModule` (e.g. "authorizer"), for aws.lambda.CallbackFunction: its `callbackFactory`
+ * only requires the compiled module from the archive and calls the factory once per container; the
+ * archive (Pulumi's code paths) carries the compiled modules of handlers/ the entry loads, written under
+ * BUILD_DIR, and the traced files of node_modules, and no package of package.json's `dependencies` whole.
  */
-export function handlerArchive(handlerModule: string, factory: (...args: never[]) => unknown, lazyPackages: LazyPackages = {}): pulumi.asset.AssetArchive {
+export function handlerCode<F extends (...args: never[]) => unknown>(functionName: string, handlerModule: string, factory: F, lazyPackages: LazyPackages = {}): HandlerCode<() => ReturnType<F>> {
     const exported = loadedHandler(handlerModule).exports as Record<string, unknown>;
     if (exported[factory.name] !== factory) throw new Error(`handler module ${handlerModule} does not export ${factory.name || "the factory given"}`);
-    const trace = traceHandler(handlerModule, lazyPackages);
-    const assets: Record<string, pulumi.asset.Asset> = {
-        [`${ARCHIVE_ENTRY}.js`]: new pulumi.asset.StringAsset(`"use strict";\nexports.handler = require("./handlers/${handlerModule}.js").${factory.name}();\n`),
+    const wholePackages = Object.entries(lazyPackages).filter(([name, shipped]) => shipped && isEsModule(require.resolve(name))).map(([name]) => name);
+    const trace = traceHandler(handlerModule, Object.fromEntries(Object.entries(lazyPackages).map(([name, shipped]) => [name, shipped && !wholePackages.includes(name)])));
+    const dir = path.join(BUILD_DIR, functionName);
+    fs.rmSync(dir, { recursive: true, force: true });
+    for (const name of trace.modules) {
+        const file = path.join(dir, "handlers", `${name}.js`);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, compileHandlerModule(name));
+    }
+    const entry = `./${dir.split(path.sep).join("/")}/handlers/${handlerModule}.js`;
+    return {
+        callbackFactory: requireFactory(entry, factory.name) as () => ReturnType<F>,
+        codePathOptions: {
+            extraIncludePaths: [dir, ...trace.packageFiles],
+            extraIncludePackages: wholePackages,
+            extraExcludePackages: dependencies().filter((name) => !wholePackages.includes(name)),
+        },
     };
-    for (const name of trace.modules) assets[`handlers/${name}.js`] = new pulumi.asset.StringAsset(compileHandlerModule(name));
-    for (const file of trace.packageFiles) assets[file] = new pulumi.asset.FileAsset(file);
-    return new pulumi.asset.AssetArchive(assets);
+}
+
+/**
+ * A factory that loads `entry` from the archive and calls its export `exportName`. Pulumi serializes it
+ * (pulumi/pulumi sdk/nodejs/runtime/closure/serializeClosure.ts) into `__index.js` with its two strings
+ * as its one captured scope; what it returns is the plain module's handler.
+ */
+function requireFactory(entry: string, exportName: string): () => unknown {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return () => (require(entry) as Record<string, () => unknown>)[exportName]();
+}
+
+/** The program's own `dependencies` (package.json where Pulumi runs it), every one of which Pulumi's code paths would pack. */
+function dependencies(): string[] {
+    const manifest = JSON.parse(fs.readFileSync("package.json", "utf8")) as { dependencies?: Record<string, string> };
+    return Object.keys(manifest.dependencies ?? {});
 }

@@ -64,7 +64,8 @@ async function main(): Promise<void> {
 
         const shipped: number[] = [];
         const baseline: number[] = [];
-        const ioredis = path.join(authorizer.dir, "node_modules", "ioredis");
+        // The project's own ioredis (the same files the traced archive ships): the baseline does not depend on how an archive is packed.
+        const ioredis = path.join(process.cwd(), "node_modules", "ioredis");
         const emptyHandler = `
             const started = process.hrtime.bigint();
             const { Redis } = require(${JSON.stringify(ioredis)});
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
                 process.exit(0);
             })();`;
         type WarmFigures = { hitP50: number; hitP99: number; getP50: number; getP99: number };
-        const warm = await runInLambdaProcess<{ pooled: WarmFigures; rounds: WarmFigures[] }>(authorizer.dir, env, runtimeModules, warmDriver);
+        const warm = await runInLambdaProcess<{ pooled: WarmFigures; rounds: WarmFigures[] }>(authorizer.dir, env, runtimeModules, warmDriver, undefined, 600_000);
         const w = warm.pooled;
 
         console.log(`api-ring cold start (Node ${process.version}, ${PROCESSES} fresh processes each, TLS + AUTH redis-server on loopback)\n`);

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTHORIZER_TIMEOUT_SECONDS } from "../config";
-import { ARCHIVE_ENTRY, handlerArchive, LazyPackages } from "../handler-archive";
+import { handlerCode, LazyPackages } from "../handler-archive";
 import { createAuthorizerHandler } from "../handlers/authorizer";
 import { JWT_PACKAGE } from "../handlers/jwt";
 import { METRICS_PACKAGE } from "../handlers/metrics";
@@ -52,8 +52,8 @@ const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAcce
  * Failed reporter invocations land in the dead-letter queue.
  */
 export class AuthorizerPair extends pulumi.ComponentResource {
-    readonly authorizer: aws.lambda.Function;
-    readonly reporter: aws.lambda.Function;
+    readonly authorizer: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly reporter: aws.lambda.CallbackFunction<unknown, unknown>;
     readonly usageTopic: aws.sns.Topic;
     readonly deadLetterQueue: aws.sqs.Queue;
     readonly authorizerFunctionName: pulumi.Output<string>;
@@ -95,7 +95,6 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             USAGE_TOPIC_ARN: this.usageTopic.arn,
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
-        const handler = `${ARCHIVE_ENTRY}.handler`;
 
         const authorizerAccess = this.role(`${name}-authorizer`, tags, {
             Sid: "NudgeUsageReporter",
@@ -103,11 +102,11 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             Action: ["sns:Publish"],
             Resource: this.usageTopic.arn,
         });
-        this.authorizer = new aws.lambda.Function(`${name}-authorizer`, {
+        this.authorizer = new aws.lambda.CallbackFunction(`${name}-authorizer`, {
             description: "api-ring: 3scale-backed TOKEN authorizer with a Redis decision cache",
-            code: handlerArchive("authorizer", createAuthorizerHandler, handlerLazyPackages(s.credentials.kind === "jwt")),
-            handler,
-            role: authorizerAccess.role.arn,
+            ...handlerCode(`${name}-authorizer`, "authorizer", createAuthorizerHandler, handlerLazyPackages(s.credentials.kind === "jwt")),
+            // Our least-privilege role: without one CallbackFunction attaches nine managed *FullAccess policies.
+            role: authorizerAccess.role,
             runtime: aws.lambda.Runtime.NodeJS22dX,
             architectures: ["arm64"],
             memorySize: 512,
@@ -125,11 +124,10 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             Action: ["sqs:SendMessage"],
             Resource: this.deadLetterQueue.arn,
         });
-        this.reporter = new aws.lambda.Function(`${name}-reporter`, {
+        this.reporter = new aws.lambda.CallbackFunction(`${name}-reporter`, {
             description: "api-ring: reports pending usage to 3scale in batches",
-            code: handlerArchive("reporter", createReporterHandler, handlerLazyPackages(false)),
-            handler,
-            role: reporterAccess.role.arn,
+            ...handlerCode(`${name}-reporter`, "reporter", createReporterHandler, handlerLazyPackages(false)),
+            role: reporterAccess.role,
             runtime: aws.lambda.Runtime.NodeJS22dX,
             architectures: ["arm64"],
             memorySize: 256,

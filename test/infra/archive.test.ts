@@ -114,7 +114,7 @@ describe("the shipped Lambda archives", function () {
     it("a cold authorizer answers a cached key without loading the XML parser or the metrics library", async () => {
         // What a container has loaded by the end of its first decision, a cache hit, and after a miss.
         const loaded = await runInLambdaProcess<{ hit: string[]; miss: string[]; sources: string[] }>(archive("-authorizer"), env, runtimeModules, `
-            const { handler } = require("./index.js");
+            const { handler } = require("./__index.js");
             const packages = () => [...new Set(Object.keys(require.cache).map((f) => f.match(/node_modules\\/((@[^/]+\\/)?[^/]+)/)?.[1]).filter(Boolean))].sort();
             const event = (token) => ({ type: "TOKEN", authorizationToken: token, methodArn: ${JSON.stringify(METHOD_ARN)} });
             (async () => {

@@ -1,6 +1,7 @@
 import { userKeyInHeader } from "../../handlers/credentials";
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
 import * as path from "path";
 import { AuthCacheNetwork, REDIS_PORT } from "../../components/authCacheNetwork";
 import { AuthorizerPair } from "../../components/authorizerPair";
@@ -281,38 +282,62 @@ describe("AuthorizerPair", () => {
     it("packages only what the handlers load, not the deploy-time packages", async () => {
         const b = await pair();
         for (const f of functions(b)) {
-            const archive = f.inputs.code as pulumi.asset.AssetArchive;
-            const assets = await archive.assets;
-            const entries = Object.keys(assets);
-            assert.strictEqual(f.inputs.handler, "index.handler");
-            for (const loaded of ["index.js", "handlers/settings.js", "node_modules/ioredis/package.json", "node_modules/ioredis/built/index.js", "node_modules/fast-xml-parser/lib/fxp.cjs"]) {
+            const files = await archiveFiles(f.inputs.code);
+            const entries = Object.keys(files);
+            const own = `.lambda/${f.name}/`;
+            assert.strictEqual(f.inputs.handler, "__index.handler");
+            for (const loaded of ["__index.js", "node_modules/ioredis/package.json", "node_modules/ioredis/built/index.js", "node_modules/fast-xml-parser/lib/fxp.cjs"]) {
                 assert.ok(entries.includes(loaded), `${loaded} is shipped: ${entries.join(", ")}`);
             }
             // What the program or the ring commands need but the handlers never load (the Lambda runtime ships the AWS SDK).
-            const deployTime = ["@apidevtools/swagger-parser", "recheck", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch"];
+            const deployTime = ["@apidevtools/swagger-parser", "recheck", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch", "esbuild"];
             for (const excluded of [...deployTime, "@pulumi/pulumi", "@pulumi/aws", "@aws-sdk/client-sns", "js-yaml", "mocha", "typescript"]) {
-                assert.ok(!entries.some((e) => e.startsWith(`node_modules/${excluded}/`) || e === `node_modules/${excluded}`), `${excluded} is not shipped`);
+                assert.ok(!entries.some((e) => e.includes(`node_modules/${excluded}/`)), `${excluded} is not shipped`);
             }
             const unloaded = entries.filter((e) => /\.(map|d\.ts|d\.cts|md|ts)$/.test(e) || e.startsWith("node_modules/fast-xml-parser/src/"));
             assert.deepStrictEqual(unloaded, [], "no source map, type declaration, doc or unloaded source is shipped");
             // Each function gets the modules of handlers/ its entry point loads, compiled one by one, and no other.
-            const own = entries.filter((e) => e.startsWith("handlers/")).sort();
+            const modules = entries.filter((e) => e.startsWith(own)).sort();
             const expected = f.name.endsWith("-authorizer")
                 ? ["access-policy", "authorizer", "credentials", "decision-cache", "jwt", "keys", "lua", "metrics", "redis-client", "sealed-key", "settings", "threescale", "usage"]
                 : ["credentials", "keys", "lua", "metrics", "redis-client", "reporter", "sealed-key", "settings", "threescale", "usage"];
-            assert.deepStrictEqual(own, expected.map((m) => `handlers/${m}.js`));
-            const entry = f.name.endsWith("-authorizer") ? "authorizer.js\").createAuthorizerHandler()" : "reporter.js\").createReporterHandler()";
-            for (const file of ["index.js", ...own]) {
-                const code = await (assets[file] as unknown as { text: Promise<string> }).text;
-                assert.ok(!/require\("@pulumi\//.test(code), `${file} loads no Pulumi package`);
+            assert.deepStrictEqual(modules, expected.map((m) => `${own}handlers/${m}.js`));
+            for (const file of modules) {
+                assert.ok(!/require\("@pulumi\//.test(files[file]), `${file} loads no Pulumi package`);
                 // Closure serialization's mark: every captured name reached through a `with` block.
-                assert.ok(!/\bwith \(/.test(code), `${file} is a compiled module, not serialized closures`);
-                assert.ok(!/sourceMappingURL|^\s*\/\/ /m.test(code), `${file} carries no source map reference or comment`);
+                assert.ok(!/\bwith \(/.test(files[file]), `${file} is a compiled module, not serialized closures`);
+                assert.ok(!/sourceMappingURL|^\s*\/\/ /m.test(files[file]), `${file} carries no source map reference or comment`);
             }
-            assert.ok((await (assets["index.js"] as unknown as { text: Promise<string> }).text).includes(`require("./handlers/${entry}`));
+            // CallbackFunction's serialized factory: one `with` block, its own, whose scope is the module's path and factory name.
+            const index = files["__index.js"];
+            assert.strictEqual(index.match(/\bwith\s*\(/g)?.length, 1, index);
+            const factory = f.name.endsWith("-authorizer") ? "createAuthorizerHandler" : "createReporterHandler";
+            assert.ok(index.includes(`entry: "./${own}handlers/${f.name.endsWith("-authorizer") ? "authorizer" : "reporter"}.js", exportName: "${factory}"`), index);
         }
     });
 });
+
+/** Each file of a function's code (an AssetArchive as registered) by its path in the archive, with its text. */
+async function archiveFiles(code: unknown): Promise<Record<string, string>> {
+    assert.ok(code instanceof pulumi.asset.AssetArchive, "the code is an AssetArchive");
+    const files: Record<string, string> = {};
+    for (const [entry, asset] of Object.entries(await code.assets)) {
+        if (asset instanceof pulumi.asset.StringAsset) {
+            files[entry] = await (asset as unknown as { text: Promise<string> }).text;
+            continue;
+        }
+        const source = await (asset as unknown as { path: Promise<string> }).path;
+        if (asset instanceof pulumi.asset.FileAsset) {
+            files[entry] = fs.readFileSync(source, "utf8");
+            continue;
+        }
+        assert.ok(asset instanceof pulumi.asset.FileArchive && fs.statSync(source).isDirectory(), `${entry} is a file or a folder`);
+        for (const file of fs.readdirSync(source, { recursive: true, withFileTypes: true })) {
+            if (file.isFile()) files[`${entry}/${path.relative(source, path.join(file.parentPath, file.name))}`] = fs.readFileSync(path.join(file.parentPath, file.name), "utf8");
+        }
+    }
+    return files;
+}
 
 describe("SlotWatch", () => {
     const THRESHOLDS: AlarmThresholds = {

@@ -5,26 +5,24 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { compileHandlerModule, handlerArchive, traceHandler } from "../../handler-archive";
+import { BUILD_DIR, compileHandlerModule, handlerCode, traceHandler } from "../../handler-archive";
 import { handlerLazyPackages } from "../../components/authorizerPair";
 import { createAuthorizerHandler } from "../../handlers/authorizer";
 import { createReporterHandler } from "../../handlers/reporter";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");
 
-/** Each entry of an archive as text: a string asset's content, a file asset's path. */
-async function archiveText(archive: { assets: Promise<Record<string, unknown>> | Record<string, unknown> }): Promise<Record<string, string>> {
-    const out: Record<string, string> = {};
-    for (const [entry, asset] of Object.entries(await archive.assets)) {
-        const a = asset as { text?: Promise<string>; path?: Promise<string> };
-        out[entry] = a.text !== undefined ? `text:${await a.text}` : `file:${await a.path}`;
-    }
-    return out;
+/** What a function's code paths name, and each file written for it under BUILD_DIR with its content. */
+function codeText(functionName: string, code: ReturnType<typeof handlerCode>): Record<string, unknown> {
+    const dir = path.join(BUILD_DIR, functionName);
+    const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile())
+        .map((f) => path.join(f.parentPath, f.name)).sort().map((f) => [f, fs.readFileSync(f, "utf8")]);
+    return { codePathOptions: code.codePathOptions, files };
 }
 
 describe("handler archive", () => {
     it("refuses a factory its handler module does not export, naming both", () => {
-        assert.throws(() => handlerArchive("authorizer", createReporterHandler), /^Error: handler module authorizer does not export createReporterHandler$/);
+        assert.throws(() => handlerCode("f", "authorizer", createReporterHandler), /^Error: handler module authorizer does not export createReporterHandler$/);
     });
 
     it("names the source it cannot find, and the way out", () => {
@@ -55,33 +53,33 @@ describe("handler archive", () => {
     it("builds the same archive when the program runs from its TypeScript sources, as under pulumi up", async function () {
         this.timeout(60_000);
         const lazy = handlerLazyPackages(false);
-        const compiled = await archiveText(handlerArchive("authorizer", createAuthorizerHandler, lazy));
+        const compiled = codeText("same-archive", handlerCode("same-archive", "authorizer", createAuthorizerHandler, lazy));
         // A fresh process loading the .ts files through a require hook, as ts-node does under `pulumi up`.
         const fromSource = execFileSync(process.execPath, ["-e", `
             const ts = require("typescript"), fs = require("fs");
             require.extensions[".ts"] = (module, file) => module._compile(ts.transpileModule(fs.readFileSync(file, "utf8"),
                 { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, file);
-            const { handlerArchive } = require("./handler-archive.ts");
+            const { handlerCode } = require("./handler-archive.ts");
+            const path = require("path");
             const { createAuthorizerHandler } = require("./handlers/authorizer.ts");
             if (!require.cache[require.resolve("./handlers/authorizer.ts")]) throw new Error("not loaded from source");
-            (async () => {
-                const archive = handlerArchive("authorizer", createAuthorizerHandler, ${JSON.stringify(lazy)});
-                const out = {};
-                for (const [entry, a] of Object.entries(await archive.assets)) out[entry] = a.text !== undefined ? "text:" + await a.text : "file:" + await a.path;
-                process.stdout.write(JSON.stringify(out));
-            })();`], { cwd: PROJECT, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-        const source = JSON.parse(fromSource) as Record<string, string>;
-        assert.deepStrictEqual(Object.keys(source).sort(), Object.keys(compiled).sort());
-        assert.deepStrictEqual(source, compiled);
+            const code = handlerCode("same-archive", "authorizer", createAuthorizerHandler, ${JSON.stringify(lazy)});
+            const dir = path.join(${JSON.stringify(BUILD_DIR)}, "same-archive");
+            const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile())
+                .map((f) => path.join(f.parentPath, f.name)).sort().map((f) => [f, fs.readFileSync(f, "utf8")]);
+            process.stdout.write(JSON.stringify({ codePathOptions: code.codePathOptions, files }));`], { cwd: PROJECT, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+        assert.deepStrictEqual(JSON.parse(fromSource), compiled);
     });
 
-    it("ships a lazily loaded package only when asked, whatever this process has loaded", async () => {
+    it("ships a lazily loaded package only when asked, whatever this process has loaded", () => {
         // A JWT verified in this process loads jose under handlers/jwt's module: the loader now lists it as its child.
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         require("jose");
-        const shipsJose = async (jwt: boolean) => Object.keys(await archiveText(handlerArchive("authorizer", createAuthorizerHandler,
-            { "fast-xml-parser": true, jose: jwt }))).some((e) => e.startsWith("node_modules/jose/"));
-        assert.deepStrictEqual([await shipsJose(false), await shipsJose(true)], [false, true]);
+        const shipsJose = (jwt: boolean) => {
+            const options = handlerCode("lazy-jose", "authorizer", createAuthorizerHandler, { "fast-xml-parser": true, jose: jwt }).codePathOptions;
+            return [...(options.extraIncludePaths ?? []), ...(options.extraIncludePackages ?? [])].some((e) => e === "jose" || e.startsWith("node_modules/jose/"));
+        };
+        assert.deepStrictEqual([shipsJose(false), shipsJose(true)], [false, true]);
     });
 });
 

@@ -253,7 +253,7 @@ describe("program: offline preview command", function () {
         const r = previewStack("black", { archiveDir: dir });
         assert.strictEqual(r.archives.length, 2);
         for (const a of r.archives) {
-            assert.ok(fs.existsSync(path.join(a.dir, "index.js")));
+            assert.ok(fs.existsSync(path.join(a.dir, "__index.js")));
             assert.ok(a.packages.includes("ioredis") && a.packages.includes("fast-xml-parser"), a.packages.join(", "));
             assert.ok(!a.packages.some((p) => p.startsWith("@pulumi/") || p.startsWith("@apidevtools/")), a.packages.join(", "));
             assert.ok(a.bytes > 0 && a.deflatedBytes < a.bytes && a.zippedBytes > a.deflatedBytes && a.zippedBytes < a.bytes);
