@@ -41,6 +41,9 @@ export function handlerLazyPackages(jwt: boolean): LazyPackages {
     return { [XML_PACKAGE]: true, [METRICS_PACKAGE]: true, [JWT_PACKAGE]: jwt };
 }
 
+/** The Lambda runtime of both functions; their bundles target its Node.js version. */
+const RUNTIME = aws.lambda.Runtime.NodeJS22dX;
+
 /** The AWS managed policy that lets a function write logs and attach to a VPC; nothing more. */
 const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
 
@@ -104,10 +107,10 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         });
         this.authorizer = new aws.lambda.CallbackFunction(`${name}-authorizer`, {
             description: "api-ring: 3scale-backed TOKEN authorizer with a Redis decision cache",
-            ...handlerCode(`${name}-authorizer`, "authorizer", createAuthorizerHandler, handlerLazyPackages(s.credentials.kind === "jwt")),
+            ...handlerCode(`${name}-authorizer`, RUNTIME, "authorizer", createAuthorizerHandler, handlerLazyPackages(s.credentials.kind === "jwt")),
             // Our least-privilege role: without one CallbackFunction attaches nine managed *FullAccess policies.
             role: authorizerAccess.role,
-            runtime: aws.lambda.Runtime.NodeJS22dX,
+            runtime: RUNTIME,
             architectures: ["arm64"],
             memorySize: 512,
             // Far below API Gateway's 29 s; config refuses bounds that do not fit inside it (config.ts).
@@ -126,9 +129,9 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         });
         this.reporter = new aws.lambda.CallbackFunction(`${name}-reporter`, {
             description: "api-ring: reports pending usage to 3scale in batches",
-            ...handlerCode(`${name}-reporter`, "reporter", createReporterHandler, handlerLazyPackages(false)),
+            ...handlerCode(`${name}-reporter`, RUNTIME, "reporter", createReporterHandler, handlerLazyPackages(false)),
             role: reporterAccess.role,
-            runtime: aws.lambda.Runtime.NodeJS22dX,
+            runtime: RUNTIME,
             architectures: ["arm64"],
             memorySize: 256,
             timeout: 60,

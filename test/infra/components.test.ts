@@ -192,24 +192,25 @@ describe("AuthCacheNetwork", () => {
 
 describe("AuthorizerPair", () => {
     const subnets = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"];
+    const pairArgs = (metricsService?: string): ConstructorParameters<typeof AuthorizerPair>[1] => ({
+        metricsService,
+        settings: {
+            threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
+            redisTimeoutMs: 150, tokenPattern: "^[a-f0-9]{32}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30,
+            staleTtlSeconds: 86400, failureMode: "resilient", planRoutes: { Basic: ["discovery/*"] }, defaultRoutes: [],
+            usageWindowSeconds: 60, credentials: DEFAULT_CREDENTIALS, stage: "red",
+        },
+        serviceToken: pulumi.secret("s3rvice-token-0123456789"),
+        redisHost: "master.redis.example.use1.cache.amazonaws.com",
+        redisPort: 6379,
+        redisAuthToken: pulumi.secret("redis-auth-token-0123456789"),
+        subnetIds: subnets,
+        securityGroupIds: ["sg-0lambda"],
+        flushSchedule: "rate(1 minute)",
+    });
     const pair = (metricsService?: string) => {
         const name = unique("pair");
-        return build((opts) => new AuthorizerPair(name, {
-            metricsService,
-            settings: {
-                threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
-                redisTimeoutMs: 150, tokenPattern: "^[a-f0-9]{32}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30,
-                staleTtlSeconds: 86400, failureMode: "resilient", planRoutes: { Basic: ["discovery/*"] }, defaultRoutes: [],
-                usageWindowSeconds: 60, credentials: DEFAULT_CREDENTIALS, stage: "red",
-            },
-            serviceToken: pulumi.secret("s3rvice-token-0123456789"),
-            redisHost: "master.redis.example.use1.cache.amazonaws.com",
-            redisPort: 6379,
-            redisAuthToken: pulumi.secret("redis-auth-token-0123456789"),
-            subnetIds: subnets,
-            securityGroupIds: ["sg-0lambda"],
-            flushSchedule: "rate(1 minute)",
-        }, opts));
+        return build((opts) => new AuthorizerPair(name, pairArgs(metricsService), opts));
     };
     const functions = (b: Awaited<ReturnType<typeof pair>>) => b.all("aws:lambda/function:Function");
 
@@ -279,41 +280,36 @@ describe("AuthorizerPair", () => {
         assert.deepStrictEqual(principals, ["events.amazonaws.com", "sns.amazonaws.com"]);
     });
 
-    it("packages only what the handlers load, not the deploy-time packages", async () => {
+    it("ships each function as a CallbackFunction: its bundle, the lazily loaded packages it needs, and its serialized factory", async () => {
         const b = await pair();
         for (const f of functions(b)) {
             const files = await archiveFiles(f.inputs.code);
-            const entries = Object.keys(files);
-            const own = `.lambda/${f.name}/`;
+            const module = f.name.endsWith("-authorizer") ? "authorizer" : "reporter";
+            const own = `.lambda/${f.name}`;
             assert.strictEqual(f.inputs.handler, "__index.handler");
-            for (const loaded of ["__index.js", "node_modules/ioredis/package.json", "node_modules/ioredis/built/index.js", "node_modules/fast-xml-parser/lib/fxp.cjs"]) {
-                assert.ok(entries.includes(loaded), `${loaded} is shipped: ${entries.join(", ")}`);
-            }
-            // What the program or the ring commands need but the handlers never load (the Lambda runtime ships the AWS SDK).
-            const deployTime = ["@apidevtools/swagger-parser", "recheck", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch", "esbuild"];
-            for (const excluded of [...deployTime, "@pulumi/pulumi", "@pulumi/aws", "@aws-sdk/client-sns", "js-yaml", "mocha", "typescript"]) {
-                assert.ok(!entries.some((e) => e.includes(`node_modules/${excluded}/`)), `${excluded} is not shipped`);
-            }
-            const unloaded = entries.filter((e) => /\.(map|d\.ts|d\.cts|md|ts)$/.test(e) || e.startsWith("node_modules/fast-xml-parser/src/"));
-            assert.deepStrictEqual(unloaded, [], "no source map, type declaration, doc or unloaded source is shipped");
-            // Each function gets the modules of handlers/ its entry point loads, compiled one by one, and no other.
-            const modules = entries.filter((e) => e.startsWith(own)).sort();
-            const expected = f.name.endsWith("-authorizer")
-                ? ["access-policy", "authorizer", "credentials", "decision-cache", "jwt", "keys", "lua", "metrics", "redis-client", "sealed-key", "settings", "threescale", "usage"]
-                : ["credentials", "keys", "lua", "metrics", "redis-client", "reporter", "sealed-key", "settings", "threescale", "usage"];
-            assert.deepStrictEqual(modules, expected.map((m) => `${own}handlers/${m}.js`));
-            for (const file of modules) {
-                assert.ok(!/require\("@pulumi\//.test(files[file]), `${file} loads no Pulumi package`);
-                // Closure serialization's mark: every captured name reached through a `with` block.
-                assert.ok(!/\bwith \(/.test(files[file]), `${file} is a compiled module, not serialized closures`);
-                assert.ok(!/sourceMappingURL|^\s*\/\/ /m.test(files[file]), `${file} carries no source map reference or comment`);
-            }
-            // CallbackFunction's serialized factory: one `with` block, its own, whose scope is the module's path and factory name.
+            // Nothing but the bundle and what the handlers load lazily: no package of package.json's dependencies whole.
+            assert.deepStrictEqual(Object.keys(files).sort(), [`${own}/${module}.js`, `${own}/node_modules/@aws-lambda-powertools/metrics/index.js`,
+                `${own}/node_modules/fast-xml-parser/index.js`, "__index.js"].sort());
+            const bundle = files[`${own}/${module}.js`];
+            assert.ok(!/require\("@pulumi\//.test(bundle), "the bundle loads no Pulumi package");
+            // Closure serialization's mark: every captured name reached through a `with` block.
+            assert.ok(!/\bwith\s*\(/.test(bundle), "the bundle is plain modules, not serialized closures");
+            assert.ok(!/sourceMappingURL/.test(bundle), "and carries no source map reference");
+            // CallbackFunction's serialized factory: one `with` block, its own, whose scope is the bundle's path and factory name.
             const index = files["__index.js"];
             assert.strictEqual(index.match(/\bwith\s*\(/g)?.length, 1, index);
-            const factory = f.name.endsWith("-authorizer") ? "createAuthorizerHandler" : "createReporterHandler";
-            assert.ok(index.includes(`entry: "./${own}handlers/${f.name.endsWith("-authorizer") ? "authorizer" : "reporter"}.js", exportName: "${factory}"`), index);
+            const factory = module === "authorizer" ? "createAuthorizerHandler" : "createReporterHandler";
+            assert.ok(index.includes(`with({ entry: "./${own}/${module}.js", exportName: "${factory}"`), index);
         }
+    });
+
+    it("keeps the functions' URNs: a CallbackFunction is an aws.lambda.Function, so a deployed stack updates them in place", async () => {
+        const name = unique("urns");
+        const b = await build((opts) => new AuthorizerPair(name, pairArgs(), opts));
+        const urns = await Promise.all([b.component.authorizer, b.component.reporter].map((f) => resolve(f.urn)));
+        // The URNs the plain aws.lambda.Function resources had (main before issue 18): same type, parent and name.
+        assert.deepStrictEqual(urns, ["authorizer", "reporter"].map((fn) =>
+            `urn:pulumi:red::api-ring::api-ring:ring:AuthorizerPair$aws:lambda/function:Function::${name}-${fn}`));
     });
 });
 
