@@ -113,7 +113,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             runtime: RUNTIME,
             architectures: ["arm64"],
             memorySize: 512,
-            // Far below API Gateway's 29 s; config refuses bounds that do not fit inside it (config.ts).
+            // Far below API Gateway's 29 s; config refuses bounds that do not fit inside it (config/authorizer.ts).
             timeout: AUTHORIZER_TIMEOUT_SECONDS,
             environment: { variables: environment },
             vpcConfig,
