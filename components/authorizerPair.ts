@@ -2,10 +2,12 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTHORIZER_TIMEOUT_SECONDS } from "../config";
 import { handlerCode, LazyPackages } from "../handler-archive";
+import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import { createAuthorizerHandler } from "../handlers/authorizer";
+import type { AuthorizerEvent } from "../handlers/credentials";
 import { JWT_PACKAGE } from "../handlers/jwt";
 import { METRICS_PACKAGE } from "../handlers/metrics";
-import { createReporterHandler } from "../handlers/reporter";
+import { createReporterHandler, type ReporterEvent, type ReporterResult } from "../handlers/reporter";
 import { AuthorizerSettings, functionEnvironment } from "../handlers/settings";
 import { XML_PACKAGE } from "../handlers/threescale";
 
@@ -55,8 +57,8 @@ const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAcce
  * Failed reporter invocations land in the dead-letter queue.
  */
 export class AuthorizerPair extends pulumi.ComponentResource {
-    readonly authorizer: aws.lambda.CallbackFunction<unknown, unknown>;
-    readonly reporter: aws.lambda.CallbackFunction<unknown, unknown>;
+    readonly authorizer: aws.lambda.CallbackFunction<AuthorizerEvent, APIGatewayAuthorizerResult>;
+    readonly reporter: aws.lambda.CallbackFunction<ReporterEvent, ReporterResult>;
     readonly usageTopic: aws.sns.Topic;
     readonly deadLetterQueue: aws.sqs.Queue;
     readonly authorizerFunctionName: pulumi.Output<string>;
