@@ -22,6 +22,13 @@ export interface AuthorizerSettings {
         serviceToken: string;
         /** Bound on one call to 3scale, in milliseconds. */
         timeoutMs: number;
+        /**
+         * porta (the admin portal, e.g. https://ACME-admin.3scale.net) and an access token with the
+         * Analytics and Account Management read scopes (secret): when both are set, the reporter reads
+         * applications' hourly usage there to settle reports of applications without limits (porta.ts).
+         */
+        adminUrl?: string;
+        accessToken?: string;
     };
     redis: {
         host: string;
@@ -89,6 +96,7 @@ export function settingsToEnvironment(s: AuthorizerSettings): Record<string, str
         THREESCALE_SERVICE_ID: s.threescale.serviceId,
         THREESCALE_SERVICE_TOKEN: s.threescale.serviceToken,
         THREESCALE_TIMEOUT_MS: String(s.threescale.timeoutMs),
+        ...(s.threescale.adminUrl && s.threescale.accessToken ? { THREESCALE_ADMIN_URL: s.threescale.adminUrl, THREESCALE_ACCESS_TOKEN: s.threescale.accessToken } : {}),
         REDIS_HOST: s.redis.host,
         REDIS_PORT: String(s.redis.port),
         REDIS_TLS: String(s.redis.tls),
@@ -167,6 +175,7 @@ export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
             serviceId: text("THREESCALE_SERVICE_ID"),
             serviceToken: text("THREESCALE_SERVICE_TOKEN"),
             timeoutMs: integer("THREESCALE_TIMEOUT_MS", 2000),
+            ...(env.THREESCALE_ADMIN_URL && env.THREESCALE_ACCESS_TOKEN ? { adminUrl: env.THREESCALE_ADMIN_URL, accessToken: env.THREESCALE_ACCESS_TOKEN } : {}),
         },
         redis: {
             host: text("REDIS_HOST"),

@@ -299,7 +299,7 @@ describe("AuthorizerPair", () => {
             const own = entries.filter((e) => e.startsWith("handlers/")).sort();
             const expected = f.name.endsWith("-authorizer")
                 ? ["access-policy", "authorizer", "credentials", "decision-cache", "jwt", "keys", "lua", "metrics", "redis-client", "sealed-key", "settings", "threescale", "usage"]
-                : ["credentials", "keys", "lua", "metrics", "redis-client", "reporter", "sealed-key", "settings", "threescale", "usage"];
+                : ["credentials", "keys", "lua", "metrics", "porta", "redis-client", "report-figures", "report-store", "reporter", "sealed-key", "settings", "threescale", "usage-reporter"];
             assert.deepStrictEqual(own, expected.map((m) => `handlers/${m}.js`));
             const entry = f.name.endsWith("-authorizer") ? "authorizer.js\").createAuthorizerHandler()" : "reporter.js\").createReporterHandler()";
             for (const file of ["index.js", ...own]) {
