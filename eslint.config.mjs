@@ -50,7 +50,7 @@ export default tseslint.config(
     // The development servers stand in for Redis and 3scale; they depend on nothing of ours.
     ...boundary("dev-servers", "dev-servers/ stand in for Redis and 3scale: they import no project code.", leavingFolder),
     // The program (entry point, config, components) knows nothing of the commands that run it.
-    ...["", "components"].flatMap((folder) =>
+    ...["", "components", "openapi"].flatMap((folder) =>
         boundary(folder, "The program never imports a command, a development server, a test or a bench.", reaching([...COMMANDS, "dev-servers", ...TOOLING])),
     ),
     // Each command may use the program, the pack, the handlers and the development servers, never another command.
