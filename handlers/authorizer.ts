@@ -235,7 +235,7 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     const allowRequested = (methodArn: string, hash: string): APIGatewayAuthorizerResult => ({
         principalId: principalOf("", hash),
         policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: [methodArn] }] },
-        context: { plan: "", appId: "", source: "fail-open" },
+        context: { plan: "", appId: "", source: "fail-open", ...NO_LIMIT },
     });
     const appIdOf = (uid: string): string => (isKeyOnlyUid(uid) ? "" : uid);
 
