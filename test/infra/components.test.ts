@@ -375,6 +375,14 @@ describe("SlotWatch", () => {
         assert.deepStrictEqual(bakeAlarmNames(slotAlarmNames("api-ring", "black")), await resolve(b.component.alarmNames));
     });
 
+    it("alarms at once on usage 3scale will never take, outside the bake set", async () => {
+        const b = await watch();
+        const rejected = alarm(b, "-usage-rejected");
+        assert.deepStrictEqual([rejected.name, rejected.namespace, rejected.metricName, rejected.statistic, rejected.comparisonOperator, rejected.threshold, rejected.evaluationPeriods, rejected.datapointsToAlarm, rejected.dimensions],
+            ["api-ring-black-usage-rejected", "api-ring", "RejectedHits", "Sum", "GreaterThanOrEqualToThreshold", 1, 1, 1, { service: "api-ring-black" }]);
+        assert.ok(!bakeAlarmNames(slotAlarmNames("api-ring", "black")).includes(rejected.name as string));
+    });
+
     it("notifies a topic when one is configured", async () => {
         const topic = `arn:aws:sns:us-east-1:${MOCK_ACCOUNT}:ops`;
         const b = await watch({ actionsTopicArn: topic });
@@ -426,9 +434,10 @@ describe("RingDashboard", () => {
         const alarms = widgets.filter((w) => w.type === "alarm");
         assert.strictEqual(alarms.length, 1);
         const arns = alarms[0].properties.alarms as string[];
-        assert.strictEqual(arns.length, 15);
+        assert.strictEqual(arns.length, 18);
         for (const slot of ["red", "black", "blue"]) {
-            for (const name of [...bakeAlarmNames(slotAlarmNames("api-ring", slot)), slotAlarmNames("api-ring", slot).deadLetters]) {
+            const names = slotAlarmNames("api-ring", slot);
+            for (const name of [...bakeAlarmNames(names), names.deadLetters, names.rejectedUsage]) {
                 assert.ok(arns.includes(`arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:${name}`), name);
             }
         }
@@ -445,7 +454,7 @@ describe("RingDashboard: a large ring", () => {
         const slots = Array.from({ length: 21 }, (_, i) => `s${i}`);
         const widgets = ringWidgets("api-ring", slots, "us-east-1", (n) => `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:${n}`, 60);
         const alarmWidgets = widgets.filter((w) => w.type === "alarm");
-        assert.deepStrictEqual(alarmWidgets.map((w) => (w.properties.alarms as string[]).length), [100, 5]);
+        assert.deepStrictEqual(alarmWidgets.map((w) => (w.properties.alarms as string[]).length), [100, 26]);
         const first = widgets.filter((w) => w.type === "metric" && String(w.properties.title).startsWith("s0: "));
         assert.strictEqual(first[0].y, 2 + 2 * 3, "below the header and both alarm widgets");
         const seventh = widgets.filter((w) => w.type === "metric" && String(w.properties.title).startsWith("s6: "));
