@@ -63,9 +63,12 @@ export type Fault = "none" | "slow" | "down" | "5xx" | "garbage";
 /**
  * Faults for one transactions.xml call: "5xx"/"garbage" answer 503 at once and "slow" answers
  * 503 after slowMs, none of them running the report job; "late" runs the job (the hits count)
- * and answers 202 only after lateMs, as a reply lost on the way would look to the client.
+ * and answers 202 only after lateMs, as a reply lost on the way would look to the client; "never"
+ * runs the job and never answers (the reply is lost for good); "lost" neither runs the job nor
+ * answers (the call died inside 3scale's front). The last two hold the connection until the client
+ * gives up.
  */
-export type ReportFault = Fault | "late";
+export type ReportFault = Fault | "late" | "never" | "lost";
 
 export interface RecordedCall {
     method: string;
@@ -467,7 +470,7 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
             const scripted: ReportFault | undefined = isReport ? (fake.reportFaults.shift() ?? fake.reportFault?.()) : undefined;
             let reply: Reply;
             let job: ReportedTransaction[] | undefined;
-            if (scripted === "5xx" || scripted === "garbage" || scripted === "slow" || fault === "5xx") reply = unavailable;
+            if (scripted === "5xx" || scripted === "garbage" || scripted === "slow" || scripted === "lost" || fault === "5xx") reply = unavailable;
             else if (fault === "garbage") reply = { status: 200, body: `${XML}<status><authorized>true</authorized><plan>Ba`, headers: {} };
             else {
                 try {
@@ -492,6 +495,7 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
                 res.end(reply.body);
             };
             const delay = fake.replyDelayMs[url.pathname] ?? 0;
+            if (scripted === "never" || scripted === "lost") return; // no reply: the client times out
             if (fault === "slow" || scripted === "slow") setTimeout(send, fake.slowMs + delay).unref();
             else if (scripted === "late" && reply.status === 202) setTimeout(send, fake.lateMs + delay).unref();
             else if (delay > 0) setTimeout(send, delay).unref();

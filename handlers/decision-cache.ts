@@ -229,9 +229,9 @@ if since < 0 then since = 0 end
 local used = u + since
 redis.call('HSET', ledger, 'L', ARGV[9], 'n', used, 'k', ARGV[11], 't', ARGV[1], 'Ss', S)
 redis.call('HDEL', ledger, 'r')
--- A clean baseline (no report in flight for this app, none sent or settled since the lookup)
--- is what a report in doubt is later reconciled against (usage.ts).
-if ARGV[10] ~= '' and f == 0 and same_epoch then
+-- A clean baseline (no report in flight for this app, none sent or settled since the lookup, and
+-- no report it witnesses unresolved) is what a report is later reconciled against (report-figures.ts).
+if ARGV[10] ~= '' and f == 0 and same_epoch and not redis.call('HGET', ledger, 'w') then
   redis.call('HSET', ledger, 'C', ARGV[10])
   for period in string.gmatch(ARGV[10], '([^,;]+),[^,;]+,[^,;]+,[^;]+') do redis.call('HSET', ledger, 'ca:' .. period, 0) end
 elseif ARGV[9] == '' then

@@ -505,5 +505,15 @@ describe("development 3scale follows apisonator", () => {
             assert.ok((await report([{ app_id: "app-1", "usage[hits]": "5" }])).status >= 500);
             assert.strictEqual(fake.usage("app-1", "day"), 2);
         });
+
+        it("a report that never answers is counted (\"never\") or not (\"lost\"); either way the client gets no reply", async () => {
+            fake.reportFaults = ["never", "lost"];
+            for (const hits of ["3", "4"]) {
+                const body = new URLSearchParams({ ...credentials(), "transactions[0][app_id]": "app-1", "transactions[0][usage][hits]": hits });
+                await assert.rejects(fetch(`${fake.url}/transactions.xml`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body, signal: AbortSignal.timeout(300) }),
+                    (e: Error) => e.name === "TimeoutError");
+            }
+            assert.strictEqual(fake.usage("app-1", "day"), 3, "the first was counted, the second never reached the job");
+        });
     });
 });
