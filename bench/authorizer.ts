@@ -109,7 +109,8 @@ async function main(): Promise<void> {
             const settings = { ...base, usageWindowSeconds: window };
             const published: UsageNudge[] = [];
             const auth = createAuthorizer({ settings, redis, threescale, publisher: { publish: async (n) => { published.push(n); } } });
-            const reporter = createReporter({ settings, redis, threescale });
+            // Reports are verified from their witnesses' figures a reconcile delay after 3scale took them (issue 20 item 4).
+            const reporter = createReporter({ settings, redis, threescale, options: { reconcileAfterMs: 1000 } });
             let delivered = 0;
             let seed = 42;
             const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -120,10 +121,14 @@ async function main(): Promise<void> {
             }
             await reporter({ id: `flush-${window}`, "detail-type": "Scheduled Event", source: "aws.events", detail: {} } as never);
             const took = (Date.now() - started) / 1000;
+            const beforeVerify = fake.count("/transactions/authorize.xml");
+            await new Promise((r) => setTimeout(r, 1100));
+            await reporter({ id: `verify-${window}`, "detail-type": "Scheduled Event", source: "aws.events", detail: {} } as never);
+            const verifying = fake.count("/transactions/authorize.xml") - beforeVerify;
             const count = (p: string): number => fake.count(p);
             const served = KEYS.reduce((n, _, i) => n + (fake.app(`app-${i}`).hits ?? 0), 0);
             console.log(`  window ${String(window).padStart(2)} s: authorize.xml ${count("/transactions/authorize.xml")}, authrep.xml ${count("/transactions/authrep.xml")}, ` +
-                `transactions.xml ${count("/transactions.xml")}, total 3scale calls ${fake.calls.length}, SNS publishes ${published.length}; ` +
+                `transactions.xml ${count("/transactions.xml")}, total 3scale calls ${fake.calls.length} (${verifying} authorize.xml reading witnesses to verify the reports 3scale took), SNS publishes ${published.length}; ` +
                 `hits 3scale counted ${served}/10000 (${took.toFixed(1)} s)`);
         }
     } finally {

@@ -113,7 +113,6 @@ export function createFigureReader(src: FigureSources) {
         async verdict(chunk: Chunk, pending: boolean): Promise<{ verdict: Verdict; gone: number }> {
             const byUid = new Map<string, Entry[]>();
             for (const e of chunk.entries) byUid.set(e[1], [...(byUid.get(e[1]) ?? []), e]);
-            let applied = 0;
             let unknown = 0;
             let gone = 0;
             for (const uid of chunk.witnesses.slice(0, WITNESSES_PER_CHUNK)) {
@@ -123,11 +122,11 @@ export function createFigureReader(src: FigureSources) {
                 let answer = await limitedFigure(uid, l, entries, pending);
                 if (answer === "none") answer = await portaFigure(uid, l, entries, pending);
                 if (answer === "not-applied") return { verdict: "not-applied", gone };
-                if (answer === "applied") applied += 1;
+                // One witness that shows the chunk answers for all of it: a report job is all or nothing.
+                if (answer === "applied") return { verdict: "applied", gone };
                 else if (answer === "unknown") unknown += 1;
                 else if (answer === "gone") gone += 1;
             }
-            if (applied > 0) return { verdict: "applied", gone };
             // A witness 3scale no longer knows: a job with it in was dropped whole (or will be).
             if (gone > 0) return { verdict: "not-applied", gone };
             return { verdict: unknown > 0 ? "unknown" : "unverifiable", gone };
