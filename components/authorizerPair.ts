@@ -11,7 +11,7 @@ import { XML_PACKAGE } from "../handlers/threescale";
 
 /** Settings of the pair known at program start; connection details arrive as Inputs. */
 export type StaticAuthorizerSettings = Omit<AuthorizerSettings, "usageTopicArn" | "redis" | "threescale"> & {
-    threescale: Omit<AuthorizerSettings["threescale"], "serviceToken">;
+    threescale: Omit<AuthorizerSettings["threescale"], "serviceToken" | "adminUrl" | "accessToken">;
     redisTimeoutMs: number;
 };
 
@@ -19,6 +19,8 @@ export interface AuthorizerPairArgs {
     settings: StaticAuthorizerSettings;
     /** Secret 3scale service token. */
     serviceToken: pulumi.Input<string>;
+    /** porta's URL and a secret access token: only the reporter gets them (handlers/porta.ts). */
+    porta?: { adminUrl: string; accessToken: pulumi.Input<string> };
     redisHost: pulumi.Input<string>;
     redisPort: pulumi.Input<number>;
     /** Secret Redis AUTH token. */
@@ -134,7 +136,8 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             architectures: ["arm64"],
             memorySize: 256,
             timeout: 60,
-            environment: { variables: environment },
+            // porta's token is the reporter's alone: the authorizer never reads it.
+            environment: { variables: args.porta ? { ...environment, THREESCALE_ADMIN_URL: args.porta.adminUrl, THREESCALE_ACCESS_TOKEN: pulumi.secret(args.porta.accessToken) } : environment },
             vpcConfig,
             deadLetterConfig: { targetArn: this.deadLetterQueue.arn },
             tracingConfig: { mode: "Active" },

@@ -241,9 +241,11 @@ const DEPLOY_TIME_VALUE = { redisHost: "r".repeat(128), topicArn: "a".repeat(256
 /** AWS refuses a function whose environment variables (names and values) exceed 4 KB. */
 export function checkEnvironmentSize(r: Reader, config: AuthorizerSlot): void {
     const secretLength = (key: string): number => r.raw(key)?.length ?? 0;
+    // The reporter's is the larger environment: it also carries porta's URL and token when they are set.
+    const porta = config.threescale.porta ? { adminUrl: config.threescale.porta.adminUrl, accessToken: "a".repeat(secretLength("threescale:accessToken")) } : {};
     const environment = functionEnvironment({
         ...handlerSettings(config),
-        threescale: { ...config.threescale, serviceToken: "s".repeat(secretLength("threescale:serviceToken")) },
+        threescale: { ...config.threescale, serviceToken: "s".repeat(secretLength("threescale:serviceToken")), ...porta },
         redis: { host: DEPLOY_TIME_VALUE.redisHost, port: 65535, tls: true, authToken: "t".repeat(128), timeoutMs: config.authorizer.redisTimeoutMs },
         usageTopicArn: DEPLOY_TIME_VALUE.topicArn,
     }, serviceName(config.project, config.slot));

@@ -191,10 +191,11 @@ describe("AuthCacheNetwork", () => {
 
 describe("AuthorizerPair", () => {
     const subnets = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"];
-    const pair = (metricsService?: string) => {
+    const pair = (metricsService?: string, porta?: { adminUrl: string; accessToken: pulumi.Input<string> }) => {
         const name = unique("pair");
         return build((opts) => new AuthorizerPair(name, {
             metricsService,
+            porta,
             settings: {
                 threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
                 redisTimeoutMs: 150, tokenPattern: "^[a-f0-9]{32}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30,
@@ -244,6 +245,19 @@ describe("AuthorizerPair", () => {
             assert.strictEqual(settings.failureMode, "resilient");
             assert.deepStrictEqual(settings.planRoutes, { Basic: ["discovery/*"] });
             assert.strictEqual(settings.usageTopicArn, b.one("aws:sns/topic:Topic").state.arn);
+        }
+    });
+
+    it("gives porta's URL and access token to the reporter alone, the token secret", async () => {
+        const b = await pair(undefined, { adminUrl: "https://acme-admin.3scale.net", accessToken: pulumi.secret("porta-access-token-0123456789") });
+        for (const f of functions(b)) {
+            const settings = settingsFromEnvironment(inputs(f).environment.variables);
+            if (f.name.endsWith("-reporter")) {
+                assert.deepStrictEqual([settings.threescale.adminUrl, settings.threescale.accessToken], ["https://acme-admin.3scale.net", "porta-access-token-0123456789"]);
+                assert.ok(typeof f.inputs.environment === "object" && "value" in (f.inputs.environment as object), "the environment is a Pulumi secret");
+            } else {
+                assert.deepStrictEqual([settings.threescale.adminUrl, settings.threescale.accessToken], [undefined, undefined], "the authorizer never reads porta");
+            }
         }
     });
 
