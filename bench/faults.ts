@@ -57,6 +57,84 @@ function rng(seed: number): () => number {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** What Redis holds that 3scale may not have, by application, and how much of it is in doubt. */
+interface HeldByRedis {
+    byApp: Map<string, number>;
+    /** Hits in calls with no reply, and the pending hits of the applications they hold back. */
+    inDoubt: number;
+}
+
+/**
+ * What Redis holds for each application that 3scale may not have: pending, taken, in calls not yet
+ * sent or sent with no reply (in doubt). Calls 3scale answered 202 to are in 3scale already.
+ */
+async function heldByRedis(admin: Redis, serviceId: string): Promise<HeldByRedis> {
+    const byApp = new Map<string, number>();
+    let inDoubt = 0;
+    const add = (uid: string, n: number): void => { byApp.set(uid, (byApp.get(uid) ?? 0) + n); };
+    const live = new Set(await admin.zrange(keys.chunks(serviceId), 0, -1));
+    const heldBack = async (uid: string): Promise<boolean> => {
+        const w = await admin.hget(keys.app(serviceId, uid), "w");
+        return w !== null && live.has(w);
+    };
+    const fields = async (key: string): Promise<void> => {
+        for (const [f, n] of Object.entries(await admin.hgetall(key))) {
+            const uid = parseUsageField(f)?.who ?? f;
+            add(uid, Number(n));
+            if (await heldBack(uid)) inDoubt += Number(n);
+        }
+    };
+    await fields(keys.pending(serviceId));
+    for (const id of await admin.zrange(keys.batches(serviceId), 0, -1)) await fields(keys.batch(serviceId, id));
+    for (const id of live) {
+        const [state, data] = await admin.hmget(keys.chunk(serviceId, id), "s", "d");
+        if (state === "acc") continue;
+        for (const [, uid, n] of JSON.parse(data ?? "[]") as [number, string, number][]) {
+            add(uid, n);
+            if (state === "sent") inDoubt += n;
+        }
+    }
+    return { byApp, inDoubt };
+}
+
+/** Per application, what 3scale counted against what the authorizer allowed, with what Redis's kills explain. */
+function account(allowedBy: Map<string, number>, countedBy: (app: string) => number, heldAtKill: Map<string, number>) {
+    const out = { counted: 0, lost: 0, lostWithRedis: 0, double: 0, overshoot: 0, overshootWithRedis: 0 };
+    for (let i = 0; i < KEYS; i++) {
+        const app = `app-${i}`;
+        const allowed = allowedBy.get(app) ?? 0;
+        const got = countedBy(app);
+        out.counted += got;
+        const missing = Math.max(0, allowed - got);
+        const withRedis = Math.min(missing, heldAtKill.get(app) ?? 0);
+        out.lostWithRedis += withRedis;
+        out.lost += missing - withRedis;
+        out.double += Math.max(0, got - allowed);
+        if (i % 5 === 0) {
+            // Killing Redis also kills what the authorizer knew of hits not yet in 3scale (lost or
+            // reported later): up to that many more can be served before 3scale's figure shows them.
+            const over = Math.max(0, allowed - LIMIT);
+            const overWithRedis = Math.min(over, heldAtKill.get(app) ?? 0);
+            out.overshootWithRedis += overWithRedis;
+            out.overshoot += over - overWithRedis;
+        }
+    }
+    return out;
+}
+
+/**
+ * The bound of each kill: what the authorizer allowed in one reporting window and one reporter run
+ * before it (a run takes the pending counts when it starts and holds them until it has sent them;
+ * the longest run so far is used), plus what was in doubt.
+ */
+function redisLossBound(kills: { at: number; inDoubt: number }[], runTimes: { at: number; ms: number }[], allowedAt: number[]) {
+    const windows = kills.map((k) => {
+        const run = Math.max(0, ...runTimes.filter((r) => r.at <= k.at).map((r) => r.ms));
+        return { run, hits: allowedAt.filter((t) => t > k.at - WINDOW_SECONDS * 1000 - run && t <= k.at).length };
+    });
+    return { windows, bound: windows.reduce((n, w) => n + w.hits, 0) + kills.reduce((n, k) => n + k.inDoubt, 0) };
+}
+
 export async function main(): Promise<void> {
     // With porta configured (the default here) every application can witness a report; without it
     // (`npm run bench -- faults --without-porta`) only applications with limits can.
@@ -196,37 +274,7 @@ export async function main(): Promise<void> {
         deliver();
     };
 
-    // What Redis holds for each application that 3scale may not have: pending, taken, in calls not
-    // yet sent or sent with no reply (in doubt). Calls 3scale answered 202 to are in 3scale already.
-    // `inDoubt`: hits in calls with no reply, and the pending hits of the applications they hold back.
-    const held = async (): Promise<{ byApp: Map<string, number>; inDoubt: number }> => {
-        const byApp = new Map<string, number>();
-        let inDoubt = 0;
-        const add = (uid: string, n: number): void => { byApp.set(uid, (byApp.get(uid) ?? 0) + n); };
-        const live = new Set(await admin.zrange(keys.chunks(fake.serviceId), 0, -1));
-        const heldBack = async (uid: string): Promise<boolean> => {
-            const w = await admin.hget(keys.app(fake.serviceId, uid), "w");
-            return w !== null && live.has(w);
-        };
-        const fields = async (key: string): Promise<void> => {
-            for (const [f, n] of Object.entries(await admin.hgetall(key))) {
-                const uid = parseUsageField(f)?.who ?? f;
-                add(uid, Number(n));
-                if (await heldBack(uid)) inDoubt += Number(n);
-            }
-        };
-        await fields(keys.pending(fake.serviceId));
-        for (const id of await admin.zrange(keys.batches(fake.serviceId), 0, -1)) await fields(keys.batch(fake.serviceId, id));
-        for (const id of live) {
-            const [state, data] = await admin.hmget(keys.chunk(fake.serviceId, id), "s", "d");
-            if (state === "acc") continue;
-            for (const [, uid, n] of JSON.parse(data ?? "[]") as [number, string, number][]) {
-                add(uid, n);
-                if (state === "sent") inDoubt += n;
-            }
-        }
-        return { byApp, inDoubt };
-    };
+    const held = (): Promise<HeldByRedis> => heldByRedis(admin, fake.serviceId);
     const heldAtKill = new Map<string, number>();
     const kills: { at: number; held: number; inDoubt: number }[] = [];
     let requestsPerWindow = 0;
@@ -294,39 +342,8 @@ export async function main(): Promise<void> {
         clearInterval(schedule);
         await Promise.all([...inFlight]);
 
-        let lost = 0;
-        let lostWithRedis = 0;
-        let double = 0;
-        let overshoot = 0;
-        let overshootWithRedis = 0;
-        let counted = 0;
-        for (let i = 0; i < KEYS; i++) {
-            const app = `app-${i}`;
-            const allowed = allowedBy.get(app) ?? 0;
-            const got = fake.app(app).hits ?? 0;
-            counted += got;
-            const missing = Math.max(0, allowed - got);
-            const withRedis = Math.min(missing, heldAtKill.get(app) ?? 0);
-            lostWithRedis += withRedis;
-            lost += missing - withRedis;
-            double += Math.max(0, got - allowed);
-            if (i % 5 === 0) {
-                // Killing Redis also kills what the authorizer knew of hits not yet in 3scale (lost or
-                // reported later): up to that many more can be served before 3scale's figure shows them.
-                const over = Math.max(0, allowed - LIMIT);
-                const overWithRedis = Math.min(over, heldAtKill.get(app) ?? 0);
-                overshootWithRedis += overWithRedis;
-                overshoot += over - overWithRedis;
-            }
-        }
-        // The bound of a kill: what the authorizer allowed in one reporting window and one reporter run
-        // before it (a run takes the pending counts when it starts and holds them until it has sent
-        // them), plus what was in doubt.
-        const windows = kills.map((k) => {
-            const run = Math.max(0, ...runTimes.filter((r) => r.at <= k.at).map((r) => r.ms));
-            return { run, hits: allowedAt.filter((t) => t > k.at - WINDOW_SECONDS * 1000 - run && t <= k.at).length };
-        });
-        const bound = windows.reduce((n, w) => n + w.hits, 0) + kills.reduce((n, k) => n + k.inDoubt, 0);
+        const { counted, lost, lostWithRedis, double, overshoot, overshootWithRedis } = account(allowedBy, (app) => fake.app(app).hits ?? 0, heldAtKill);
+        const { windows, bound } = redisLossBound(kills, runTimes, allowedAt);
         const calls = (p: string): number => fake.count(p);
         console.log(`requests ${REQUESTS + extra} (${extra} after the traffic, to let the authorizer replay what it held), denied ${stats.denied}`);
         console.log(`faults: Redis stalled ${stats.stalls}x ${STALL_MS} ms and killed ${stats.kills}x; 3scale answered ${reportsFailed} reports with 5xx, ${reportsLate} late and ${reportsNever} never answer; ` +
