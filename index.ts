@@ -1,17 +1,18 @@
-// One slot of the api-ring: read and validate config, build the slot's components, and
-// on the primary the shared network and the live mapping; export the output contract.
+// One slot of the api-ring: read and validate config, build the slot's components, and on the
+// primary the shared network; export the output contract. Which slot is live is the live pointer's
+// state (the project in live/), read here through its outputs; no slot owns the mapping.
 import * as pulumi from "@pulumi/pulumi";
 import { AuthCacheNetwork } from "./components/authCacheNetwork";
 import { AuthorizerPair } from "./components/authorizerPair";
-import { DomainFlip } from "./components/domainFlip";
+import { GatewayAccount } from "./components/gatewayAccount";
 import { GatewayRing } from "./components/gatewayRing";
 import { RingDashboard } from "./components/ringDashboard";
 import { SlotWatch } from "./components/slotWatch";
 import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfigSource } from "./config";
 import { serviceName } from "./handlers/metrics";
-import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
+import { checkLiveUpdate, checkMappingMoved, checkPrimaryDeployed } from "./guards";
 import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "./openapi";
-import { PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
+import { AccountSettingsOutputs, LIVE_POINTER_PROJECT_SUFFIX, LIVE_POINTER_STACK, PrimaryOutputs, SlotOutputs, StackOutputs, referencedOutputs } from "./outputs";
 
 /** The network every slot's authorizer pair runs in, owned by the primary. */
 interface SharedNetwork {
@@ -26,6 +27,13 @@ function stackReference(config: SlotConfig, slot: string, role: string): pulumi.
     return new pulumi.StackReference(`${role}-${slot}`, { name: `${pulumi.getOrganization()}/${config.project}/${slot}` });
 }
 
+/** The live pointer's stack: the project in live/, named after this one (README, "The live pointer"). */
+function livePointerReference(config: SlotConfig): pulumi.StackReference {
+    return new pulumi.StackReference("live-pointer", {
+        name: `${pulumi.getOrganization()}/${config.project}${LIVE_POINTER_PROJECT_SUFFIX}/${LIVE_POINTER_STACK}`,
+    });
+}
+
 async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<PrimaryOutputs>> {
     const config = readSlotConfig(runtimeConfigSource());
     const { slot, ring, gateway: gw, authorizer: az } = config;
@@ -33,11 +41,15 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
 
     const spec = await bundleSpec(gw.specPath, {
         credentials: az.credentials, resultTtlSeconds: az.resultTtlSeconds,
-        mirrors: gw.specMirrors, baseDir: process.cwd(), publicRoutes: gw.publicRoutes,
+        mirrors: gw.specMirrors, baseDir: process.cwd(), publicRoutes: gw.publicRoutes, allowPublicCatchAll: gw.allowPublicCatchAll,
     });
     // Quirks API Gateway accepts are the user's to see, not to fix before deploying.
     for (const warning of spec.warnings) void pulumi.log.warn(`gateway:spec: ${formatProblem(warning)}`);
     void pulumi.log.info(`gateway:spec: ${operationsSummary(spec)}`);
+    if (spec.addedMethodResponses.length > 0) {
+        void pulumi.log.info(`gateway:spec: ${spec.addedMethodResponses.length} method response${spec.addedMethodResponses.length === 1 ? "" : "s"} added for status codes ` +
+            `integration responses use (PutRestApi would otherwise warn and drop them): ${spec.addedMethodResponses.map((a) => `method response ${a}`).join(", ")}`);
+    }
     const releaseId = releaseIdFor(spec, gw.releaseId);
     const missing = missingStageVariables(spec, { ...gw.hosts, ...gw.stageVariables, id: releaseId });
     if (missing.length > 0) {
@@ -47,12 +59,12 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
             expected: `a value for the stage variable ${name}, which the document uses at ${usedAt[0]}${usedAt.length > 1 ? ` and ${usedAt.length - 1} more place${usedAt.length > 2 ? "s" : ""}` : ""}`,
         })));
     }
+    // Which slot is live is the live pointer's state; this slot's last outputs say what it serves.
+    const pointer = await referencedOutputs(livePointerReference(config), ["liveSlot"]);
+    const deployed = await referencedOutputs(stackReference(config, slot, "deployed"), ["specSha256", "liveSlot"]);
+    if (config.isPrimary) checkMappingMoved(slot, deployed, pointer, `${config.project}${LIVE_POINTER_PROJECT_SUFFIX}`);
+    checkLiveUpdate(slot, pointer["liveSlot"], ring.allowLiveUpdate, deployed["specSha256"], spec.sha256);
     const primaryRef = config.isPrimary ? undefined : stackReference(config, ring.primary, "primary");
-    const liveSlot = config.isPrimary ? ring.live : await primaryRef?.getOutputValue("liveSlot");
-    if (liveSlot === slot) {
-        const deployed = await stackReference(config, slot, "deployed").getOutputValue("specSha256");
-        checkLiveUpdate(slot, liveSlot, ring.allowLiveUpdate, deployed, spec.sha256);
-    }
 
     let network: SharedNetwork;
     let owned: AuthCacheNetwork | undefined;
@@ -99,6 +111,9 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
+    // The region's API Gateway CloudWatch role: one per account and region, owned by the primary when it opts in.
+    const account = config.isPrimary && gw.cloudWatchRole === "create" ? new GatewayAccount(`${slot}-gateway-account`, { tags }) : undefined;
+
     const gateway = new GatewayRing(`${slot}-gateway`, {
         slot,
         spec,
@@ -109,6 +124,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         limits: gw,
         authorizerInvokeArn: pair.authorizerInvokeArn,
         authorizerFunctionName: pair.authorizerFunctionName,
+        accountSettings: account?.account,
         tags,
     });
 
@@ -123,7 +139,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
-    const outputs: StackOutputs<SlotOutputs> = {
+    const outputs: StackOutputs<SlotOutputs & Partial<AccountSettingsOutputs>> = {
         slot,
         restApiId: gateway.restApiId,
         stageName: gateway.stageName,
@@ -137,26 +153,9 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         deadLetterQueueUrl: pair.deadLetterQueueUrl,
         alarmNames: watch.alarmNames,
         deadLetterAlarmName: watch.deadLetterAlarmName,
+        ...(account ? { gatewayCloudWatchRoleArn: account.cloudWatchRoleArn } : {}),
     };
-    if (!owned || !config.domain || !ring.live) return outputs;
-
-    // The primary points the custom domain at the live slot, itself or another stack.
-    let live = { restApiId: gateway.restApiId, stageName: gateway.stageName };
-    if (ring.live !== slot) {
-        const liveRef = stackReference(config, ring.live, "live");
-        const restApiId = await liveRef.getOutputValue("restApiId");
-        checkLiveDeployed(ring.live, restApiId);
-        live = { restApiId: pulumi.output(restApiId as string), stageName: liveRef.requireOutput("stageName") as pulumi.Output<string> };
-    }
-    const flip = new DomainFlip("live", {
-        domainName: config.domain.name,
-        basePath: config.domain.basePath,
-        liveRestApiId: live.restApiId,
-        liveStageName: live.stageName,
-        certificateArn: config.domain.certificateArn,
-        hostedZoneId: config.domain.hostedZoneId,
-        tags,
-    });
+    if (!owned) return outputs;
 
     const dashboard = new RingDashboard("ring", {
         project: config.project,
@@ -166,15 +165,12 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
 
     const primaryOutputs: StackOutputs<PrimaryOutputs> = {
         ...outputs,
-        liveSlot: ring.live,
-        liveUrl: flip.liveUrl,
         vpcId: owned.vpcId,
         privateSubnetIds: owned.privateSubnetIds,
         lambdaSecurityGroupId: owned.lambdaSecurityGroupId,
         redisEndpoint: owned.redisEndpoint,
         redisPort: owned.redisPort,
         redisAuthToken: pulumi.secret(network.redisAuthToken),
-        ringHistory: ring.history,
         dashboardName: dashboard.dashboardName,
         dashboardUrl: dashboard.dashboardUrl,
     };

@@ -4,9 +4,10 @@
 // backend headers on every HTTP integration. This file is the pipeline; openapi/ holds its parts.
 import { createHash } from "crypto";
 import * as path from "path";
-import { AUTHORIZER_URI_PLACEHOLDER, AuthorizerSpec, credentialClash, injectAuthorizer, publicReasonsOf } from "./openapi/authorizer";
+import { AUTHORIZER_URI_PLACEHOLDER, AuthorizerSpec, credentialClash, injectAuthorizer, openingProblems, publicReasonsOf } from "./openapi/authorizer";
 import { checkDocument } from "./openapi/checks";
 import { BundledSpec, SpecError, operationsOf } from "./openapi/document";
+import { addIntegrationMethodResponses } from "./openapi/method-responses";
 import { bundleFiles, inlineRefs } from "./openapi/refs";
 import { stageVariableUses } from "./openapi/stage-variables";
 
@@ -23,6 +24,8 @@ export interface SpecOptions extends AuthorizerSpec {
     baseDir?: string;
     /** Operations served without the authorizer, "METHOD /path" (gateway:publicRoutes). */
     publicRoutes?: string[];
+    /** A public catch-all at the root, or no operation behind the authorizer, is meant (gateway:allowPublicCatchAll). */
+    allowPublicCatchAll?: boolean;
 }
 
 /**
@@ -47,10 +50,12 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
     }
     const clash = credentialClash(operations.filter((op) => !(op.label in publicReasons)), options.credentials);
     if (clash) errors.push(clash);
+    if (!options.allowPublicCatchAll) errors.push(...openingProblems(operations, publicReasons));
     if (errors.length > 0) {
         throw new SpecError(shownFile, `${errors.length} problem${errors.length === 1 ? "" : "s"} API Gateway would refuse or the ring cannot serve:`, errors);
     }
 
+    const addedMethodResponses = addIntegrationMethodResponses(operations);
     injectAuthorizer(document, options, swagger2, operations, publicReasons);
     const uses = stageVariableUses(document, operations);
     const text = JSON.stringify(document);
@@ -64,6 +69,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
         publicReasons,
         protectedOperations: operations.filter((op) => !(op.label in publicReasons)).map((op) => op.label),
         warnings,
+        addedMethodResponses,
         render,
     };
 }

@@ -29,7 +29,7 @@
 // relies on a wrong model), metric hierarchies, referrer filters, provider keys.
 // The report job runs before the 202 is written (apisonator runs it on a worker moments later).
 import * as http from "http";
-import type { AddressInfo } from "net";
+import { listenOnLoopback } from "./loopback";
 import { answerPorta } from "./porta";
 import { checkContentType, ListenerRefusal, parseForm, readTransactions, refusal, ReportedTransaction, UnreadableCode } from "./threescale-report";
 
@@ -502,19 +502,8 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
             else send();
         });
     });
-    const listen = (port: number): Promise<number> => new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, "127.0.0.1", () => {
-            server.off("error", reject);
-            resolve((server.address() as AddressInfo).port);
-        });
-    });
-    const port = await listen(0);
-    const stopListening = (): Promise<void> => new Promise((resolve) => {
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-        server.closeAllConnections();
-    });
+    const loopback = await listenOnLoopback(server);
+    const port = loopback.port;
 
     const fake: FakeThreescale = {
         url: `http://127.0.0.1:${port}`,
@@ -570,8 +559,8 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
             calls.splice(0);
         },
         async setFault(next) {
-            if (next === "down" && fault !== "down") await stopListening();
-            if (next !== "down" && fault === "down") await listen(port);
+            if (next === "down" && fault !== "down") await loopback.stop();
+            if (next !== "down" && fault === "down") await loopback.resume();
             if (next !== "slow") server.closeAllConnections();
             fault = next;
         },
@@ -579,7 +568,7 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
             return calls.filter((c) => c.path === path).length;
         },
         async close() {
-            await stopListening();
+            await loopback.stop();
         },
     };
     for (const app of options.apps ?? []) fake.addApp(app);

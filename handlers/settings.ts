@@ -2,10 +2,14 @@
 // The program turns validated stack config into Lambda environment variables with
 // `settingsToEnvironment`; the handlers read them back with `settingsFromEnvironment`.
 // One module owns both directions so the two sides can never drift apart.
+// The secrets (3scale service token, Redis AUTH token, the reporter's porta access token) are never in the
+// environment: it names the Parameter Store parameters that hold them, which each container reads at cold
+// start (secrets.ts).
 import { routeProblem } from "./routes";
 import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./credentials";
 import type { JwtSettings } from "./jwt";
 import { metricsEnvironment } from "./metrics";
+import { PairSecrets, SECRET_PARAMETER_VARIABLES, SecretParameters } from "./secrets";
 
 /** What the authorizer does when 3scale cannot answer (down, slow, 5xx, unparseable). */
 export type FailureMode = "strict" | "resilient" | "allow";
@@ -66,6 +70,31 @@ export interface AuthorizerSettings {
 }
 
 /**
+ * The settings as the functions' environment carries them: everything but the secrets, which are
+ * named by the parameters that hold them.
+ */
+export interface DeployedSettings extends Omit<AuthorizerSettings, "threescale" | "redis"> {
+    threescale: Omit<AuthorizerSettings["threescale"], "serviceToken" | "accessToken">;
+    redis: Omit<AuthorizerSettings["redis"], "authToken">;
+    secretParameters: SecretParameters;
+}
+
+/** The settings a container runs with, once it has read its secrets. */
+export function withSecrets(s: DeployedSettings, secrets: PairSecrets): AuthorizerSettings {
+    const { secretParameters: _, ...rest } = s;
+    // porta is used with both its URL and its token, never one alone.
+    const porta = s.threescale.adminUrl && secrets.portaAccessToken ? { accessToken: secrets.portaAccessToken } : {};
+    return { ...rest, threescale: { ...s.threescale, serviceToken: secrets.serviceToken, ...porta }, redis: { ...s.redis, authToken: secrets.redisAuthToken } };
+}
+
+/** The settings to deploy: the secrets taken out, named by their parameters instead. */
+export function withoutSecrets(s: AuthorizerSettings, secretParameters: SecretParameters): DeployedSettings {
+    const { serviceToken: _token, accessToken: _porta, ...threescale } = s.threescale;
+    const { authToken: _auth, ...redis } = s.redis;
+    return { ...s, threescale, redis, secretParameters };
+}
+
+/**
  * Longest the usage nudge may hold a decision: the publish goes on in the background (in Lambda,
  * across the freeze until the next invocation), and a failed one is not retried before the next
  * window: the schedule flushes anyway. Here because config/authorizer.ts counts it among the bounds.
@@ -86,23 +115,25 @@ function isCredentialSource(value: unknown): value is CredentialSource {
 
 function isJwtSettings(value: unknown): value is JwtSettings {
     const v = value as Partial<JwtSettings> | null;
-    return typeof v === "object" && v !== null && [v.jwksUrl, v.issuer, v.audience, v.appClaim].every((t) => typeof t === "string" && t !== "") &&
+    const audiences = Array.isArray(v?.audience) ? v.audience : [v?.audience];
+    return typeof v === "object" && v !== null && [v.jwksUrl, v.issuer, v.appClaim, ...audiences].every((t) => typeof t === "string" && t !== "") && audiences.length > 0 &&
         [v.timeoutMs, v.refreshCooldownMs].every((n) => typeof n === "number" && n >= 0) &&
         (v.keySetMaxAgeMs === undefined || (typeof v.keySetMaxAgeMs === "number" && v.keySetMaxAgeMs >= 0));
 }
 
-/** Serializes settings into Lambda environment variables. */
-export function settingsToEnvironment(s: AuthorizerSettings): Record<string, string> {
+/** Serializes settings into Lambda environment variables; the secrets go as the names of their parameters. */
+export function settingsToEnvironment(s: DeployedSettings): Record<string, string> {
     return {
         THREESCALE_BACKEND_URL: s.threescale.backendUrl,
         THREESCALE_SERVICE_ID: s.threescale.serviceId,
-        THREESCALE_SERVICE_TOKEN: s.threescale.serviceToken,
+        [SECRET_PARAMETER_VARIABLES.serviceToken]: s.secretParameters.serviceToken,
         THREESCALE_TIMEOUT_MS: String(s.threescale.timeoutMs),
-        ...(s.threescale.adminUrl && s.threescale.accessToken ? { THREESCALE_ADMIN_URL: s.threescale.adminUrl, THREESCALE_ACCESS_TOKEN: s.threescale.accessToken } : {}),
+        ...(s.threescale.adminUrl ? { THREESCALE_ADMIN_URL: s.threescale.adminUrl } : {}),
+        ...(s.secretParameters.portaAccessToken ? { [SECRET_PARAMETER_VARIABLES.portaAccessToken]: s.secretParameters.portaAccessToken } : {}),
         REDIS_HOST: s.redis.host,
         REDIS_PORT: String(s.redis.port),
         REDIS_TLS: String(s.redis.tls),
-        REDIS_AUTH_TOKEN: s.redis.authToken,
+        ...(s.secretParameters.redisAuthToken !== "" ? { [SECRET_PARAMETER_VARIABLES.redisAuthToken]: s.secretParameters.redisAuthToken } : {}),
         REDIS_TIMEOUT_MS: String(s.redis.timeoutMs),
         TOKEN_PATTERN: s.tokenPattern,
         CACHE_TTL_SECONDS: String(s.cacheTtlSeconds),
@@ -123,12 +154,22 @@ export function settingsToEnvironment(s: AuthorizerSettings): Record<string, str
  * The functions' whole environment as the program writes it: the settings, and the metrics
  * library's variables when a `service` is named. The program's 4 KB check sizes this same map.
  */
-export function functionEnvironment(s: AuthorizerSettings, metricsService?: string): Record<string, string> {
+export function functionEnvironment(s: DeployedSettings, metricsService?: string): Record<string, string> {
     return { ...settingsToEnvironment(s), ...(metricsService ? metricsEnvironment(metricsService) : {}) };
 }
 
+/** The longest name the program gives a secret's parameter (Pulumi's auto-name of the pair's parameters); the 4 KB check counts it. */
+export const PARAMETER_NAME_BOUND = 128;
+
+/** Variables that would put a secret in the functions' configuration, readable by anyone who can read it. */
+const SECRET_VARIABLES: Record<string, string> = {
+    THREESCALE_SERVICE_TOKEN: SECRET_PARAMETER_VARIABLES.serviceToken,
+    REDIS_AUTH_TOKEN: SECRET_PARAMETER_VARIABLES.redisAuthToken,
+    THREESCALE_ACCESS_TOKEN: SECRET_PARAMETER_VARIABLES.portaAccessToken,
+};
+
 /** Reads settings back from the environment; throws one error naming every bad variable. */
-export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
+export function settingsFromEnvironment(env: Environment): DeployedSettings {
     const problems: string[] = [];
     const text = (name: string, fallback?: string): string => {
         const value = env[name];
@@ -171,20 +212,26 @@ export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
     } catch (e) {
         problems.push(`TOKEN_PATTERN: got "${tokenPattern}", expected a regular expression (${(e as Error).message})`);
     }
-    const settings: AuthorizerSettings = {
+    for (const [name, instead] of Object.entries(SECRET_VARIABLES)) {
+        if (env[name] !== undefined) problems.push(`${name}: set, but a secret must not be in the function's configuration (anyone who can read it reads the secret); store it as a SecureString parameter and name that in ${instead}`);
+    }
+    const settings: DeployedSettings = {
         threescale: {
             backendUrl: text("THREESCALE_BACKEND_URL", "https://su1.3scale.net"),
             serviceId: text("THREESCALE_SERVICE_ID"),
-            serviceToken: text("THREESCALE_SERVICE_TOKEN"),
             timeoutMs: integer("THREESCALE_TIMEOUT_MS", 2000),
-            ...(env.THREESCALE_ADMIN_URL && env.THREESCALE_ACCESS_TOKEN ? { adminUrl: env.THREESCALE_ADMIN_URL, accessToken: env.THREESCALE_ACCESS_TOKEN } : {}),
+            ...(env.THREESCALE_ADMIN_URL ? { adminUrl: env.THREESCALE_ADMIN_URL } : {}),
         },
         redis: {
             host: text("REDIS_HOST"),
             port: integer("REDIS_PORT", 6379),
             tls: text("REDIS_TLS", "false") === "true",
-            authToken: env.REDIS_AUTH_TOKEN ?? "",
             timeoutMs: integer("REDIS_TIMEOUT_MS", 150),
+        },
+        secretParameters: {
+            serviceToken: text(SECRET_PARAMETER_VARIABLES.serviceToken),
+            redisAuthToken: env[SECRET_PARAMETER_VARIABLES.redisAuthToken] ?? "",
+            ...(env[SECRET_PARAMETER_VARIABLES.portaAccessToken] ? { portaAccessToken: env[SECRET_PARAMETER_VARIABLES.portaAccessToken] } : {}),
         },
         tokenPattern,
         cacheTtlSeconds: integer("CACHE_TTL_SECONDS", 300),
@@ -208,6 +255,10 @@ export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
             const problem = routeProblem(route);
             if (problem) problems.push(`${where}: got ${JSON.stringify(route)}, expected ${problem}`);
         }
+    }
+    if (!settings.threescale.adminUrl !== !settings.secretParameters.portaAccessToken) {
+        const [set, unset] = settings.threescale.adminUrl ? ["THREESCALE_ADMIN_URL", SECRET_PARAMETER_VARIABLES.portaAccessToken] : [SECRET_PARAMETER_VARIABLES.portaAccessToken, "THREESCALE_ADMIN_URL"];
+        problems.push(`${unset}: missing while ${set} is set, expected both (porta's URL and its access token's parameter) or neither`);
     }
     if (settings.credentials.kind === "jwt" && !settings.jwt) problems.push("JWT: missing, expected JWT settings with CREDENTIALS of kind jwt");
     if (problems.length > 0) {

@@ -42,6 +42,38 @@ export function publicReasonsOf(operations: Operation[], publicRoutes: string[] 
     return publicReasons;
 }
 
+/** A path that catches every request no other resource matches: a greedy variable, or *, at the root. */
+function isRootCatchAll(route: string): boolean {
+    return /^\/(\{[^/{}]+\+\}|\*)$/.test(route);
+}
+
+/**
+ * What would open the API to anyone without a key: a public catch-all at the root, or no operation left
+ * behind the authorizer. Refused unless gateway:allowPublicCatchAll says it is meant.
+ */
+export function openingProblems(operations: Operation[], publicReasons: Record<string, string>): SpecProblem[] {
+    const problems: SpecProblem[] = [];
+    const optIn = "or set gateway:allowPublicCatchAll to true if the API is meant to be open";
+    for (const op of operations.filter((o) => o.label in publicReasons && isRootCatchAll(o.route))) {
+        const reason = publicReasons[op.label];
+        problems.push({
+            pointer: "",
+            message: `${reason === "gateway:publicRoutes" ? `gateway:publicRoutes makes ${op.label} public` : `${op.label} is public (${reason})`}, ` +
+                `which catches every path no other resource matches and so serves the whole API without a key; expected no public catch-all at the root ` +
+                `(make the open routes public one by one), ${optIn}`,
+        });
+    }
+    const open = operations.filter((o) => o.label in publicReasons);
+    if (operations.length > 0 && open.length === operations.length) {
+        problems.push({
+            pointer: "",
+            message: `no operation is left behind the authorizer (${open.length} public: ${open.map((o) => `${o.label} (${publicReasons[o.label]})`).join(", ")}); ` +
+                `expected at least one operation that needs a key, ${optIn}`,
+        });
+    }
+    return problems;
+}
+
 /** The config key that names each credential source, for messages. */
 function credentialKey(c: CredentialSource): string {
     if (c.kind === "app_id_app_key") return "authorizer:appIdName/authorizer:appKeyName";
@@ -140,11 +172,12 @@ export function authorizerResponses(credentials: CredentialSource): Record<strin
     const json = "application/json";
     return {
         UNAUTHORIZED: {
-            statusCode: 401,
+            // The extension's statusCode is a string ("x-amazon-apigateway-gateway-responses.gatewayResponse object").
+            statusCode: "401",
             responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":"missing or malformed credential: ${hint}"}` },
         },
         ACCESS_DENIED: {
-            statusCode: 403,
+            statusCode: "403",
             responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":"$context.authorizer.reason","retryAfter":"$context.authorizer.retryAfter"}` },
         },
     };
