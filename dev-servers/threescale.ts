@@ -120,6 +120,12 @@ export interface FakeThreescale {
      * reporter's client cannot produce such bytes, so tests name the transactions that stand for them.
      */
     unreadableTransactions: Map<string, UnreadableCode>;
+    /**
+     * Reads every POST as if the request itself were wrong, whatever it carries: a Content-Type
+     * apisonator does not take (listener.rb check_post_content_type!) or a blank `transactions`
+     * (check_transactions_validity). It stands for a reporter whose requests are wrong: its own fault.
+     */
+    refuseReports?: "content_type_invalid" | "transactions_is_blank";
     /** The internal API's basic-auth credentials (CONFIG_INTERNAL_API_USER/PASSWORD), which only porta holds. */
     internalApi: { user: string; password: string };
     /** A porta access token with the stats scope (Analytics API) and read access to applications. */
@@ -434,11 +440,11 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
     // encoding, the shape, then 202 with an empty body.
     const report = (req: http.IncomingMessage, body: string): { params: URLSearchParams; job: ReportedTransaction[] } => {
         const form = parseForm(body);
-        checkContentType(req.headers["content-type"]);
+        checkContentType(fake.refuseReports === "content_type_invalid" ? "application/json" : req.headers["content-type"]);
         const params = new URLSearchParams(form.fields.map(([k, v]): [string, string] => [k, v ?? ""]));
         checkService(params);
         if (form.notUtf8) throw refusal("not_valid_data");
-        const transactions = readTransactions(form.fields);
+        const transactions = readTransactions(fake.refuseReports === "transactions_is_blank" ? form.fields.filter(([k]) => !k.startsWith("transactions")) : form.fields);
         for (const t of transactions) {
             const unreadable = fake.unreadableTransactions.get(t.appId ?? t.userKey ?? "");
             if (unreadable) throw refusal(unreadable);

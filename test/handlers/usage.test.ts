@@ -508,6 +508,59 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
             assert.deepStrictEqual(await pending(), {});
         });
 
+        /** Each chunk the reporter still keeps, with its state and witnesses. */
+        const chunks = async (): Promise<{ state: string; uids: string[]; witnesses: string[] }[]> => {
+            const out = [];
+            for (const id of await redis.zrange(keys.chunks(fake.serviceId), 0, -1)) {
+                const h = await redis.hgetall(keys.chunk(fake.serviceId, id));
+                out.push({ state: h.s, uids: [...new Set((JSON.parse(h.d) as [number, string, number][]).map((e) => e[1]))].sort(), witnesses: (JSON.parse(h.w ?? "[]") as string[]).sort() });
+            }
+            return out;
+        };
+
+        it("item 1 (audit): an application with hits in a report in doubt never witnesses another report while that one is unresolved", async () => {
+            // Its figure then holds the report in doubt's hits, whether 3scale took them or not: the
+            // other report could be settled by hits that are not its own.
+            withAnalytics();
+            for (let i = 0; i < 2; i++) await call(LIMITED);
+            for (let i = 0; i < 3; i++) { await call(KEYS[0]); await call(KEYS[1]); }
+            await call(KEYS[2]);
+            fake.lateMs = 1000;
+            fake.reportFaults = ["late"];
+            assert.strictEqual(runOf(await report(scheduledEvent("w-1"))).inDoubt, 9);
+            const [inDoubt] = await chunks();
+            assert.deepStrictEqual([inDoubt.state, inDoubt.witnesses], ["sent", ["app-0", "app-1", "app-limited"]], "app-2 has fewest hits: no witness");
+            await call(KEYS[2]);
+            await call(KEYS[2]);
+            await call(KEYS[3]);
+            const during = await report(scheduledEvent("w-2"));
+            assert.strictEqual(runOf(during).hits, 3, "app-2 and app-3 keep reporting");
+            const later = (await chunks()).filter((c) => c.state !== "sent");
+            assert.deepStrictEqual(later.map((c) => c.uids), [["app-2", "app-3"]]);
+            assert.deepStrictEqual(later[0].witnesses, ["app-3"], "app-2 has hits in doubt: it may not witness");
+            await new Promise((r) => setTimeout(r, settleMs + 450));
+            const settled = await report(scheduledEvent("w-3"));
+            assert.deepStrictEqual(runOf(settled).reconciled, { applied: 9, resent: 0, unverified: 0 });
+            assert.deepStrictEqual([fake.app("app-2").hits, fake.app("app-3").hits], [3, 1]);
+        });
+
+        it("item 1 (audit): verifying reports 3scale took holds nothing back: every application reports each window", async () => {
+            withAnalytics();
+            for (const k of [LIMITED, ...KEYS]) for (let i = 0; i < 2; i++) await call(k);
+            const first = await report(scheduledEvent("v-1"));
+            assert.strictEqual(runOf(first).hits, 12);
+            assert.ok((await chunks()).every((c) => c.state === "acc" && c.witnesses.length > 0), "taken, to be verified by its witnesses");
+            for (const k of [LIMITED, ...KEYS]) await call(k);
+            const next = await report(scheduledEvent("v-2"));
+            assert.deepStrictEqual([runOf(next).hits, runOf(next).held], [6, 0], "the heaviest applications are not held back while the first report is verified");
+            assert.deepStrictEqual(await pending(), {});
+            await new Promise((r) => setTimeout(r, settleMs + 450));
+            const verified = await report(scheduledEvent("v-3"));
+            assert.deepStrictEqual(runOf(verified).verified, { applied: 18, requeued: 0, unverified: 0 });
+            assert.deepStrictEqual([fake.app("app-limited").hits, fake.app("app-0").hits, fake.app("app-4").hits], [3, 3, 3]);
+            assert.deepStrictEqual(await chunks(), []);
+        });
+
         it("item 2: a report of applications without limits that got no reply is settled from porta's Analytics API: not taken, sent again", async () => {
             withAnalytics();
             for (let i = 0; i < 30; i++) await call(KEYS[0]);
@@ -535,7 +588,7 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
 
         // apisonator's replies that a request "should not be repeated without modification" (errors.rb
         // BadRequest, NotValidData), each as the development 3scale gives it (test/dev-servers/threescale.test.ts).
-        for (const code of ["transactions_is_blank", "transactions_has_nil_transaction", "transactions_format_invalid", "content_type_invalid", "not_valid_data", "end_users_no_longer_supported", "bad_request"] as const) {
+        for (const code of ["transactions_has_nil_transaction", "transactions_format_invalid", "not_valid_data", "end_users_no_longer_supported", "bad_request"] as const) {
             it(`item 3: ${code}: the bad transaction is found by splitting the batch, kept apart with its reason, never sent again; the rest is reported`, async () => {
                 for (const k of KEYS) { await call(k); await call(k); }
                 fake.unreadableTransactions.set("app-2", code);
@@ -551,6 +604,25 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
                 const sent = fake.calls.filter((c) => c.path === "/transactions.xml").slice(calls);
                 assert.deepStrictEqual(sent.map((c) => c.params.getAll("transactions[0][app_id]")), [["app-0"]], "app-2 is never sent again");
                 assert.deepStrictEqual(await pending(), {});
+            });
+        }
+
+        // Refusals of the request itself, whatever transactions it carries (listener.rb check_post_content_type!
+        // and check_transactions_validity: the Content-Type header, a blank `transactions`): halving the
+        // call would only make 2n-1 calls that all fail. The fault is the reporter's.
+        for (const code of ["content_type_invalid", "transactions_is_blank"] as const) {
+            it(`item 3 (audit): ${code} refuses the request, not a transaction: no halving; the call's hits are kept apart once, as the reporter's own fault, with the reason`, async () => {
+                for (const k of KEYS) { await call(k); await call(k); }
+                fake.refuseReports = code;
+                const first = await report(scheduledEvent(`q-${code}`));
+                assert.strictEqual(fake.count("/transactions.xml"), 1, "one call, not 2n-1");
+                assert.strictEqual(runOf(first).rejected, 10);
+                const record = (await redis.lrange(`usage:v1:${fake.serviceId}:rejected`, 0, -1)).map((r) => JSON.parse(r) as Record<string, unknown>);
+                assert.deepStrictEqual(record.map((r) => [r.uid, r.hits, r.code]).sort(), KEYS.map((_, i) => [`app-${i}`, 2, code]));
+                assert.ok(record.every((r) => /the reporter's own request/.test(String(r.reason))), String(record[0]?.reason));
+                assert.ok(logs.some((l) => l.includes(code) && l.includes("the reporter's own request")), logs.join("\n"));
+                assert.deepStrictEqual(await pending(), {});
+                assert.deepStrictEqual(fake.reported.size, 0);
             });
         }
 
