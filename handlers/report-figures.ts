@@ -109,8 +109,9 @@ export function createFigureReader(src: FigureSources) {
          * Whether the chunk is in 3scale, from up to WITNESSES_PER_CHUNK witnesses. `pending`: the
          * chunk is not settled here yet (no reply came), so its own hits are added to what must show.
          * `gone` counts witnesses 3scale no longer knows (a job with one of them in it was dropped).
+         * A witness in `doubtful` (hits in another report with no reply) cannot tell: unknown.
          */
-        async verdict(chunk: Chunk, pending: boolean): Promise<{ verdict: Verdict; gone: number }> {
+        async verdict(chunk: Chunk, pending: boolean, doubtful: ReadonlySet<string> = new Set()): Promise<{ verdict: Verdict; gone: number }> {
             const byUid = new Map<string, Entry[]>();
             for (const e of chunk.entries) byUid.set(e[1], [...(byUid.get(e[1]) ?? []), e]);
             let unknown = 0;
@@ -118,6 +119,10 @@ export function createFigureReader(src: FigureSources) {
             for (const uid of chunk.witnesses.slice(0, WITNESSES_PER_CHUNK)) {
                 const entries = byUid.get(uid) ?? [];
                 if (entries.length === 0) continue;
+                if (doubtful.has(uid)) {
+                    unknown += 1;
+                    continue;
+                }
                 const l = await src.ledger(uid);
                 let answer = await limitedFigure(uid, l, entries, pending);
                 if (answer === "none") answer = await portaFigure(uid, l, entries, pending);

@@ -347,6 +347,13 @@ export const UNREPEATABLE_REPORT_CODES: ReadonlySet<string> = new Set([
     "transactions_has_nil_transaction", "end_users_no_longer_supported", "not_valid_data",
 ]);
 
+/**
+ * Of those, the refusals of the request itself, whatever transactions it carries: its Content-Type
+ * header (listener.rb check_post_content_type!) and a blank `transactions` (check_transactions_validity).
+ * No transaction is at fault, so halving the call finds none; the fault is the reporter's own.
+ */
+export const REQUEST_REFUSAL_CODES: ReadonlySet<string> = new Set(["content_type_invalid", "transactions_is_blank"]);
+
 /** The limit_headers extension's headers; undefined when 3scale sent none. */
 export function parseLimitHeaders(header: (name: string) => string | null | undefined): LimitHeaders | undefined {
     const remaining = Number(header("3scale-limit-remaining") ?? NaN);

@@ -25,7 +25,7 @@ import type { PortaClient } from "./porta";
 import { createFigureReader, identityOf, Ledger, WITNESSES_PER_CHUNK } from "./report-figures";
 import { Chunk, createReportStore, DroppedField, Entry } from "./report-store";
 import type { KeySealer } from "./sealed-key";
-import { refusesCredential, ReportOutcome, ThreescaleClient, Transaction } from "./threescale";
+import { refusesCredential, ReportOutcome, REQUEST_REFUSAL_CODES, ThreescaleClient, Transaction } from "./threescale";
 
 /** apisonator refuses transactions older than 86400 s (transaction.rb); keep a margin for clock skew. */
 export const REPORTABLE_AGE_MS = (86_400 - 300) * 1000;
@@ -99,6 +99,18 @@ export interface ReportSummary {
 export interface UsageReporter {
     /** Reports everything pending. Throws after putting counts back when 3scale fails a report or cannot be reached. */
     flush(messageId?: string): Promise<ReportSummary>;
+}
+
+/** What earlier runs left unresolved, as a run starts taking the pending counts. */
+interface Unresolved {
+    /** Chunks with no reply yet: their witnesses are held until they are settled. */
+    inDoubt: Set<string>;
+    /**
+     * Applications with hits in a chunk in doubt: none may witness a new chunk, whose figure would hold
+     * them or not. One with hits in a chunk taken and not yet verified may: what it reports settles, and
+     * a dropped job only lowers its figure, which a probe of 3scale then tells apart (verify).
+     */
+    doubtful: Set<string>;
 }
 
 function emptySummary(): ReportSummary {
@@ -215,6 +227,15 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
             summary.inDoubt += sum(chunk.entries);
             return "in-doubt";
         }
+        if (outcome.unrepeatable && REQUEST_REFUSAL_CODES.has(outcome.code)) {
+            // The request is refused whatever it carries: halving finds no bad transaction, only 2n-1 refused calls.
+            const hits = sum(chunk.entries);
+            const reason = `3scale refuses the reporter's own request (${outcome.reason}), whatever transactions it carries: a fault of the reporter, not of this usage`;
+            await store.reject(chunk.id, outcome.code, reason);
+            log(`usage: ${reason}; ${hits} hits of ${new Set(chunk.entries.map((e) => e[1])).size} application(s) kept apart in the rejected record, never sent again unchanged`);
+            summary.rejected += hits;
+            return "rejected";
+        }
         if (outcome.unrepeatable) {
             // apisonator read nothing of it and never will: find the transactions it cannot read.
             if (chunk.entries.length > 1) return { split: await halves(chunk) };
@@ -246,9 +267,9 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
     };
 
     /** A report that got no reply, past the reconcile delay: settled, sent again, or left in doubt. */
-    const reconcile = async (chunk: Chunk, summary: ReportSummary, errors: Error[]): Promise<void> => {
+    const reconcile = async (chunk: Chunk, summary: ReportSummary, errors: Error[], doubtful: ReadonlySet<string>): Promise<void> => {
         const hits = sum(chunk.entries);
-        const { verdict } = await figures.verdict(chunk, true);
+        const { verdict } = await figures.verdict(chunk, true, doubtful);
         if (verdict === "applied" || verdict === "unverifiable") {
             await store.settle(chunk.id);
             if (verdict === "applied") summary.reconciled.applied += hits;
@@ -267,9 +288,9 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
     };
 
     /** A report 3scale took (202), past the delay: its witnesses tell whether the report job ran or dropped it. */
-    const verify = async (chunk: Chunk, summary: ReportSummary): Promise<void> => {
+    const verify = async (chunk: Chunk, summary: ReportSummary, doubtful: ReadonlySet<string>): Promise<void> => {
         const hits = sum(chunk.entries);
-        const { verdict } = await figures.verdict(chunk, false);
+        const { verdict } = await figures.verdict(chunk, false, doubtful);
         if (verdict === "applied" || verdict === "unverifiable") {
             await store.verified(chunk.id);
             if (verdict === "applied") summary.verified.applied += hits;
@@ -297,27 +318,45 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
         await store.verified(chunk.id, now() + reconcileAfterMs);
     };
 
-    /** Settles records earlier runs left; returns the ids of the chunks still unresolved (their witnesses are held). */
-    const settleLeftovers = async (summary: ReportSummary, errors: Error[]): Promise<Set<string>> => {
+    /** The chunks Redis keeps, in the order they were made; ids with no record are forgotten. */
+    const readChunks = async (): Promise<Chunk[]> => {
+        const out: Chunk[] = [];
+        for (const id of await redis.zrange(keys.chunks(sid), 0, -1)) {
+            const chunk = await store.readChunk(id);
+            if (chunk) out.push(chunk);
+            else await redis.zrem(keys.chunks(sid), id);
+        }
+        return out;
+    };
+    /** The applications with hits in the chunks given but `except`. */
+    const uidsOf = (chunks: Chunk[], except = ""): Set<string> => new Set(chunks.filter((c) => c.id !== except).flatMap((c) => c.entries.map((e) => e[1])));
+
+    /** Settles records earlier runs left; returns what stays unresolved. */
+    const settleLeftovers = async (summary: ReportSummary, errors: Error[]): Promise<Unresolved> => {
         for (const batchId of await redis.zrange(keys.batches(sid), 0, -1)) {
             const target = batchId.startsWith("q-") ? keys.unconfirmed(sid) : keys.pending(sid);
             if (await store.putBack(batchId, target) > 0) summary.reclaimed += 1;
         }
-        for (const id of await redis.zrange(keys.chunks(sid), 0, -1)) {
-            const chunk = await store.readChunk(id);
-            if (!chunk) {
-                await redis.zrem(keys.chunks(sid), id);
-            } else if (chunk.state === "ready") {
-                await store.unsend(id);
+        const open = new Map((await readChunks()).map((c) => [c.id, c]));
+        for (const chunk of [...open.values()]) {
+            // A witness's figure tells nothing while it holds hits of another report that may or may not
+            // be in 3scale: one in doubt; and, for a report in doubt (whose hits would be sent again),
+            // one taken that is not verified yet either (its job may have been dropped).
+            const others = [...open.values()].filter((c) => c.state === "sent" || chunk.state === "sent");
+            const doubtful = uidsOf(others, chunk.id);
+            if (chunk.state === "ready") {
+                await store.unsend(chunk.id);
                 summary.reclaimed += 1;
             } else if (chunk.state === "sent") {
                 if (now() - chunk.sentAt < reconcileAfterMs) summary.inDoubt += sum(chunk.entries);
-                else await reconcile(chunk, summary, errors);
+                else await reconcile(chunk, summary, errors, doubtful);
             } else if (now() >= chunk.verifyAt) {
-                await verify(chunk, summary);
+                await verify(chunk, summary, doubtful);
             }
+            if (await redis.exists(keys.chunk(sid, chunk.id)) === 0) open.delete(chunk.id);
         }
-        return new Set(await redis.zrange(keys.chunks(sid), 0, -1));
+        const inDoubt = (await readChunks()).filter((c) => c.state === "sent");
+        return { inDoubt: new Set(inDoubt.map((c) => c.id)), doubtful: uidsOf(inDoubt) };
     };
 
     /** Asks 3scale about credentials it never confirmed; confirmed ones join the pending counts, refused ones are kept apart. */
@@ -404,7 +443,7 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
     };
 
     /** Takes the pending counts and cuts them into chunks of confirmed applications; what cannot go now goes back. */
-    const takePending = async (summary: ReportSummary, unresolved: Set<string>): Promise<Chunk[]> => {
+    const takePending = async (summary: ReportSummary, unresolved: Unresolved): Promise<Chunk[]> => {
         const batchId = newId();
         const flat = await store.take(keys.pending(sid), batchId);
         await upgradeLegacyFields(keys.batch(sid, batchId), flat);
@@ -418,8 +457,10 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
         const ledgers = await ledgersOf([...byUid.keys()]);
         for (const [uid, entries] of byUid) {
             const l = ledgers.get(uid) ?? {};
-            if (l.w && unresolved.has(l.w)) {
-                // It witnesses a report not yet resolved: its figures must not move until then.
+            if (l.w && unresolved.inDoubt.has(l.w)) {
+                // It witnesses a report in doubt: its figures must not move until that is settled.
+                // A witness of a report 3scale took keeps reporting: what it reports settles at once,
+                // so the verification's figure counts it (report-figures.ts).
                 summary.held += sum(entries);
                 byUid.delete(uid); // stays in the batch, put back below
                 continue;
@@ -455,7 +496,8 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
                 }
                 await redis.multi().hset(keys.app(sid, uid), "t", String(now())).hdel(keys.app(sid, uid), "r").exec();
             }
-            (figures.canWitness(uid, l, entries) ? witnesses : others).push(uid);
+            // Only an application with nothing in doubt has a figure that can tell this chunk.
+            (!unresolved.doubtful.has(uid) && figures.canWitness(uid, l, entries) ? witnesses : others).push(uid);
         }
         if (drop.length > 0) await store.drop(batchId, drop);
         // Limited witnesses first (one authorize.xml reads them), then by hits; dealt round-robin so every call gets some.
