@@ -143,6 +143,7 @@ function slotColumn(project: string, slot: string, region: string, alarmArn: (na
             [METRICS_NAMESPACE, METRIC.rejectedHits, ...service, { stat: "Sum", label: "hits 3scale will never take" }],
             [METRICS_NAMESPACE, METRIC.refusedHits, ...service, { stat: "Sum", label: "hits of deleted applications" }],
             [METRICS_NAMESPACE, METRIC.unverifiedHits, ...service, { stat: "Sum", label: "hits assumed taken (unverifiable)" }],
+            [METRICS_NAMESPACE, METRIC.atRiskHits, ...service, { stat: "Sum", label: "hits taken with no witness (at risk)" }],
         ]),
         alarmGraph("usage dead-letter queue depth", alarms.deadLetters),
     ];

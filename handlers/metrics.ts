@@ -39,6 +39,12 @@ export const METRIC = {
     refusedHits: "RefusedHits",
     /** Hits of reports with no reply, or taken and unverifiable, that no figure could check: assumed taken. */
     unverifiedHits: "UnverifiedHits",
+    /**
+     * Hits 3scale took (202) in shared calls with no witness to verify them: lost, unseen, if its report
+     * job dropped the call (an application in it deleted since it was confirmed). Without porta only
+     * applications with a limit on hits can witness, so this is most of a ring of unlimited plans.
+     */
+    atRiskHits: "AtRiskHits",
 } as const;
 
 /** Where an authorizer answer came from (the `source` the backend sees in the context). */
@@ -169,6 +175,7 @@ export interface ReportFigures {
     refused: number;
     reconciled: { unverified: number };
     verified: { unverified: number };
+    atRisk: number;
 }
 
 /** Counts what each reporter invocation reported, kept apart or could not check, and the invocations that failed. */
@@ -185,6 +192,7 @@ export function instrumentReporter<E, R extends { runs: ReportFigures[] }>(
             metrics().addMetric(METRIC.rejectedHits, COUNT, total((r) => r.rejected + r.expired));
             metrics().addMetric(METRIC.refusedHits, COUNT, total((r) => r.refused));
             metrics().addMetric(METRIC.unverifiedHits, COUNT, total((r) => r.reconciled.unverified + r.verified.unverified));
+            metrics().addMetric(METRIC.atRiskHits, COUNT, total((r) => r.atRisk));
             return result;
         } catch (err) {
             metrics().addMetric(METRIC.reportFailures, COUNT, 1);

@@ -540,6 +540,9 @@ describe("RingDashboard", () => {
         assert.deepStrictEqual((black[3].properties.metrics as Json[]).filter((m) => m[1] === "Decisions").map((m) => [m[5], m[6].id, m[6].visible]),
             [["cache", "dcache", false], ["3scale", "d3scale", false], ["stale", "dstale", false], ["fail-open", "dfailopen", false], ["fail-closed", "dfailclosed", false]]);
         assert.ok(JSON.stringify(black[3].properties.metrics).includes('"ThreescaleLatency"'));
+        const reporter = widgets.find((w) => w.properties.title === "black: reporter: hits reported, calls, failures" || String(w.properties.title).endsWith("reporter: hits reported, calls, failures"));
+        assert.deepStrictEqual((reporter?.properties.metrics as Json[]).map((m) => m[1]),
+            ["ReportedHits", "ReportCalls", "ReportFailures", "RejectedHits", "RefusedHits", "UnverifiedHits", "AtRiskHits"]);
         assert.deepStrictEqual(black[7].properties.annotations, { alarms: [`arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:api-ring-black-usage-dead-letters`] });
         assert.ok(widgets.every((w) => w.type !== "metric" || w.properties.region === "us-east-1"));
     });
