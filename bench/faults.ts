@@ -11,9 +11,9 @@
 //   allowed / counted by 3scale / lost / lost with redis (bound) / double-counted / limit overshoot.
 // "lost with redis" is what was lost because Redis lost its data: just before each kill the bench
 // holds every write (CLIENT PAUSE WRITE) and reads what Redis holds, so that part is known and printed
-// apart, with its bound: one reporting window of hits (what the authorizer allowed in the window
-// before the kill) plus what was in doubt (reports with no reply, and the hits of the applications
-// they hold back as witnesses).
+// apart, with its bound (issue 20 item 1): one reporting window of hits (what the authorizer allowed
+// in the window before the kill) plus what was in doubt at the kill (reports with no reply, and the
+// hits of the applications they hold back as witnesses).
 // Every loop is bounded in count and time; everything runs on 127.0.0.1.
 import type { APIGatewayTokenAuthorizerEvent } from "aws-lambda";
 import type { Redis } from "ioredis";
@@ -62,6 +62,8 @@ interface HeldByRedis {
     byApp: Map<string, number>;
     /** Hits in calls with no reply, and the pending hits of the applications they hold back. */
     inDoubt: number;
+    /** Hits pending, or taken by a reporter and not yet sent (neither in 3scale nor in doubt). */
+    waiting: number;
 }
 
 /**
@@ -72,16 +74,21 @@ async function heldByRedis(admin: Redis, serviceId: string): Promise<HeldByRedis
     const byApp = new Map<string, number>();
     let inDoubt = 0;
     const add = (uid: string, n: number): void => { byApp.set(uid, (byApp.get(uid) ?? 0) + n); };
+    let waiting = 0;
     const live = new Set(await admin.zrange(keys.chunks(serviceId), 0, -1));
+    const states = new Map<string, string | null>();
+    for (const id of live) states.set(id, await admin.hget(keys.chunk(serviceId, id), "s"));
+    // The reporter holds back the witnesses of reports with no reply (usage-reporter.ts takePending).
     const heldBack = async (uid: string): Promise<boolean> => {
         const w = await admin.hget(keys.app(serviceId, uid), "w");
-        return w !== null && live.has(w);
+        return w !== null && states.get(w) === "sent";
     };
     const fields = async (key: string): Promise<void> => {
         for (const [f, n] of Object.entries(await admin.hgetall(key))) {
             const uid = parseUsageField(f)?.who ?? f;
             add(uid, Number(n));
             if (await heldBack(uid)) inDoubt += Number(n);
+            else waiting += Number(n);
         }
     };
     await fields(keys.pending(serviceId));
@@ -92,9 +99,10 @@ async function heldByRedis(admin: Redis, serviceId: string): Promise<HeldByRedis
         for (const [, uid, n] of JSON.parse(data ?? "[]") as [number, string, number][]) {
             add(uid, n);
             if (state === "sent") inDoubt += n;
+            else waiting += n;
         }
     }
-    return { byApp, inDoubt };
+    return { byApp, inDoubt, waiting };
 }
 
 /** Per application, what 3scale counted against what the authorizer allowed, with what Redis's kills explain. */
@@ -123,16 +131,12 @@ function account(allowedBy: Map<string, number>, countedBy: (app: string) => num
 }
 
 /**
- * The bound of each kill: what the authorizer allowed in one reporting window and one reporter run
- * before it (a run takes the pending counts when it starts and holds them until it has sent them;
- * the longest run so far is used), plus what was in doubt.
+ * The bound of issue 20 item 1 at each kill: what the authorizer allowed in the one reporting window
+ * before it, plus what was in doubt at the kill (measured then).
  */
-function redisLossBound(kills: { at: number; inDoubt: number }[], runTimes: { at: number; ms: number }[], allowedAt: number[]) {
-    const windows = kills.map((k) => {
-        const run = Math.max(0, ...runTimes.filter((r) => r.at <= k.at).map((r) => r.ms));
-        return { run, hits: allowedAt.filter((t) => t > k.at - WINDOW_SECONDS * 1000 - run && t <= k.at).length };
-    });
-    return { windows, bound: windows.reduce((n, w) => n + w.hits, 0) + kills.reduce((n, k) => n + k.inDoubt, 0) };
+function redisLossBound(kills: { at: number; inDoubt: number }[], allowedAt: number[]) {
+    const windows = kills.map((k) => allowedAt.filter((t) => t > k.at - WINDOW_SECONDS * 1000 && t <= k.at).length);
+    return { windows, bound: windows.reduce((n, w) => n + w, 0) + kills.reduce((n, k) => n + k.inDoubt, 0) };
 }
 
 export async function main(): Promise<void> {
@@ -276,7 +280,7 @@ export async function main(): Promise<void> {
 
     const held = (): Promise<HeldByRedis> => heldByRedis(admin, fake.serviceId);
     const heldAtKill = new Map<string, number>();
-    const kills: { at: number; held: number; inDoubt: number }[] = [];
+    const kills: { at: number; held: number; inDoubt: number; waiting: number }[] = [];
     let requestsPerWindow = 0;
 
     const faults = async (i: number): Promise<void> => {
@@ -293,9 +297,9 @@ export async function main(): Promise<void> {
             // kill it, start it empty. The writes held meanwhile die with it, as they would.
             await admin.call("CLIENT", "PAUSE", "5000", "WRITE");
             const at = Date.now();
-            const { byApp, inDoubt } = await held();
+            const { byApp, inDoubt, waiting } = await held();
             for (const [app, n] of byApp) heldAtKill.set(app, (heldAtKill.get(app) ?? 0) + n);
-            kills.push({ at, held: [...byApp.values()].reduce((a, b) => a + b, 0), inDoubt });
+            kills.push({ at, held: [...byApp.values()].reduce((a, b) => a + b, 0), inDoubt, waiting });
             stats.kills += 1;
             await redisServer.stop();
             await redisServer.start();
@@ -343,7 +347,7 @@ export async function main(): Promise<void> {
         await Promise.all([...inFlight]);
 
         const { counted, lost, lostWithRedis, double, overshoot, overshootWithRedis } = account(allowedBy, (app) => fake.app(app).hits ?? 0, heldAtKill);
-        const { windows, bound } = redisLossBound(kills, runTimes, allowedAt);
+        const { windows, bound } = redisLossBound(kills, allowedAt);
         const calls = (p: string): number => fake.count(p);
         console.log(`requests ${REQUESTS + extra} (${extra} after the traffic, to let the authorizer replay what it held), denied ${stats.denied}`);
         console.log(`faults: Redis stalled ${stats.stalls}x ${STALL_MS} ms and killed ${stats.kills}x; 3scale answered ${reportsFailed} reports with 5xx, ${reportsLate} late and ${reportsNever} never answer; ` +
@@ -356,9 +360,10 @@ export async function main(): Promise<void> {
         console.log(`counted by 3scale ${counted}`);
         console.log(`lost ${lost}`);
         console.log(`lost with redis ${lostWithRedis} (bound ${bound})`);
-        console.log(`  at the ${kills.length} kills Redis held ${kills.map((k) => k.held).join(" + ")} hits 3scale might not have; the bound is one reporting window and one reporter run of hits ` +
-            `(${windows.map((w) => `${w.hits} allowed in the ${WINDOW_SECONDS} s + ${w.run} ms before the kill, the longest run so far`).join("; ")}) plus what was in doubt (${kills.map((k) => k.inDoubt).join(" + ")}: ` +
-            `reports with no reply and the hits of the applications they held back); a window is about ${requestsPerWindow} requests at this rate`);
+        console.log(`  at the ${kills.length} kills Redis held ${kills.map((k) => k.held).join(" + ")} hits 3scale might not have (${kills.map((k) => `${k.waiting} pending or taken and not yet sent, ${k.inDoubt} in doubt`).join("; ")}); ` +
+            `the bound is one reporting window of hits (${windows.map((w) => `${w} allowed in the ${WINDOW_SECONDS} s before the kill`).join("; ")}) plus what was in doubt at the kill (${kills.map((k) => k.inDoubt).join(" + ")}: ` +
+            `reports with no reply and the hits of the applications they held back); a window is about ${requestsPerWindow} requests at this rate; ` +
+            `longest reporter run ${Math.max(0, ...runTimes.map((r) => r.ms))} ms`);
         console.log(`  reports with no reply: ${reported.reconciledApplied} hits found in 3scale, ${reported.resent} sent again; reports taken: ${reported.verified} hits verified by a witness, ` +
             `${reported.requeued} sent again after a dropped job; ${reported.unverified} assumed taken (no witness), ${reported.atRisk} taken in shared calls with no witness; ` +
             `${reported.rejected + reported.refused} kept apart; at most ${reported.held} hits held back at once`);

@@ -249,21 +249,23 @@ export function createUsageReporter(o: UsageReporterOptions): UsageReporter {
         return new Error(`usage: 3scale did not accept a report (${outcome.code}: ${outcome.reason}); its ${sum(chunk.entries)} hits are back in pending`);
     };
 
-    /** Sends chunks in order (a split's parts first); stops at the first failure and puts the rest back. */
+    /**
+     * Sends the chunks side by side: none waits for another's retries or timeout, so what a run takes
+     * is in 3scale, or in doubt, within one call's time rather than the whole run's. A split's parts go
+     * one after the other. A chunk that fails goes back to pending; the first error is thrown after.
+     */
     const sendAll = async (chunks: Chunk[], summary: ReportSummary, started: number, errors: Error[]): Promise<void> => {
-        const queue = [...chunks];
-        for (let chunk = queue.shift(); chunk; chunk = queue.shift()) {
+        const sendOne = async (chunk: Chunk): Promise<void> => {
             // Stop well inside the lease; the rest goes back for the next run.
             const result = now() - started < leaseMs / 2 ? await send(chunk, summary) : new Error("usage: the run is out of time; the rest waits for the next run");
             if (typeof result === "object" && "split" in result) {
-                queue.unshift(...result.split);
-                continue;
+                for (const part of result.split) await sendOne(part);
+            } else if (result instanceof Error) {
+                await store.unsend(chunk.id);
+                errors.push(result);
             }
-            if (!(result instanceof Error)) continue;
-            for (const rest of [chunk, ...queue]) await store.unsend(rest.id);
-            errors.push(result);
-            return;
-        }
+        };
+        await Promise.all(chunks.map(sendOne));
     };
 
     /** A report that got no reply, past the reconcile delay: settled, sent again, or left in doubt. */
