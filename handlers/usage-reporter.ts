@@ -10,14 +10,17 @@
 //      applications 3scale now refuses are kept apart and the others go back to pending;
 //   2. asks 3scale about credentials it never confirmed (allow mode) and about applications not
 //      confirmed lately: confirmed ones join the reports, refused ones are kept apart;
-//   3. takes the pending counts atomically, except those of applications held as witnesses of an
-//      unresolved report, drops what 3scale would refuse for age, cuts them into transactions.xml
-//      calls (each with its timestamps and up to three witnesses), and reports them one by one;
-//      a reply saying 3scale can never take a call (threescale.ts UNREPEATABLE_REPORT_CODES) splits
-//      it until the transactions it cannot read are found and kept apart, with their reason.
+//   3. takes the pending counts atomically, except those of applications held as witnesses of a
+//      report in doubt, drops what 3scale would refuse for age, cuts them into transactions.xml
+//      calls (each with its timestamps and up to three witnesses, none with hits in doubt), and
+//      sends them side by side; a reply saying 3scale can never take a call (threescale.ts
+//      UNREPEATABLE_REPORT_CODES) splits it until the transactions it cannot read are found and
+//      kept apart, with their reason, unless it refuses the request itself (REQUEST_REFUSAL_CODES):
+//      then the call's usage is kept apart once, as the reporter's own fault.
 // Only confirmed applications go in a shared call: apisonator answers 202 and then drops the whole
 // call if one transaction is invalid (report_job.rb). A report in doubt holds back only its
-// witnesses; every other application keeps reporting each window.
+// witnesses; every other application, a witness of a report taken and not yet verified included,
+// keeps reporting each window.
 import { randomUUID } from "crypto";
 import type { Redis } from "ioredis";
 import { appUid, isKeyOnlyUid, keys, minuteOf, openIdentity, parseUsageField, sealIdentity, tokenHash, usageField } from "./keys";
