@@ -22,8 +22,8 @@ import { createReporterHandler } from "../handlers/reporter";
 import { AuthorizerSettings, settingsToEnvironment, withoutSecrets } from "../handlers/settings";
 import { ThreescaleClientOptions } from "../handlers/threescale";
 import { UsagePublisher } from "../handlers/usage";
-import { bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "../openapi";
-import { createLocalGateway } from "./gateway";
+import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "../openapi";
+import { createLocalGateway, localGatewayProblems } from "./gateway";
 import { startParameterStore } from "../dev-servers/parameter-store";
 import { RedisServer, startRedis } from "../dev-servers/redis-server";
 import { FakeApp, FakeThreescale, startThreescale } from "../dev-servers/threescale";
@@ -105,6 +105,11 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     });
     for (const warning of spec.warnings) log(`warning: gateway:spec: ${formatProblem(warning)}`);
     log(`gateway:spec: ${operationsSummary(spec)}`);
+    // Request validators and gateway responses the local run enforces: what API Gateway's import refuses is refused here.
+    const problems = localGatewayProblems(spec.document);
+    if (problems.length > 0) {
+        throw new SpecError(config.gateway.specPath, `${problems.length} request validator or gateway response problem${problems.length === 1 ? "" : "s"} API Gateway would refuse:`, problems);
+    }
     const releaseId = releaseIdFor(spec, config.gateway.releaseId);
     const stageVariables = { ...config.gateway.hosts, ...config.gateway.stageVariables, id: releaseId };
     const missing = missingStageVariables(spec, stageVariables);
