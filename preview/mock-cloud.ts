@@ -8,7 +8,7 @@
 // awsx creates (preview/aws-rules/awsx-vpc.ts), which are checked and recorded the same way.
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
-import { AccountSettings, AUTONAME_SOURCE, Refusal, autoname, checkResource, expandVpc, partitionOf } from "./aws-rules";
+import { AccountSettings, AUTONAME_SOURCE, CreatedResource, Refusal, autoname, checkResource, expandVpc, partitionOf } from "./aws-rules";
 
 export const MOCK_ACCOUNT = "123456789012";
 
@@ -87,6 +87,8 @@ export class MockCloud implements pulumi.runtime.Mocks {
     readonly refusals: Refusal[] = [];
     /** The region's API Gateway account settings, as this run leaves them. */
     readonly account: AccountSettings;
+    /** What this run created so far, secrets unwrapped, for the rules that look across resources. */
+    private readonly created: CreatedResource[] = [];
     readonly partition: string;
     constructor(private readonly options: MockCloudOptions) {
         this.account = { ...options.account };
@@ -113,6 +115,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
         const { id, computed } = this.compute({ ...args, inputs });
         const state = { ...inputs, ...computed };
         this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, provider: args.provider, inputs, id, state });
+        this.remember(args.type, args.name, id, inputs, state);
         return { id, state };
     }
 
@@ -133,10 +136,24 @@ export class MockCloud implements pulumi.runtime.Mocks {
         return inputs;
     }
 
+    /**
+     * Starts another deployment on this mock (a test harness building one component after another):
+     * the rules across resources no longer see what earlier deployments created.
+     */
+    startDeployment(): void {
+        this.created.length = 0;
+    }
+
+    /** Records a resource for the rules that look across resources (a routing rule's domain, a parameter's key). */
+    private remember(type: string, name: string, id: string, inputs: Record<string, unknown>, state: Record<string, unknown>): void {
+        this.created.push({ type, name, id, inputs: unwrapSecrets(inputs, "", []) as Record<string, unknown>, state: unwrapSecrets(state, "", []) as Record<string, unknown> });
+    }
+
     private check(type: string, name: string, inputs: Record<string, unknown>): void {
         const secretPaths: string[] = [];
         const plain = unwrapSecrets(inputs, "", secretPaths) as Record<string, unknown>;
-        const refused = checkResource(type, name, plain, { region: this.options.region, partition: this.partition, account: this.account }, secretPaths);
+        const context = { region: this.options.region, partition: this.partition, account: this.account, created: this.created };
+        const refused = checkResource(type, name, plain, context, secretPaths);
         this.refusals.push(...refused);
         if (type === "aws:apigateway/account:Account" && refused.length === 0 && typeof plain.cloudwatchRoleArn === "string") {
             this.account.cloudWatchRoleArn = plain.cloudwatchRoleArn;
@@ -151,6 +168,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
         for (const child of expanded.children) {
             this.check(child.type, child.name, child.inputs);
             this.resources.push({ type: child.type, name: child.name, custom: true, inputs: child.inputs, id: child.id, state: { ...child.inputs, id: child.id }, parent: child.parent });
+            this.remember(child.type, child.name, child.id, child.inputs, { ...child.inputs, id: child.id });
         }
         return { id: expanded.outputs.vpcId, state: { ...expanded.outputs } };
     }

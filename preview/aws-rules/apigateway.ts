@@ -1,8 +1,8 @@
 // API Gateway's creation rules for the resources the program creates: REST API, stage, method
 // settings, account settings, custom domain and base path mapping. Each cites the API reference
 // page or guide that states it (docs.aws.amazon.com/apigateway/latest/api/ unless noted).
-import { importProblems } from "./rest-api-import";
-import { AwsRule, Inputs, eachRule, enumRule, stringRule, valueAt } from "./rule";
+import { deploymentProblem, importProblems } from "./rest-api-import";
+import { AwsRule, Inputs, createdOf, eachRule, enumRule, stringRule, valueAt } from "./rule";
 
 const STAGE = "aws:apigateway/stage:Stage";
 const METHOD_SETTINGS = "aws:apigateway/methodSettings:MethodSettings";
@@ -10,6 +10,7 @@ const REST_API = "aws:apigateway/restApi:RestApi";
 const DOMAIN = "aws:apigateway/domainName:DomainName";
 const MAPPING = "aws:apigateway/basePathMapping:BasePathMapping";
 const ACCOUNT = "aws:apigateway/account:Account";
+const DEPLOYMENT = "aws:apigateway/deployment:Deployment";
 
 const CREATE_STAGE = "API Gateway API reference, CreateStage (API_CreateStage.html)";
 const LOGGING = "API Gateway developer guide, \"Set up CloudWatch logging for REST APIs in API Gateway\" (set-up-logging.html): " +
@@ -147,6 +148,22 @@ export const APIGATEWAY_RULES: AwsRule[] = [
         id: "apigateway.domain-security-policy", types: [DOMAIN], input: "securityPolicy", allowed: ["TLS_1_0", "TLS_1_2"],
         source: "API Gateway API reference, CreateDomainName, securityPolicy (TLS_1_0 | TLS_1_2)",
     }),
+    enumRule({
+        id: "apigateway.domain-routing-mode", types: [DOMAIN], input: "routingMode", allowed: ["BASE_PATH_MAPPING_ONLY", "ROUTING_RULE_ONLY", "ROUTING_RULE_THEN_BASE_PATH_MAPPING"],
+        rule: "one of BASE_PATH_MAPPING_ONLY, ROUTING_RULE_ONLY, ROUTING_RULE_THEN_BASE_PATH_MAPPING (the apigatewayv2 API spells them API_MAPPING_ONLY and ROUTING_RULE_THEN_API_MAPPING)",
+        source: "API Gateway API reference, CreateDomainName, routingMode; developer guide \"Send traffic to your APIs through your custom domain name in API Gateway\" (rest-api-routing-mode.html)",
+    }),
+    {
+        id: "apigateway.deployment-needs-methods", types: [DEPLOYMENT], input: "restApi",
+        rule: "a deployment snapshots a REST API that has at least one method, each with an integration",
+        source: "API Gateway API reference, CreateDeployment (API_CreateDeployment.html), BadRequestException: \"The REST API doesn't contain any methods\", " +
+            "\"No integration defined for method\" (as reported in hashicorp/terraform-provider-aws#21210)",
+        check(inputs, context) {
+            const api = createdOf(context, REST_API).find((r) => r.id === inputs.restApi);
+            const problem = api && typeof api.inputs.body === "string" ? deploymentProblem(api.inputs.body) : undefined;
+            return problem ? [{ input: "restApi", value: inputs.restApi, detail: `${problem} (REST API "${api?.name}")` }] : [];
+        },
+    },
     stringRule({
         id: "apigateway.base-path", types: [MAPPING], input: "basePath", max: 255, pattern: /^(\(none\)|[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)$/,
         rule: "(none), or path parts of letters, digits, . _ and - (no leading or trailing /)",

@@ -32,6 +32,7 @@ export const AUTONAMED: Readonly<Record<string, AutonameSpec>> = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": { field: "name", maxlen: DEFAULT_MAXLEN },
     "aws:apigateway/restApi:RestApi": { field: "name", maxlen: DEFAULT_MAXLEN },
     "aws:wafv2/webAcl:WebAcl": { field: "name", maxlen: DEFAULT_MAXLEN },
+    "aws:ssm/parameter:Parameter": { field: "name", maxlen: DEFAULT_MAXLEN },
 };
 
 export const AUTONAME_SOURCE = "pulumi/pulumi-aws provider/resources.go and provider/autonaming.go; pulumi sdk/go/common/resource/uniqueness.go (NewUniqueName)";

@@ -2,25 +2,28 @@
 // creates, one module per service, and pulumi-aws's autonaming in front of them. `checkResource`
 // runs them on one resource's inputs and says what `pulumi up` would be refused, and why.
 import { APIGATEWAY_RULES } from "./apigateway";
+import { APIGATEWAYV2_RULES } from "./apigatewayv2";
 import { ARN_RULES } from "./arn";
 import { CLOUDWATCH_RULES } from "./cloudwatch";
 import { EC2_RULES } from "./ec2";
 import { ELASTICACHE_RULES } from "./elasticache";
 import { IAM_RULES } from "./iam";
+import { KMS_RULES } from "./kms";
 import { LAMBDA_RULES } from "./lambda";
 import { MESSAGING_RULES } from "./messaging";
 import { ROUTE53_RULES } from "./route53";
 import { AwsRule, Inputs, RuleContext } from "./rule";
+import { SSM_RULES } from "./ssm";
 import { WAFV2_RULES } from "./wafv2";
 
-export type { AccountSettings, AwsRule, RuleContext } from "./rule";
+export type { AccountSettings, AwsRule, CreatedResource, RuleContext } from "./rule";
 export { partitionOf } from "./rule";
 export { autoname, AUTONAME_SOURCE } from "./autonaming";
 export { expandVpc, UnmodelledVpcArgs } from "./awsx-vpc";
 
 export const AWS_RULES: readonly AwsRule[] = [
-    ...APIGATEWAY_RULES, ...LAMBDA_RULES, ...IAM_RULES, ...ELASTICACHE_RULES, ...EC2_RULES,
-    ...MESSAGING_RULES, ...CLOUDWATCH_RULES, ...ROUTE53_RULES, ...WAFV2_RULES, ...ARN_RULES,
+    ...APIGATEWAY_RULES, ...APIGATEWAYV2_RULES, ...LAMBDA_RULES, ...IAM_RULES, ...ELASTICACHE_RULES, ...EC2_RULES,
+    ...MESSAGING_RULES, ...CLOUDWATCH_RULES, ...ROUTE53_RULES, ...WAFV2_RULES, ...SSM_RULES, ...KMS_RULES, ...ARN_RULES,
 ];
 
 /** One input AWS would refuse: which resource, which input, what value, which rule and where it is stated. */

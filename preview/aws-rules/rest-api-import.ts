@@ -64,3 +64,23 @@ export function importProblems(body: string): ImportProblem[] {
     }
     return problems;
 }
+
+/**
+ * Why CreateDeployment would refuse a deployment of the REST API imported from `body`, if it would:
+ * an API with no method ("The REST API doesn't contain any methods"), or a method with no integration
+ * ("No integration defined for method").
+ */
+export function deploymentProblem(body: string): string | undefined {
+    let doc: unknown;
+    try {
+        doc = JSON.parse(body);
+    } catch {
+        return undefined; // importProblems reports a body that is not JSON
+    }
+    const paths = isObject(doc) && isObject(doc.paths) ? doc.paths : {};
+    const operations = Object.entries(paths).flatMap(([route, item]) =>
+        isObject(item) ? METHODS.filter((m) => isObject(item[m])).map((m) => ({ route, method: m, operation: item[m] as Json })) : []);
+    if (operations.length === 0) return "The REST API doesn't contain any methods";
+    const bare = operations.find((o) => !isObject(o.operation["x-amazon-apigateway-integration"]));
+    return bare ? `No integration defined for method ${bare.method === "x-amazon-apigateway-any-method" ? "ANY" : bare.method.toUpperCase()} ${bare.route}` : undefined;
+}

@@ -11,11 +11,28 @@ export interface AccountSettings {
     cloudWatchRoleSource?: string;
 }
 
+/** A resource this run already created, as a rule that looks across resources sees it: secrets unwrapped. */
+export interface CreatedResource {
+    type: string;
+    name: string;
+    id: string;
+    inputs: Inputs;
+    /** Inputs and what AWS computed (arn, ...). */
+    state: Inputs;
+}
+
 export interface RuleContext {
     region: string;
     /** The region's ARN partition: aws, aws-cn or aws-us-gov. */
     partition: string;
     account: AccountSettings;
+    /** The resources created before this one in the same run, for rules across resources (a routing rule's priority on its domain, a parameter's KMS key). */
+    created?: readonly CreatedResource[];
+}
+
+/** The resources of `type` this run created before, for rules across resources. */
+export function createdOf(context: RuleContext, type: string): readonly CreatedResource[] {
+    return (context.created ?? []).filter((r) => r.type === type);
 }
 
 /** One input a rule refuses; `input` is the path of the value (e.g. environment.variables.AWS_REGION). */

@@ -47,6 +47,8 @@ export interface Built<T> {
 /** Constructs a component and waits until it and every child are registered. */
 export async function build<T extends pulumi.ComponentResource>(make: (opts: pulumi.ComponentResourceOptions) => T): Promise<Built<T>> {
     await useMockCloud();
+    // Each build is its own deployment: a rule across resources (one priority per domain) sees only this component's.
+    cloud.startDeployment();
     const created: pulumi.Resource[] = [];
     const component = make({ transformations: [(a) => { created.push(a.resource); return undefined; }] });
     await resolve(component.urn);

@@ -1,8 +1,10 @@
 // Pins each of the mock cloud's AWS rules (preview/aws-rules/) with an input AWS accepts and one it
 // refuses, and the autonaming pulumi-aws applies before them.
 import * as assert from "assert";
+import { cohortProblems, headerProblems } from "../../live/cohorts";
 import { AWS_RULES, autoname, checkResource } from "../../preview/aws-rules";
-import type { RuleContext } from "../../preview/aws-rules";
+import type { CreatedResource, RuleContext } from "../../preview/aws-rules";
+import { MockCloud } from "../../preview/mock-cloud";
 
 const ROLE = "arn:aws:iam::123456789012:role/api-gateway-cloudwatch";
 const CONTEXT: RuleContext = { region: "us-east-1", partition: "aws", account: { cloudWatchRoleArn: ROLE } };
@@ -18,6 +20,24 @@ const BODY_WARNS = JSON.stringify({
     paths: { "/x": { get: { responses: { 200: {} }, "x-amazon-apigateway-integration": { type: "http", responses: { default: { statusCode: "200" }, "4\\d{2}": { statusCode: "404" } } } } } },
 });
 const ALARM = { name: "api-ring-red-5xx", comparisonOperator: "GreaterThanThreshold", evaluationPeriods: 3, datapointsToAlarm: 2, metricName: "Throttles", namespace: "AWS/Lambda", statistic: "Sum", period: 60, treatMissingData: "notBreaching" };
+/** A context in which this run already created `resources` (for the rules across resources). */
+const after = (...resources: Omit<CreatedResource, "state">[]): RuleContext => ({ ...CONTEXT, created: resources.map((r) => ({ ...r, state: { ...r.inputs, arn: `arn:aws:kms:us-east-1:123456789012:key/${r.id}` } })) });
+const KEYS = after(
+    { type: "aws:kms/key:Key", name: "symmetric", id: "1111aaaa-0000-0000-0000-000000000000", inputs: {} },
+    { type: "aws:kms/key:Key", name: "rsa", id: "2222bbbb-0000-0000-0000-000000000000", inputs: { customerMasterKeySpec: "RSA_2048", keyUsage: "ENCRYPT_DECRYPT" } },
+);
+const APIS = after(
+    { type: "aws:apigateway/restApi:RestApi", name: "with-methods", id: "a1b2c3d4e5", inputs: { body: BODY_OK } },
+    { type: "aws:apigateway/restApi:RestApi", name: "bare", id: "f6g7h8i9j0", inputs: { body: JSON.stringify({ swagger: "2.0", paths: { "/x": { get: { responses: { 200: {} } } } } }) } },
+);
+/** A routing rule for one header condition (the live pointer's cohort). */
+const routingRule = (header: string, valueGlob: string, extra: Record<string, unknown> = {}) => ({
+    domainName: "api.example.edu", priority: 100,
+    conditions: [{ matchHeaders: { anyOf: { header, valueGlob } } }],
+    actions: [{ invokeApi: { apiId: "a1b2c3d4e5", stage: "red" } }], ...extra,
+});
+const RULE_AT_100 = after({ type: "aws:apigatewayv2/routingRule:RoutingRule", name: "live-cohort-100", id: "abc123", inputs: routingRule("X-Ring-Cohort", "beta") });
+const PARAMETER = { name: "red-authorizer-pair-service-token-1a2b3c4", type: "SecureString", value: "token" };
 const QUERIES = [{ id: "a", returnData: false, metric: { period: 60 } }, { id: "b", expression: "a", returnData: true }];
 
 interface Case {
@@ -39,6 +59,9 @@ const T = {
     rule: "aws:cloudwatch/eventRule:EventRule", target: "aws:cloudwatch/eventTarget:EventTarget", alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
     dashboard: "aws:cloudwatch/dashboard:Dashboard", record: "aws:route53/record:Record",
     acl: "aws:wafv2/webAcl:WebAcl", aclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
+    parameter: "aws:ssm/parameter:Parameter", key: "aws:kms/key:Key", routingRule: "aws:apigatewayv2/routingRule:RoutingRule", deployment: "aws:apigateway/deployment:Deployment",
+    igw: "aws:ec2/internetGateway:InternetGateway", routeTable: "aws:ec2/routeTable:RouteTable", association: "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    eip: "aws:ec2/eip:Eip", nat: "aws:ec2/natGateway:NatGateway",
 };
 
 const CASES: Record<string, Case> = {
@@ -123,6 +146,41 @@ const CASES: Record<string, Case> = {
     "wafv2.scope": { type: T.acl, ok: { name: "a", scope: "REGIONAL" }, refused: { name: "a", scope: "GLOBAL" } },
     "wafv2.metric-name": { type: T.acl, ok: { name: "a", visibilityConfig: { metricName: "api-ring-red-web-acl" } }, refused: { name: "a", visibilityConfig: { metricName: "api ring" } } },
     "wafv2.association-resource": { type: T.aclAssociation, ok: { resourceArn: "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/red", webAclArn: "w" }, refused: { resourceArn: "arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5", webAclArn: "w" } },
+    "apigateway.domain-routing-mode": { type: T.domain, ok: { domainName: "api.example.edu", routingMode: "ROUTING_RULE_THEN_BASE_PATH_MAPPING" }, refused: { domainName: "api.example.edu", routingMode: "ROUTING_RULE_THEN_API_MAPPING" } },
+    "apigateway.deployment-needs-methods": { type: T.deployment, ok: { restApi: "a1b2c3d4e5" }, refused: { restApi: "f6g7h8i9j0" }, context: APIS },
+    "apigatewayv2.routing-rule-priority": { type: T.routingRule, ok: routingRule("X-Ring-Cohort", "beta", { priority: 1_000_000 }), refused: routingRule("X-Ring-Cohort", "beta", { priority: 0 }) },
+    "apigatewayv2.routing-rule-priority-unique": { type: T.routingRule, ok: routingRule("X-Ring-Cohort", "gamma", { priority: 200 }), refused: routingRule("X-Ring-Cohort", "gamma"), context: RULE_AT_100 },
+    "apigatewayv2.routing-rule-conditions": {
+        type: T.routingRule, ok: routingRule("X-Ring-Cohort", "beta", { conditions: [{ matchHeaders: { anyOf: { header: "A", valueGlob: "1" } } }, { matchHeaders: { anyOf: { header: "B", valueGlob: "2" } } }, { matchBasePaths: { anyOfs: ["v1"] } }] }),
+        refused: routingRule("X-Ring-Cohort", "beta", { conditions: ["A", "B", "C"].map((header) => ({ matchHeaders: { anyOf: { header, valueGlob: "1" } } })) }),
+    },
+    "apigatewayv2.routing-rule-header-name": { type: T.routingRule, ok: routingRule("X".repeat(39), "beta"), refused: routingRule("X".repeat(40), "beta") },
+    "apigatewayv2.routing-rule-header-value": { type: T.routingRule, ok: routingRule("X-Ring-Cohort", "*beta*"), refused: routingRule("X-Ring-Cohort", "be*ta") },
+    "apigatewayv2.routing-rule-header-supported": { type: T.routingRule, ok: routingRule("X-Ring-Cohort", "beta"), refused: routingRule("X-Amzn-Trace-Id", "beta") },
+    "apigatewayv2.routing-rule-action": { type: T.routingRule, ok: routingRule("X-Ring-Cohort", "beta"), refused: routingRule("X-Ring-Cohort", "beta", { actions: [{ invokeApi: { apiId: "a1b2c3d4e5" } }] }) },
+    "ssm.parameter-name": { type: T.parameter, ok: { ...PARAMETER, name: "/api-ring/red/service_token.v1" }, refused: { ...PARAMETER, name: "api-ring/red/service-token" } },
+    "ssm.parameter-name-reserved-prefix": { type: T.parameter, ok: { ...PARAMETER, name: "/api-ring/ssm-token" }, refused: { ...PARAMETER, name: "/SSM-token" } },
+    "ssm.parameter-name-depth": { type: T.parameter, ok: { ...PARAMETER, name: `/${Array(15).fill("a").join("/")}` }, refused: { ...PARAMETER, name: `/${Array(16).fill("a").join("/")}` } },
+    "ssm.parameter-name-length": { type: T.parameter, ok: { ...PARAMETER, name: "a".repeat(1011 - 45) }, refused: { ...PARAMETER, name: "a".repeat(1011 - 44) } },
+    "ssm.parameter-type": { type: T.parameter, ok: PARAMETER, refused: { ...PARAMETER, type: "Secure" } },
+    "ssm.parameter-value": { type: T.parameter, ok: { ...PARAMETER, value: "x".repeat(4096) }, refused: { ...PARAMETER, value: "x".repeat(4097) } },
+    "ssm.parameter-value-references": { type: T.parameter, ok: PARAMETER, refused: { ...PARAMETER, value: "{{ssm:other}}" } },
+    "ssm.parameter-tier": { type: T.parameter, ok: { ...PARAMETER, tier: "Intelligent-Tiering" }, refused: { ...PARAMETER, tier: "Premium" } },
+    "ssm.parameter-description": { type: T.parameter, ok: { ...PARAMETER, description: "x".repeat(1024) }, refused: { ...PARAMETER, description: "x".repeat(1025) } },
+    "ssm.parameter-key-id": { type: T.parameter, ok: { ...PARAMETER, keyId: "alias/api-ring" }, refused: { ...PARAMETER, keyId: "alias/api ring" } },
+    "ssm.secure-string-key": { type: T.parameter, ok: { ...PARAMETER, keyId: "arn:aws:kms:us-east-1:123456789012:key/1111aaaa-0000-0000-0000-000000000000" }, refused: { ...PARAMETER, keyId: "2222bbbb-0000-0000-0000-000000000000" }, context: KEYS },
+    "kms.deletion-window": { type: T.key, ok: { deletionWindowInDays: 30 }, refused: { deletionWindowInDays: 31 } },
+    "kms.description": { type: T.key, ok: { description: "x".repeat(8192) }, refused: { description: "x".repeat(8193) } },
+    "kms.key-usage": { type: T.key, ok: { customerMasterKeySpec: "HMAC_256", keyUsage: "GENERATE_VERIFY_MAC" }, refused: { keyUsage: "SIGN_VERIFY" } },
+    "kms.key-rotation": { type: T.key, ok: { enableKeyRotation: true }, refused: { customerMasterKeySpec: "RSA_2048", keyUsage: "SIGN_VERIFY", enableKeyRotation: true } },
+    "kms.rotation-period": { type: T.key, ok: { enableKeyRotation: true, rotationPeriodInDays: 90 }, refused: { rotationPeriodInDays: 365 } },
+    "kms.key-policy": { type: T.key, ok: { policy: "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }, refused: { policy: "x".repeat(10) } },
+    "ec2.internet-gateway-vpc": { type: T.igw, ok: { vpcId: "vpc-0f34b5eea5f708a2b" }, refused: { vpcId: "subnet-0f34b5eea5f708a2b" } },
+    "ec2.route-table-vpc": { type: T.routeTable, ok: { vpcId: "vpc-0f34b5ee" }, refused: {} },
+    "ec2.route-table-association-target": { type: T.association, ok: { routeTableId: "rtb-1", subnetId: "subnet-1" }, refused: { routeTableId: "rtb-1", subnetId: "subnet-1", gatewayId: "igw-1" } },
+    "ec2.eip-domain": { type: T.eip, ok: { domain: "vpc" }, refused: { domain: "VPC" } },
+    "ec2.nat-gateway-allocation": { type: T.nat, ok: { subnetId: "subnet-1", allocationId: "eipalloc-1" }, refused: { subnetId: "subnet-1" } },
+    "ec2.tags": { type: T.nat, ok: { tags: { Name: "red-auth-cache-vpc-1", "api-ring:slot": "red" } }, refused: { tags: { "aws:cloudformation:stack-name": "red" } } },
     "arn.partition": { type: T.attachment, ok: { policyArn: "arn:aws-cn:iam::aws:policy/AWSXRayDaemonWriteAccess" }, refused: { policyArn: "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess" }, context: { region: "cn-north-1", partition: "aws-cn", account: {} } },
 };
 
@@ -148,6 +206,64 @@ describe("the mock cloud's AWS rules", () => {
         const [refusal] = checkResource(T.redis, "r", { replicationGroupId: "r", description: "d", transitEncryptionEnabled: true, authToken: "short" }, CONTEXT, ["authToken"]);
         assert.strictEqual(refusal.value, "[secret]");
         assert.strictEqual(refusal.ruleId, "elasticache.auth-token");
+    });
+});
+
+describe("the mock cloud's routing rule rules and the live pointer's cohort checks agree (both from AWS's routing rules page)", () => {
+    const HEADER_RULES = ["apigatewayv2.routing-rule-header-name", "apigatewayv2.routing-rule-header-value", "apigatewayv2.routing-rule-header-supported"];
+    const refusedByMock = (rule: Record<string, unknown>, ids: string[]) => checkResource(T.routingRule, "r", rule, CONTEXT).some((r) => ids.includes(r.ruleId));
+    const SAMPLES: [string, string][] = [
+        ["X-Ring-Cohort", "beta"], ["X-Ring-Cohort", "beta*"], ["X-Ring-Cohort", "*beta"], ["X-Ring-Cohort", "*beta*"], ["X-Ring-Cohort", "*"], ["X-Ring-Cohort", "v1.2_rc-3~x"],
+        ["X-Ring-Cohort", "be*ta"], ["X Ring", "beta"], ["X-Ring", "be/ta"], ["", ""], ["X-Ring-*", "beta"], ["X?Ring", "beta?"],
+        ["X".repeat(39), "b"], ["X".repeat(40), "b"], ["X", "b".repeat(127)], ["X", "b".repeat(128)], ["X", `*${"b".repeat(37)}*`], ["X", `*${"b".repeat(38)}*`],
+        ["Authorization", "x"], ["content-length", "x"], ["X-Amz-Date", "x"], ["x-amzn-trace-id", "x"], ["Access-Control-Request-Method", "x"], ["apigw-x", "x"],
+        ["Via", "x"], ["X-Forwarded-For", "x"], ["x-restapi", "x"], ["X-Amzn", "x"], ["Originator", "x"],
+    ];
+    for (const [name, value] of SAMPLES) {
+        it(`header ${JSON.stringify(name.length > 20 ? `${name.slice(0, 8)}...(${name.length})` : name)}=${JSON.stringify(value.length > 20 ? `${value.slice(0, 8)}...(${value.length})` : value)}`, () => {
+            const cohorts = headerProblems({ name, value });
+            assert.strictEqual(refusedByMock(routingRule(name, value), HEADER_RULES), cohorts.length > 0, `live/cohorts.ts says ${JSON.stringify(cohorts)}`);
+        });
+    }
+    it("priorities and the number of headers", () => {
+        for (const priority of [0, 1, 100, 1_000_000, 1_000_001, 1.5]) {
+            const cohorts = cohortProblems([{ slot: "red", headers: [{ name: "X-Ring-Cohort", value: "beta" }], priority }]);
+            assert.strictEqual(refusedByMock(routingRule("X-Ring-Cohort", "beta", { priority }), ["apigatewayv2.routing-rule-priority"]), cohorts.length > 0, `priority ${priority}`);
+        }
+        for (const count of [1, 2, 3]) {
+            const headers = Array.from({ length: count }, (_, i) => ({ name: `X-Ring-${i}`, value: "beta" }));
+            const cohorts = cohortProblems([{ slot: "red", headers, priority: 100 }]);
+            const rule = routingRule("X", "y", { conditions: headers.map((h) => ({ matchHeaders: { anyOf: { header: h.name, valueGlob: h.value } } })) });
+            assert.strictEqual(refusedByMock(rule, ["apigatewayv2.routing-rule-conditions"]), cohorts.length > 0, `${count} headers`);
+        }
+    });
+});
+
+describe("the mock cloud checks a resource against what the run created before it", () => {
+    const cloud = () => new MockCloud({ region: "us-east-1", stackOutputs: () => undefined, account: {} });
+    it("refuses a SecureString under an asymmetric key it created, and a second routing rule at a priority the domain has", () => {
+        const mock = cloud();
+        const key = mock.newResource({ type: T.key, name: "rsa", inputs: { customerMasterKeySpec: "RSA_2048", keyUsage: "ENCRYPT_DECRYPT" }, custom: true });
+        mock.newResource({ type: T.parameter, name: "token", inputs: { type: "SecureString", value: "v", keyId: key.state.arn }, custom: true });
+        mock.newResource({ type: T.routingRule, name: "cohort-a", inputs: routingRule("X-Ring-Cohort", "a"), custom: true });
+        mock.newResource({ type: T.routingRule, name: "cohort-b", inputs: routingRule("X-Ring-Cohort", "b"), custom: true });
+        assert.deepStrictEqual(mock.refusals.map((r) => `${r.name} ${r.ruleId}`), ["token ssm.secure-string-key", "cohort-b apigatewayv2.routing-rule-priority-unique"]);
+    });
+    it("accepts them under a symmetric key and at distinct priorities, and names an unnamed parameter as pulumi-aws does", () => {
+        const mock = cloud();
+        const key = mock.newResource({ type: T.key, name: "secrets", inputs: {}, custom: true });
+        const parameter = mock.newResource({ type: T.parameter, name: "token", inputs: { type: "SecureString", value: "v", keyId: key.state.arn }, custom: true });
+        mock.newResource({ type: T.routingRule, name: "cohort-a", inputs: routingRule("X-Ring-Cohort", "a"), custom: true });
+        mock.newResource({ type: T.routingRule, name: "cohort-b", inputs: routingRule("X-Ring-Cohort", "b", { priority: 200 }), custom: true });
+        assert.deepStrictEqual(mock.refusals, []);
+        assert.match(String(parameter.state.name), /^token-[0-9a-f]{7}$/);
+    });
+    it("forgets what an earlier deployment created once another starts (the component harness's builds)", () => {
+        const mock = cloud();
+        mock.newResource({ type: T.routingRule, name: "first-cohort-100", inputs: routingRule("X-Ring-Cohort", "a"), custom: true });
+        mock.startDeployment();
+        mock.newResource({ type: T.routingRule, name: "second-cohort-100", inputs: routingRule("X-Ring-Cohort", "a"), custom: true });
+        assert.deepStrictEqual(mock.refusals, []);
     });
 });
 
