@@ -1,0 +1,67 @@
+// The local run serving a document that keeps its own auth and answers CORS (issue 19,
+// test/fixtures/any-document/photos.yaml): preflights are public, the ring's authorizer guards
+// what the document leaves open, and an operation the document protects with IAM is never handed
+// to the ring's authorizer nor served unchecked: the local run cannot verify a signature, so it
+// refuses it as API Gateway refuses a request without one.
+import * as assert from "assert";
+import * as http from "http";
+import type { AddressInfo } from "net";
+import { Started, startLocal, stopLocal } from "../support/local-run";
+import { ANY_DOCUMENT, anyDocumentOverrides } from "../support/any-document";
+
+const ENTERPRISE = "local-enterprise-key-00002"; // local/keys.yaml: plan Enterprise
+
+describe("local run: a document with its own auth and CORS (photos)", function () {
+    this.timeout(60_000);
+    let backend: http.Server;
+    let run: Started;
+    const seen: string[] = [];
+    before(async () => {
+        backend = http.createServer((req, res) => {
+            seen.push(`${req.method} ${req.url}`);
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(JSON.stringify({ albums: [] }));
+        });
+        await new Promise<void>((r) => backend.listen(0, "127.0.0.1", r));
+        const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+        const overrides = anyDocumentOverrides("photos", { "authorizer:planRoutes": JSON.stringify({ Enterprise: ["*"] }) });
+        run = await startLocal([
+            ...Object.entries(overrides).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
+            ...Object.keys(ANY_DOCUMENT.photos.hosts).flatMap((h) => ["--backend", `${h}=${url}`]),
+        ]);
+    });
+    after(async () => {
+        if (run) await stopLocal(run);
+        await new Promise((r) => backend.close(r));
+    });
+
+    it("answers a CORS preflight without a key, from the document's mock", async () => {
+        const res = await fetch(`${run.url}/albums`, { method: "OPTIONS", headers: { origin: "https://photos.example.org", "access-control-request-method": "GET" } });
+        assert.strictEqual(res.status, 200, await res.text());
+        assert.strictEqual(res.headers.get("access-control-allow-origin"), "https://photos.example.org");
+        assert.strictEqual(res.headers.get("access-control-allow-methods"), "GET,OPTIONS");
+    });
+
+    it("keeps the ring's authorizer on what the document leaves open", async () => {
+        assert.strictEqual((await fetch(`${run.url}/albums`)).status, 401);
+        const allowed = await fetch(`${run.url}/albums`, { headers: { "x-api-key": ENTERPRISE } });
+        assert.strictEqual(allowed.status, 200, await allowed.text());
+        assert.ok(seen.includes("GET /v2/albums"), seen.join(", "));
+    });
+
+    it("refuses the IAM operation as API Gateway refuses an unsigned request, never with the ring's authorizer", async () => {
+        const before = seen.length;
+        for (const headers of [{}, { "x-api-key": ENTERPRISE }] as Record<string, string>[]) {
+            const res = await fetch(`${run.url}/photos/cat.jpg`, { method: "PUT", headers: { ...headers, "content-type": "image/jpeg" }, body: Buffer.from([0xff, 0xd8, 0xff]) });
+            assert.strictEqual(res.status, 403);
+            assert.deepStrictEqual(await res.json(), { message: "Missing Authentication Token" });
+        }
+        assert.strictEqual(seen.length, before, "nothing reached a backend");
+        assert.match(run.output(), /not checked by the local run, refused: PUT \/photos\/\{name\} \(IAM\)/);
+    });
+
+    it("prints the summary by kind and the preflight warning at start", () => {
+        assert.match(run.output(), /gateway:spec: 6 operations: 3 behind the ring's authorizer, 1 IAM, 0 API key, 0 own authorizer, 2 public/);
+        assert.match(run.output(), /warning: gateway:spec: #\/paths\/~1\{proxy\+\}\/x-amazon-apigateway-any-method: ANY \/\{proxy\+\} answers CORS preflights/);
+    });
+});
