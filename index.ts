@@ -10,7 +10,7 @@ import { SlotWatch } from "./components/slotWatch";
 import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfigSource } from "./config";
 import { serviceName } from "./handlers/metrics";
 import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
-import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "./openapi";
+import { SpecError, bundleSpec, formatProblem, lambdaPermissions, lambdaPermissionsSummary, operationsSummary, releaseIdFor, stageVariableProblems } from "./openapi";
 import { PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
 
 /** The network every slot's authorizer pair runs in, owned by the primary. */
@@ -33,20 +33,16 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
 
     const spec = await bundleSpec(gw.specPath, {
         credentials: az.credentials, resultTtlSeconds: az.resultTtlSeconds,
-        mirrors: gw.specMirrors, baseDir: process.cwd(), publicRoutes: gw.publicRoutes,
+        mirrors: gw.specMirrors, baseDir: process.cwd(), publicRoutes: gw.publicRoutes, binaryMediaTypes: gw.binaryMediaTypes,
     });
     // Quirks API Gateway accepts are the user's to see, not to fix before deploying.
     for (const warning of spec.warnings) void pulumi.log.warn(`gateway:spec: ${formatProblem(warning)}`);
-    void pulumi.log.info(`gateway:spec: ${operationsSummary(spec)}`);
     const releaseId = releaseIdFor(spec, gw.releaseId);
-    const missing = missingStageVariables(spec, { ...gw.hosts, ...gw.stageVariables, id: releaseId });
-    if (missing.length > 0) {
-        throw new ConfigError(slot, missing.map(({ name, usedAt }) => ({
-            key: `${name.endsWith("_host") ? "gateway:hosts" : "gateway:stageVariables"}.${name}`,
-            got: "nothing",
-            expected: `a value for the stage variable ${name}, which the document uses at ${usedAt[0]}${usedAt.length > 1 ? ` and ${usedAt.length - 1} more place${usedAt.length > 2 ? "s" : ""}` : ""}`,
-        })));
-    }
+    const variables = { ...gw.hosts, ...gw.stageVariables, id: releaseId };
+    const problems = stageVariableProblems(spec, variables, slot);
+    if (problems.length > 0) throw new ConfigError(slot, problems);
+    const permissions = lambdaPermissions(spec.lambdaInvocations, variables, slot).permissions;
+    for (const line of [...operationsSummary(spec), ...spec.notes, ...lambdaPermissionsSummary(permissions)]) void pulumi.log.info(`gateway:spec: ${line}`);
     const primaryRef = config.isPrimary ? undefined : stackReference(config, ring.primary, "primary");
     const liveSlot = config.isPrimary ? ring.live : await primaryRef?.getOutputValue("liveSlot");
     if (liveSlot === slot) {
@@ -103,7 +99,6 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         spec,
         hosts: gw.hosts,
         stageVariables: gw.stageVariables,
-        binaryMediaTypes: gw.binaryMediaTypes,
         releaseId,
         limits: gw,
         authorizerInvokeArn: pair.authorizerInvokeArn,

@@ -20,7 +20,7 @@ import { createReporter } from "../handlers/reporter";
 import { AuthorizerSettings } from "../handlers/settings";
 import { createThreescaleClient } from "../handlers/threescale";
 import { UsagePublisher } from "../handlers/usage";
-import { bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "../openapi";
+import { AUTH_KINDS, bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "../openapi";
 import { createLocalGateway } from "./gateway";
 import { RedisServer, startRedis } from "../dev-servers/redis-server";
 import { FakeApp, FakeThreescale, startThreescale } from "../dev-servers/threescale";
@@ -99,9 +99,14 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const spec = await bundleSpec(path.resolve(PROJECT_DIR, config.gateway.specPath), {
         credentials: config.authorizer.credentials, resultTtlSeconds: 0,
         mirrors: config.gateway.specMirrors, baseDir: PROJECT_DIR, publicRoutes: config.gateway.publicRoutes,
+        binaryMediaTypes: config.gateway.binaryMediaTypes,
     });
     for (const warning of spec.warnings) log(`warning: gateway:spec: ${formatProblem(warning)}`);
-    log(`gateway:spec: ${operationsSummary(spec)}`);
+    for (const line of [...operationsSummary(spec), ...spec.notes]) log(`gateway:spec: ${line}`);
+    const unchecked = Object.entries(spec.operationAuth).filter(([, a]) => !["ring-authorizer", "public"].includes(a.kind));
+    if (unchecked.length > 0) {
+        log(`gateway:spec: not checked by the local run, refused: ${unchecked.map(([label, a]) => `${label} (${AUTH_KINDS.find((k) => k.kind === a.kind)?.name})`).join(", ")}`);
+    }
     const releaseId = releaseIdFor(spec, config.gateway.releaseId);
     const stageVariables = { ...config.gateway.hosts, ...config.gateway.stageVariables, id: releaseId };
     const missing = missingStageVariables(spec, stageVariables);

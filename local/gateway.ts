@@ -8,6 +8,8 @@ import { randomUUID } from "crypto";
 import * as http from "http";
 import { render } from "velocityjs";
 import type { AuthorizerEvent } from "../handlers/credentials";
+import { AUTHORIZER_SCHEME } from "../openapi";
+import { operationAuth, securitySchemes } from "../policy/operation-auth";
 import { isAllowed, methodArn } from "./access";
 import { ContextVariables, isObject, Json, runIntegration } from "./integration";
 import { Route, compileRoutes, matchRoute, resolveDotSegments } from "./routes";
@@ -52,25 +54,28 @@ interface AuthorizerBinding {
     sources: { in: "header" | "querystring"; name: string }[];
 }
 
-/** The operation's authorizer, from its security requirement and the document's security schemes. */
-function authorizerOf(document: Json, operation: Json): AuthorizerBinding | undefined {
-    const security = operation.security;
-    if (!Array.isArray(security) || security.length === 0) return undefined;
-    const schemes = { ...(isObject(document.securityDefinitions) ? document.securityDefinitions : {}),
-        ...(isObject(document.components) && isObject(document.components.securitySchemes) ? document.components.securitySchemes : {}) };
-    for (const requirement of security) {
-        for (const name of Object.keys(isObject(requirement) ? requirement : {})) {
-            const scheme = schemes[name];
-            const lambda = isObject(scheme) ? scheme["x-amazon-apigateway-authorizer"] : undefined;
-            if (!isObject(lambda)) continue;
-            const sources = String(lambda.identitySource ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
-                const [, where, ...rest] = /^method\.request\.(header|querystring)\.(.+)$/.exec(s) ?? [];
-                return { in: where as "header" | "querystring", name: rest.join(".") };
-            }).filter((s) => s.in !== undefined);
-            return { type: String(lambda.type).toLowerCase() === "request" ? "request" : "token", sources };
-        }
-    }
-    return undefined;
+/**
+ * An operation the document protects itself: the local run cannot check a signature, an API key of
+ * a usage plan or another authorizer, so it refuses every request as API Gateway refuses one
+ * without that credential (developer guide, "Gateway response types").
+ */
+interface Unchecked {
+    status: number;
+    message: string;
+}
+
+/** The operation's auth: the ring's authorizer, auth of the document's own the local run refuses, or none. */
+function authorizerOf(document: Json, operation: Json): AuthorizerBinding | Unchecked | undefined {
+    const auth = operationAuth(document, operation);
+    if (auth.iam) return { status: 403, message: "Missing Authentication Token" };
+    if (auth.authorizer && auth.authorizer.scheme !== AUTHORIZER_SCHEME) return { status: 401, message: "Unauthorized" };
+    if (!auth.authorizer) return auth.apiKey ? { status: 403, message: "Forbidden" } : undefined;
+    const lambda = (securitySchemes(document)[AUTHORIZER_SCHEME] as Json)["x-amazon-apigateway-authorizer"] as Json;
+    const sources = String(lambda.identitySource ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
+        const [, where, ...rest] = /^method\.request\.(header|querystring)\.(.+)$/.exec(s) ?? [];
+        return { in: where as "header" | "querystring", name: rest.join(".") };
+    }).filter((s) => s.in !== undefined);
+    return { type: String(lambda.type).toLowerCase() === "request" ? "request" : "token", sources };
 }
 
 /** API Gateway's default messages for the gateway responses the local run answers with. */
@@ -127,7 +132,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | un
 export function createLocalGateway(options: LocalGatewayOptions): { server: http.Server; stats: GatewayStats } {
     const routes: Route[] = compileRoutes((options.document.paths ?? {}) as Record<string, Record<string, unknown>>);
     // Each operation's authorizer depends on the document only: found once, not per request.
-    const bindings = new Map<Json, AuthorizerBinding | undefined>();
+    const bindings = new Map<Json, AuthorizerBinding | Unchecked | undefined>();
     for (const route of routes) for (const op of route.operations.values()) bindings.set(op, authorizerOf(options.document, op));
     const bucket = new TokenBucket(options.rateLimit, options.burstLimit);
     const stats: GatewayStats = { requests: 0, allowed: 0, denied: 0, unauthorized: 0, throttled: 0 };
@@ -165,6 +170,11 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
         let authorizer: Record<string, string | number | boolean> = {};
         const binding = bindings.get(match.operation);
+        if (binding && "status" in binding) {
+            stats.unauthorized += 1;
+            json(res, binding.status, { message: binding.message }, requestId);
+            return;
+        }
         if (binding) {
             const searchParams = new URLSearchParams(query);
             const headerValue = (name: string): string | undefined => {

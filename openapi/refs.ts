@@ -1,32 +1,43 @@
 // Reading a document's $refs: swagger-parser bundles the files into one document, remote $refs come
-// from local mirror folders (never from the network), and internal $refs API Gateway would not resolve
-// (all but models) are inlined.
+// from local mirror folders (never from the network), bare $ref names are read as API Gateway's
+// importer read them, and internal $refs API Gateway would not resolve (all but models) are inlined.
 import SwaggerParser from "@apidevtools/swagger-parser";
 import * as fs from "fs";
 import * as path from "path";
-import { Json, SpecError, isObject, pointer } from "./document";
+import { bareRefReading } from "./bare-refs";
+import { Json, SpecError, SpecProblem, isObject, pointer } from "./document";
 
 /**
- * The document at `file` (absolute) as one document: multi-file and remote $refs bundled. Throws a
- * SpecError naming every unreadable $ref at once, or why the document itself cannot be read.
+ * The document at `file` (absolute) as one document: multi-file and remote $refs bundled, bare $ref
+ * names read as API Gateway's importer read them (openapi/bare-refs.ts, whose warnings come back with
+ * it). Throws a SpecError naming every unreadable $ref at once, or why the document itself cannot be read.
  */
-export async function bundleFiles(file: string, shownFile: string, mirrors: Record<string, string>, baseDir: string): Promise<Json> {
+export async function bundleFiles(file: string, shownFile: string, mirrors: Record<string, string>, baseDir: string): Promise<{ document: Json; warnings: SpecProblem[] }> {
     // The parser replaces a resolver's message by a generic one, so the mirror keeps its own, by URL.
     const unreadable = new Map<string, string>();
-    const bundle = (continueOnError: boolean) => new SwaggerParser().bundle(file, {
-        // Remote $refs come from the mirror folders only: the HTTP resolver is off.
-        resolve: { http: false, mirror: mirrorResolver(mirrors, baseDir, unreadable) },
-        // Go on past an unreadable $ref, so every one is named at once.
-        continueOnError,
-    }) as Promise<unknown> as Promise<Json>;
+    const shown = (f: string) => (/^https?:/i.test(f) ? f : path.relative(process.cwd(), f) || f);
+    let reading = bareRefReading(shown);
+    const bundle = (continueOnError: boolean) => {
+        reading = bareRefReading(shown);
+        return new SwaggerParser().bundle(file, {
+            // Remote $refs come from the mirror folders only: the HTTP resolver is off.
+            resolve: { http: false, mirror: mirrorResolver(mirrors, baseDir, unreadable) },
+            parse: { bareRefs: reading.plugin },
+            // Go on past an unreadable $ref, so every one is named at once.
+            continueOnError,
+        }) as Promise<unknown> as Promise<Json>;
+    };
     try {
-        return await bundle(true);
+        const document = await bundle(true);
+        return { document, warnings: reading.warnings };
     } catch (e) {
         const group = (e as { errors?: { message: string; source?: string; path?: (string | number)[] }[] }).errors;
         if (Array.isArray(group) && group.length > 0) {
+            const refusals = reading.refusals;
             throw new SpecError(shownFile, `${group.length} $ref${group.length === 1 ? "" : "s"} cannot be read:`, group.map((err) => ({
-                pointer: `${err.source ? path.relative(process.cwd(), err.source) || err.source : ""}${pointer(...(err.path ?? []))}`,
-                message: unreadable.get(/"(https?:\/\/[^"#]+)/.exec(err.message)?.[1] ?? "") ?? err.message,
+                pointer: `${err.source ? shown(err.source) : ""}${pointer(...(err.path ?? []))}`,
+                message: refusals.get(`${err.source ?? ""}${pointer(...(err.path ?? []))}`) ??
+                    unreadable.get(/"(https?:\/\/[^"#]+)/.exec(err.message)?.[1] ?? "") ?? err.message,
             })));
         }
         // The document itself cannot be read or parsed: the parser's own first error says why.

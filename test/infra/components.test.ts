@@ -49,8 +49,10 @@ describe("GatewayRing", () => {
         assert.strictEqual(body.securityDefinitions.threescale["x-amazon-apigateway-authorizer"].authorizerUri, INVOKE_ARN);
         assert.strictEqual(api.putRestApiMode, "overwrite");
         assert.deepStrictEqual(api.binaryMediaTypes, ["multipart/form-data"]);
-        const configured = inputs((await gateway({ binaryMediaTypes: ["image/*", "application/pdf"] })).one("aws:apigateway/restApi:RestApi"));
-        assert.deepStrictEqual(configured.binaryMediaTypes, ["image/*", "application/pdf"]);
+        const merged = await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { credentials: userKeyInHeader("Authorization"), resultTtlSeconds: 0, binaryMediaTypes: ["image/*", "application/pdf"] });
+        const configured = inputs((await gateway({ spec: merged })).one("aws:apigateway/restApi:RestApi"));
+        assert.deepStrictEqual(configured.binaryMediaTypes, ["multipart/form-data", "image/*", "application/pdf"], "the document's, then config's");
+        assert.deepStrictEqual(JSON.parse(configured.body)["x-amazon-apigateway-binary-media-types"], ["multipart/form-data", "image/*", "application/pdf"], "the body API Gateway imports has the same");
         assert.strictEqual(api.name, "api-ring-red");
         assert.deepStrictEqual(api.endpointConfiguration, { types: "REGIONAL" });
     });

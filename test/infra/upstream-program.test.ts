@@ -44,12 +44,13 @@ describe("program: serving the upstream document on every stack", function () {
             assert.ok(warnings.some((w) => w.includes("operationId get_book is shared by 2 operations")));
             assert.ok(warnings.some((w) => w.includes("properties/book_id/required: property-level required: true")));
             assert.deepStrictEqual(run.diagnostics.filter((d) => d.severity === "info").map((d) => d.message), [
-                "gateway:spec: 8 operations behind the authorizer, 4 public: GET / (gateway:publicRoutes), GET /status (gateway:publicRoutes), " +
-                "POST /oauth2/token (x-amazon-apigateway-auth: none), ANY /shelves/login (gateway:publicRoutes)",
+                "gateway:spec: 12 operations: 8 behind the ring's authorizer, 0 IAM, 0 API key, 0 own authorizer, 4 public",
+                "gateway:spec: public: GET / (gateway:publicRoutes), GET /status (gateway:publicRoutes), POST /oauth2/token (x-amazon-apigateway-auth: none), ANY /shelves/login (gateway:publicRoutes)",
+                "gateway:spec: binary media types: multipart/form-data (gateway:binaryMediaTypes)",
             ]);
             const text = renderPreview(run);
             assert.match(text, /\nDiagnostics:\n {2}pulumi:pulumi:Stack \(api-ring-\w+\):\n {4}warning: gateway:spec: #\/paths\//);
-            assert.match(text, /\n {4}info: gateway:spec: 8 operations behind the authorizer, 4 public: GET \/ \(gateway:publicRoutes\)/);
+            assert.match(text, /\n {4}info: gateway:spec: 12 operations: 8 behind the ring's authorizer, 0 IAM, 0 API key, 0 own authorizer, 4 public\n/);
         });
 
         it(`${stack}: serves the whole document in overwrite mode with multipart as binary, every stage variable from config`, () => {
