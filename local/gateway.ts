@@ -1,8 +1,9 @@
 // One slot's API on localhost, with API Gateway's request path: refuse a payload over 10 MB,
-// resolve dot segments, route, throttle, run the Lambda authorizer the operation names (TOKEN or
-// REQUEST, with the document's identity sources) for every operation that is not public, answer a
-// refusal with the document's gateway responses, match its policy against the method ARN, then run the integration with the
-// authorizer's context (which the document maps into x-api-ring-* headers, see openapi.ts).
+// resolve dot segments, route, throttle, run the ring's Lambda authorizer (TOKEN or REQUEST, with the
+// document's identity sources) for every operation behind it, refuse the operations the document
+// protects itself (IAM, API key, its own authorizer: nothing here can check them), answer a refusal
+// with the document's gateway responses, match its policy against the method ARN, then run the
+// integration with the authorizer's context (which the document maps into x-api-ring-* headers, see openapi.ts).
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { randomUUID } from "crypto";
 import * as http from "http";
