@@ -17,6 +17,12 @@ function isBareName(ref: string): boolean {
 
 type Place = "schema" | "parameter" | "response" | "requestBody";
 
+/** Who reads a bare name that way, for messages. */
+const READER: Record<"2" | "3", string> = {
+    2: "API Gateway's importer (swagger-parser 1.x)",
+    3: "swagger-parser's OpenAPI 3 models",
+};
+
 const PREFIXES: Record<"2" | "3", Record<Place, string>> = {
     2: { schema: "#/definitions/", parameter: "#/parameters/", response: "#/responses/", requestBody: "#/definitions/" },
     3: { schema: "#/components/schemas/", parameter: "#/components/parameters/", response: "#/components/responses/", requestBody: "#/components/requestBodies/" },
@@ -76,13 +82,13 @@ export function bareRefReading(shown: (file: string) => string): BareRefReading 
                     value.$ref = `${path.relative(path.dirname(file), root.file)}${internal}`;
                 } else {
                     const defined = namesUnder(root?.doc ?? doc, PREFIXES[version][placeOf(at)]);
-                    refusals.set(`${file}${pointer(...at)}`, `$ref ${JSON.stringify(name)} is a bare name, which API Gateway's importer (swagger-parser 1.x) reads as ${internal}, ` +
+                    refusals.set(`${file}${pointer(...at)}`, `$ref ${JSON.stringify(name)} is a bare name, which ${READER[version]} reads as ${internal}, ` +
                         `and the document defines no ${internal}${defined.length > 0 ? ` (it has ${defined.join(", ")})` : ""}; define it there, ` +
                         `or write the $ref as the path of a file (./${name}.yaml)`);
                     value.$ref = internal;
                     return;
                 }
-                warnings.push({ pointer: where, message: `the bare name ${JSON.stringify(name)} is read as ${internal}, as API Gateway's importer (swagger-parser 1.x) reads it; write ${JSON.stringify(internal)}` });
+                warnings.push({ pointer: where, message: `the bare name ${JSON.stringify(name)} is read as ${internal}, as ${READER[version]} reads it; write ${JSON.stringify(internal)}` });
                 return;
             }
             for (const [key, child] of Object.entries(value)) walk(child, [...at, key]);

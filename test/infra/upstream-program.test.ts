@@ -6,7 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { OfflinePreviewError, OfflineRun, previewStack, renderPreview } from "../../preview/cli";
+import { OfflineRun, previewStack, renderPreview } from "../../preview/cli";
+import { previewFails } from "../support/preview";
 import { checkStackOffline } from "../../preview/policy-check";
 import { PROJECT, UPSTREAM_HOSTS, UPSTREAM_STAGE_VARIABLES, upstreamOverrides } from "../support/upstream";
 
@@ -16,16 +17,6 @@ function only(run: OfflineRun, type: string): Json {
     const found = run.resources.filter((r) => r.type === type);
     assert.strictEqual(found.length, 1, `one ${type}`);
     return found[0].inputs as Json;
-}
-
-function previewFails(stack: string, overrides: Record<string, string | null>): string {
-    try {
-        previewStack(stack, { overrides });
-    } catch (e) {
-        assert.ok(e instanceof OfflinePreviewError, String(e));
-        return e.details;
-    }
-    throw new Error("the preview went through");
 }
 
 describe("program: serving the upstream document on every stack", function () {
