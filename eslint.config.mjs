@@ -49,8 +49,8 @@ export default tseslint.config(
     ...boundary("policy", "policy/ imports nothing outside policy/: the shape it checks lives in policy/stack-model.ts.", leavingFolder),
     // The development servers stand in for Redis and 3scale; they depend on nothing of ours.
     ...boundary("dev-servers", "dev-servers/ stand in for Redis and 3scale: they import no project code.", leavingFolder),
-    // The program (entry point, config, components) knows nothing of the commands that run it.
-    ...["", "components", "openapi"].flatMap((folder) =>
+    // The program (entry point, config and its namespaces, components, openapi) knows nothing of the commands that run it.
+    ...["", "config", "components", "openapi"].flatMap((folder) =>
         boundary(folder, "The program never imports a command, a development server, a test or a bench.", reaching([...COMMANDS, "dev-servers", ...TOOLING])),
     ),
     // Each command may use the program, the pack, the handlers and the development servers, never another command.

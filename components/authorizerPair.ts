@@ -111,7 +111,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             runtime: aws.lambda.Runtime.NodeJS22dX,
             architectures: ["arm64"],
             memorySize: 512,
-            // Far below API Gateway's 29 s; config refuses bounds that do not fit inside it (config.ts).
+            // Far below API Gateway's 29 s; config refuses bounds that do not fit inside it (config/authorizer.ts).
             timeout: AUTHORIZER_TIMEOUT_SECONDS,
             environment: { variables: environment },
             vpcConfig,

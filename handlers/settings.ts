@@ -60,7 +60,7 @@ export interface AuthorizerSettings {
 /**
  * Longest the usage nudge may hold a decision: the publish goes on in the background (in Lambda,
  * across the freeze until the next invocation), and a failed one is not retried before the next
- * window: the schedule flushes anyway. Here because config.ts counts it among the bounds.
+ * window: the schedule flushes anyway. Here because config/authorizer.ts counts it among the bounds.
  */
 export const NUDGE_WAIT_MS = 3;
 

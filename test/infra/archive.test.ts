@@ -161,7 +161,7 @@ describe("the shipped authorizer archive with credentials jwt", function () {
         assert.ok(authorizer && authorizer.packages.includes("jose"), `jose is shipped: ${authorizer?.packages.join(", ")}`);
         const plain = previewStack("red", { archiveDir: path.join(work, "plain") }).archives.find((a) => a.function.endsWith("-authorizer"));
         assert.ok(plain && !plain.packages.includes("jose"), "and only with credentials jwt");
-        // The JWKS is served over http on loopback here; the program requires https (config.ts).
+        // The JWKS is served over http on loopback here; the program requires https (config/authorizer.ts).
         const env = settingsToEnvironment(testSettings(redis, threescale, {
             planRoutes: { Basic: ["discovery/*"] },
             redis: { host: redis.host, port: redis.port, tls: false, authToken: "", timeoutMs: 1000 },

@@ -24,6 +24,7 @@ describe("layout: import boundaries (npm run lint)", function () {
         ["dev-servers/bad.ts", `import { keys } from "../handlers/keys";`, /dev-servers\/ stand in/],
         ["index.ts", `import { RingOps } from "./ring/ops";`, /The program never imports a command/],
         ["components/bad.ts", `import { startRedis } from "../dev-servers/redis-server";`, /The program never imports a command/],
+        ["config/bad.ts", `import { RingOps } from "../ring/ops";`, /The program never imports a command/],
         ["ring/bad.ts", `import { previewStack } from "../preview/cli";`, /ring\/ is one command/],
         ["preview/bad.ts", `import { createLocalGateway } from "../local/gateway";`, /preview\/ is one command/],
         ["local/bad.ts", `import { testSettings } from "../test/support/settings";`, /local\/ is one command/],
