@@ -33,7 +33,8 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
 
     const spec = await bundleSpec(gw.specPath, {
         credentials: az.credentials, resultTtlSeconds: az.resultTtlSeconds,
-        mirrors: gw.specMirrors, baseDir: process.cwd(), publicRoutes: gw.publicRoutes, binaryMediaTypes: gw.binaryMediaTypes,
+        mirrors: gw.specMirrors, baseDir: process.cwd(), binaryMediaTypes: gw.binaryMediaTypes,
+        publicRoutes: gw.publicRoutes, authorizerRoutes: gw.authorizerRoutes, publicPreflights: gw.publicPreflights,
     });
     // Quirks API Gateway accepts are the user's to see, not to fix before deploying.
     for (const warning of spec.warnings) void pulumi.log.warn(`gateway:spec: ${formatProblem(warning)}`);

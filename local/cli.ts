@@ -99,7 +99,7 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const spec = await bundleSpec(path.resolve(PROJECT_DIR, config.gateway.specPath), {
         credentials: config.authorizer.credentials, resultTtlSeconds: 0,
         mirrors: config.gateway.specMirrors, baseDir: PROJECT_DIR, publicRoutes: config.gateway.publicRoutes,
-        binaryMediaTypes: config.gateway.binaryMediaTypes,
+        binaryMediaTypes: config.gateway.binaryMediaTypes, authorizerRoutes: config.gateway.authorizerRoutes, publicPreflights: config.gateway.publicPreflights,
     });
     for (const warning of spec.warnings) log(`warning: gateway:spec: ${formatProblem(warning)}`);
     for (const line of [...operationsSummary(spec), ...spec.notes]) log(`gateway:spec: ${line}`);
