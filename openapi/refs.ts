@@ -34,11 +34,15 @@ export async function bundleFiles(file: string, shownFile: string, mirrors: Reco
         const group = (e as { errors?: { message: string; source?: string; path?: (string | number)[] }[] }).errors;
         if (Array.isArray(group) && group.length > 0) {
             const refusals = reading.refusals;
-            throw new SpecError(shownFile, `${group.length} $ref${group.length === 1 ? "" : "s"} cannot be read:`, group.map((err) => ({
-                pointer: `${err.source ? shown(err.source) : ""}${pointer(...(err.path ?? []))}`,
-                message: refusals.get(`${err.source ?? ""}${pointer(...(err.path ?? []))}`) ??
-                    unreadable.get(/"(https?:\/\/[^"#]+)/.exec(err.message)?.[1] ?? "") ?? err.message,
-            })));
+            throw new SpecError(shownFile, `${group.length} $ref${group.length === 1 ? "" : "s"} cannot be read:`, group.map((err) => {
+                // The parser names local files by URL-encoded path; the bare-ref reading by the path itself.
+                const source = err.source && !/^https?:/i.test(err.source) ? decodeURIComponent(err.source) : err.source ?? "";
+                const at = pointer(...(err.path ?? []));
+                return {
+                    pointer: `${source ? shown(source) : ""}${at}`,
+                    message: refusals.get(`${source}${at}`) ?? unreadable.get(/"(https?:\/\/[^"#]+)/.exec(err.message)?.[1] ?? "") ?? err.message,
+                };
+            }));
         }
         // The document itself cannot be read or parsed: the parser's own first error says why.
         throw new SpecError(shownFile, describeParserError(await bundle(false).then(() => e, (first: unknown) => first)));

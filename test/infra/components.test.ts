@@ -103,6 +103,23 @@ describe("GatewayRing", () => {
         assert.strictEqual(permission.sourceArn, `${b.one("aws:apigateway/restApi:RestApi").state.executionArn}/authorizers/*`);
     });
 
+    it("lets each Lambda function the document names without credentials be invoked from exactly its stage, method and resource", async () => {
+        const pets = await bundleSpec(path.join(PROJECT, "test/fixtures/any-document/pets.yaml"), { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0 });
+        const b = await gateway({ spec: pets, hosts: {}, stageVariables: { register_function: "register-pet" } });
+        const api = b.one("aws:apigateway/restApi:RestApi").state.executionArn as string;
+        const granted = b.all("aws:lambda/permission:Permission").map((p) => inputs(p)).filter((p) => p.function !== "authz")
+            .map((p) => [p.function, p.qualifier, p.principal, p.action, p.sourceArn.replace(api, "<api>")]).sort();
+        assert.deepStrictEqual(granted, [
+            ["arn:aws:lambda:us-east-1:123456789012:function:adoptions", undefined, "apigateway.amazonaws.com", "lambda:InvokeFunction", "<api>/red/POST/adoptions"],
+            ["arn:aws:lambda:us-east-1:123456789012:function:list-pets", undefined, "apigateway.amazonaws.com", "lambda:InvokeFunction", "<api>/red/GET/pets"],
+            ["arn:aws:lambda:us-east-1:123456789012:function:partner-token-check", undefined, "apigateway.amazonaws.com", "lambda:InvokeFunction", "<api>/authorizers/*"],
+            ["arn:aws:lambda:us-east-1:123456789012:function:pet-details", "live", "apigateway.amazonaws.com", "lambda:InvokeFunction", "<api>/red/GET/pets/*"],
+            ["arn:aws:lambda:us-east-1:123456789012:function:register-pet", undefined, "apigateway.amazonaws.com", "lambda:InvokeFunction", "<api>/red/POST/pets"],
+        ]);
+        await assert.rejects(gateway({ spec: pets, hosts: {}, stageVariables: { register_function: "arn:aws:s3:::pets-bucket" } }),
+            /cannot name the Lambda function POST \/pets invokes: the stage variable register_function is "arn:aws:s3:::pets-bucket"; expected the Lambda function POST \/pets invokes/);
+    });
+
     it("refuses a spec that uses a stage variable neither the hosts nor the other stage variables define", async () => {
         await assert.rejects(gateway({ hosts: { edxapp_host: "courses.example.edu" } }),
             /uses stage variable discovery_host, which neither hosts nor stageVariables define; add discovery_host: <value> to gateway:hosts \(backend hosts\) or gateway:stageVariables/);
