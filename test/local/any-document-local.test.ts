@@ -65,3 +65,30 @@ describe("local run: a document with its own auth and CORS (photos)", function (
         assert.match(run.output(), /warning: gateway:spec: #\/paths\/~1\{proxy\+\}\/x-amazon-apigateway-any-method: ANY \/\{proxy\+\} answers CORS preflights/);
     });
 });
+
+describe("local run: a document whose operations keep their own auth (pets)", function () {
+    this.timeout(60_000);
+    let run: Started;
+    before(async () => {
+        const overrides = anyDocumentOverrides("pets");
+        run = await startLocal(Object.entries(overrides).flatMap(([k, v]) => ["--set", `${k}=${v}`]));
+    });
+    after(async () => {
+        if (run) await stopLocal(run);
+    });
+
+    it("serves the public mock, and refuses each kind it cannot check as API Gateway refuses a request without that credential", async () => {
+        const status = await fetch(`${run.url}/status`);
+        assert.strictEqual(status.status, 200);
+        assert.deepStrictEqual(await status.json(), { status: "up" });
+        const refused = async (method: string, path: string, headers: Record<string, string> = {}) => {
+            const res = await fetch(`${run.url}${path}`, { method, headers });
+            return [res.status, ((await res.json()) as { message: string }).message];
+        };
+        assert.deepStrictEqual(await refused("GET", "/pets", { "x-api-key": ENTERPRISE }), [403, "Forbidden"], "an API key of a usage plan");
+        assert.deepStrictEqual(await refused("POST", "/pets", { authorization: "Bearer some.cognito.token" }), [401, "Unauthorized"], "the document's Cognito authorizer");
+        assert.deepStrictEqual(await refused("POST", "/adoptions"), [403, "Missing Authentication Token"], "IAM");
+        assert.strictEqual((await fetch(`${run.url}/pets/7`)).status, 401, "the ring's authorizer, without a key");
+        assert.match(run.output(), /not checked by the local run, refused: GET \/pets \(API key\), POST \/pets \(own authorizer\), DELETE \/pets\/\{petId\} \(own authorizer\), POST \/adoptions \(IAM\)/);
+    });
+});
