@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../config";
 import { BundledSpec, LambdaPermission, lambdaPermissions, missingStageVariables, sha256 } from "../openapi";
+import { reservedHeadersRule } from "./reservedHeaders";
 
 /** The stage settings of a slot, as its config states them. */
 export type StageLimits = Pick<GatewayConfig, "logLevel" | "metrics" | "caching" | "cacheClusterSize" | "rateLimit" | "burstLimit">;
@@ -60,13 +61,15 @@ function permissionName(component: string, permission: LambdaPermission): string
  * One slot of the ring: a REST API built from the OpenAPI document, its deployment, a
  * stage named after the slot (stage variables = backend hosts + release id, access logs,
  * X-Ray), the stage's method settings (log level, metrics, caching, throttling), the
- * access-log group, and the permissions API Gateway needs to invoke the Lambda functions: the
- * ring's authorizer and each function the document names without credentials. The deployment is
- * redone exactly when the body or the variables change.
+ * access-log group, the web ACL that keeps clients from sending the gateway's own x-api-ring-*
+ * headers in any spelling (reservedHeaders.ts), and the permissions API Gateway needs to invoke the
+ * Lambda functions: the ring's authorizer and each function the document names without credentials.
+ * The deployment is redone exactly when the body or the variables change.
  */
 export class GatewayRing extends pulumi.ComponentResource {
     readonly restApi: aws.apigateway.RestApi;
     readonly stage: aws.apigateway.Stage;
+    readonly webAcl: aws.wafv2.WebAcl;
     readonly restApiId: pulumi.Output<string>;
     readonly restApiName: pulumi.Output<string>;
     readonly stageName: pulumi.Output<string>;
@@ -141,6 +144,21 @@ export class GatewayRing extends pulumi.ComponentResource {
                 throttlingRateLimit: args.limits.rateLimit,
                 throttlingBurstLimit: args.limits.burstLimit,
             },
+        }, { parent: this });
+
+        // Before routing, the authorizer and every integration: no client header may pass for one the gateway sets.
+        const metricName = `${restApiNameFor(args.slot)}-reserved-headers`;
+        this.webAcl = new aws.wafv2.WebAcl(`${name}-web-acl`, {
+            scope: "REGIONAL",
+            description: `api-ring slot ${args.slot}: requests carrying an x-api-ring-* header in any spelling are blocked`,
+            defaultAction: { allow: {} },
+            rules: [reservedHeadersRule(metricName)],
+            visibilityConfig: { cloudwatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true },
+            tags,
+        }, { parent: this });
+        new aws.wafv2.WebAclAssociation(`${name}-web-acl-association`, {
+            resourceArn: this.stage.arn,
+            webAclArn: this.webAcl.arn,
         }, { parent: this });
 
         // The API may invoke its authorizer, and nothing but its authorizers may through this grant.

@@ -4,7 +4,8 @@
 // and the bounds one decision waits on.
 import { checkSync as checkBacktracking } from "recheck";
 import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "../handlers/credentials";
-import type { JwtSettings } from "../handlers/jwt";
+import { DEFAULT_KEY_SET_MAX_AGE_MS, JwtSettings } from "../handlers/jwt";
+import { routeProblem } from "../handlers/routes";
 import { serviceName } from "../handlers/metrics";
 import { AuthorizerSettings, FAILURE_MODES, NUDGE_WAIT_MS, functionEnvironment, isPlanRoutes } from "../handlers/settings";
 import { Reader, isStringList, shown } from "./reader";
@@ -28,7 +29,7 @@ export interface AuthorizerConfig extends Pick<AuthorizerSettings,
 export const AUTHORIZER_KEYS: readonly string[] = [
     "authorizer:credentials", "authorizer:credentialsLocation", "authorizer:identityHeader", "authorizer:queryParameter",
     "authorizer:appIdName", "authorizer:appKeyName",
-    "authorizer:jwksUrl", "authorizer:jwtIssuer", "authorizer:jwtAudience", "authorizer:jwtAppClaim",
+    "authorizer:jwksUrl", "authorizer:jwtIssuer", "authorizer:jwtAudience", "authorizer:jwtAppClaim", "authorizer:jwksMaxAgeSeconds",
     "authorizer:tokenPattern", "authorizer:cacheTtlSeconds",
     "authorizer:negativeTtlSeconds", "authorizer:staleTtlSeconds", "authorizer:failureMode",
     "authorizer:planRoutes", "authorizer:defaultRoutes", "authorizer:reportingWindowSeconds",
@@ -72,12 +73,10 @@ export function authorizerConfig(r: Reader): AuthorizerConfig {
     return authorizer;
 }
 
+/** A route as the authorizer reads it (handlers/routes.ts): what it refuses, config refuses. */
 function checkRoute(r: Reader, key: string, route: string): void {
-    // "*", or an optional method and a path pattern: discovery/*, GET enterprise/v1/* (no leading /).
-    const pattern = /^((GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) )?[A-Za-z0-9._~{}+-]+(\/[A-Za-z0-9._~{}+-]+)*(\/\*)?$/;
-    if (route !== "*" && !pattern.test(route)) {
-        r.problem(key, shown(route), "a route pattern: \"*\", or a path such as discovery/* or GET enterprise/v1/* (no leading /)");
-    }
+    const problem = routeProblem(route);
+    if (problem) r.problem(key, shown(route), problem);
 }
 
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
@@ -109,7 +108,7 @@ export function credentialConfig(r: Reader): { credentials: CredentialSource; jw
     if (kind === "app_id_app_key" && credentials.appIdName.toLowerCase() === credentials.appKeyName.toLowerCase()) {
         r.problem("authorizer:appKeyName", shown(credentials.appKeyName), "a name other than authorizer:appIdName's");
     }
-    const jwtKeys = ["authorizer:jwksUrl", "authorizer:jwtIssuer", "authorizer:jwtAudience", "authorizer:jwtAppClaim"];
+    const jwtKeys = ["authorizer:jwksUrl", "authorizer:jwtIssuer", "authorizer:jwtAudience", "authorizer:jwtAppClaim", "authorizer:jwksMaxAgeSeconds"];
     if (kind !== "jwt") {
         for (const key of jwtKeys.filter((k) => r.raw(k) !== undefined)) {
             r.problem(key, "a value", `no value unless authorizer:credentials is jwt (it is ${kind})`);
@@ -127,6 +126,8 @@ export function credentialConfig(r: Reader): { credentials: CredentialSource; jw
             appClaim: r.required("authorizer:jwtAppClaim", /^[A-Za-z0-9_.:-]{1,128}$/, "the claim naming the 3scale application, e.g. client_id or preferred_username", why),
             timeoutMs: JWKS_TIMEOUT_MS,
             refreshCooldownMs: JWKS_REFRESH_COOLDOWN_MS,
+            // How long the last good key set serves while the JWKS endpoint fails (handlers/jwt.ts).
+            keySetMaxAgeMs: r.number("authorizer:jwksMaxAgeSeconds", DEFAULT_KEY_SET_MAX_AGE_MS / 1000, 60, 604800, true) * 1000,
         },
     };
 }

@@ -2,6 +2,7 @@
 // The program turns validated stack config into Lambda environment variables with
 // `settingsToEnvironment`; the handlers read them back with `settingsFromEnvironment`.
 // One module owns both directions so the two sides can never drift apart.
+import { routeProblem } from "./routes";
 import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./credentials";
 import type { JwtSettings } from "./jwt";
 import { metricsEnvironment } from "./metrics";
@@ -79,7 +80,8 @@ function isCredentialSource(value: unknown): value is CredentialSource {
 function isJwtSettings(value: unknown): value is JwtSettings {
     const v = value as Partial<JwtSettings> | null;
     return typeof v === "object" && v !== null && [v.jwksUrl, v.issuer, v.audience, v.appClaim].every((t) => typeof t === "string" && t !== "") &&
-        [v.timeoutMs, v.refreshCooldownMs].every((n) => typeof n === "number" && n >= 0);
+        [v.timeoutMs, v.refreshCooldownMs].every((n) => typeof n === "number" && n >= 0) &&
+        (v.keySetMaxAgeMs === undefined || (typeof v.keySetMaxAgeMs === "number" && v.keySetMaxAgeMs >= 0));
 }
 
 /** Serializes settings into Lambda environment variables. */
@@ -185,9 +187,19 @@ export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
         usageWindowSeconds: integer("USAGE_WINDOW_SECONDS", 60),
         usageTopicArn: env.USAGE_TOPIC_ARN ?? "",
         credentials: json("CREDENTIALS", DEFAULT_CREDENTIALS, isCredentialSource, "a JSON credential source (kind, location, name, appIdName, appKeyName)"),
-        jwt: env.JWT ? json<JwtSettings | undefined>("JWT", undefined, isJwtSettings, "JSON JWT settings (jwksUrl, issuer, audience, appClaim, timeoutMs, refreshCooldownMs)") : undefined,
+        jwt: env.JWT ? json<JwtSettings | undefined>("JWT", undefined, isJwtSettings, "JSON JWT settings (jwksUrl, issuer, audience, appClaim, timeoutMs, refreshCooldownMs, keySetMaxAgeMs)") : undefined,
         stage: env.STAGE_NAME ?? "",
     };
+    const routeLists: [string, string[]][] = [
+        ...Object.entries(settings.planRoutes).map(([plan, routes]): [string, string[]] => [`PLAN_ROUTES ${JSON.stringify(plan)}`, routes]),
+        ["DEFAULT_ROUTES", settings.defaultRoutes],
+    ];
+    for (const [where, routes] of routeLists) {
+        for (const route of routes) {
+            const problem = routeProblem(route);
+            if (problem) problems.push(`${where}: got ${JSON.stringify(route)}, expected ${problem}`);
+        }
+    }
     if (settings.credentials.kind === "jwt" && !settings.jwt) problems.push("JWT: missing, expected JWT settings with CREDENTIALS of kind jwt");
     if (problems.length > 0) {
         throw new Error(`authorizer settings are invalid:\n  - ${problems.join("\n  - ")}`);

@@ -13,7 +13,14 @@
 // A refusal about our own service (bad service token or id, service not active, a credential
 // type the service does not take: "user key is missing", "application id is missing") is a
 // 3scale failure, so the failure mode applies; only refusals about the caller are denials.
+//
+// A reply is data from the network, read with bounds (issue 17): apisonator's replies are an XML
+// declaration and one <status> or <error> element, never a DTD (lib/3scale/backend/transactor/status.rb
+// Status#to_xml, errors.rb), so a DOCTYPE, an entity declaration or an entity reference other than
+// XML's own five and numeric character references (Builder escapes with those) makes the reply a
+// failure, as does a reply over MAX_REPLY_BYTES (cut off as it streams in) or a field over its bound.
 import type { XMLParser } from "fast-xml-parser";
+import { readBoundedBody } from "./bounded-body";
 import { AuthorizerSettings } from "./settings";
 
 export type ThreescaleSettings = AuthorizerSettings["threescale"];
@@ -123,6 +130,59 @@ export function refusesCredential(outcome: AuthOutcome): outcome is Denied {
     return outcome.kind === "denied" && Object.prototype.hasOwnProperty.call(CALLER_ERRORS, outcome.code);
 }
 
+/** Largest 3scale reply read: a status with a few dozen usage reports is a few KiB. */
+export const MAX_REPLY_BYTES = 64 * 1024;
+
+/** Bounds on what one reply may carry; apisonator's real values are far inside them. */
+export const REPLY_BOUNDS = {
+    /** Plan names, application ids, metric names, periods, error codes (porta keeps them in 255-character columns). */
+    name: 255,
+    /** A 409's reason or an <error>'s message. */
+    message: 1024,
+    /** <usage_report> elements: one per limit of the plan (metric x period). */
+    usageReports: 256,
+    /** Attributes on one element: apisonator sends at most three (metric, period, exceeded). */
+    attributesPerElement: 8,
+};
+
+/** A reply that breaks the rules above: the caller turns it into a "malformed" failure. */
+class UnsafeReply extends Error {}
+
+// Any markup declaration (<!DOCTYPE, <!ENTITY, <!ELEMENT, <![CDATA[, comments) or processing
+// instruction after the leading XML declaration; and any entity reference but XML's five and numeric ones.
+const DECLARATION = /<!|<\?(?!xml[\s?])|[\s\S]<\?xml/;
+const BAD_ENTITY = /&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)/;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Refuses what apisonator never sends before the parser sees it. */
+function checkMarkup(body: string): void {
+    if (DECLARATION.test(body)) throw new UnsafeReply("a DOCTYPE, declaration, comment or processing instruction");
+    if (BAD_ENTITY.test(body)) throw new UnsafeReply("an entity reference XML does not define");
+}
+
+/** A field's text within its bound and free of control characters (they would reach Redis, headers and logs). */
+function bounded(value: string | undefined, max: number, what: string): string | undefined {
+    if (value === undefined) return undefined;
+    if (value.length > max) throw new UnsafeReply(`${what} over ${max} characters`);
+    if (CONTROL.test(value)) throw new UnsafeReply(`${what} with a control character`);
+    return value;
+}
+
+/** Counts attributes on every element, so a reply cannot make the parser's work or the result grow without bound. */
+function checkAttributes(node: unknown): void {
+    if (Array.isArray(node)) {
+        for (const n of node) checkAttributes(n);
+        return;
+    }
+    if (typeof node !== "object" || node === null) return;
+    let attributes = 0;
+    for (const [k, v] of Object.entries(node)) {
+        if (k.startsWith("@_")) attributes += 1;
+        else checkAttributes(v);
+    }
+    if (attributes > REPLY_BOUNDS.attributesPerElement) throw new UnsafeReply(`an element with ${attributes} attributes`);
+}
+
 /** The XML parser's package, loaded with the first reply: a cache hit never reads XML. */
 export const XML_PACKAGE = "fast-xml-parser";
 
@@ -137,7 +197,10 @@ function xml(): XMLParser {
         parseTagValue: false,
         parseAttributeValue: false,
         trimValues: true,
+        // XML's five entities and numeric character references only: checkMarkup has refused any
+        // other reference and any DTD before the parser runs, so no entity can be declared or expanded.
         processEntities: true,
+        htmlEntities: true,
         isArray: (name: string) => name === "usage_report",
     });
     return parser;
@@ -165,20 +228,28 @@ export function parseThreescaleTime(value: string | undefined): number | undefin
     return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) - offset;
 }
 
+/** A count apisonator writes as a whole number; anything else makes the reply unsafe. */
+function wholeNumber(v: unknown, what: string): number {
+    const raw = text(v) ?? "";
+    const n = Number(raw);
+    if (!/^-?[0-9]{1,16}$/.test(raw) || !Number.isSafeInteger(n)) throw new UnsafeReply(`${what} that is not a whole number`);
+    return n;
+}
+
 function parseUsageReports(v: unknown): UsageReport[] {
     const list = asNode(v)?.usage_report;
     if (!Array.isArray(list)) return [];
+    if (list.length > REPLY_BOUNDS.usageReports) throw new UnsafeReply(`${list.length} usage reports`);
     return list.flatMap((entry): UsageReport[] => {
         const r = asNode(entry);
         if (!r) return [];
-        const maxValue = Number(text(r.max_value));
-        const currentValue = Number(text(r.current_value));
-        if (!Number.isFinite(maxValue) || !Number.isFinite(currentValue)) return [];
-        const periodStart = text(r.period_start);
-        const periodEnd = text(r.period_end);
+        const maxValue = wholeNumber(r.max_value, "a max_value");
+        const currentValue = wholeNumber(r.current_value, "a current_value");
+        const periodStart = bounded(text(r.period_start), 64, "a period_start");
+        const periodEnd = bounded(text(r.period_end), 64, "a period_end");
         return [{
-            metric: text(r["@_metric"]) ?? "",
-            period: text(r["@_period"]) ?? "",
+            metric: bounded(text(r["@_metric"]), REPLY_BOUNDS.name, "a metric name") ?? "",
+            period: bounded(text(r["@_period"]), REPLY_BOUNDS.name, "a period") ?? "",
             maxValue,
             currentValue,
             exceeded: text(r["@_exceeded"]) === "true",
@@ -194,27 +265,39 @@ function parseUsageReports(v: unknown): UsageReport[] {
  * Maps one Service Management API reply (HTTP status + body, and the `3scale-rejection-reason`
  * header if any) of authrep.xml or authorize.xml to a typed outcome. Never throws.
  */
-export function parseAuthReply(status: number, body: string, rejectionReason?: string | null): AuthOutcome {
+export function parseAuthReply(status: number, body: string | undefined, rejectionReason?: string | null): AuthOutcome {
     if (status >= 500) return { kind: "failed", status, code: "server_error", reason: `3scale answered ${status}` };
+    if (body === undefined) return { kind: "failed", status, code: "malformed", reason: `3scale's ${status} reply is over ${MAX_REPLY_BYTES} bytes or not UTF-8` };
+    try {
+        return readAuthReply(status, body, rejectionReason);
+    } catch (e) {
+        if (!(e instanceof UnsafeReply)) throw e;
+        return { kind: "failed", status, code: "malformed", reason: `3scale's ${status} reply has ${e.message}` };
+    }
+}
+
+function readAuthReply(status: number, body: string, rejectionReason: string | null | undefined): AuthOutcome {
+    checkMarkup(body);
     let doc: XmlNode | undefined;
     try {
         doc = asNode(xml().parse(body, true));
     } catch {
         doc = undefined;
     }
+    checkAttributes(doc);
     const statusNode = asNode(doc?.status);
     const errorNode = doc?.error;
     if ((status === 200 || status === 409) && statusNode) {
         const authorized = text(statusNode.authorized);
-        const plan = text(statusNode.plan);
-        const appId = text(asNode(statusNode.app_keys)?.["@_app"]) || undefined;
+        const plan = bounded(text(statusNode.plan), REPLY_BOUNDS.name, "a plan name");
+        const appId = bounded(text(asNode(statusNode.app_keys)?.["@_app"]), REPLY_BOUNDS.name, "an application id") || undefined;
         const usageReports = parseUsageReports(statusNode.usage_reports);
         if (authorized === "true" && status === 200) {
             return { kind: "authorized", status, plan: plan ?? "", appId, usageReports };
         }
         if (authorized === "false" || authorized === "true") {
-            const reason = text(statusNode.reason) ?? "not authorized";
-            const code = rejectionReason || REASON_CODES.find(([pattern]) => pattern.test(reason))?.[1] || "not_authorized";
+            const reason = bounded(text(statusNode.reason), REPLY_BOUNDS.message, "a reason") ?? "not authorized";
+            const code = bounded(rejectionReason ?? undefined, REPLY_BOUNDS.name, "a rejection reason header") || REASON_CODES.find(([pattern]) => pattern.test(reason))?.[1] || "not_authorized";
             if (!CALLER_REJECTIONS.has(code) && code !== "not_authorized") {
                 // e.g. service_not_active: 3scale refused our service, not the caller.
                 return { kind: "failed", status, code, reason: `3scale refused the service (${status} ${code})` };
@@ -225,8 +308,8 @@ export function parseAuthReply(status: number, body: string, rejectionReason?: s
         }
     }
     if (status >= 400 && status < 500 && errorNode !== undefined) {
-        const code = text(asNode(errorNode)?.["@_code"]) ?? "";
-        const message = text(errorNode) ?? "";
+        const code = bounded(text(asNode(errorNode)?.["@_code"]), REPLY_BOUNDS.name, "an error code") ?? "";
+        const message = bounded(text(errorNode), REPLY_BOUNDS.message, "an error message") ?? "";
         // apisonator's messages quote the user key or the service token
         // (`user key "..." is invalid`): keep only the code, so no secret reaches a cache or a log.
         if (CALLER_ERRORS[code]?.test(message)) return { kind: "denied", status, code, reason: code.replace(/_/g, " "), usageReports: [] };
@@ -239,13 +322,15 @@ export function parseAuthReply(status: number, body: string, rejectionReason?: s
 }
 
 /** Maps a transactions.xml reply; only 202 means 3scale took the counts. */
-export function parseReportReply(status: number, body: string): ReportOutcome {
+export function parseReportReply(status: number, body: string | undefined): ReportOutcome {
     if (status === 202) return { kind: "accepted", status };
     if (status >= 500) return { kind: "failed", status, code: "server_error", reason: `3scale answered ${status}` };
     let code = "rejected";
     try {
+        if (body === undefined) throw new UnsafeReply("an unbounded body");
+        checkMarkup(body);
         const err = asNode(xml().parse(body, true))?.error;
-        if (err !== undefined) code = text(asNode(err)?.["@_code"]) ?? code;
+        if (err !== undefined) code = bounded(text(asNode(err)?.["@_code"]), REPLY_BOUNDS.name, "an error code") ?? code;
     } catch {
         code = "malformed";
     }
@@ -294,10 +379,12 @@ export function createThreescaleClient(settings: ThreescaleSettings, options: Th
     const credentials = (): URLSearchParams => new URLSearchParams({ service_token: settings.serviceToken, service_id: settings.serviceId });
     const headers = { accept: "application/vnd.3scale-v2.0+xml", "3scale-options": "list_app_keys=1&rejection_reason_header=1" };
 
-    const call = async (path: string, init: RequestInit): Promise<{ status: number; body: string; rejection: string | null }> => {
+    /** One call; the body is undefined when it is over MAX_REPLY_BYTES or not UTF-8 (read no further), or not needed (a 202). */
+    const call = async (path: string, init: RequestInit): Promise<{ status: number; body: string | undefined; rejection: string | null }> => {
         options.onCall?.(path);
         const response = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(settings.timeoutMs) });
-        return { status: response.status, body: await response.text(), rejection: response.headers.get("3scale-rejection-reason") };
+        const body = response.status === 202 ? await readBoundedBody(response, 0) : await readBoundedBody(response, MAX_REPLY_BYTES);
+        return { status: response.status, body, rejection: response.headers.get("3scale-rejection-reason") };
     };
     const auth = async (endpoint: string, identity: Identity, usage: Record<string, number> | undefined): Promise<AuthOutcome> => {
         const params = credentials();

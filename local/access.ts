@@ -2,14 +2,10 @@
 // match an Allow statement's resource and no Deny statement's resource ("*" matches any
 // run of characters, "?" one character). An explicit Deny always wins.
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
+import { policyResourceMatches } from "../handlers/access-policy";
 
 export function methodArn(region: string, account: string, apiId: string, stage: string, method: string, path: string): string {
     return `arn:aws:execute-api:${region}:${account}:${apiId}/${stage}/${method}/${path.replace(/^\//, "")}`;
-}
-
-function resourceMatches(pattern: string, arn: string): boolean {
-    const regex = new RegExp(`^${pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("")}$`);
-    return regex.test(arn);
 }
 
 function asList<T>(value: T | T[] | undefined): T[] {
@@ -22,7 +18,7 @@ export function isAllowed(result: APIGatewayAuthorizerResult, arn: string): bool
         const s = statement as { Effect: string; Action?: string | string[]; Resource?: string | string[] };
         const actions = asList(s.Action);
         if (!actions.some((a) => a === "execute-api:Invoke" || a === "execute-api:*" || a === "*")) continue;
-        if (!asList(s.Resource).some((r) => resourceMatches(r, arn))) continue;
+        if (!asList(s.Resource).some((r) => policyResourceMatches(r, arn))) continue;
         if (s.Effect === "Deny") return false;
         if (s.Effect === "Allow") allowed = true;
     }

@@ -1,13 +1,15 @@
-// One slot's API on localhost, with API Gateway's request path: refuse a payload over 10 MB,
-// resolve dot segments, route, throttle, run the ring's Lambda authorizer (TOKEN or REQUEST, with the
-// document's identity sources) for every operation behind it, refuse the operations the document
-// protects itself (IAM, API key, its own authorizer: nothing here can check them), answer a refusal
-// with the document's gateway responses, match its policy against the method ARN, then run the
-// integration with the authorizer's context (which the document maps into x-api-ring-* headers, see openapi.ts).
+// One slot's API on localhost, with API Gateway's request path: the stage's web ACL (an x-api-ring-*
+// header in any spelling, components/reservedHeaders.ts), refuse a payload over 10 MB, resolve dot
+// segments, route, throttle, run the ring's Lambda authorizer (TOKEN or REQUEST, with the document's
+// identity sources) for every operation behind it, refuse the operations the document protects itself
+// (IAM, API key, its own authorizer: nothing here can check them), answer a refusal with the
+// document's gateway responses, match its policy against the method ARN, then run the integration
+// with the authorizer's context (which the document maps into x-api-ring-* headers, see openapi.ts).
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { randomUUID } from "crypto";
 import * as http from "http";
 import { render } from "velocityjs";
+import { reservedHeaderIn } from "../components/reservedHeaders";
 import type { AuthorizerEvent } from "../handlers/credentials";
 import { AUTHORIZER_SCHEME } from "../openapi";
 import { operationAuth, securitySchemes } from "../policy/operation-auth";
@@ -82,6 +84,7 @@ function authorizerOf(document: Json, operation: Json): AuthorizerBinding | Unch
 /** API Gateway's default messages for the gateway responses the local run answers with. */
 const GATEWAY_MESSAGES: Record<string, { status: number; message: string }> = {
     UNAUTHORIZED: { status: 401, message: "Unauthorized" },
+    WAF_FILTERED: { status: 403, message: "Forbidden" },
     ACCESS_DENIED: { status: 403, message: "User is not authorized to access this resource with an explicit deny" },
 };
 
@@ -151,6 +154,12 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
         stats.requests += 1;
         if (Number(req.headers["content-length"] ?? 0) > MAX_PAYLOAD_BYTES) {
             tooLarge(res, requestId); // before reading a byte of it
+            return;
+        }
+        // The stage's web ACL runs before API Gateway routes: an x-api-ring-* header in any spelling is blocked.
+        const names = req.rawHeaders.filter((_, i) => i % 2 === 0);
+        if (reservedHeaderIn(names) !== undefined) {
+            refuse(res, requestId, "WAF_FILTERED");
             return;
         }
         const [rawPath, query = ""] = (req.url ?? "/").split(/\?(.*)/s);

@@ -182,6 +182,13 @@ export class MockCloud implements pulumi.runtime.Mocks {
                 const name = input("dashboardName") ?? physical;
                 return { id: name, computed: { dashboardArn: `arn:aws:cloudwatch::${MOCK_ACCOUNT}:dashboard/${name}` } };
             }
+            case "aws:wafv2/webAcl:WebAcl": {
+                // AWS WAF API reference, CreateWebACL: Id is a UUID, the ARN
+                // arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{id} for REGIONAL scope.
+                const h = hex(seed, 32);
+                const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+                return { id, computed: { name: physical, arn: arn("wafv2", `regional/webacl/${physical}/${id}`), capacity: 2 } };
+            }
             case "aws:elasticache/subnetGroup:SubnetGroup":
                 return { id: physical.toLowerCase(), computed: { name: physical.toLowerCase(), arn: arn("elasticache", `subnetgroup:${physical}`) } };
             default:

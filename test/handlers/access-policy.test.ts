@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { buildPolicy, parseMethodArn, policyEffect, routeResource, routesForPlan } from "../../handlers/access-policy";
+import { buildPolicy, parseMethodArn, policyEffect, routesForPlan } from "../../handlers/access-policy";
+import { HTTP_METHODS, routeResources } from "../../handlers/routes";
 import { METHOD_ARN, PLAN_ROUTES } from "../support/settings";
 
 const PREFIX = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/";
@@ -12,7 +13,11 @@ function resources(routes: string[] | undefined): string[] {
 
 describe("access policy", () => {
     it("parses the method ARN", () => {
-        assert.deepStrictEqual(parseMethodArn(METHOD_ARN), { region: "eu-west-1", accountId: "123456789012", apiId: "abcdef1234", stage: "red" });
+        assert.deepStrictEqual(parseMethodArn(METHOD_ARN), {
+            region: "eu-west-1", accountId: "123456789012", apiId: "abcdef1234", stage: "red", method: "GET", segments: ["discovery", "v1", "courses"],
+        });
+        assert.deepStrictEqual(parseMethodArn(`${PREFIX}GET/`).segments, [], "the root");
+        assert.deepStrictEqual(parseMethodArn(`${PREFIX}GET/courses/course-v1:edX+D+1`).segments, ["courses", "course-v1:edX+D+1"], "a colon in the path");
         assert.throws(() => parseMethodArn("arn:aws:lambda:eu-west-1:1:function:x"));
         assert.throws(() => parseMethodArn("not an arn"));
     });
@@ -20,7 +25,7 @@ describe("access policy", () => {
     it('grants every method and path of this API and stage for "*"', () => {
         const p = buildPolicy({ methodArn: METHOD_ARN, principalId: "app-1", routes: ["*"], context: { plan: "Unlimited", appId: "app-1" } });
         assert.strictEqual(policyEffect(p), "Allow");
-        assert.deepStrictEqual(p.policyDocument.Statement, [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: [`${PREFIX}*/*`] }]);
+        assert.deepStrictEqual(p.policyDocument.Statement, [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: HTTP_METHODS.map((m) => `${PREFIX}${m}/*`) }]);
         assert.strictEqual(p.principalId, "app-1");
         assert.deepStrictEqual(p.context, { plan: "Unlimited", appId: "app-1" });
     });
@@ -33,13 +38,17 @@ describe("access policy", () => {
         }
     });
 
-    it("grants a list of route patterns, all methods, leading slashes ignored", () => {
-        assert.deepStrictEqual(resources(["discovery/*", "/enterprise/v1/*"]), [`${PREFIX}*/discovery/*`, `${PREFIX}*/enterprise/v1/*`]);
+    it("grants a list of route patterns, each method spelled out", () => {
+        assert.deepStrictEqual(resources(["discovery/*", "enterprise/v1/*"]), [
+            ...HTTP_METHODS.map((m) => `${PREFIX}${m}/discovery/*`), ...HTTP_METHODS.map((m) => `${PREFIX}${m}/enterprise/v1/*`),
+        ]);
     });
 
     it("accepts a method in front of a pattern", () => {
-        assert.strictEqual(routeResource("GET enterprise/v1/*"), "GET/enterprise/v1/*");
-        assert.strictEqual(routeResource("post /x"), "POST/x");
+        assert.deepStrictEqual(routeResources("GET enterprise/v1/*"), ["GET/enterprise/v1/*"]);
+        assert.deepStrictEqual(routeResources("post x"), ["POST/x", "POST/x/"], "an exact path, with and without its trailing /");
+        assert.deepStrictEqual(routeResources("post /x"), [], "a leading / is refused, as config refuses it");
+        assert.deepStrictEqual(routeResources("GET *"), ["GET/*"]);
     });
 
     it("uses the default routes for a plan missing from the map", () => {

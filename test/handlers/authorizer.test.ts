@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import * as net from "net";
 import { createAuthorizer, createAuthorizerHandler, AuthorizerHandler } from "../../handlers/authorizer";
 import { policyEffect } from "../../handlers/access-policy";
+import { HTTP_METHODS } from "../../handlers/routes";
 import { createDecisionCache } from "../../handlers/decision-cache";
 import { keys, minuteOf, parseUsageField, tokenHash, usageField } from "../../handlers/keys";
 import { AuthorizerSettings, FailureMode, settingsToEnvironment } from "../../handlers/settings";
@@ -262,11 +263,12 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             const handler = make({ defaultRoutes: ["heartbeat"] });
             const prefix = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/";
             const unlimited = await handler(event(KEY_UNLIMITED));
-            assert.deepStrictEqual(resources(unlimited), [`${prefix}*/*`]);
+            const each = (path: string) => HTTP_METHODS.map((m) => `${prefix}${m}/${path}`);
+            assert.deepStrictEqual(resources(unlimited), each("*"));
             assert.strictEqual(unlimited.principalId, "app-unlimited");
             assert.deepStrictEqual(unlimited.context, { plan: "Unlimited", appId: "app-unlimited", source: "3scale" });
-            assert.deepStrictEqual(resources(await handler(event(KEY_BASIC))), [`${prefix}*/discovery/*`]);
-            assert.deepStrictEqual(resources(await handler({ ...event(KEY_GOLD), methodArn: HEARTBEAT_ARN })), [`${prefix}*/heartbeat`]);
+            assert.deepStrictEqual(resources(await handler(event(KEY_BASIC))), each("discovery/*"));
+            assert.deepStrictEqual(resources(await handler({ ...event(KEY_GOLD), methodArn: HEARTBEAT_ARN })), HTTP_METHODS.flatMap((m) => [`${prefix}${m}/heartbeat`, `${prefix}${m}/heartbeat/`]));
         });
 
         it("matches plan names whole, from 3scale and from the cache: Gold is neither Gold Plus nor known through it", async () => {
@@ -323,7 +325,7 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
                     assert.strictEqual(policyEffect(noRecord), expectations[mode].noRecord, "no record");
                     assert.strictEqual(policyEffect(denied), expectations[mode].knownDenied, "known denied");
                     if (mode !== "strict") {
-                        assert.deepStrictEqual(resources(stale), ["arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/*/discovery/*"]);
+                        assert.deepStrictEqual(resources(stale), HTTP_METHODS.map((m) => `arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/${m}/discovery/*`));
                         assert.strictEqual(stale.context?.source, "stale");
                         // 3scale never saw this hit: it waits in Redis for the reporter.
                         assert.strictEqual((await pendingByApp())["app-basic"], before["app-basic"] + 1);

@@ -16,6 +16,7 @@ import { LocalSns, startLocalSns } from "../support/sns";
 import { invokeArchive as invoke, lambdaRuntimeModules, runInLambdaProcess } from "../support/lambda";
 import { Issuer, startIssuer } from "../support/jwks";
 import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
+import { HTTP_METHODS } from "../../handlers/routes";
 
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:red-authorizer-pair-usage";
 const METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/red/GET/discovery/v1/catalogs";
@@ -82,7 +83,7 @@ describe("the shipped Lambda archives", function () {
         type Result = { principalId: string; policyDocument: { Statement: { Effect: string; Resource: string[] }[] }; context: Record<string, string> };
         const allowed = first.ok as Result;
         assert.strictEqual(allowed.policyDocument.Statement[0].Effect, "Allow");
-        assert.deepStrictEqual(allowed.policyDocument.Statement[0].Resource, ["arn:aws:execute-api:us-east-1:123456789012:abcdef1234/red/*/discovery/*"]);
+        assert.deepStrictEqual(allowed.policyDocument.Statement[0].Resource, HTTP_METHODS.map((m) => `arn:aws:execute-api:us-east-1:123456789012:abcdef1234/red/${m}/discovery/*`));
         assert.strictEqual(allowed.context.plan, "Basic");
         assert.strictEqual(allowed.context.source, "3scale");
         assert.strictEqual((second.ok as Result).context.source, "cache");

@@ -11,7 +11,7 @@ import { SlotWatch } from "../../components/slotWatch";
 import { bakeAlarmNames, slotAlarmNames } from "../../outputs";
 import type { AlarmThresholds } from "../../config";
 import { DEFAULT_CREDENTIALS, settingsFromEnvironment } from "../../handlers/settings";
-import { bundleSpec, BundledSpec } from "../../openapi";
+import { bundleSpec, BundledSpec, CONTEXT_HEADERS } from "../../openapi";
 import { MOCK_ACCOUNT } from "../../preview/mock-cloud";
 import { build, resolve, unwrap } from "./harness";
 
@@ -118,6 +118,32 @@ describe("GatewayRing", () => {
         ]);
         await assert.rejects(gateway({ spec: pets, hosts: {}, stageVariables: { register_function: "arn:aws:s3:::pets-bucket" } }),
             /cannot name the Lambda function POST \/pets invokes: the stage variable register_function is "arn:aws:s3:::pets-bucket"; expected the Lambda function POST \/pets invokes/);
+    });
+
+    it("puts a web ACL in front of the stage that blocks an x-api-ring-* header in any spelling, before routing (issue 17, item 4)", async () => {
+        const b = await gateway();
+        const acl = inputs(b.one("aws:wafv2/webAcl:WebAcl"));
+        assert.deepStrictEqual([acl.scope, acl.defaultAction], ["REGIONAL", { allow: {} }]);
+        assert.strictEqual(acl.rules.length, 1);
+        const rule = acl.rules[0];
+        assert.deepStrictEqual(rule.action, { block: {} });
+        const regex = rule.statement.regexMatchStatement;
+        assert.deepStrictEqual(regex.fieldToMatch, { headers: [{ matchPattern: { all: {} }, matchScope: "KEY", oversizeHandling: "MATCH" }] });
+        assert.deepStrictEqual(regex.textTransformations, [{ priority: 0, type: "NONE" }]);
+        const association = inputs(b.one("aws:wafv2/webAclAssociation:WebAclAssociation"));
+        assert.strictEqual(association.resourceArn, b.one("aws:apigateway/stage:Stage").state.arn);
+        assert.strictEqual(association.webAclArn, b.one("aws:wafv2/webAcl:WebAcl").state.arn);
+        // The pattern, read as WAF reads it (PCRE, which agrees with JavaScript on character classes):
+        // every context header the document maps, in any case and with _ or - at each separator.
+        const pattern = new RegExp(regex.regexString);
+        for (const h of CONTEXT_HEADERS) {
+            const parts = h.header.split("-");
+            for (let mask = 0; mask < 1 << (parts.length - 1); mask++) {
+                const name = parts.reduce((acc, p, i) => (i === 0 ? p : `${acc}${mask & (1 << (i - 1)) ? "_" : "-"}${p}`), "");
+                for (const spelled of [name, name.toUpperCase(), name.replace(/\b[a-z]/g, (c) => c.toUpperCase())]) assert.ok(pattern.test(spelled), spelled);
+            }
+        }
+        for (const other of ["x-api-key", "x-api-ringer", "authorization", "x-amzn-trace-id", "xapiringplan"]) assert.ok(!pattern.test(other), other);
     });
 
     it("refuses a spec that uses a stage variable neither the hosts nor the other stage variables define", async () => {
@@ -317,8 +343,8 @@ describe("AuthorizerPair", () => {
             // Each function gets the modules of handlers/ its entry point loads, compiled one by one, and no other.
             const own = entries.filter((e) => e.startsWith("handlers/")).sort();
             const expected = f.name.endsWith("-authorizer")
-                ? ["access-policy", "authorizer", "credentials", "decision-cache", "jwt", "keys", "lua", "metrics", "redis-client", "sealed-key", "settings", "threescale", "usage"]
-                : ["credentials", "keys", "lua", "metrics", "redis-client", "reporter", "sealed-key", "settings", "threescale", "usage"];
+                ? ["access-policy", "authorizer", "bounded-body", "credentials", "decision-cache", "jwt", "keys", "lua", "metrics", "redis-client", "routes", "sealed-key", "settings", "threescale", "usage"]
+                : ["bounded-body", "credentials", "keys", "lua", "metrics", "redis-client", "reporter", "routes", "sealed-key", "settings", "threescale", "usage"];
             assert.deepStrictEqual(own, expected.map((m) => `handlers/${m}.js`));
             const entry = f.name.endsWith("-authorizer") ? "authorizer.js\").createAuthorizerHandler()" : "reporter.js\").createReporterHandler()";
             for (const file of ["index.js", ...own]) {

@@ -405,7 +405,31 @@ describe("config: every bad key gives an error naming the key, the value and wha
         })).authorizer;
         assert.deepStrictEqual([jwt.credentials.kind, jwt.credentials.name], ["jwt", "Authorization"], "Open edX clients send Authorization: JWT <token>");
         assert.deepStrictEqual(jwt.jwt, { jwksUrl: "https://courses.example.edu/oauth2/jwks", issuer: "https://courses.example.edu/oauth2", audience: "api-ring",
-            appClaim: "preferred_username", timeoutMs: 1000, refreshCooldownMs: 30_000 });
+            appClaim: "preferred_username", timeoutMs: 1000, refreshCooldownMs: 30_000, keySetMaxAgeMs: 3_600_000 });
+    });
+
+    it("authorizer:jwksMaxAgeSeconds: how long the last good key set serves while the JWKS endpoint fails (issue 17, item 3)", () => {
+        const JWT = {
+            "authorizer:credentials": "jwt", "authorizer:jwksUrl": "https://courses.example.edu/oauth2/jwks",
+            "authorizer:jwtIssuer": "https://courses.example.edu/oauth2", "authorizer:jwtAudience": "api-ring", "authorizer:jwtAppClaim": "preferred_username",
+        };
+        assert.strictEqual(read("red", primary({ ...JWT, "authorizer:jwksMaxAgeSeconds": "86400" })).authorizer.jwt?.keySetMaxAgeMs, 86_400_000);
+        for (const bad of ["30", "604801", "an hour"]) {
+            const e = problemsOf("red", primary({ ...JWT, "authorizer:jwksMaxAgeSeconds": bad }));
+            assert.deepStrictEqual(e.problems.map((p) => p.key), ["authorizer:jwksMaxAgeSeconds"], bad);
+            assert.match(e.message, /from 60 to 604800/);
+        }
+        const stray = problemsOf("red", primary({ "authorizer:jwksMaxAgeSeconds": "3600" }));
+        assert.match(stray.problems[0].expected, /no value unless authorizer:credentials is jwt/);
+    });
+
+    it("reads routes with the authorizer's own reader: what API Gateway's wildcards cannot express segment by segment is refused (issue 17, item 1)", () => {
+        for (const bad of ["a/*/b", "disc*", "*/x", "discovery/../admin", "discovery//x", "discovery/", "a?b"]) {
+            const e = problemsOf("red", primary({ "authorizer:planRoutes": JSON.stringify({ Basic: [bad] }) }));
+            assert.deepStrictEqual(e.problems.map((p) => p.key), ["authorizer:planRoutes.Basic"], bad);
+            assert.match(e.message, /a route pattern/);
+        }
+        assert.deepStrictEqual(read("red", primary({ "authorizer:planRoutes": '{"Basic":["discovery/*","GET *","heartbeat"]}' })).authorizer.planRoutes, { Basic: ["discovery/*", "GET *", "heartbeat"] });
     });
 
     it("refuses credential settings that cannot work, naming each key", () => {
