@@ -6,11 +6,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { ALARM_KEYS, AlarmThresholds, alarmThresholds } from "./config/alarms";
 import { AUTHORIZER_KEYS, AuthorizerConfig, authorizerConfig, checkAuthorizerBounds, checkEnvironmentSize, credentialConfig } from "./config/authorizer";
 import { CACHE_KEYS, CacheConfig, cacheConfig } from "./config/cache";
-import { DOMAIN_KEYS, DomainConfig, domainConfig, domainMapping } from "./config/domain";
+import { DOMAIN_KEYS, DomainConfig, domainConfig } from "./config/domain";
 import { GATEWAY_KEYS, GatewayConfig, gatewayConfig } from "./config/gateway";
 import { NETWORK_KEYS, NetworkConfig, networkConfig } from "./config/network";
 import { ConfigError, ConfigSource, Reader } from "./config/reader";
-import { RING_KEYS, RingCommandConfig, RingSettings, flipProcedure, ringSettings } from "./config/ring";
+import {
+    LIVE_POINTER_RING_KEYS, LivePointerCommandConfig, MOVED_RING_KEYS, RING_KEYS, RingCommandConfig, RingSettings, flipProcedure, historyLimit, ringSettings,
+} from "./config/ring";
+import { LIVE_POINTER_PROJECT_SUFFIX } from "./outputs";
 import { THREESCALE_KEYS, ThreescaleConfig, threescaleConfig } from "./config/threescale";
 
 // The public face: what the program, the commands and the tests import from "./config".
@@ -27,7 +30,7 @@ export type { CacheClusterSize, GatewayConfig, LogLevel } from "./config/gateway
 export type { NetworkConfig } from "./config/network";
 export type { ConfigProblem, ConfigSource } from "./config/reader";
 export { ConfigError } from "./config/reader";
-export type { FlipProcedure, RingCommandConfig, RingSettings, SmokeProbe } from "./config/ring";
+export type { FlipProcedure, LivePointerCommandConfig, RingCommandConfig, RingSettings, SmokeProbe } from "./config/ring";
 export type { ThreescaleConfig } from "./config/threescale";
 
 export interface SlotConfig {
@@ -41,8 +44,6 @@ export interface SlotConfig {
     authorizer: AuthorizerConfig;
     alarms: AlarmThresholds;
     /** Primary only. */
-    domain?: DomainConfig;
-    /** Primary only. */
     cache?: CacheConfig;
     /** Primary only. */
     network?: NetworkConfig;
@@ -53,11 +54,15 @@ export const SECRET_KEYS = ["threescale:serviceToken", "cache:authToken"] as con
 
 /** Every key the program reads, for typo detection; each namespace's module declares its own. */
 export const KNOWN_KEYS: readonly string[] = [
-    ...RING_KEYS, ...ALARM_KEYS, ...GATEWAY_KEYS, ...DOMAIN_KEYS, ...THREESCALE_KEYS, ...CACHE_KEYS, ...NETWORK_KEYS, ...AUTHORIZER_KEYS,
+    ...RING_KEYS, ...ALARM_KEYS, ...GATEWAY_KEYS, ...THREESCALE_KEYS, ...CACHE_KEYS, ...NETWORK_KEYS, ...AUTHORIZER_KEYS,
 ];
+/** Keys a slot refuses with where they went: the live pointer's (its config, or its state). */
+const LIVE_POINTER_KEYS_ON_SLOTS: readonly string[] = [...MOVED_RING_KEYS, ...DOMAIN_KEYS];
 const OWNED_NAMESPACES = ["ring", "gateway", "domain", "threescale", "cache", "network", "authorizer", "alarms"];
 /** Namespaces whose resources the primary slot owns; no other slot may set them. */
-const PRIMARY_NAMESPACES = ["domain", "cache", "network"];
+const PRIMARY_NAMESPACES = ["cache", "network"];
+/** The live pointer's own keys (its stack's config in live/). */
+const LIVE_POINTER_KEYS: readonly string[] = [...DOMAIN_KEYS, ...LIVE_POINTER_RING_KEYS];
 
 /** Damerau-free Levenshtein distance, for telling a namespace typo from a foreign namespace. */
 function editDistance(a: string, b: string): number {
@@ -72,27 +77,36 @@ function editDistance(a: string, b: string): number {
     return previous[b.length];
 }
 
-/** Typos in our own namespaces would otherwise be silently ignored. */
-function checkKeyNames(r: Reader, source: ConfigSource): void {
+/**
+ * Typos in our own namespaces would otherwise be silently ignored; `known` are the keys this program
+ * reads, `owned` the namespaces it owns (other namespaces are other programs' and pass).
+ */
+function checkKeyNames(r: Reader, source: ConfigSource, known: readonly string[] = [...KNOWN_KEYS, ...LIVE_POINTER_KEYS_ON_SLOTS], owned: readonly string[] = OWNED_NAMESPACES): void {
     for (const key of source.keys?.() ?? []) {
         const [namespace, name] = key.split(":");
-        if (OWNED_NAMESPACES.includes(namespace) && !KNOWN_KEYS.includes(key)) {
-            r.problem(key, "an unknown key", `one of the documented keys (${KNOWN_KEYS.filter((k) => k.startsWith(`${namespace}:`)).join(", ")})`);
+        if (owned.includes(namespace) && !known.includes(key)) {
+            r.problem(key, "an unknown key", `one of the documented keys (${known.filter((k) => k.startsWith(`${namespace}:`)).join(", ")})`);
             continue;
         }
-        const meant = OWNED_NAMESPACES.find((owned) => owned !== namespace && editDistance(owned, namespace) <= 2);
+        const meant = owned.find((o) => o !== namespace && !OWNED_NAMESPACES.includes(namespace) && editDistance(o, namespace) <= 2);
         if (meant !== undefined) {
             const intended = `${meant}:${name}`;
-            r.problem(key, "a key in an unknown namespace", KNOWN_KEYS.includes(intended) ? intended : `a key of namespace ${meant}:`);
+            r.problem(key, "a key in an unknown namespace", known.includes(intended) ? intended : `a key of namespace ${meant}:`);
         }
     }
 }
 
-/** The namespaces only the primary sets: read there, refused on every other slot. */
-function primaryConfig(r: Reader, source: ConfigSource, ring: RingSettings): Pick<SlotConfig, "domain" | "cache" | "network"> {
+/** The namespaces only the primary sets: read there, refused on every other slot. domain:* is the live pointer's. */
+function primaryConfig(r: Reader, source: ConfigSource, ring: RingSettings): Pick<SlotConfig, "cache" | "network"> {
     const slot = source.stack;
+    for (const key of DOMAIN_KEYS) {
+        if (r.raw(key) !== undefined) {
+            r.problem(key, "a value", `no value on "${slot}": the custom domain belongs to the live pointer's stack (live/Pulumi.live.yaml), which owns its mapping; ` +
+                `a ring deployed before the live pointer moves it with \`npm run ring -- migrate\` (README, "Moving a ring deployed before the live pointer")`);
+        }
+    }
     if (slot === ring.primary) {
-        return { domain: domainConfig(r), cache: cacheConfig(r), network: networkConfig(r) };
+        return { cache: cacheConfig(r), network: networkConfig(r) };
     }
     const primaryOnly = (key: string): boolean => PRIMARY_NAMESPACES.includes(key.split(":")[0]);
     for (const key of (source.keys?.() ?? KNOWN_KEYS).filter(primaryOnly)) {
@@ -111,27 +125,61 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
     // The order of the steps is the order of the problems in the error.
     const ring = ringSettings(r, slot);
     const isPrimary = slot === ring.primary;
-    const gateway = gatewayConfig(r);
+    const gateway = gatewayConfig(r, isPrimary);
     const threescale = threescaleConfig(r);
     const authorizer = authorizerConfig(r);
-    const { domain, cache, network } = primaryConfig(r, source, ring);
+    const { cache, network } = primaryConfig(r, source, ring);
     const alarms = alarmThresholds(r);
-    const config: SlotConfig = { project: source.project, slot, isPrimary, ring, gateway, threescale, authorizer, alarms, domain, cache, network };
+    const config: SlotConfig = { project: source.project, slot, isPrimary, ring, gateway, threescale, authorizer, alarms, cache, network };
     checkEnvironmentSize(r, config);
     checkAuthorizerBounds(r, config);
     if (r.problems.length > 0) throw new ConfigError(slot, r.problems);
     return config;
 }
 
-/** Reads the keys the ring commands use from one stack's config; throws a ConfigError naming every bad one. */
+/** Reads the keys the ring commands use from one slot's config; throws a ConfigError naming every bad one. */
 export function readRingCommandConfig(source: ConfigSource): RingCommandConfig {
     const r = new Reader(source);
     const procedure = flipProcedure(r);
-    const { name, basePath } = domainMapping(r);
     // The program's own reading, so the probe uses the same defaults (X-Api-Key) as the deployed authorizer.
     const { credentials } = credentialConfig(r);
     if (r.problems.length > 0) throw new ConfigError(source.stack, r.problems);
-    return { procedure, domain: name === undefined ? undefined : { name, basePath }, credentials };
+    return { procedure, credentials };
+}
+
+/** The live pointer's stack config: its domain, the history it keeps, and the slots' project it points into. */
+export interface LivePointerConfig {
+    project: string;
+    stack: string;
+    /** The project whose stacks are the slots: the live pointer's name without LIVE_POINTER_PROJECT_SUFFIX. */
+    slotProject: string;
+    domain: DomainConfig;
+    historyLimit: number;
+}
+
+/** Validates the live pointer's stack config; throws a ConfigError listing every problem. */
+export function readLivePointerConfig(source: ConfigSource): LivePointerConfig {
+    const r = new Reader(source);
+    checkKeyNames(r, source, [...LIVE_POINTER_KEYS, ...RING_KEYS], ["domain", "ring"]);
+    for (const key of RING_KEYS) {
+        if (r.raw(key) !== undefined) r.problem(key, "a value", `no value on the live pointer's stack: ${key} is the slots' (Pulumi.yaml or Pulumi.<slot>.yaml)`);
+    }
+    if (!source.project.endsWith(LIVE_POINTER_PROJECT_SUFFIX) || source.project === LIVE_POINTER_PROJECT_SUFFIX) {
+        r.problem("name (live/Pulumi.yaml)", JSON.stringify(source.project), `the slots' project name with "${LIVE_POINTER_PROJECT_SUFFIX}" after it, e.g. api-ring${LIVE_POINTER_PROJECT_SUFFIX}: the slots read this stack by that name`);
+    }
+    const domain = domainConfig(r);
+    const limit = historyLimit(r);
+    if (r.problems.length > 0) throw new ConfigError(source.stack, r.problems);
+    return { project: source.project, stack: source.stack, slotProject: source.project.slice(0, -LIVE_POINTER_PROJECT_SUFFIX.length), domain, historyLimit: limit };
+}
+
+/** Reads what the ring commands use of the live pointer's config (its domain and region); throws a ConfigError naming every bad key. */
+export function readLivePointerCommandConfig(source: ConfigSource): LivePointerCommandConfig {
+    const r = new Reader(source);
+    const domain = domainConfig(r);
+    if (r.problems.length > 0) throw new ConfigError(source.stack, r.problems);
+    const region = source.get("aws:region");
+    return { domain, region: region === undefined || region === "" ? undefined : region };
 }
 
 /** ConfigSource over the Pulumi runtime's configuration of the running stack. */

@@ -49,10 +49,13 @@ export default tseslint.config(
     ...boundary("policy", "policy/ imports nothing outside policy/: the shape it checks lives in policy/stack-model.ts.", leavingFolder),
     // The development servers stand in for Redis and 3scale; they depend on nothing of ours.
     ...boundary("dev-servers", "dev-servers/ stand in for Redis and 3scale: they import no project code.", leavingFolder),
-    // The program (entry point, config and its namespaces, components, openapi) knows nothing of the commands that run it.
+    // The program (entry point, config and its namespaces, components, openapi) knows nothing of the commands that run it, nor of the live pointer's program.
     ...["", "config", "components", "openapi"].flatMap((folder) =>
-        boundary(folder, "The program never imports a command, a development server, a test or a bench.", reaching([...COMMANDS, "dev-servers", ...TOOLING])),
+        boundary(folder, "The program never imports a command, a development server, a test, a bench or the live pointer's program (live/).", reaching([...COMMANDS, "live", "dev-servers", ...TOOLING])),
     ),
+    // The live pointer's program never runs a slot's program: no slot entry point, no API document, no command.
+    ...boundary("live", "live/ is the live pointer's program: it never imports a slot's program (index, openapi), a command, a development server, a test or a bench.",
+        reaching(["index", "openapi", ...COMMANDS, "dev-servers", ...TOOLING])),
     // Each command may use the program, the pack, the handlers and the development servers, never another command.
     ...COMMANDS.flatMap((command) =>
         boundary(

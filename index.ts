@@ -1,17 +1,18 @@
-// One slot of the api-ring: read and validate config, build the slot's components, and
-// on the primary the shared network and the live mapping; export the output contract.
+// One slot of the api-ring: read and validate config, build the slot's components, and on the
+// primary the shared network; export the output contract. Which slot is live is the live pointer's
+// state (the project in live/), read here through its outputs; no slot owns the mapping.
 import * as pulumi from "@pulumi/pulumi";
 import { AuthCacheNetwork } from "./components/authCacheNetwork";
 import { AuthorizerPair } from "./components/authorizerPair";
-import { DomainFlip } from "./components/domainFlip";
+import { GatewayAccount } from "./components/gatewayAccount";
 import { GatewayRing } from "./components/gatewayRing";
 import { RingDashboard } from "./components/ringDashboard";
 import { SlotWatch } from "./components/slotWatch";
 import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfigSource } from "./config";
 import { serviceName } from "./handlers/metrics";
-import { checkLiveDeployed, checkLiveUpdate, checkPrimaryDeployed } from "./guards";
-import { SpecError, bundleSpec, formatProblem, lambdaPermissions, lambdaPermissionsSummary, operationsSummary, releaseIdFor, stageVariableProblems } from "./openapi";
-import { PrimaryOutputs, SlotOutputs, StackOutputs } from "./outputs";
+import { checkLiveUpdate, checkMappingMoved, checkPrimaryDeployed } from "./guards";
+import { SpecError, bundleSpec, formatProblem, lambdaPermissions, lambdaPermissionsSummary, releaseIdFor, specSummary, stageVariableProblems } from "./openapi";
+import { AccountSettingsOutputs, LIVE_POINTER_PROJECT_SUFFIX, LIVE_POINTER_STACK, PrimaryOutputs, SlotOutputs, StackOutputs, referencedOutputs } from "./outputs";
 
 /** The network every slot's authorizer pair runs in, owned by the primary. */
 interface SharedNetwork {
@@ -26,6 +27,13 @@ function stackReference(config: SlotConfig, slot: string, role: string): pulumi.
     return new pulumi.StackReference(`${role}-${slot}`, { name: `${pulumi.getOrganization()}/${config.project}/${slot}` });
 }
 
+/** The live pointer's stack: the project in live/, named after this one (README, "The live pointer"). */
+function livePointerReference(config: SlotConfig): pulumi.StackReference {
+    return new pulumi.StackReference("live-pointer", {
+        name: `${pulumi.getOrganization()}/${config.project}${LIVE_POINTER_PROJECT_SUFFIX}/${LIVE_POINTER_STACK}`,
+    });
+}
+
 async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<PrimaryOutputs>> {
     const config = readSlotConfig(runtimeConfigSource());
     const { slot, ring, gateway: gw, authorizer: az } = config;
@@ -33,7 +41,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
 
     const spec = await bundleSpec(gw.specPath, {
         credentials: az.credentials, resultTtlSeconds: az.resultTtlSeconds,
-        mirrors: gw.specMirrors, baseDir: process.cwd(), binaryMediaTypes: gw.binaryMediaTypes,
+        mirrors: gw.specMirrors, baseDir: process.cwd(), binaryMediaTypes: gw.binaryMediaTypes, allowPublicCatchAll: gw.allowPublicCatchAll,
         publicRoutes: gw.publicRoutes, authorizerRoutes: gw.authorizerRoutes, publicPreflights: gw.publicPreflights,
     });
     // Quirks API Gateway accepts are the user's to see, not to fix before deploying.
@@ -43,13 +51,13 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
     const problems = stageVariableProblems(spec, variables, slot);
     if (problems.length > 0) throw new ConfigError(slot, problems);
     const permissions = lambdaPermissions(spec.lambdaInvocations, variables, slot).permissions;
-    for (const line of [...operationsSummary(spec), ...spec.notes, ...lambdaPermissionsSummary(permissions)]) void pulumi.log.info(`gateway:spec: ${line}`);
+    for (const line of [...specSummary(spec), ...lambdaPermissionsSummary(permissions)]) void pulumi.log.info(`gateway:spec: ${line}`);
+    // Which slot is live is the live pointer's state; this slot's last outputs say what it serves.
+    const pointer = await referencedOutputs(livePointerReference(config), ["liveSlot"]);
+    const deployed = await referencedOutputs(stackReference(config, slot, "deployed"), ["specSha256", "liveSlot"]);
+    if (config.isPrimary) checkMappingMoved(slot, deployed, pointer, `${config.project}${LIVE_POINTER_PROJECT_SUFFIX}`);
+    checkLiveUpdate(slot, pointer["liveSlot"], ring.allowLiveUpdate, deployed["specSha256"], spec.sha256);
     const primaryRef = config.isPrimary ? undefined : stackReference(config, ring.primary, "primary");
-    const liveSlot = config.isPrimary ? ring.live : await primaryRef?.getOutputValue("liveSlot");
-    if (liveSlot === slot) {
-        const deployed = await stackReference(config, slot, "deployed").getOutputValue("specSha256");
-        checkLiveUpdate(slot, liveSlot, ring.allowLiveUpdate, deployed, spec.sha256);
-    }
 
     let network: SharedNetwork;
     let owned: AuthCacheNetwork | undefined;
@@ -95,6 +103,9 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
+    // The region's API Gateway CloudWatch role: one per account and region, owned by the primary when it opts in.
+    const account = config.isPrimary && gw.cloudWatchRole === "create" ? new GatewayAccount(`${slot}-gateway-account`, { tags }) : undefined;
+
     const gateway = new GatewayRing(`${slot}-gateway`, {
         slot,
         spec,
@@ -104,6 +115,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         limits: gw,
         authorizerInvokeArn: pair.authorizerInvokeArn,
         authorizerFunctionName: pair.authorizerFunctionName,
+        accountSettings: account?.account,
         tags,
     });
 
@@ -118,7 +130,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         tags,
     });
 
-    const outputs: StackOutputs<SlotOutputs> = {
+    const outputs: StackOutputs<SlotOutputs & Partial<AccountSettingsOutputs>> = {
         slot,
         restApiId: gateway.restApiId,
         stageName: gateway.stageName,
@@ -132,26 +144,9 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         deadLetterQueueUrl: pair.deadLetterQueueUrl,
         alarmNames: watch.alarmNames,
         deadLetterAlarmName: watch.deadLetterAlarmName,
+        ...(account ? { gatewayCloudWatchRoleArn: account.cloudWatchRoleArn } : {}),
     };
-    if (!owned || !config.domain || !ring.live) return outputs;
-
-    // The primary points the custom domain at the live slot, itself or another stack.
-    let live = { restApiId: gateway.restApiId, stageName: gateway.stageName };
-    if (ring.live !== slot) {
-        const liveRef = stackReference(config, ring.live, "live");
-        const restApiId = await liveRef.getOutputValue("restApiId");
-        checkLiveDeployed(ring.live, restApiId);
-        live = { restApiId: pulumi.output(restApiId as string), stageName: liveRef.requireOutput("stageName") as pulumi.Output<string> };
-    }
-    const flip = new DomainFlip("live", {
-        domainName: config.domain.name,
-        basePath: config.domain.basePath,
-        liveRestApiId: live.restApiId,
-        liveStageName: live.stageName,
-        certificateArn: config.domain.certificateArn,
-        hostedZoneId: config.domain.hostedZoneId,
-        tags,
-    });
+    if (!owned) return outputs;
 
     const dashboard = new RingDashboard("ring", {
         project: config.project,
@@ -161,15 +156,12 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
 
     const primaryOutputs: StackOutputs<PrimaryOutputs> = {
         ...outputs,
-        liveSlot: ring.live,
-        liveUrl: flip.liveUrl,
         vpcId: owned.vpcId,
         privateSubnetIds: owned.privateSubnetIds,
         lambdaSecurityGroupId: owned.lambdaSecurityGroupId,
         redisEndpoint: owned.redisEndpoint,
         redisPort: owned.redisPort,
         redisAuthToken: pulumi.secret(network.redisAuthToken),
-        ringHistory: ring.history,
         dashboardName: dashboard.dashboardName,
         dashboardUrl: dashboard.dashboardUrl,
     };

@@ -7,12 +7,13 @@ import { createHash } from "crypto";
 import * as path from "path";
 import { securitySchemes } from "./policy/operation-auth";
 import { AuthRouting, authSummary, servedAuthOf } from "./openapi/auth-kinds";
-import { AUTHORIZER_SCHEME, AUTHORIZER_URI_PLACEHOLDER, AuthorizerSpec, credentialClash, injectAuthorizer } from "./openapi/authorizer";
+import { AUTHORIZER_SCHEME, AUTHORIZER_URI_PLACEHOLDER, AuthorizerSpec, credentialClash, injectAuthorizer, openingProblems } from "./openapi/authorizer";
 import { describeBinaryMediaTypes, mergeBinaryMediaTypes } from "./openapi/binary-types";
 import { checkDocument } from "./openapi/checks";
 import { preflightWarnings } from "./openapi/cors";
 import { BundledSpec, SpecError, operationsOf } from "./openapi/document";
 import { LambdaPermission, lambdaInvocations, lambdaPermissions, malformedInvocations } from "./openapi/lambda-permissions";
+import { addIntegrationMethodResponses } from "./openapi/method-responses";
 import { bundleFiles, inlineRefs } from "./openapi/refs";
 import { missingStageVariables, stageVariableUses } from "./openapi/stage-variables";
 
@@ -33,6 +34,8 @@ export interface SpecOptions extends AuthorizerSpec, AuthRouting {
     baseDir?: string;
     /** Media types API Gateway passes through as binary, added to the document's (gateway:binaryMediaTypes). */
     binaryMediaTypes?: string[];
+    /** A public catch-all at the root, or no operation left protected, is meant (gateway:allowPublicCatchAll). */
+    allowPublicCatchAll?: boolean;
 }
 
 /**
@@ -57,10 +60,12 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
     if (clash) errors.push(clash);
     const invocations = lambdaInvocations(document, operations, schemes, swagger2 ? ["securityDefinitions"] : ["components", "securitySchemes"]);
     errors.push(...malformedInvocations(invocations));
+    if (!options.allowPublicCatchAll) errors.push(...openingProblems(operations, served));
     if (errors.length > 0) {
         throw new SpecError(shownFile, `${errors.length} problem${errors.length === 1 ? "" : "s"} API Gateway would refuse or the ring cannot serve:`, errors);
     }
 
+    const addedMethodResponses = addIntegrationMethodResponses(operations);
     const responseNotes = injectAuthorizer(document, options, swagger2, operations, served);
     const uses = stageVariableUses(document, operations);
     const text = JSON.stringify(document);
@@ -79,6 +84,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
         lambdaInvocations: invocations,
         notes: [describeBinaryMediaTypes(binaryMediaTypes), ...responseNotes],
         warnings: [...bundled.warnings, ...warnings, ...preflightWarnings(document, operations, served)],
+        addedMethodResponses,
         render,
     };
 }
@@ -90,6 +96,18 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
  */
 export function operationsSummary(spec: Pick<BundledSpec, "operationAuth">): string[] {
     return authSummary(spec.operationAuth);
+}
+
+/**
+ * Everything the preview and the local run say of the served document: the operations by kind, the
+ * notes (binary media types, gateway responses), and the method responses added for integration
+ * responses' status codes.
+ */
+export function specSummary(spec: Pick<BundledSpec, "operationAuth" | "notes" | "addedMethodResponses">): string[] {
+    const added = spec.addedMethodResponses;
+    const addedLine = added.length === 0 ? [] : [`${added.length} method response${added.length === 1 ? "" : "s"} added for status codes ` +
+        `integration responses use (PutRestApi would otherwise warn and drop them): ${added.map((a) => `method response ${a}`).join(", ")}`];
+    return [...operationsSummary(spec), ...spec.notes, ...addedLine];
 }
 
 /** A problem with a stage variable's value, as config reports it: the key that holds it, what it got, what it expected. */

@@ -1,5 +1,6 @@
 // The stack outputs: a public API that other Pulumi projects, the ring commands and CI read.
-// Renaming or removing a field here is a breaking change; test/outputs.test.ts pins the names.
+// Renaming or removing a field here is a breaking change; test/infra/program.test.ts pins the names
+// of the slots' outputs and test/infra/live-pointer.test.ts those of the live pointer's stack.
 
 /** What moved the live pointer. */
 export type RingEventKind = "flip" | "rollback" | "auto-rollback";
@@ -25,6 +26,41 @@ export interface RingHistoryEntry {
     /** --reason, or for an automatic flip-back the alarm that fired and its reason. */
     why: string;
     gate: GateOutcome;
+    /** The cohorts the move removed (a flip ends every cohort: README, "Header cohorts"). */
+    removedCohorts?: Cohort[];
+}
+
+/** Checks a value read back from state or sent by a ring command: a history entry as the ring commands write them. */
+export function isRingHistoryEntry(value: unknown): value is RingHistoryEntry {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+    const e = value as Record<string, unknown>;
+    const text = (v: unknown) => typeof v === "string" && v !== "";
+    const optionalText = (v: unknown) => v === undefined || typeof v === "string";
+    return text(e.at) && !Number.isNaN(Date.parse(String(e.at))) &&
+        (RING_EVENT_KINDS as readonly unknown[]).includes(e.kind) &&
+        (e.from === null || text(e.from)) && text(e.to) &&
+        optionalText(e.fromRelease) && optionalText(e.toRelease) &&
+        typeof e.by === "string" && typeof e.why === "string" &&
+        (GATE_OUTCOMES as readonly unknown[]).includes(e.gate) &&
+        (e.removedCohorts === undefined || Array.isArray(e.removedCohorts));
+}
+
+/** One header a cohort's requests carry: its name (case-insensitive) and a value glob (`beta`, `beta*`, `*beta`, `*beta*`). */
+export interface CohortHeader {
+    name: string;
+    value: string;
+}
+
+/**
+ * A header cohort: requests to the custom domain carrying every one of `headers` reach `slot`, whatever
+ * is live (an API Gateway routing rule, evaluated before the base path mapping).
+ */
+export interface Cohort {
+    slot: string;
+    /** One or two headers, all of which must match. */
+    headers: CohortHeader[];
+    /** The routing rule's priority, 1 to 1,000,000: the lowest is evaluated first. */
+    priority: number;
 }
 
 /** Outputs every slot exports. */
@@ -52,12 +88,8 @@ export interface SlotOutputs {
     deadLetterAlarmName: string;
 }
 
-/** Outputs only the primary slot exports: the shared network and the live pointer. */
+/** Outputs only the primary slot exports: the shared network. */
 export interface PrimaryOutputs extends SlotOutputs {
-    /** The slot the custom domain points at. */
-    liveSlot: string;
-    /** https://{domain}/ */
-    liveUrl: string;
     vpcId: string;
     privateSubnetIds: string[];
     lambdaSecurityGroupId: string;
@@ -65,11 +97,24 @@ export interface PrimaryOutputs extends SlotOutputs {
     redisPort: number;
     /** Secret: the Redis AUTH token, read by the other slots' authorizers. */
     redisAuthToken: string;
-    /** Every flip, rollback and automatic flip-back, newest last, at most ring:historyLimit entries. */
-    ringHistory: RingHistoryEntry[];
     /** The ring's CloudWatch dashboard (every slot side by side) and its console URL. */
     dashboardName: string;
     dashboardUrl: string;
+}
+
+/** Outputs of the live pointer's stack (the project in live/): which slot is live, its history and the cohorts. */
+export interface LivePointerOutputs {
+    /** The slot the custom domain's base path mapping points at; null before the first flip. */
+    liveSlot: string | null;
+    /** The slot live before the last move, which `ring rollback` returns to; null when there was none. */
+    previousLive: string | null;
+    /** https://{domain}/{base path} */
+    liveUrl: string;
+    domainName: string;
+    /** Every flip, rollback and automatic flip-back, oldest first, at most ring:historyLimit entries. */
+    ringHistory: RingHistoryEntry[];
+    /** The header cohorts, by priority. */
+    cohorts: Cohort[];
 }
 
 export const SLOT_OUTPUT_NAMES: readonly (keyof SlotOutputs)[] = [
@@ -80,9 +125,24 @@ export const SLOT_OUTPUT_NAMES: readonly (keyof SlotOutputs)[] = [
 
 export const PRIMARY_OUTPUT_NAMES: readonly (keyof PrimaryOutputs)[] = [
     ...SLOT_OUTPUT_NAMES,
-    "liveSlot", "liveUrl", "vpcId", "privateSubnetIds", "lambdaSecurityGroupId", "redisEndpoint", "redisPort",
-    "redisAuthToken", "ringHistory", "dashboardName", "dashboardUrl",
+    "vpcId", "privateSubnetIds", "lambdaSecurityGroupId", "redisEndpoint", "redisPort", "redisAuthToken", "dashboardName", "dashboardUrl",
 ];
+
+export const LIVE_POINTER_OUTPUT_NAMES: readonly (keyof LivePointerOutputs)[] = [
+    "liveSlot", "previousLive", "liveUrl", "domainName", "ringHistory", "cohorts",
+];
+
+/** The live pointer's project is the slot project's name with this suffix, and its one stack is LIVE_POINTER_STACK (README, "The live pointer"). */
+export const LIVE_POINTER_PROJECT_SUFFIX = "-live";
+export const LIVE_POINTER_STACK = "live";
+
+/** Outputs of the primary when it owns the region's API Gateway CloudWatch role (`gateway:cloudWatchRole: create`). */
+export interface AccountSettingsOutputs {
+    /** The role API Gateway writes the region's logs with; other slots and projects read that the account has one. */
+    gatewayCloudWatchRoleArn: string;
+}
+
+export const ACCOUNT_SETTINGS_OUTPUT_NAMES: readonly (keyof AccountSettingsOutputs)[] = ["gatewayCloudWatchRoleArn"];
 
 /** Outputs that are Pulumi secrets; everything else is plain. */
 export const SECRET_OUTPUT_NAMES: readonly (keyof PrimaryOutputs)[] = ["redisAuthToken"];
@@ -114,3 +174,13 @@ export function bakeAlarmNames(names: SlotAlarmNames): string[] {
 
 /** What the program returns for a stack: every field of T as a Pulumi input. */
 export type StackOutputs<T> = { [K in keyof T]: import("@pulumi/pulumi").Input<T[K]> };
+
+/** The named outputs of another stack as a StackReference reads them (its last deployment's); those it lacks are left out. */
+export async function referencedOutputs(ref: import("@pulumi/pulumi").StackReference, names: readonly string[]): Promise<Record<string, unknown>> {
+    const outputs: Record<string, unknown> = {};
+    for (const name of names) {
+        const value: unknown = await ref.getOutputValue(name);
+        if (value !== undefined) outputs[name] = value;
+    }
+    return outputs;
+}

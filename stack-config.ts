@@ -49,7 +49,8 @@ export function listStacks(projectDir: string): string[] {
         .sort();
 }
 
-export function loadStackConfig(projectDir: string, stack: string): StackConfigFile {
+/** `requiredSecrets`: the secrets the stack's program requires, previewed with placeholders when unset (the slots' by default). */
+export function loadStackConfig(projectDir: string, stack: string, requiredSecrets: readonly string[] = SECRET_KEYS): StackConfigFile {
     const project = readYaml(path.join(projectDir, "Pulumi.yaml"));
     const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
@@ -77,7 +78,7 @@ export function loadStackConfig(projectDir: string, stack: string): StackConfigF
     // Secrets the program requires but the file cannot carry in the clear.
     const order = values["ring:order"] ? (JSON.parse(values["ring:order"]) as string[]) : ["red", "black"];
     const primary = values["ring:primary"] ?? order[0];
-    const required = SECRET_KEYS.filter((k) => k !== "cache:authToken" || stack === primary);
+    const required = requiredSecrets.filter((k) => k !== "cache:authToken" || stack === primary);
     for (const key of required) {
         if (values[key] === undefined) {
             values[key] = placeholderFor(key);
@@ -109,4 +110,33 @@ export function parseOverride(argument: string): [string, string] {
     const at = argument.indexOf("=");
     if (at <= 0) throw new Error(`--set needs KEY=VALUE, got "${argument}"`);
     return [argument.slice(0, at), argument.slice(at + 1)];
+}
+
+/** Where a project's program runs and what the language host requires. */
+export interface ProgramEntry {
+    /** The directory the program runs in (its process's cwd). */
+    pwd: string;
+    /** The module to require, relative to `pwd`. */
+    main: string;
+}
+
+/**
+ * The program of the project in `projectDir`, as the Pulumi engine and the nodejs language host find it
+ * (pulumi/pulumi pkg/engine/project.go getPwdMain: Pulumi.yaml's `main`, relative to the project, runs
+ * from its own directory, a directory `main` from itself; sdk/nodejs/cmd/run/run.ts: without `main`,
+ * package.json's). A TypeScript `main` runs from the project directory as ts-node would, but from its
+ * compiled twin under `bin/` (tsconfig's outDir), as the offline commands run every program.
+ */
+export function programEntry(projectDir: string): ProgramEntry {
+    const project = readYaml(path.join(projectDir, "Pulumi.yaml"));
+    let main = typeof project.main === "string" ? project.main : undefined;
+    if (main === undefined) {
+        const pkg = path.join(projectDir, "package.json");
+        const declared = fs.existsSync(pkg) ? (JSON.parse(fs.readFileSync(pkg, "utf8")) as { main?: unknown }).main : undefined;
+        main = typeof declared === "string" ? declared : "index.js";
+    }
+    if (/\.ts$/.test(main)) return { pwd: projectDir, main: path.join("bin", main.replace(/\.ts$/, ".js")) };
+    const target = path.resolve(projectDir, main);
+    if (!fs.existsSync(target)) throw new Error(`project 'main' could not be read: ${target} does not exist (build the project first: npm run build)`);
+    return fs.statSync(target).isDirectory() ? { pwd: target, main: "." } : { pwd: path.dirname(target), main: path.basename(target) };
 }

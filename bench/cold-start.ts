@@ -3,8 +3,12 @@
 // Lambda-like processes (test/support/lambda.ts: only the archive's node_modules plus the
 // runtime's AWS SDK, and the environment the program gives the function, metrics on) measures,
 // from `require` of the entry point:
-//   - the first decision of a key already in the Redis cache (TLS + AUTH, as ElastiCache runs),
-//   - the baseline: an empty handler that loads the archive's own ioredis and makes one TLS GET,
+//   - the first decision of a key already in the Redis cache (TLS + AUTH, as ElastiCache runs), the two
+//     tokens read from Parameter Store first (the stand-in on loopback, through the runtime's SDK),
+//   - the baseline: an empty handler that reads its Redis AUTH token from the same store with the
+//     runtime's SDK (as any function keeping its secret out of its configuration must), loads the
+//     archive's own ioredis and makes one TLS GET,
+//   - and, to say what the store read costs, the same empty handler with the token in its environment,
 // and, warm (after WARM_UP calls, as a container that has served requests), the cache-hit p99 next
 // to a raw GET p99 from the same process and client library, interleaved, over WARM_ROUNDS rounds.
 // Run: npm run bench -- cold
@@ -13,12 +17,12 @@ import * as os from "os";
 import * as path from "path";
 import { ARCHIVE_ENTRY } from "../handler-archive";
 import { metricsEnvironment } from "../handlers/metrics";
-import { settingsToEnvironment } from "../handlers/settings";
 import { previewStack } from "../preview/cli";
+import { startParameterStore } from "../dev-servers/parameter-store";
 import { startRedis } from "../dev-servers/redis-server";
 import { startThreescale } from "../dev-servers/threescale";
 import { invokeArchive, lambdaRuntimeModules, runInLambdaProcess } from "../test/support/lambda";
-import { testSettings } from "../test/support/settings";
+import { deployedEnvironment, SECRET_PARAMETER_NAMES, testSettings } from "../test/support/settings";
 import { startLocalSns } from "../test/support/sns";
 
 const PROCESSES = 11;
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
     const redis = await startRedis({ tls: true, password: "cold-start-auth-token-0123456789" });
     const threescale = await startThreescale({ apps: [{ id: "app-cold", userKey: KEY, plan: "Basic" }] });
     const sns = await startLocalSns();
+    const store = await startParameterStore();
     try {
         const run = previewStack("red", { archiveDir: path.join(work, "archives") });
         const authorizer = run.archives.find((a) => a.function.endsWith("-authorizer"));
@@ -46,16 +51,16 @@ async function main(): Promise<void> {
         fs.writeFileSync(caFile, redis.ca ?? "");
         const redisSettings = { host: redis.host, port: redis.port, tls: true, authToken: redis.password, timeoutMs: 1000 };
         const env = {
-            ...settingsToEnvironment(testSettings(redis, threescale, {
+            ...deployedEnvironment(testSettings(redis, threescale, {
                 planRoutes: { Basic: ["discovery/*"] },
                 usageTopicArn: "arn:aws:sns:us-east-1:123456789012:red-authorizer-pair-usage",
                 redis: redisSettings,
                 threescale: { backendUrl: threescale.url, serviceId: threescale.serviceId, serviceToken: threescale.serviceToken, timeoutMs: 2000 },
-            })),
+            }), store),
             // As deployed: the slot's metrics on (components/authorizerPair.ts).
             ...metricsEnvironment("api-ring-red"),
             NODE_EXTRA_CA_CERTS: caFile,
-            AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "AKIDLOCAL", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_SNS: sns.url,
+            AWS_ENDPOINT_URL_SNS: sns.url,
         };
 
         // One miss puts the key's decision in Redis; every measured process then starts on a cache hit.
@@ -64,23 +69,34 @@ async function main(): Promise<void> {
 
         const shipped: number[] = [];
         const baseline: number[] = [];
+        const tokenAtHand: number[] = [];
         const ioredis = path.join(authorizer.dir, "node_modules", "ioredis");
-        const emptyHandler = `
+        // The empty handler: its AUTH token from the store (GetParameter, decrypted, through the runtime's
+        // SDK), or, for the store read's own cost, from its environment as before issue 17.
+        const emptyHandler = (fromStore: boolean): string => `
             const started = process.hrtime.bigint();
             const { Redis } = require(${JSON.stringify(ioredis)});
-            const client = new Redis({ host: ${JSON.stringify(redis.host)}, port: ${redis.port}, password: process.env.REDIS_AUTH_TOKEN,
-                tls: {}, lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: 1 });
-            client.get("cold-start-probe").then(() => {
+            const token = ${fromStore ? `(async () => {
+                const { SSMClient, GetParameterCommand } = require("@aws-sdk/client-ssm");
+                const ssm = new SSMClient({ endpoint: process.env.AWS_ENDPOINT_URL_SSM, region: process.env.AWS_REGION, maxAttempts: 1 });
+                return (await ssm.send(new GetParameterCommand({ Name: ${JSON.stringify(SECRET_PARAMETER_NAMES.redisAuthToken)}, WithDecryption: true }))).Parameter.Value;
+            })()` : "Promise.resolve(process.env.BENCH_REDIS_AUTH_TOKEN)"};
+            token.then((password) => {
+                const client = new Redis({ host: ${JSON.stringify(redis.host)}, port: ${redis.port}, password,
+                    tls: {}, lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: 1 });
+                return client.get("cold-start-probe");
+            }).then(() => {
                 process.stdout.write("\\nRESULT " + JSON.stringify(Number(process.hrtime.bigint() - started) / 1e6) + "\\n");
                 process.exit(0);
             });`;
         for (let i = 0; i < PROCESSES; i++) {
-            // Interleaved, so both see the same machine load.
+            // Interleaved, so all see the same machine load.
             const [hit] = await invokeArchive(authorizer.dir, env, runtimeModules, [EVENT]);
             const source = (hit.ok as { context?: { source?: string } } | undefined)?.context?.source;
             if (source !== "cache") throw new Error(`expected a cache hit, got ${hit.error ?? source}`);
             shipped.push(hit.sinceRequireMs);
-            baseline.push(await runInLambdaProcess<number>(authorizer.dir, env, runtimeModules, emptyHandler));
+            baseline.push(await runInLambdaProcess<number>(authorizer.dir, env, runtimeModules, emptyHandler(true)));
+            tokenAtHand.push(await runInLambdaProcess<number>(authorizer.dir, { ...env, BENCH_REDIS_AUTH_TOKEN: redis.password }, runtimeModules, emptyHandler(false)));
         }
 
         // Warm: the shipped handler's cache hits and the same ioredis's raw GETs, in one process, each
@@ -95,7 +111,7 @@ async function main(): Promise<void> {
             let n = 0;
             const hit = () => handler(event, { awsRequestId: "warm-" + n++ });
             (async () => {
-                const client = new Redis({ host: ${JSON.stringify(redis.host)}, port: ${redis.port}, password: process.env.REDIS_AUTH_TOKEN, tls: {} });
+                const client = new Redis({ host: ${JSON.stringify(redis.host)}, port: ${redis.port}, password: process.env.BENCH_REDIS_AUTH_TOKEN, tls: {} });
                 for (let i = 0; i < ${WARM_UP}; i++) { await hit(); await client.get("warm-probe"); }
                 const rounds = [], allHits = [], allGets = [];
                 for (let r = 0; r < ${WARM_ROUNDS}; r++) {
@@ -112,20 +128,22 @@ async function main(): Promise<void> {
                 process.exit(0);
             })();`;
         type WarmFigures = { hitP50: number; hitP99: number; getP50: number; getP99: number };
-        const warm = await runInLambdaProcess<{ pooled: WarmFigures; rounds: WarmFigures[] }>(authorizer.dir, env, runtimeModules, warmDriver);
+        const warm = await runInLambdaProcess<{ pooled: WarmFigures; rounds: WarmFigures[] }>(authorizer.dir, { ...env, BENCH_REDIS_AUTH_TOKEN: redis.password }, runtimeModules, warmDriver);
         const w = warm.pooled;
 
         console.log(`api-ring cold start (Node ${process.version}, ${PROCESSES} fresh processes each, TLS + AUTH redis-server on loopback)\n`);
         console.log(`cold start, require to first decision (cache hit)   median ${ms(median(shipped))}  (min ${ms(Math.min(...shipped))}, max ${ms(Math.max(...shipped))})`);
-        console.log(`baseline, empty handler + one TLS Redis GET          median ${ms(median(baseline))}  (min ${ms(Math.min(...baseline))}, max ${ms(Math.max(...baseline))})`);
+        console.log(`baseline, empty handler: token from the store + GET  median ${ms(median(baseline))}  (min ${ms(Math.min(...baseline))}, max ${ms(Math.max(...baseline))})`);
         console.log(`ratio shipped / baseline                             ${(median(shipped) / median(baseline)).toFixed(2)}`);
+        console.log(`empty handler, token in its environment + GET        median ${ms(median(tokenAtHand))}: the store read costs ${ms(median(baseline) - median(tokenAtHand))} ` +
+            `(runtime SDK load, signing, one loopback round trip); shipped / this: ${(median(shipped) / median(tokenAtHand)).toFixed(2)}`);
         const ms2 = (v: number): string => `${v.toFixed(2)} ms`;
         console.log(`warm cache-hit decision p50 ${ms2(w.hitP50)} p99 ${ms2(w.hitP99)} vs raw TLS GET p50 ${ms2(w.getP50)} p99 ${ms2(w.getP99)} ` +
             `(p99 ratio ${(w.hitP99 / w.getP99).toFixed(2)}; ${WARM_ROUNDS} rounds of ${WARM_CALLS} each, interleaved, after ${WARM_UP}, same process and client library)`);
         console.log(`  p99 ratio by round: ${warm.rounds.map((r) => (r.hitP99 / r.getP99).toFixed(2)).join(" ")}`);
         console.log(`authorizer archive: ${authorizer.files} files, ${(authorizer.bytes / 1024).toFixed(0)} KiB unpacked, ${(authorizer.zippedBytes / 1024).toFixed(0)} KiB zipped`);
     } finally {
-        await Promise.all([redis.close(), threescale.close(), sns.close()]);
+        await Promise.all([redis.close(), threescale.close(), sns.close(), store.close()]);
         fs.rmSync(work, { recursive: true, force: true });
     }
 }

@@ -47,9 +47,11 @@ function main(): void {
         const run = previewStack("red", { archiveDir: path.join(work, "archives") });
         // Settings as the program writes them. The factory starts its TLS Redis connection (to a
         // closed loopback port) without waiting for it, as in Lambda; 3scale is never called.
+        // The secrets' parameters are named as deployed; the factory starts reading them and does not wait.
         const settings = settingsToEnvironment({
-            threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", serviceToken: "st-bench", timeoutMs: 2000 },
-            redis: { host: "127.0.0.1", port: 1, tls: true, authToken: "bench-auth-token-0123456789", timeoutMs: 150 },
+            secretParameters: { serviceToken: "bench-service-token", redisAuthToken: "bench-redis-auth-token" },
+            threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
+            redis: { host: "127.0.0.1", port: 1, tls: true, timeoutMs: 150 },
             tokenPattern: "^[A-Za-z0-9_-]{16,128}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30, staleTtlSeconds: 86400,
             failureMode: "strict", planRoutes: {}, defaultRoutes: [], usageWindowSeconds: 60, usageTopicArn: "",
             credentials: DEFAULT_CREDENTIALS, stage: "red",

@@ -6,6 +6,7 @@ import { createAuthorizerHandler } from "../handlers/authorizer";
 import { JWT_PACKAGE } from "../handlers/jwt";
 import { METRICS_PACKAGE } from "../handlers/metrics";
 import { createReporterHandler } from "../handlers/reporter";
+import { SECRET_PARAMETER_VARIABLES } from "../handlers/secrets";
 import { AuthorizerSettings, functionEnvironment } from "../handlers/settings";
 import { XML_PACKAGE } from "../handlers/threescale";
 
@@ -41,8 +42,9 @@ export function handlerLazyPackages(jwt: boolean): LazyPackages {
     return { [XML_PACKAGE]: true, [METRICS_PACKAGE]: true, [JWT_PACKAGE]: jwt };
 }
 
-/** The AWS managed policy that lets a function write logs and attach to a VPC; nothing more. */
-const VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole";
+/** AWS managed policies the functions need: logs and VPC attachment, X-Ray writes; nothing more. Named in the region's partition. */
+const VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole";
+const XRAY_WRITE_POLICY = "AWSXRayDaemonWriteAccess";
 
 /**
  * The 3scale-backed authorizer and the usage reporter it nudges through SNS.
@@ -56,6 +58,8 @@ export class AuthorizerPair extends pulumi.ComponentResource {
     readonly reporter: aws.lambda.Function;
     readonly usageTopic: aws.sns.Topic;
     readonly deadLetterQueue: aws.sqs.Queue;
+    /** Encrypts the pair's secrets in Parameter Store; only the pair's roles may decrypt with it. */
+    readonly secretsKey: aws.kms.Key;
     readonly authorizerFunctionName: pulumi.Output<string>;
     readonly reporterFunctionName: pulumi.Output<string>;
     readonly authorizerInvokeArn: pulumi.Output<string>;
@@ -63,9 +67,13 @@ export class AuthorizerPair extends pulumi.ComponentResource {
     readonly usageTopicArn: pulumi.Output<string>;
     readonly deadLetterQueueUrl: pulumi.Output<string>;
 
+    /** The ARN partition of the region (aws, aws-cn, aws-us-gov): managed policy ARNs differ between them. */
+    private readonly partition: pulumi.Output<string>;
+
     constructor(name: string, args: AuthorizerPairArgs, opts?: pulumi.ComponentResourceOptions) {
         super("api-ring:ring:AuthorizerPair", name, {}, opts);
         const tags = { ...args.tags, "api-ring:component": "AuthorizerPair" };
+        this.partition = aws.getPartitionOutput({}, { parent: this }).partition;
 
         this.usageTopic = new aws.sns.Topic(`${name}-usage`, {
             kmsMasterKeyId: "alias/aws/sns",
@@ -78,31 +86,69 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             tags,
         }, { parent: this });
 
+        // The secrets never enter the functions' configuration, which GetFunctionConfiguration shows in clear
+        // to anyone allowed to read it: each is a SecureString parameter, read by the functions at cold start
+        // (handlers/secrets.ts). A key of the pair's own encrypts them, because the AWS managed aws/ssm key
+        // lets every principal of the account decrypt; only the pair's roles are granted Decrypt on it.
+        this.secretsKey = new aws.kms.Key(`${name}-secrets`, {
+            description: "api-ring: encrypts the authorizer pair's secrets in Parameter Store",
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+            tags,
+        }, { parent: this });
+        const secretParameter = (suffix: string, what: string, value: pulumi.Input<string>): aws.ssm.Parameter =>
+            new aws.ssm.Parameter(`${name}-${suffix}`, {
+                description: `api-ring: ${what}, read by the authorizer pair at cold start`,
+                type: "SecureString",
+                value: pulumi.secret(value),
+                keyId: this.secretsKey.arn,
+                tags,
+            }, { parent: this });
+        const serviceToken = secretParameter("service-token", "the 3scale service token", args.serviceToken);
+        const redisAuthToken = secretParameter("redis-auth-token", "the Redis AUTH token", args.redisAuthToken);
+
         const s = args.settings;
         const placeholder = "";
         const environment = {
             ...functionEnvironment({
                 ...s,
-                threescale: { ...s.threescale, serviceToken: placeholder },
-                redis: { host: placeholder, port: 0, tls: true, authToken: placeholder, timeoutMs: s.redisTimeoutMs },
+                redis: { host: placeholder, port: 0, tls: true, timeoutMs: s.redisTimeoutMs },
                 usageTopicArn: placeholder,
+                secretParameters: { serviceToken: placeholder, redisAuthToken: placeholder },
             }, args.metricsService),
-            // Known only at deploy time; the tokens stay Pulumi secrets in state.
-            THREESCALE_SERVICE_TOKEN: pulumi.secret(args.serviceToken),
+            // Known only at deploy time.
+            [SECRET_PARAMETER_VARIABLES.serviceToken]: serviceToken.name,
+            [SECRET_PARAMETER_VARIABLES.redisAuthToken]: redisAuthToken.name,
+            // A changed secret is a new parameter version: the functions' configuration changes with it, so new
+            // containers (which read the new value) replace the old.
+            PARAMETER_VERSIONS: pulumi.interpolate`${serviceToken.version}.${redisAuthToken.version}`,
             REDIS_HOST: pulumi.output(args.redisHost),
             REDIS_PORT: pulumi.output(args.redisPort).apply(String),
-            REDIS_AUTH_TOKEN: pulumi.secret(args.redisAuthToken),
             USAGE_TOPIC_ARN: this.usageTopic.arn,
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
         const handler = `${ARCHIVE_ENTRY}.handler`;
+        const region = aws.getRegionOutput({}, { parent: this }).region;
+        const readSecrets = [{
+            Sid: "ReadOwnSecrets",
+            Effect: "Allow",
+            Action: ["ssm:GetParameters"],
+            Resource: [serviceToken.arn, redisAuthToken.arn],
+        }, {
+            Sid: "DecryptOwnSecrets",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: this.secretsKey.arn,
+            // Only as Parameter Store decrypts a parameter, not a direct Decrypt of anything under the key.
+            Condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`ssm.${region}.amazonaws.com` } },
+        }];
 
-        const authorizerAccess = this.role(`${name}-authorizer`, tags, {
+        const authorizerAccess = this.role(`${name}-authorizer`, tags, [{
             Sid: "NudgeUsageReporter",
             Effect: "Allow",
             Action: ["sns:Publish"],
             Resource: this.usageTopic.arn,
-        });
+        }, ...readSecrets]);
         this.authorizer = new aws.lambda.Function(`${name}-authorizer`, {
             description: "api-ring: 3scale-backed TOKEN authorizer with a Redis decision cache",
             code: handlerArchive("authorizer", createAuthorizerHandler, handlerLazyPackages(s.credentials.kind === "jwt")),
@@ -119,12 +165,12 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             tags,
         }, { parent: this, dependsOn: authorizerAccess.grants });
 
-        const reporterAccess = this.role(`${name}-reporter`, tags, {
+        const reporterAccess = this.role(`${name}-reporter`, tags, [{
             Sid: "DeadLetters",
             Effect: "Allow",
             Action: ["sqs:SendMessage"],
             Resource: this.deadLetterQueue.arn,
-        });
+        }, ...readSecrets]);
         this.reporter = new aws.lambda.Function(`${name}-reporter`, {
             description: "api-ring: reports pending usage to 3scale in batches",
             code: handlerArchive("reporter", createReporterHandler, handlerLazyPackages(false)),
@@ -176,6 +222,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         this.usageTopicArn = this.usageTopic.arn;
         this.deadLetterQueueUrl = this.deadLetterQueue.url;
         this.registerOutputs({
+            secretsKeyArn: this.secretsKey.arn,
             authorizerFunctionName: this.authorizerFunctionName,
             reporterFunctionName: this.reporterFunctionName,
             authorizerInvokeArn: this.authorizerInvokeArn,
@@ -184,26 +231,30 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         });
     }
 
+    private managedPolicy(path: string): pulumi.Output<string> {
+        return pulumi.interpolate`arn:${this.partition}:iam::aws:policy/${path}`;
+    }
+
     /**
-     * A Lambda role with VPC access, X-Ray writes and exactly one extra statement; the
+     * A Lambda role with VPC access, X-Ray writes and the function's own statements; the
      * function waits for the grants (it cannot attach to the VPC without them).
      */
-    private role(name: string, tags: Record<string, string>, statement: Record<string, unknown>): { role: aws.iam.Role; grants: pulumi.Resource[] } {
+    private role(name: string, tags: Record<string, string>, statements: Record<string, unknown>[]): { role: aws.iam.Role; grants: pulumi.Resource[] } {
         const role = new aws.iam.Role(`${name}-role`, {
             assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: "lambda.amazonaws.com" }),
             tags,
         }, { parent: this });
         const vpcAccess = new aws.iam.RolePolicyAttachment(`${name}-vpc-access`, {
             role: role.name,
-            policyArn: VPC_ACCESS_POLICY,
+            policyArn: this.managedPolicy(VPC_ACCESS_POLICY),
         }, { parent: this });
         const own = new aws.iam.RolePolicy(`${name}-policy`, {
             role: role.name,
-            policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: [statement] }),
+            policy: pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements }),
         }, { parent: this });
         const xray = new aws.iam.RolePolicyAttachment(`${name}-xray`, {
             role: role.name,
-            policyArn: "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess",
+            policyArn: this.managedPolicy(XRAY_WRITE_POLICY),
         }, { parent: this });
         return { role, grants: [vpcAccess, own, xray] };
     }

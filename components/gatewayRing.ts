@@ -25,6 +25,11 @@ export interface GatewayRingArgs {
     authorizerFunctionName: pulumi.Input<string>;
     /** Days access logs are kept. */
     accessLogRetentionDays?: number;
+    /**
+     * What sets the region's API Gateway CloudWatch role (GatewayAccount) when this stack owns it: the
+     * stage and its method settings log to CloudWatch, which API Gateway refuses until the role is set.
+     */
+    accountSettings?: pulumi.Resource;
     tags?: Record<string, string>;
 }
 
@@ -97,6 +102,8 @@ export class GatewayRing extends pulumi.ComponentResource {
             // overwrite: the slot serves exactly the document, so a route removed from it is gone
             // (merge would keep it live). The program sets no resource policy that could drift.
             putRestApiMode: "overwrite",
+            // PutRestApi reports what it cannot import as warnings, which the provider never reads: fail instead.
+            failOnWarnings: true,
             // The same list as the body's: the provider applies this argument after the import, replacing the body's.
             binaryMediaTypes: args.spec.binaryMediaTypes.length > 0 ? args.spec.binaryMediaTypes : undefined,
             endpointConfiguration: { types: "REGIONAL" },
@@ -128,7 +135,7 @@ export class GatewayRing extends pulumi.ComponentResource {
             cacheClusterEnabled: args.limits.caching,
             cacheClusterSize: args.limits.caching ? args.limits.cacheClusterSize : undefined,
             tags,
-        }, { parent: this });
+        }, { parent: this, dependsOn: args.accountSettings ? [args.accountSettings] : [] });
 
         new aws.apigateway.MethodSettings(`${name}-method-settings`, {
             restApi: this.restApi.id,
@@ -144,13 +151,14 @@ export class GatewayRing extends pulumi.ComponentResource {
                 throttlingRateLimit: args.limits.rateLimit,
                 throttlingBurstLimit: args.limits.burstLimit,
             },
-        }, { parent: this });
+        }, { parent: this, dependsOn: args.accountSettings ? [args.accountSettings] : [] });
 
         // Before routing, the authorizer and every integration: no client header may pass for one the gateway sets.
         const metricName = `${restApiNameFor(args.slot)}-reserved-headers`;
         this.webAcl = new aws.wafv2.WebAcl(`${name}-web-acl`, {
             scope: "REGIONAL",
-            description: `api-ring slot ${args.slot}: requests carrying an x-api-ring-* header in any spelling are blocked`,
+            // WAF descriptions take word characters, spaces and + = : # @ / - , . only (no *): the WebACL data type's pattern.
+            description: `api-ring slot ${args.slot}: requests carrying a header whose name starts with x-api-ring-, in any spelling, are blocked`,
             defaultAction: { allow: {} },
             rules: [reservedHeadersRule(metricName)],
             visibilityConfig: { cloudwatchMetricsEnabled: true, metricName, sampledRequestsEnabled: true },

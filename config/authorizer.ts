@@ -7,7 +7,8 @@ import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "../han
 import { DEFAULT_KEY_SET_MAX_AGE_MS, JwtSettings } from "../handlers/jwt";
 import { routeProblem } from "../handlers/routes";
 import { serviceName } from "../handlers/metrics";
-import { AuthorizerSettings, FAILURE_MODES, NUDGE_WAIT_MS, functionEnvironment, isPlanRoutes } from "../handlers/settings";
+import { SECRETS_TIMEOUT_MS } from "../handlers/secrets";
+import { AuthorizerSettings, FAILURE_MODES, NUDGE_WAIT_MS, PARAMETER_NAME_BOUND, functionEnvironment, isPlanRoutes } from "../handlers/settings";
 import { Reader, isStringList, shown } from "./reader";
 import type { ThreescaleConfig } from "./threescale";
 
@@ -80,6 +81,26 @@ function checkRoute(r: Reader, key: string, route: string): void {
 }
 
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
+
+/**
+ * Headers API Gateway or a proxy in front of it sets, drops or rewrites, and the ring's own context
+ * headers: a credential there is not what the client sent, or is what anyone can forge past a proxy.
+ * Compared as a backend reads them (WSGI: case folded, _ for -). From "Amazon API Gateway important
+ * notes" (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-known-issues.html),
+ * RFC 9110's connection-specific headers, and openapi/authorizer.ts's CONTEXT_HEADERS.
+ */
+const RESERVED_HEADERS = new Set(["host", "connection", "content-length", "content-md5", "content-type", "date", "expect", "forwarded",
+    "keep-alive", "max-forwards", "proxy-authenticate", "proxy-authorization", "proxy-connection", "server", "te", "trailer",
+    "transfer-encoding", "upgrade", "user-agent", "via", "www-authenticate"]);
+const RESERVED_HEADER_PREFIXES = ["x-forwarded-", "x-amzn-", "x-amz-", "x-api-ring-"];
+
+function isReservedHeader(name: string): boolean {
+    const folded = name.toLowerCase().replace(/_/g, "-");
+    return RESERVED_HEADERS.has(folded) || RESERVED_HEADER_PREFIXES.some((p) => folded.startsWith(p));
+}
+
+/** Registered JWT claims (RFC 7519) that are never a string naming an application, and names of an object's own machinery. */
+const NOT_AN_APP_CLAIM = new Set(["exp", "iat", "nbf", "aud", "__proto__", "constructor", "prototype"]);
 /** A query parameter name API Gateway can map (method.request.querystring.<name>). */
 const QUERY_NAME = /^[A-Za-z0-9_.~-]+$/;
 
@@ -96,6 +117,10 @@ export function credentialConfig(r: Reader): { credentials: CredentialSource; jw
     const name = location === "header"
         ? r.string("authorizer:identityHeader", kind === "jwt" ? "Authorization" : "X-Api-Key", HEADER_NAME, headerExpected)
         : r.string("authorizer:queryParameter", kind === "jwt" ? "access_token" : "user_key", QUERY_NAME, queryExpected);
+    if (location === "header" && isReservedHeader(name)) {
+        r.problem("authorizer:identityHeader", shown(name), "a header no client can be trusted to send and API Gateway passes to the authorizer as sent " +
+            "(not Host, Forwarded, Via, X-Forwarded-*, X-Amz(n)-*, x-api-ring-*, or a connection header), e.g. X-Api-Key");
+    }
     const misplaced = location === "header" ? "authorizer:queryParameter" : "authorizer:identityHeader";
     if (r.raw(misplaced) !== undefined) {
         r.problem(misplaced, shown(r.raw(misplaced) ?? ""), `no value while authorizer:credentialsLocation is ${location} (set ${location === "header" ? "authorizer:identityHeader" : "authorizer:queryParameter"} instead)`);
@@ -122,14 +147,42 @@ export function credentialConfig(r: Reader): { credentials: CredentialSource; jw
         jwt: {
             jwksUrl,
             issuer: r.required("authorizer:jwtIssuer", /^\S{1,512}$/, "the issuer the tokens carry in iss, e.g. https://courses.example.edu/oauth2", why),
-            audience: r.required("authorizer:jwtAudience", /^\S{1,512}$/, "the audience the tokens carry in aud", why),
-            appClaim: r.required("authorizer:jwtAppClaim", /^[A-Za-z0-9_.:-]{1,128}$/, "the claim naming the 3scale application, e.g. client_id or preferred_username", why),
+            audience: jwtAudience(r, why),
+            appClaim: jwtAppClaim(r, why),
             timeoutMs: JWKS_TIMEOUT_MS,
             refreshCooldownMs: JWKS_REFRESH_COOLDOWN_MS,
             // How long the last good key set serves while the JWKS endpoint fails (handlers/jwt.ts).
             keySetMaxAgeMs: r.number("authorizer:jwksMaxAgeSeconds", DEFAULT_KEY_SET_MAX_AGE_MS / 1000, 60, 604800, true) * 1000,
         },
     };
+}
+
+/** authorizer:jwtAudience: one audience, or a JSON list of them (a token must carry one of them in aud). */
+function jwtAudience(r: Reader, why: string): string | string[] {
+    const key = "authorizer:jwtAudience";
+    const expected = "an audience, or a JSON list of audiences, each 1-512 characters without spaces (the token's aud must hold one of them)";
+    const raw = r.required(key, /^\S[\s\S]*$/, expected, why);
+    const audience = /^\s*\[/.test(raw) ? (() => {
+        try {
+            return JSON.parse(raw) as unknown;
+        } catch {
+            return undefined;
+        }
+    })() : raw;
+    const one = (a: unknown): a is string => typeof a === "string" && /^\S{1,512}$/.test(a);
+    if (one(audience) || (Array.isArray(audience) && audience.length > 0 && audience.every(one))) return audience;
+    if (raw !== "") r.problem(key, shown(raw), expected);
+    return "";
+}
+
+/** authorizer:jwtAppClaim: a claim whose value names the application, read as a string at run time. */
+function jwtAppClaim(r: Reader, why: string): string {
+    const key = "authorizer:jwtAppClaim";
+    const expected = "a claim whose value is a string naming the application, e.g. client_id or preferred_username (not exp, iat, nbf or aud, " +
+        "which are never such a string, nor __proto__, constructor or prototype)";
+    const claim = r.required(key, /^[A-Za-z0-9_.:-]{1,128}$/, expected, why);
+    if (NOT_AN_APP_CLAIM.has(claim)) r.problem(key, shown(claim), expected);
+    return claim;
 }
 
 /** Bound on one JWKS fetch, and least time between refetches for unknown kids. */
@@ -215,8 +268,13 @@ function checkedTokenPattern(r: Reader): string {
     const key = "authorizer:tokenPattern";
     const fallback = "^[A-Za-z0-9_-]{16,128}$";
     const pattern = r.string(key, fallback);
+    if (pattern.length > MAX_TOKEN_PATTERN_LENGTH) {
+        r.problem(key, `a pattern of ${pattern.length} characters`, `at most ${MAX_TOKEN_PATTERN_LENGTH} characters: a pattern for 3scale keys (the default is ${fallback})`);
+        return fallback;
+    }
+    let compiled: RegExp;
     try {
-        new RegExp(pattern);
+        compiled = new RegExp(`^(?:${pattern})$`);
     } catch (e) {
         r.problem(key, shown(pattern), `a JavaScript regular expression (${(e as Error).message})`);
         return fallback;
@@ -230,8 +288,16 @@ function checkedTokenPattern(r: Reader): string {
         r.problem(key, shown(pattern), `a linear-time pattern (this one has ${why}; avoid nested or overlapping quantifiers such as (a+)+)`);
         return fallback;
     }
+    // The authorizer matches whole values (handlers/credentials.ts wholeValue): an empty key must never pass.
+    if (compiled.test("")) {
+        r.problem(key, shown(pattern), "a pattern that does not match the empty string (e.g. with a length such as {16,128})");
+        return fallback;
+    }
     return pattern;
 }
+
+/** Longest token pattern accepted: a 3scale key's shape fits in far less, and the pattern is checked and matched on every request. */
+const MAX_TOKEN_PATTERN_LENGTH = 512;
 
 /** AWS Lambda's limit on the total size of a function's environment variables. */
 export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
@@ -241,19 +307,26 @@ const DEPLOY_TIME_VALUE = { redisHost: "r".repeat(128), topicArn: "a".repeat(256
 
 /** AWS refuses a function whose environment variables (names and values) exceed 4 KB. */
 export function checkEnvironmentSize(r: Reader, config: AuthorizerSlot): void {
-    const secretLength = (key: string): number => r.raw(key)?.length ?? 0;
     const environment = functionEnvironment({
         ...handlerSettings(config),
-        threescale: { ...config.threescale, serviceToken: "s".repeat(secretLength("threescale:serviceToken")) },
-        redis: { host: DEPLOY_TIME_VALUE.redisHost, port: 65535, tls: true, authToken: "t".repeat(128), timeoutMs: config.authorizer.redisTimeoutMs },
+        threescale: config.threescale,
+        redis: { host: DEPLOY_TIME_VALUE.redisHost, port: 65535, tls: true, timeoutMs: config.authorizer.redisTimeoutMs },
         usageTopicArn: DEPLOY_TIME_VALUE.topicArn,
+        // The secrets are not in the environment: their parameters' names are.
+        secretParameters: { serviceToken: "p".repeat(PARAMETER_NAME_BOUND), redisAuthToken: "p".repeat(PARAMETER_NAME_BOUND) },
     }, serviceName(config.project, config.slot));
     const bytes = environmentBytes(environment);
     if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-        const planRoutes = Buffer.byteLength(environment.PLAN_ROUTES ?? "");
-        r.problem("authorizer:planRoutes", `a Lambda environment of ${bytes} bytes (authorizer:planRoutes ${planRoutes}, ` +
-            `authorizer:defaultRoutes ${Buffer.byteLength(environment.DEFAULT_ROUTES ?? "")}, authorizer:tokenPattern ${Buffer.byteLength(environment.TOKEN_PATTERN ?? "")})`,
-        `at most ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes of environment variables (AWS Lambda's limit): shorten the route lists, e.g. with patterns such as discovery/*`);
+        // Blame the key that fills it, with every key's share.
+        const shares: [string, number][] = [
+            ["authorizer:planRoutes", Buffer.byteLength(environment.PLAN_ROUTES ?? "")],
+            ["authorizer:defaultRoutes", Buffer.byteLength(environment.DEFAULT_ROUTES ?? "")],
+            ["authorizer:tokenPattern", Buffer.byteLength(environment.TOKEN_PATTERN ?? "")],
+        ];
+        const [largest] = [...shares].sort((a, b) => b[1] - a[1])[0];
+        r.problem(largest, `a Lambda environment of ${bytes} bytes (${shares.map(([k, n]) => `${k} ${n}`).join(", ")})`,
+            `at most ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes of environment variables (AWS Lambda's limit): shorten ${largest}` +
+            (largest === "authorizer:tokenPattern" ? "" : ", e.g. with route patterns such as discovery/*"));
     }
 }
 
@@ -273,12 +346,13 @@ export function checkAuthorizerBounds(r: Reader, config: AuthorizerSlot): void {
     const redisMs = config.authorizer.redisTimeoutMs;
     const threescaleMs = config.threescale.timeoutMs;
     const jwksMs = config.authorizer.jwt?.timeoutMs ?? 0;
-    const sum = REDIS_ROUND_TRIPS * redisMs + threescaleMs + jwksMs + NUDGE_WAIT_MS;
+    // A cold start's first decision waits for the secrets (handlers/secrets.ts) before anything else.
+    const sum = REDIS_ROUND_TRIPS * redisMs + threescaleMs + jwksMs + SECRETS_TIMEOUT_MS + NUDGE_WAIT_MS;
     const limit = AUTHORIZER_TIMEOUT_SECONDS * 1000 - AUTHORIZER_TIMEOUT_MARGIN_MS;
     if (sum > limit) {
         r.problem("threescale:timeoutMs + authorizer:redisTimeoutMs",
             `a worst case of ${sum} ms per decision (${REDIS_ROUND_TRIPS} Redis round trips x authorizer:redisTimeoutMs ${redisMs} ms + threescale:timeoutMs ${threescaleMs} ms` +
-            `${jwksMs > 0 ? ` + JWKS fetch ${jwksMs} ms` : ""} + usage nudge ${NUDGE_WAIT_MS} ms)`,
+            `${jwksMs > 0 ? ` + JWKS fetch ${jwksMs} ms` : ""} + secrets read at cold start ${SECRETS_TIMEOUT_MS} ms + usage nudge ${NUDGE_WAIT_MS} ms)`,
             `at most ${limit} ms, so the authorizer answers inside its ${AUTHORIZER_TIMEOUT_SECONDS} s Lambda timeout with ${AUTHORIZER_TIMEOUT_MARGIN_MS} ms left for a cold start; lower either key`);
     }
 }

@@ -18,8 +18,8 @@ export const ENGINE_VERSIONS = {
     redis: ["4.0.10", "5.0.6", "6.0", "6.2", "7.0", "7.1"],
     valkey: ["7.2", "8.0", "8.1", "8.2", "9.0", "9.1"],
 } as const;
-// ElastiCache AUTH token: 16-128 printable ASCII characters, none of space, ", / or @.
-const AUTH_TOKEN = /^[!#-.0-?A-~]{16,128}$/;
+// ElastiCache AUTH token: 16-128 printable ASCII characters whose only specials are ! & # $ ^ < > -.
+const AUTH_TOKEN = /^[A-Za-z0-9!&#$^<>-]{16,128}$/;
 
 /** The cache:* keys of the primary. */
 export function cacheConfig(r: Reader): CacheConfig {
@@ -30,6 +30,6 @@ export function cacheConfig(r: Reader): CacheConfig {
         engineVersion: r.oneOf("cache:engineVersion", engine === "redis" ? "7.1" : "8.0", ENGINE_VERSIONS[engine], `for engine ${engine}`),
         nodeType: r.string("cache:nodeType", "cache.t4g.micro", /^cache\.[a-z0-9]+\.[a-z0-9]+$/, "an ElastiCache node type such as cache.t4g.micro"),
         nodes,
-        authToken: r.secret("cache:authToken", AUTH_TOKEN, "16-128 printable ASCII characters without spaces, \", / or @ (ElastiCache's AUTH token rules)"),
+        authToken: r.secret("cache:authToken", AUTH_TOKEN, "16-128 letters, digits and ! & # $ ^ < > - (ElastiCache's AUTH token rules, CreateReplicationGroup AuthToken: the only special characters it takes)"),
     };
 }

@@ -1,11 +1,12 @@
-// domain:* (primary only): the custom domain whose base path mapping is the ring's live pointer.
+// domain:* (the live pointer's stack only): the custom domain whose base path mapping is the ring's
+// live pointer, and whether the live pointer's program creates it.
 import { Reader, shown } from "./reader";
 
 export interface DomainConfig {
     name: string;
     /** Base path of the mapping; "" is API Gateway's `(none)`. */
     basePath: string;
-    /** When set, the program creates the custom domain with this regional ACM certificate. */
+    /** When set, the live pointer's program creates the custom domain with this regional ACM certificate. */
     certificateArn?: string;
     /** With certificateArn: the Route 53 zone that gets the alias record. */
     hostedZoneId?: string;
@@ -17,24 +18,22 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](
 const NAME_EXPECTED = "a lower-case DNS name, e.g. api.example.edu";
 const BASE_PATH = /^[A-Za-z0-9._-]+$/;
 
-function basePath(r: Reader): string {
-    return r.string("domain:basePath", "", BASE_PATH, "a base path of letters, digits, . _ and - (leave unset for the root)");
-}
-
-/** The mapping as the ring commands read it from any stack: the name is optional there. */
-export function domainMapping(r: Reader): { name?: string; basePath: string } {
-    const name = r.string("domain:name", undefined, HOSTNAME, NAME_EXPECTED);
-    return { name, basePath: basePath(r) };
-}
-
-/** The domain:* keys of the primary, which maps the custom domain to the live slot. */
+/** The domain:* keys of the live pointer's stack, which maps the custom domain to the live slot. */
 export function domainConfig(r: Reader): DomainConfig {
     const domain: DomainConfig = {
-        name: r.required("domain:name", HOSTNAME, NAME_EXPECTED, "the primary maps the custom domain to the live slot"),
-        basePath: basePath(r),
+        name: r.required("domain:name", HOSTNAME, NAME_EXPECTED, "the live pointer maps the custom domain to the live slot"),
+        basePath: r.string("domain:basePath", "", BASE_PATH, "a base path of letters, digits, . _ and - (leave unset for the root)"),
         certificateArn: r.string("domain:certificateArn", undefined, /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "an ACM certificate ARN"),
         hostedZoneId: r.string("domain:hostedZoneId", undefined, /^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ"),
     };
+    // A regional domain takes an ACM certificate of the API's own region (API Gateway developer guide,
+    // "Set up a Regional custom domain name in API Gateway"; the mock cloud's regional-certificate-region rule).
+    const region = r.raw("aws:region") ?? "us-east-1";
+    const certificateRegion = domain.certificateArn?.split(":")[3];
+    if (certificateRegion !== undefined && certificateRegion !== region) {
+        r.problem("domain:certificateArn", shown(domain.certificateArn ?? ""), `an ACM certificate in ${region}, the stack's aws:region (this one is in ${certificateRegion}; the domain is regional)`);
+        domain.certificateArn = undefined;
+    }
     if (domain.hostedZoneId && !domain.certificateArn) {
         r.problem("domain:hostedZoneId", shown(domain.hostedZoneId), "to be set together with domain:certificateArn (the alias record points at a domain the program creates)");
     }

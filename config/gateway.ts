@@ -28,19 +28,29 @@ export interface GatewayConfig {
     authorizerRoutes: string[];
     /** Whether OPTIONS operations the document leaves open are public (CORS preflights). */
     publicPreflights: boolean;
+    /** A public catch-all at the root, or no operation left protected, is meant (refused otherwise). */
+    allowPublicCatchAll: boolean;
     /** Stage variables other than hosts the document uses (e.g. landing_page, a URL). */
     stageVariables: Record<string, string>;
     /** Media types API Gateway passes through as binary, added to the document's. */
     binaryMediaTypes: string[];
     /** Release id (stage variable `id`); defaults to one derived from the spec hash. */
     releaseId?: string;
+    /**
+     * The region's API Gateway CloudWatch role, which every stage's logs need: "create" (this stack, the
+     * primary, owns it), "existing" (the account has one), or unset (nothing is created or assumed).
+     */
+    cloudWatchRole?: CloudWatchRole;
 }
+
+export type CloudWatchRole = "create" | "existing";
+const CLOUDWATCH_ROLES: readonly CloudWatchRole[] = ["create", "existing"];
 
 export const GATEWAY_KEYS: readonly string[] = [
     "gateway:logLevel", "gateway:metrics", "gateway:caching", "gateway:cacheClusterSize", "gateway:rateLimit",
     "gateway:burstLimit", "gateway:hosts", "gateway:spec", "gateway:releaseId",
-    "gateway:specMirrors", "gateway:publicRoutes", "gateway:authorizerRoutes", "gateway:publicPreflights", "gateway:stageVariables",
-    "gateway:binaryMediaTypes",
+    "gateway:specMirrors", "gateway:publicRoutes", "gateway:authorizerRoutes", "gateway:publicPreflights", "gateway:allowPublicCatchAll",
+    "gateway:stageVariables", "gateway:binaryMediaTypes", "gateway:cloudWatchRole",
 ];
 
 // Stage variable rules from API Gateway: names [A-Za-z0-9_], values [A-Za-z0-9-._~:/?#&=,]{1,2048}.
@@ -105,8 +115,20 @@ function operations(r: Reader, key: string, example: string): string[] {
     return routes;
 }
 
+/** gateway:cloudWatchRole: one stack per account and region may own the setting, and only the primary does. */
+function cloudWatchRole(r: Reader, isPrimary: boolean): CloudWatchRole | undefined {
+    const key = "gateway:cloudWatchRole";
+    const role = r.raw(key) === undefined ? undefined : r.oneOf<CloudWatchRole | "">(key, "", CLOUDWATCH_ROLES) || undefined;
+    if (role === "create" && !isPrimary) {
+        r.problem(key, shown("create"), "existing, or nothing: the API Gateway account settings are one per account and region, " +
+            "so only the primary creates the CloudWatch role (set gateway:cloudWatchRole: create on the primary)");
+        return undefined;
+    }
+    return role;
+}
+
 /** The gateway:* keys of one slot. */
-export function gatewayConfig(r: Reader): GatewayConfig {
+export function gatewayConfig(r: Reader, isPrimary: boolean): GatewayConfig {
     const hosts = backendHosts(r);
     const variables = stageVariables(r, hosts);
     const mirrors = specMirrors(r);
@@ -132,8 +154,10 @@ export function gatewayConfig(r: Reader): GatewayConfig {
         publicRoutes,
         authorizerRoutes,
         publicPreflights: r.boolean("gateway:publicPreflights", true),
+        allowPublicCatchAll: r.boolean("gateway:allowPublicCatchAll", false),
         stageVariables: variables,
         binaryMediaTypes,
         releaseId: r.string("gateway:releaseId", undefined, STAGE_VARIABLE_VALUE, "a release tag of A-Z a-z 0-9 - . _ ~ : / ? # & = ,"),
+        cloudWatchRole: cloudWatchRole(r, isPrimary),
     };
 }

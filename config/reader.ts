@@ -110,7 +110,13 @@ export class Reader {
         } catch {
             value = raw; // a bare string where structured config was expected
         }
-        if (check(value)) return value;
+        if (check(value)) {
+            // JSON.parse makes __proto__ an own key; as a name it would reach JavaScript's object machinery
+            // wherever the program or the handlers look a name up (plan routes, hosts, stage variables, ...).
+            const named = machineryNames(value);
+            for (const at of named) this.problem(`${key}.${at}`, JSON.stringify(at.split(".").pop()), "a name other than __proto__, constructor or prototype");
+            return named.length === 0 ? value : fallback;
+        }
         this.problem(key, shown(raw), expected);
         return fallback;
     }
@@ -152,4 +158,15 @@ export function isStringList(value: unknown): value is string[] {
 export function isStringMap(value: unknown): value is Record<string, string> {
     return typeof value === "object" && value !== null && !Array.isArray(value) &&
         Object.values(value).every((v) => typeof v === "string");
+}
+
+const MACHINERY = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Where a parsed value uses __proto__, constructor or prototype as a key, as dotted paths ("Gold.__proto__"). */
+function machineryNames(value: unknown, at = ""): string[] {
+    if (value === null || typeof value !== "object") return [];
+    return Object.keys(value).flatMap((k) => {
+        const here = at === "" ? k : `${at}.${k}`;
+        return MACHINERY.has(k) ? [here] : machineryNames((value as Record<string, unknown>)[k], here);
+    });
 }

@@ -22,7 +22,7 @@
 // relies on a wrong model), metric hierarchies, referrer filters, limit headers, provider keys.
 // The report job runs before the 202 is written (apisonator runs it on a worker moments later).
 import * as http from "http";
-import type { AddressInfo } from "net";
+import { listenOnLoopback } from "./loopback";
 
 export type Period = "eternity" | "year" | "month" | "week" | "day" | "hour" | "minute";
 /** apisonator lists a metric's limits longest period first (usage_limit.rb, period.rb). */
@@ -460,19 +460,8 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
             else send();
         });
     });
-    const listen = (port: number): Promise<number> => new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, "127.0.0.1", () => {
-            server.off("error", reject);
-            resolve((server.address() as AddressInfo).port);
-        });
-    });
-    const port = await listen(0);
-    const stopListening = (): Promise<void> => new Promise((resolve) => {
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-        server.closeAllConnections();
-    });
+    const loopback = await listenOnLoopback(server);
+    const port = loopback.port;
 
     const fake: FakeThreescale = {
         url: `http://127.0.0.1:${port}`,
@@ -518,8 +507,8 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
             calls.splice(0);
         },
         async setFault(next) {
-            if (next === "down" && fault !== "down") await stopListening();
-            if (next !== "down" && fault === "down") await listen(port);
+            if (next === "down" && fault !== "down") await loopback.stop();
+            if (next !== "down" && fault === "down") await loopback.resume();
             if (next !== "slow") server.closeAllConnections();
             fault = next;
         },
@@ -527,7 +516,7 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
             return calls.filter((c) => c.path === path).length;
         },
         async close() {
-            await stopListening();
+            await loopback.stop();
         },
     };
     for (const app of options.apps ?? []) fake.addApp(app);

@@ -17,6 +17,8 @@ import type { PlanRoutes } from "./settings";
 export const MAX_METHOD_ARN_BYTES = 1600;
 
 export interface MethodArn {
+    /** aws, aws-cn or aws-us-gov: the policy's resources must be ARNs of the same partition to match. */
+    partition: string;
     region: string;
     accountId: string;
     apiId: string;
@@ -27,7 +29,7 @@ export interface MethodArn {
 }
 
 /**
- * Splits `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}` and refuses what a
+ * Splits `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}` and refuses what a
  * policy could not name exactly: an unknown method, dot or empty segments (one trailing / is no
  * segment), control characters, an encoded slash or backslash, wildcards, or more than API Gateway's
  * 1600 bytes.
@@ -49,7 +51,7 @@ export function parseMethodArn(methodArn: string): MethodArn {
         const problem = segmentProblem(s);
         if (problem) throw new Error(`method ARN with ${problem}: ${shown}`);
     }
-    return { region: parts[3], accountId: parts[4], apiId: path[0], stage: path[1], method: path[2], segments };
+    return { partition: parts[1], region: parts[3], accountId: parts[4], apiId: path[0], stage: path[1], method: path[2], segments };
 }
 
 /** The routes a plan grants; a plan missing from the map gets the default routes. */
@@ -64,8 +66,9 @@ export function policyResourceMatches(resource: string, arn: string): boolean {
     return new RegExp(`^${body}$`, "s").test(arn);
 }
 
+/** The ARN prefix of this API and stage, in the request's own partition (aws, aws-cn, aws-us-gov). */
 function stagePrefix(arn: MethodArn): string {
-    return `arn:aws:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}/`;
+    return `arn:${arn.partition}:execute-api:${arn.region}:${arn.accountId}:${arn.apiId}/${arn.stage}/`;
 }
 
 /** The policy resources of routes for the API and stage a method ARN names. */

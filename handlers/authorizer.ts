@@ -20,11 +20,13 @@ import { AuthorizerEvent, Credential, credentialText, CredentialSettings, extrac
 import { createJwtVerifier, JwtRefused, JwtVerifier } from "./jwt";
 import { createDecisionCache, RouteGrant, SpilledHit } from "./decision-cache";
 import { appUid, isKeyOnlyUid, minuteOf, sealIdentity, tokenHash, usageField } from "./keys";
+import { createLastKnownDecisions, LastKnownDecisions } from "./last-known-decisions";
 import { createMetrics, DECISION_SOURCES, instrumentAuthorizer, timeThreescale } from "./metrics";
 import { createRedisClient, redisUsable, withTimeout } from "./redis-client";
 import { createKeySealer, KeySealer } from "./sealed-key";
-import { AuthorizerSettings, Environment, NUDGE_WAIT_MS, settingsFromEnvironment } from "./settings";
-import { createThreescaleClient, Identity, refusesCredential, ThreescaleClient, UsageReport } from "./threescale";
+import { createSecretsReader, PairSecrets } from "./secrets";
+import { AuthorizerSettings, DeployedSettings, Environment, NUDGE_WAIT_MS, settingsFromEnvironment, withSecrets } from "./settings";
+import { createThreescaleClient, Identity, refusesCredential, ThreescaleClient, ThreescaleClientOptions, UsageReport } from "./threescale";
 import { createSnsPublisher, UsagePublisher } from "./usage";
 
 export { UNAUTHORIZED };
@@ -55,6 +57,10 @@ export interface AuthorizerDeps {
     sealer?: KeySealer;
     /** Verifies JWTs (credentials jwt); created from `settings.jwt` when not given. */
     verifyJwt?: JwtVerifier;
+    /** The container's last known decisions (resilient and allow modes); made here when not given. */
+    lastKnown?: LastKnownDecisions;
+    /** Hits served before the secrets were read (allow mode), to hold with the others. */
+    unsealedHits?: UnsealedHit[];
     now?: () => number;
     log?: (message: string) => void;
 }
@@ -86,6 +92,60 @@ function hitsReports(reports: UsageReport[]): UsageReport[] {
     return reports.filter((r) => r.metric === "hits" && (r.period === "eternity" || r.endMs !== undefined));
 }
 
+/** Who API Gateway sees as the caller: the application, or a prefix of the credential's hash when 3scale named none. */
+function principalOf(appId: string, hash: string): string {
+    return appId !== "" ? appId : `key-${hash.slice(0, 16)}`;
+}
+
+function deny(methodArn: string, hash: string, appId: string, reason: string, source: DecisionSource, plan = ""): APIGatewayAuthorizerResult {
+    return buildPolicy({ methodArn, principalId: principalOf(appId, hash), routes: undefined, context: { plan, appId, source, reason: safeReason(reason) } });
+}
+
+/** Exactly the requested method and resource (allow mode, nothing known about the credential). */
+function allowRequested(methodArn: string, hash: string): APIGatewayAuthorizerResult {
+    return {
+        principalId: principalOf("", hash),
+        policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: [methodArn] }] },
+        context: { plan: "", appId: "", source: "fail-open" },
+    };
+}
+
+/** Refuses (Unauthorized) a method ARN that does not parse or is not of this stage ("" : any). */
+function checkMethodArn(methodArn: string, stage: string, log: (m: string) => void): void {
+    try {
+        const arn = parseMethodArn(methodArn);
+        if (stage === "" || arn.stage === stage) return;
+        log(`authorizer: method ARN of stage ${arn.stage}, not ${stage}: refused`);
+    } catch (e) {
+        log(`authorizer: ${(e as Error).message}: refused`);
+    }
+    throw new Error(UNAUTHORIZED);
+}
+
+/** Who the caller is, as 3scale knows it: a JWT is verified first and names the application by a claim. */
+async function identityOf(credential: Credential, verifyJwt: JwtVerifier | undefined, log: (m: string) => void): Promise<Identity> {
+    switch (credential.kind) {
+        case "user_key": return { userKey: credential.userKey };
+        case "app_id_app_key": return { appId: credential.appId, appKey: credential.appKey };
+        case "jwt": {
+            if (!verifyJwt) throw new Error(UNAUTHORIZED);
+            try {
+                return { appId: (await verifyJwt(credential.token)).appId };
+            } catch (e) {
+                log(`authorizer: JWT refused (${e instanceof JwtRefused ? e.reason : (e as Error).message})`);
+                throw new Error(UNAUTHORIZED);
+            }
+        }
+    }
+}
+
+/** A hit served before the container could read its secrets (allow mode): sealed and held once it can. */
+export interface UnsealedHit {
+    invocationId: string;
+    minute: number;
+    identity: Identity;
+}
+
 /** The handler, and how many hits it holds for Redis (counted in this container while Redis did not answer). */
 export type CountingAuthorizer = AuthorizerHandler & { heldHits(): number };
 
@@ -111,6 +171,12 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     const hitsLeft = new Map<string, number>();
     const grants = new Map<string, RouteGrant>();
     let replaying: Promise<void> | undefined;
+    // The last decision learned per credential hash, for when neither 3scale nor Redis can answer (item 7);
+    // strict never falls back on one, so it keeps none.
+    const lastKnown = s.failureMode === "strict" ? undefined : (deps.lastKnown ?? createLastKnownDecisions(now));
+    const staleMs = s.staleTtlSeconds * 1000;
+    // A cached decision was confirmed by 3scale at most the cache TTL ago, so Redis keeps it at least this much longer.
+    const cachedStaleMs = Math.max(0, staleMs - s.cacheTtlSeconds * 1000);
 
     const useRedis = (): boolean => redis !== undefined && redisUsable(redis);
     // Against Redis's own clock (TIME), so always the real clock, never an injected one.
@@ -124,7 +190,7 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         const methodArn = event?.methodArn;
         let grant = grants.get(methodArn);
         if (!grant) {
-            checkMethodArn(methodArn);
+            checkMethodArn(methodArn, s.stage, log);
             if (grants.size >= 1000) grants.clear();
             grant = routeGrant(methodArn, s.planRoutes, s.defaultRoutes);
             grants.set(methodArn, grant);
@@ -164,6 +230,9 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         if (hit.uid !== "") spilledByUid.set(hit.uid, (spilledByUid.get(hit.uid) ?? 0) + 1);
         return true;
     };
+    for (const h of deps.unsealedHits ?? []) {
+        spill({ invocationId: h.invocationId, target: "unconfirmed", field: usageField(h.minute, sealIdentity(sealer, h.identity)), uid: "" });
+    }
 
     /** Counts the hits this container held once Redis answers; a replayed invocation counts once. */
     const replay = (): void => {
@@ -187,8 +256,6 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     // A cache hit answers the same policy for the same route, plan and application again and again:
     // built once per container (bounded), so the hot path allocates no policy per request.
     const policies = new Map<string, APIGatewayAuthorizerResult>();
-    /** Who API Gateway sees as the caller: the application, or a prefix of the credential's hash when 3scale named none. */
-    const principalOf = (appId: string, hash: string): string => (appId !== "" ? appId : `key-${hash.slice(0, 16)}`);
     const allow = (methodArn: string, hash: string, plan: string, appId: string, source: DecisionSource): APIGatewayAuthorizerResult => {
         const principalId = principalOf(appId, hash);
         const key = `${methodArn}\n${plan}\n${principalId}\n${source}`;
@@ -200,19 +267,6 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         }
         return result;
     };
-    const deny = (methodArn: string, hash: string, appId: string, reason: string, source: DecisionSource, plan = ""): APIGatewayAuthorizerResult =>
-        buildPolicy({
-            methodArn,
-            principalId: principalOf(appId, hash),
-            routes: undefined,
-            context: { plan, appId, source, reason: safeReason(reason) },
-        });
-    /** Exactly the requested method and resource (allow mode, nothing known about the credential). */
-    const allowRequested = (methodArn: string, hash: string): APIGatewayAuthorizerResult => ({
-        principalId: principalOf("", hash),
-        policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: [methodArn] }] },
-        context: { plan: "", appId: "", source: "fail-open" },
-    });
     const appIdOf = (uid: string): string => (isKeyOnlyUid(uid) ? "" : uid);
 
     /**
@@ -242,40 +296,12 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         return spill({ invocationId, target, field, uid }) ? undefined : REASONS.uncounted;
     };
 
-    /** Refuses (Unauthorized) a method ARN that is not of this stage. */
-    const checkMethodArn = (methodArn: string): void => {
-        try {
-            const arn = parseMethodArn(methodArn);
-            if (s.stage === "" || arn.stage === s.stage) return;
-            log(`authorizer: method ARN of stage ${arn.stage}, not ${s.stage}: refused`);
-        } catch (e) {
-            log(`authorizer: ${(e as Error).message}: refused`);
-        }
-        throw new Error(UNAUTHORIZED);
-    };
-
-    /** Who the caller is, as 3scale knows it: a JWT is verified first and names the application by a claim. */
-    const identityOf = async (credential: Credential): Promise<Identity> => {
-        switch (credential.kind) {
-            case "user_key": return { userKey: credential.userKey };
-            case "app_id_app_key": return { appId: credential.appId, appKey: credential.appKey };
-            case "jwt": {
-                if (!verifyJwt) throw new Error(UNAUTHORIZED);
-                try {
-                    return { appId: (await verifyJwt(credential.token)).appId };
-                } catch (e) {
-                    log(`authorizer: JWT refused (${e instanceof JwtRefused ? e.reason : (e as Error).message})`);
-                    throw new Error(UNAUTHORIZED);
-                }
-            }
-        }
-    };
 
     const handler: AuthorizerHandler = async (event, context) => {
         const credential = extractCredential(event, credentialSettings, pattern);
         const { methodArn, grant } = grantFor(event);
         // A JWT is verified on every request (signature and exp), so no cached decision outlives the token.
-        const identity = await identityOf(credential);
+        const identity = await identityOf(credential, verifyJwt, log);
         const hash = tokenHash(credentialText(credential));
         const invocationId = context?.awsRequestId || randomUUID();
         replay();
@@ -285,15 +311,23 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         let settled = "";
         if (cache && useRedis()) {
             try {
-                const r = await withTimeout(cache.lookup(hash, minuteOf(now()), deadline(), grant), redisBound, "redis lookup");
+                const at = now();
+                const r = await withTimeout(cache.lookup(hash, minuteOf(at), deadline(), grant), redisBound, "redis lookup");
                 switch (r.kind) {
                     case "counted":
                         remember(r.uid, r.left);
+                        lastKnown?.confirm(hash, r.plan, r.uid, at + cachedStaleMs);
                         if (r.publish) await nudge();
                         return allow(methodArn, hash, r.plan, appIdOf(r.uid), "cache");
-                    case "denied": return deny(methodArn, hash, "", r.reason, "cache");
-                    case "route": return deny(methodArn, hash, appIdOf(r.uid), REASONS.route, "cache", r.plan);
-                    case "limited": return deny(methodArn, hash, appIdOf(r.uid), REASONS.limits, "cache", r.plan);
+                    case "denied":
+                        lastKnown?.remember(hash, { allowed: false, reason: r.reason, until: at + staleMs });
+                        return deny(methodArn, hash, "", r.reason, "cache");
+                    case "route":
+                        lastKnown?.confirm(hash, r.plan, r.uid, at + cachedStaleMs);
+                        return deny(methodArn, hash, appIdOf(r.uid), REASONS.route, "cache", r.plan);
+                    case "limited":
+                        lastKnown?.confirm(hash, r.plan, r.uid, at + cachedStaleMs);
+                        return deny(methodArn, hash, appIdOf(r.uid), REASONS.limits, "cache", r.plan);
                     case "late": throw new Error("redis ran the lookup after its deadline");
                     case "stale": stale = { plan: r.plan, uid: r.uid }; epoch = r.epoch; settled = r.uid === "" ? "" : r.settled; break;
                     case "miss": epoch = r.epoch; break;
@@ -306,6 +340,11 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         // Without a cache at all, 3scale counts each request itself (authrep); the plan, and so the
         // route check, is known only from its answer.
         const outcome = cache ? await deps.threescale.authorize(identity, { hits: 1 }) : await deps.threescale.authrep(identity, { hits: 1 });
+        if (outcome.kind === "authorized") {
+            lastKnown?.remember(hash, { allowed: true, plan: outcome.plan, uid: appUid(outcome.appId, hash), until: now() + staleMs });
+        } else if (outcome.kind === "denied") {
+            lastKnown?.remember(hash, { allowed: false, reason: outcome.reason, until: now() + staleMs });
+        }
         if (!cache && outcome.kind === "authorized") {
             const appId = appIdOf(appUid(outcome.appId, hash));
             return planGrants(outcome.plan, grant) ? allow(methodArn, hash, outcome.plan, appId, "3scale") : deny(methodArn, hash, appId, REASONS.route, "3scale", outcome.plan);
@@ -361,13 +400,16 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         }
 
         log(`authorizer: 3scale failed (${outcome.code}: ${outcome.reason}); failure mode ${s.failureMode}`);
-        if (s.failureMode !== "strict" && stale) {
-            // The last known answer, kept for the stale TTL; its application's local limits still apply.
-            const appId = appIdOf(stale.uid);
-            if (!planGrants(stale.plan, grant)) return deny(methodArn, hash, appId, REASONS.route, "stale", stale.plan);
-            const refused = await countUnseen("pending", stale.uid, stale.uid, invocationId);
-            if (refused) return deny(methodArn, hash, appId, refused, "stale", stale.plan);
-            return allow(methodArn, hash, stale.plan, appId, "stale");
+        // The last known answer: Redis's (kept for the stale TTL), else this container's (Redis down or
+        // without it); its application's local limits still apply.
+        const known = stale ?? lastKnown?.recall(hash);
+        if (known !== undefined && "reason" in known) return deny(methodArn, hash, "", known.reason, "stale");
+        if (s.failureMode !== "strict" && known !== undefined) {
+            const appId = appIdOf(known.uid);
+            if (!planGrants(known.plan, grant)) return deny(methodArn, hash, appId, REASONS.route, "stale", known.plan);
+            const refused = await countUnseen("pending", known.uid, known.uid, invocationId);
+            if (refused) return deny(methodArn, hash, appId, refused, "stale", known.plan);
+            return allow(methodArn, hash, known.plan, appId, "stale");
         }
         if (s.failureMode === "allow") {
             // Nothing known about this credential: the requested route, as APIcast's allow mode lets the
@@ -383,16 +425,90 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
 }
 
 /**
- * The Lambda entry point factory (pass as `callbackFactory`): reads the settings and
- * creates the Redis client, 3scale client and SNS publisher once per container.
+ * How a container answers before it has read its secrets (the store unreachable at cold start): it can
+ * reach neither 3scale nor Redis, so as both down with nothing known. strict and resilient deny
+ * (fail-closed); allow serves exactly the requested route and holds each hit, with the credential in
+ * memory only, until the secrets arrive to seal it. A missing or malformed credential or method ARN is
+ * still Unauthorized before any I/O.
  */
-export function createAuthorizerHandler(env: Environment = process.env): AuthorizerHandler {
-    const settings = settingsFromEnvironment(env);
+export function createAuthorizerWithoutSecrets(s: DeployedSettings, deps: { verifyJwt?: JwtVerifier; now: () => number; log: (m: string) => void }):
+    AuthorizerHandler & { takeHeld(): UnsealedHit[] } {
+    const credentialSettings: CredentialSettings = { ...s.credentials, tokenPattern: s.tokenPattern };
+    const pattern = wholeValue(s.tokenPattern);
+    let held: UnsealedHit[] = [];
+    const handler: AuthorizerHandler = async (event, context) => {
+        const credential = extractCredential(event, credentialSettings, pattern);
+        const methodArn = event?.methodArn;
+        checkMethodArn(methodArn, s.stage, deps.log);
+        const identity = await identityOf(credential, deps.verifyJwt, deps.log);
+        const hash = tokenHash(credentialText(credential));
+        // The reason reaches the client: what failed, not where (the log names the parameter and the cause).
+        if (s.failureMode !== "allow") return deny(methodArn, hash, "", "3scale unavailable: secrets_unavailable", "fail-closed");
+        if (held.length >= MAX_SPILLED_HITS) return deny(methodArn, hash, "", REASONS.uncounted, "fail-open");
+        held.push({ invocationId: context?.awsRequestId || randomUUID(), minute: minuteOf(deps.now()), identity });
+        return allowRequested(methodArn, hash);
+    };
+    return Object.assign(handler, {
+        takeHeld: () => {
+            const taken = held;
+            held = [];
+            return taken;
+        },
+    });
+}
+
+/** What the local run (and tests) give the entry point besides the environment. */
+export interface AuthorizerEntryOptions {
+    /** In place of the SNS publisher the environment names (the local run delivers in-process). */
+    publisher?: UsagePublisher;
+    threescale?: ThreescaleClientOptions;
+    now?: () => number;
+    log?: (message: string) => void;
+}
+
+/**
+ * The Lambda entry point factory (the archive's index.js calls it once per container): reads the settings,
+ * starts reading the secrets, and once they are read creates the Redis client, 3scale client and SNS
+ * publisher. Until then (the store unreachable) it answers as createAuthorizerWithoutSecrets says, and
+ * tries the store again after its back-off.
+ */
+export function createAuthorizerHandler(env: Environment = process.env, options: AuthorizerEntryOptions = {}): AuthorizerHandler & { close(): void } {
+    const deployed = settingsFromEnvironment(env);
     const metrics = createMetrics(env);
-    return instrumentAuthorizer(createAuthorizer({
-        settings,
-        redis: settings.redis.host !== "" ? createRedisClient(settings.redis) : undefined,
-        threescale: timeThreescale(createThreescaleClient(settings.threescale), metrics),
-        publisher: settings.usageTopicArn !== "" ? createSnsPublisher(settings.usageTopicArn) : undefined,
-    }), metrics, UNAUTHORIZED);
+    const now = options.now ?? Date.now;
+    const log = options.log ?? ((m: string) => console.warn(m));
+    const secrets = createSecretsReader(deployed.secretParameters, { env, now, log });
+    const verifyJwt = deployed.jwt ? createJwtVerifier(deployed.jwt) : undefined;
+    const withoutSecrets = createAuthorizerWithoutSecrets(deployed, { verifyJwt, now, log });
+    let redis: Redis | undefined;
+    const start = (got: PairSecrets): AuthorizerHandler => {
+        const settings = withSecrets(deployed, got);
+        redis = settings.redis.host !== "" ? createRedisClient(settings.redis) : undefined;
+        return createAuthorizer({
+            settings,
+            redis,
+            threescale: timeThreescale(createThreescaleClient(settings.threescale, options.threescale), metrics),
+            publisher: options.publisher ?? (settings.usageTopicArn !== "" ? createSnsPublisher(settings.usageTopicArn) : undefined),
+            verifyJwt,
+            unsealedHits: withoutSecrets.takeHeld(),
+            now,
+            log,
+        });
+    };
+    // Until the secrets are read, each request asks for them (bounded, shared, backed off); then the real
+    // authorizer answers directly, with nothing in between on the hot path.
+    let current: AuthorizerHandler = async (event, context) => {
+        let got: PairSecrets;
+        try {
+            got = await secrets.get();
+        } catch {
+            return withoutSecrets(event, context);
+        }
+        if (current === bootstrapping) current = start(got);
+        return current(event, context);
+    };
+    const bootstrapping = current;
+    secrets.get().catch(() => undefined); // the read starts with the container
+    // Lambda never closes a container; the local run does, and its Redis client must go with it.
+    return Object.assign(instrumentAuthorizer<Parameters<AuthorizerHandler>>((event, context) => current(event, context), metrics, UNAUTHORIZED), { close: () => redis?.disconnect() });
 }

@@ -33,8 +33,8 @@ export interface JwtSettings {
     jwksUrl: string;
     /** Expected `iss`. */
     issuer: string;
-    /** Expected `aud` (one of, when the token carries several). */
-    audience: string;
+    /** Expected `aud`: the token's aud (a string, or a list) must hold this audience, or one of these. */
+    audience: string | string[];
     /** The claim whose string value is the 3scale application id (e.g. `client_id`, `preferred_username`). */
     appClaim: string;
     /** Bound on fetching the JWKS, in milliseconds. */
@@ -152,10 +152,11 @@ export function createJwtVerifier(settings: JwtSettings, options: JwtVerifierOpt
             const code = (e as { code?: string }).code ?? "ERR_JWT_INVALID";
             throw new JwtRefused(`${code}: ${(e as Error).message}`);
         }
-        const appId = payload[settings.appClaim];
-        if (typeof appId !== "string" || appId === "") {
-            throw new JwtRefused(`claim ${settings.appClaim} names no application`);
-        }
+        // Only the token's own claim, read as a string: another type is no application name.
+        const appId = Object.hasOwn(payload, settings.appClaim) ? payload[settings.appClaim] : undefined;
+        if (appId === undefined) throw new JwtRefused(`claim ${settings.appClaim} is missing`);
+        if (typeof appId !== "string") throw new JwtRefused(`claim ${settings.appClaim} is ${Array.isArray(appId) ? "a list" : `a ${typeof appId}`}, not a string naming the application`);
+        if (appId === "") throw new JwtRefused(`claim ${settings.appClaim} is empty`);
         return { appId, expiresAt: Number(payload.exp) * 1000 };
     };
 }

@@ -6,8 +6,9 @@ import type { Redis } from "ioredis";
 import { createMetrics, instrumentReporter } from "./metrics";
 import { createRedisClient } from "./redis-client";
 import { createKeySealer } from "./sealed-key";
-import { AuthorizerSettings, Environment, settingsFromEnvironment } from "./settings";
-import { createThreescaleClient, ThreescaleClient } from "./threescale";
+import { createSecretsReader } from "./secrets";
+import { AuthorizerSettings, Environment, settingsFromEnvironment, withSecrets } from "./settings";
+import { createThreescaleClient, ThreescaleClient, ThreescaleClientOptions } from "./threescale";
 import { createUsageReporter, ReportSummary, UsageReporterOptions } from "./usage";
 
 export type ReporterEvent = SNSEvent | EventBridgeEvent<string, unknown> | Record<string, never>;
@@ -55,12 +56,32 @@ export function createReporter(deps: ReporterDeps): ReporterHandler {
     };
 }
 
-/** The Lambda entry point factory (pass as `callbackFactory`). */
-export function createReporterHandler(env: Environment = process.env): ReporterHandler {
-    const settings = settingsFromEnvironment(env);
-    return instrumentReporter(createReporter({
-        settings,
-        redis: createRedisClient({ ...settings.redis, timeoutMs: Math.max(settings.redis.timeoutMs, 2000) }),
-        threescale: createThreescaleClient({ ...settings.threescale, timeoutMs: Math.max(settings.threescale.timeoutMs, 5000) }),
-    }), createMetrics(env));
+/** Bound on the reporter's read of its secrets: it is off the request path, and a failure only delays a report. */
+const REPORTER_SECRETS_TIMEOUT_MS = 5000;
+
+/**
+ * The Lambda entry point factory (the archive's index.js calls it once per container). The secrets are
+ * read at cold start; while the store cannot be read an invocation fails at once (the counts stay in
+ * Redis; Lambda retries, then the dead-letter queue holds the event) and the next read waits for the back-off.
+ */
+export function createReporterHandler(env: Environment = process.env, options: { threescale?: ThreescaleClientOptions; log?: (m: string) => void } = {}): ReporterHandler & { close(): void } {
+    const deployed = settingsFromEnvironment(env);
+    const secrets = createSecretsReader(deployed.secretParameters, { env, timeoutMs: REPORTER_SECRETS_TIMEOUT_MS, log: options.log });
+    secrets.get().catch(() => undefined); // the read starts with the container
+    let reporter: ReporterHandler | undefined;
+    let redis: Redis | undefined;
+    const handler = instrumentReporter(async (event: ReporterEvent) => {
+        if (!reporter) {
+            const settings = withSecrets(deployed, await secrets.get());
+            redis = createRedisClient({ ...settings.redis, timeoutMs: Math.max(settings.redis.timeoutMs, 2000) });
+            reporter = createReporter({
+                settings,
+                redis,
+                threescale: createThreescaleClient({ ...settings.threescale, timeoutMs: Math.max(settings.threescale.timeoutMs, 5000) }, options.threescale),
+            });
+        }
+        return reporter(event);
+    }, createMetrics(env));
+    // Lambda never closes a container; the local run does, and its Redis client must go with it.
+    return Object.assign(handler, { close: () => redis?.disconnect() });
 }

@@ -2,10 +2,13 @@
 // The program turns validated stack config into Lambda environment variables with
 // `settingsToEnvironment`; the handlers read them back with `settingsFromEnvironment`.
 // One module owns both directions so the two sides can never drift apart.
+// The two secrets (3scale service token, Redis AUTH token) are never in the environment: it names the
+// Parameter Store parameters that hold them, which each container reads at cold start (secrets.ts).
 import { routeProblem } from "./routes";
 import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./credentials";
 import type { JwtSettings } from "./jwt";
 import { metricsEnvironment } from "./metrics";
+import { PairSecrets, SECRET_PARAMETER_VARIABLES, SecretParameters } from "./secrets";
 
 /** What the authorizer does when 3scale cannot answer (down, slow, 5xx, unparseable). */
 export type FailureMode = "strict" | "resilient" | "allow";
@@ -59,6 +62,29 @@ export interface AuthorizerSettings {
 }
 
 /**
+ * The settings as the functions' environment carries them: everything but the two secrets, which are
+ * named by the parameters that hold them.
+ */
+export interface DeployedSettings extends Omit<AuthorizerSettings, "threescale" | "redis"> {
+    threescale: Omit<AuthorizerSettings["threescale"], "serviceToken">;
+    redis: Omit<AuthorizerSettings["redis"], "authToken">;
+    secretParameters: SecretParameters;
+}
+
+/** The settings a container runs with, once it has read its secrets. */
+export function withSecrets(s: DeployedSettings, secrets: PairSecrets): AuthorizerSettings {
+    const { secretParameters: _, ...rest } = s;
+    return { ...rest, threescale: { ...s.threescale, serviceToken: secrets.serviceToken }, redis: { ...s.redis, authToken: secrets.redisAuthToken } };
+}
+
+/** The settings to deploy: the secrets taken out, named by their parameters instead. */
+export function withoutSecrets(s: AuthorizerSettings, secretParameters: SecretParameters): DeployedSettings {
+    const { serviceToken: _token, ...threescale } = s.threescale;
+    const { authToken: _auth, ...redis } = s.redis;
+    return { ...s, threescale, redis, secretParameters };
+}
+
+/**
  * Longest the usage nudge may hold a decision: the publish goes on in the background (in Lambda,
  * across the freeze until the next invocation), and a failed one is not retried before the next
  * window: the schedule flushes anyway. Here because config/authorizer.ts counts it among the bounds.
@@ -79,22 +105,23 @@ function isCredentialSource(value: unknown): value is CredentialSource {
 
 function isJwtSettings(value: unknown): value is JwtSettings {
     const v = value as Partial<JwtSettings> | null;
-    return typeof v === "object" && v !== null && [v.jwksUrl, v.issuer, v.audience, v.appClaim].every((t) => typeof t === "string" && t !== "") &&
+    const audiences = Array.isArray(v?.audience) ? v.audience : [v?.audience];
+    return typeof v === "object" && v !== null && [v.jwksUrl, v.issuer, v.appClaim, ...audiences].every((t) => typeof t === "string" && t !== "") && audiences.length > 0 &&
         [v.timeoutMs, v.refreshCooldownMs].every((n) => typeof n === "number" && n >= 0) &&
         (v.keySetMaxAgeMs === undefined || (typeof v.keySetMaxAgeMs === "number" && v.keySetMaxAgeMs >= 0));
 }
 
-/** Serializes settings into Lambda environment variables. */
-export function settingsToEnvironment(s: AuthorizerSettings): Record<string, string> {
+/** Serializes settings into Lambda environment variables; the secrets go as the names of their parameters. */
+export function settingsToEnvironment(s: DeployedSettings): Record<string, string> {
     return {
         THREESCALE_BACKEND_URL: s.threescale.backendUrl,
         THREESCALE_SERVICE_ID: s.threescale.serviceId,
-        THREESCALE_SERVICE_TOKEN: s.threescale.serviceToken,
+        [SECRET_PARAMETER_VARIABLES.serviceToken]: s.secretParameters.serviceToken,
         THREESCALE_TIMEOUT_MS: String(s.threescale.timeoutMs),
         REDIS_HOST: s.redis.host,
         REDIS_PORT: String(s.redis.port),
         REDIS_TLS: String(s.redis.tls),
-        REDIS_AUTH_TOKEN: s.redis.authToken,
+        ...(s.secretParameters.redisAuthToken !== "" ? { [SECRET_PARAMETER_VARIABLES.redisAuthToken]: s.secretParameters.redisAuthToken } : {}),
         REDIS_TIMEOUT_MS: String(s.redis.timeoutMs),
         TOKEN_PATTERN: s.tokenPattern,
         CACHE_TTL_SECONDS: String(s.cacheTtlSeconds),
@@ -115,12 +142,21 @@ export function settingsToEnvironment(s: AuthorizerSettings): Record<string, str
  * The functions' whole environment as the program writes it: the settings, and the metrics
  * library's variables when a `service` is named. The program's 4 KB check sizes this same map.
  */
-export function functionEnvironment(s: AuthorizerSettings, metricsService?: string): Record<string, string> {
+export function functionEnvironment(s: DeployedSettings, metricsService?: string): Record<string, string> {
     return { ...settingsToEnvironment(s), ...(metricsService ? metricsEnvironment(metricsService) : {}) };
 }
 
+/** The longest name the program gives a secret's parameter (Pulumi's auto-name of the pair's parameters); the 4 KB check counts it. */
+export const PARAMETER_NAME_BOUND = 128;
+
+/** Variables that would put a secret in the functions' configuration, readable by anyone who can read it. */
+const SECRET_VARIABLES: Record<string, string> = {
+    THREESCALE_SERVICE_TOKEN: SECRET_PARAMETER_VARIABLES.serviceToken,
+    REDIS_AUTH_TOKEN: SECRET_PARAMETER_VARIABLES.redisAuthToken,
+};
+
 /** Reads settings back from the environment; throws one error naming every bad variable. */
-export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
+export function settingsFromEnvironment(env: Environment): DeployedSettings {
     const problems: string[] = [];
     const text = (name: string, fallback?: string): string => {
         const value = env[name];
@@ -163,19 +199,24 @@ export function settingsFromEnvironment(env: Environment): AuthorizerSettings {
     } catch (e) {
         problems.push(`TOKEN_PATTERN: got "${tokenPattern}", expected a regular expression (${(e as Error).message})`);
     }
-    const settings: AuthorizerSettings = {
+    for (const [name, instead] of Object.entries(SECRET_VARIABLES)) {
+        if (env[name] !== undefined) problems.push(`${name}: set, but a secret must not be in the function's configuration (anyone who can read it reads the secret); store it as a SecureString parameter and name that in ${instead}`);
+    }
+    const settings: DeployedSettings = {
         threescale: {
             backendUrl: text("THREESCALE_BACKEND_URL", "https://su1.3scale.net"),
             serviceId: text("THREESCALE_SERVICE_ID"),
-            serviceToken: text("THREESCALE_SERVICE_TOKEN"),
             timeoutMs: integer("THREESCALE_TIMEOUT_MS", 2000),
         },
         redis: {
             host: text("REDIS_HOST"),
             port: integer("REDIS_PORT", 6379),
             tls: text("REDIS_TLS", "false") === "true",
-            authToken: env.REDIS_AUTH_TOKEN ?? "",
             timeoutMs: integer("REDIS_TIMEOUT_MS", 150),
+        },
+        secretParameters: {
+            serviceToken: text(SECRET_PARAMETER_VARIABLES.serviceToken),
+            redisAuthToken: env[SECRET_PARAMETER_VARIABLES.redisAuthToken] ?? "",
         },
         tokenPattern,
         cacheTtlSeconds: integer("CACHE_TTL_SECONDS", 300),

@@ -4,24 +4,27 @@
 //
 //   node bin/local/cli.js --stack red [--port 8080] [--backend edxapp_host=http://127.0.0.1:8000]
 //                                 [--keys FILE] [--set key=value] [--flush-seconds N]
-// Redis: the one REDIS_URL names, else a redis-server it starts and stops itself.
+// Redis: the one REDIS_URL names, else a redis-server (with AUTH) it starts and stops itself.
 // 3scale: the real backend when THREESCALE_SERVICE_TOKEN is set and threescale:backendUrl
 // answers; else a local development backend seeded from local/keys.yaml.
+// The pair runs through the functions' own entry points, reading the two tokens from a local Parameter
+// Store stand-in at start, exactly as the Lambda functions read theirs from SSM.
 import type { SNSEvent } from "aws-lambda";
+import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import type { AddressInfo } from "net";
 import { parseArgs as parseArgs_ } from "util";
 import { SlotConfig, handlerSettings, readSlotConfig } from "../config";
-import { createAuthorizer } from "../handlers/authorizer";
-import { createRedisClient } from "../handlers/redis-client";
-import { createReporter } from "../handlers/reporter";
-import { AuthorizerSettings } from "../handlers/settings";
-import { createThreescaleClient } from "../handlers/threescale";
+import { createAuthorizerHandler } from "../handlers/authorizer";
+import { createReporterHandler } from "../handlers/reporter";
+import { AuthorizerSettings, settingsToEnvironment, withoutSecrets } from "../handlers/settings";
+import { ThreescaleClientOptions } from "../handlers/threescale";
 import { UsagePublisher } from "../handlers/usage";
-import { AUTH_KINDS, bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "../openapi";
-import { createLocalGateway } from "./gateway";
+import { AUTH_KINDS, SpecError, bundleSpec, formatProblem, missingStageVariables, releaseIdFor, specSummary } from "../openapi";
+import { createLocalGateway, localGatewayProblems } from "./gateway";
+import { startParameterStore } from "../dev-servers/parameter-store";
 import { RedisServer, startRedis } from "../dev-servers/redis-server";
 import { FakeApp, FakeThreescale, startThreescale } from "../dev-servers/threescale";
 import { configSource, loadStackConfig, parseOverride } from "../stack-config";
@@ -98,14 +101,19 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
     const config: SlotConfig = readSlotConfig(configSource(file));
     const spec = await bundleSpec(path.resolve(PROJECT_DIR, config.gateway.specPath), {
         credentials: config.authorizer.credentials, resultTtlSeconds: 0,
-        mirrors: config.gateway.specMirrors, baseDir: PROJECT_DIR, publicRoutes: config.gateway.publicRoutes,
+        mirrors: config.gateway.specMirrors, baseDir: PROJECT_DIR, publicRoutes: config.gateway.publicRoutes, allowPublicCatchAll: config.gateway.allowPublicCatchAll,
         binaryMediaTypes: config.gateway.binaryMediaTypes, authorizerRoutes: config.gateway.authorizerRoutes, publicPreflights: config.gateway.publicPreflights,
     });
     for (const warning of spec.warnings) log(`warning: gateway:spec: ${formatProblem(warning)}`);
-    for (const line of [...operationsSummary(spec), ...spec.notes]) log(`gateway:spec: ${line}`);
+    for (const line of specSummary(spec)) log(`gateway:spec: ${line}`);
     const unchecked = Object.entries(spec.operationAuth).filter(([, a]) => !["ring-authorizer", "public"].includes(a.kind));
     if (unchecked.length > 0) {
         log(`gateway:spec: not checked by the local run, refused: ${unchecked.map(([label, a]) => `${label} (${AUTH_KINDS.find((k) => k.kind === a.kind)?.name})`).join(", ")}`);
+    }
+    // Request validators and gateway responses the local run enforces: what API Gateway's import refuses is refused here.
+    const problems = localGatewayProblems(spec.document);
+    if (problems.length > 0) {
+        throw new SpecError(config.gateway.specPath, `${problems.length} request validator or gateway response problem${problems.length === 1 ? "" : "s"} API Gateway would refuse:`, problems);
     }
     const releaseId = releaseIdFor(spec, config.gateway.releaseId);
     const stageVariables = { ...config.gateway.hosts, ...config.gateway.stageVariables, id: releaseId };
@@ -137,10 +145,11 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
         redisSettings = redisFromUrl(options.redisUrl);
         log(`redis: ${redisSettings.host}:${redisSettings.port} (REDIS_URL)`);
     } else {
-        redisServer = await startRedis();
+        // With AUTH, as ElastiCache runs: the token goes the way the deployed one does, through the store.
+        redisServer = await startRedis({ password: randomBytes(24).toString("hex") });
         stops.push(() => (redisServer as RedisServer).close());
-        redisSettings = { host: redisServer.host, port: redisServer.port, tls: false, authToken: "", timeoutMs: config.authorizer.redisTimeoutMs };
-        log(`redis: redis-server on ${redisServer.host}:${redisServer.port}, pid ${redisServer.pid}`);
+        redisSettings = { host: redisServer.host, port: redisServer.port, tls: false, authToken: redisServer.password, timeoutMs: config.authorizer.redisTimeoutMs };
+        log(`redis: redis-server on ${redisServer.host}:${redisServer.port}, pid ${redisServer.pid}, with AUTH`);
     }
 
     const settings: AuthorizerSettings = {
@@ -149,11 +158,17 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
         ...handlerSettings(config),
         usageTopicArn: "",
     };
-    const threescale = createThreescaleClient(settings.threescale, { onCall: () => { threescaleCalls += 1; } });
-    const authorizerRedis = createRedisClient(settings.redis);
-    const reporterRedis = createRedisClient({ ...settings.redis, timeoutMs: Math.max(settings.redis.timeoutMs, 2000) });
-    stops.unshift(async () => { authorizerRedis.disconnect(); reporterRedis.disconnect(); });
-    const reporter = createReporter({ settings, redis: reporterRedis, threescale });
+    // The tokens live in a Parameter Store stand-in; the functions' environment names them (issue 17 item 6).
+    const store = await startParameterStore();
+    stops.push(() => store.close());
+    const parameters = { serviceToken: "/api-ring/local/threescale-service-token", redisAuthToken: settings.redis.authToken !== "" ? "/api-ring/local/redis-auth-token" : "" };
+    store.put(parameters.serviceToken, settings.threescale.serviceToken);
+    if (parameters.redisAuthToken !== "") store.put(parameters.redisAuthToken, settings.redis.authToken);
+    const env = { ...settingsToEnvironment(withoutSecrets(settings, parameters)), ...store.clientEnvironment() };
+    log(`secrets: read by the pair at start from a local Parameter Store at ${store.url} (${Object.values(parameters).filter((p) => p !== "").join(", ")})`);
+    const threescaleOptions: ThreescaleClientOptions = { onCall: () => { threescaleCalls += 1; } };
+    const reporter = createReporterHandler(env, { threescale: threescaleOptions, log });
+    stops.unshift(async () => reporter.close());
     const report = (event: SNSEvent | Record<string, never>, why: string): Promise<void> =>
         reporter(event).then((r) => {
             const hits = r.runs.reduce((n, run) => n + run.hits, 0);
@@ -169,7 +184,8 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
             inFlight.add(delivery);
         },
     };
-    const authorizer = createAuthorizer({ settings, redis: authorizerRedis, threescale, publisher, log });
+    const authorizer = createAuthorizerHandler(env, { publisher, threescale: threescaleOptions, log });
+    stops.unshift(async () => authorizer.close());
     let decisions = 0;
     let cacheHits = 0;
     const schedule = setInterval(() => void report({}, "schedule"), options.flushSeconds * 1000);

@@ -1,21 +1,25 @@
-// One slot's API on localhost, with API Gateway's request path: the stage's web ACL (an x-api-ring-*
-// header in any spelling, components/reservedHeaders.ts), refuse a payload over 10 MB, resolve dot
-// segments, route, throttle, run the ring's Lambda authorizer (TOKEN or REQUEST, with the document's
-// identity sources) for every operation behind it, refuse the operations the document protects itself
-// (IAM, API key, its own authorizer: nothing here can check them), answer a refusal with the
-// document's gateway responses, match its policy against the method ARN, then run the integration
-// with the authorizer's context (which the document maps into x-api-ring-* headers, see openapi.ts).
+// One slot's API on localhost, with API Gateway's request path: refuse a payload over 10 MB, apply
+// the stage's web ACL (an x-api-ring-* header in any spelling, components/reservedHeaders.ts),
+// resolve dot segments, route, throttle, run the ring's Lambda authorizer (TOKEN or REQUEST, with the
+// document's identity sources) for every operation behind it, refuse the operations the document
+// protects itself (IAM, API key, its own authorizer: nothing here can check them), match the
+// authorizer's policy against the method ARN, validate the request as the operation's request
+// validator says (request-validation.ts), then run the integration with the authorizer's context
+// (which the document maps into x-api-ring-* headers, see openapi.ts). Every answer the gateway makes
+// itself is one of the document's gateway responses, or API Gateway's default (gateway-responses.ts).
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { randomUUID } from "crypto";
 import * as http from "http";
-import { render } from "velocityjs";
 import { reservedHeaderIn } from "../components/reservedHeaders";
 import type { AuthorizerEvent } from "../handlers/credentials";
-import { AUTHORIZER_SCHEME } from "../openapi";
+import { AUTHORIZER_SCHEME, SpecProblem } from "../openapi";
 import { operationAuth, securitySchemes } from "../policy/operation-auth";
 import { isAllowed, methodArn } from "./access";
-import { ContextVariables, isObject, Json, runIntegration } from "./integration";
-import { Route, compileRoutes, matchRoute, resolveDotSegments } from "./routes";
+import { GatewayError, RenderedResponse, gatewayResponseProblems, gatewayResponsesOf, renderGatewayResponse } from "./gateway-responses";
+import { ContextVariables, IntegrationResponse, isObject, Json, runIntegration } from "./integration";
+import { MethodRequest, headerValue } from "./mapping";
+import { compileRequestValidation, validateRequest } from "./request-validation";
+import { Route, RouteMatch, compileRoutes, matchRoute, resolveDotSegments } from "./routes";
 import { TokenBucket } from "./throttle";
 
 export type Authorize = (event: AuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
@@ -45,11 +49,10 @@ export interface GatewayStats {
     throttled: number;
 }
 
-function json(res: http.ServerResponse, status: number, body: unknown, requestId: string): void {
-    res.writeHead(status, { "content-type": "application/json", "x-amzn-requestid": requestId });
-    res.end(JSON.stringify(body));
+function send(res: http.ServerResponse, response: RenderedResponse | IntegrationResponse, requestId: string): void {
+    res.writeHead(response.status, { ...response.headers, "x-amzn-requestid": requestId });
+    res.end(response.body);
 }
-
 
 /** The Lambda authorizer a protected operation names: its type and where API Gateway reads the identity. */
 interface AuthorizerBinding {
@@ -81,37 +84,8 @@ function authorizerOf(document: Json, operation: Json): AuthorizerBinding | Unch
     return { type: String(lambda.type).toLowerCase() === "request" ? "request" : "token", sources };
 }
 
-/** API Gateway's default messages for the gateway responses the local run answers with. */
-const GATEWAY_MESSAGES: Record<string, { status: number; message: string }> = {
-    UNAUTHORIZED: { status: 401, message: "Unauthorized" },
-    WAF_FILTERED: { status: 403, message: "Forbidden" },
-    ACCESS_DENIED: { status: 403, message: "User is not authorized to access this resource with an explicit deny" },
-};
-
-/**
- * A gateway response as API Gateway renders it: the document's x-amazon-apigateway-gateway-responses
- * entry for the type (status and JSON template with $context.error.messageString and
- * $context.authorizer.*), else API Gateway's default body.
- */
-function gatewayResponse(document: Json, type: keyof typeof GATEWAY_MESSAGES, authorizer: Record<string, unknown>): { status: number; body: string } {
-    const fallback = GATEWAY_MESSAGES[type];
-    const responses = isObject(document["x-amazon-apigateway-gateway-responses"]) ? document["x-amazon-apigateway-gateway-responses"] : {};
-    const configured = isObject(responses[type]) ? responses[type] : {};
-    const templates = isObject(configured.responseTemplates) ? configured.responseTemplates : {};
-    const template = templates["application/json"];
-    const status = Number(configured.statusCode ?? fallback.status);
-    if (typeof template !== "string") return { status, body: JSON.stringify({ message: fallback.message }) };
-    const context = { error: { message: fallback.message, messageString: JSON.stringify(fallback.message) }, authorizer };
-    return { status, body: render(template, { context }) };
-}
-
 /** API Gateway's payload quota for REST APIs: 10 MB, not adjustable. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-
-/** API Gateway's REQUEST_TOO_LARGE gateway response. */
-function tooLarge(res: http.ServerResponse, requestId: string): void {
-    json(res, 413, { message: "Request Too Long" }, requestId);
-}
 
 /** The body, or undefined once it passes `limit` bytes: from then on it is read and dropped, never held. */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
@@ -133,120 +107,117 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | un
     });
 }
 
+/**
+ * What API Gateway's import would refuse in the document's request validators and gateway responses,
+ * which the local run cannot serve: an unknown validator or response type, a model that is no schema.
+ */
+export function localGatewayProblems(document: Json): SpecProblem[] {
+    return [...compileRequestValidation(document).problems, ...gatewayResponseProblems(document)];
+}
+
+const TOO_LARGE = () => new GatewayError("REQUEST_TOO_LARGE", "Request Too Long");
+
+type AuthorizerContext = ContextVariables["authorizer"];
+
 export function createLocalGateway(options: LocalGatewayOptions): { server: http.Server; stats: GatewayStats } {
     const routes: Route[] = compileRoutes((options.document.paths ?? {}) as Record<string, Record<string, unknown>>);
-    // Each operation's authorizer depends on the document only: found once, not per request.
+    // Each operation's authorizer and request validation depend on the document only: found once, not per request.
     const bindings = new Map<Json, AuthorizerBinding | Unchecked | undefined>();
     for (const route of routes) for (const op of route.operations.values()) bindings.set(op, authorizerOf(options.document, op));
+    const validations = compileRequestValidation(options.document).byOperation;
+    const responses = gatewayResponsesOf(options.document);
     const bucket = new TokenBucket(options.rateLimit, options.burstLimit);
     const stats: GatewayStats = { requests: 0, allowed: 0, denied: 0, unauthorized: 0, throttled: 0 };
     const region = options.region ?? "us-east-1";
     const account = options.account ?? "123456789012";
     const apiId = options.apiId ?? "localapi00";
-    const refuse = (res: http.ServerResponse, requestId: string, type: keyof typeof GATEWAY_MESSAGES, context: Record<string, unknown> = {}) => {
-        const { status, body } = gatewayResponse(options.document, type, context);
-        res.writeHead(status, { "content-type": "application/json", "x-amzn-requestid": requestId });
-        res.end(body);
+
+    /** The Lambda authorizer's verdict: its context, and the refusal when it refuses (a denial keeps the context its response may show). */
+    const authorizeRequest = async (binding: AuthorizerBinding, request: MethodRequest, match: RouteMatch, method: string, path: string, requestId: string):
+        Promise<{ authorizer: AuthorizerContext; refusal?: GatewayError }> => {
+        const searchParams = new URLSearchParams(request.query);
+        // API Gateway answers 401 without calling the authorizer when an identity source is missing or empty.
+        const identity = (s: AuthorizerBinding["sources"][number]) => (s.in === "header" ? headerValue(request.headers, s.name) : searchParams.get(s.name)) || undefined;
+        const unauthorized = () => {
+            stats.unauthorized += 1;
+            return { authorizer: {}, refusal: new GatewayError("UNAUTHORIZED", "Unauthorized") };
+        };
+        if (binding.sources.length === 0 || binding.sources.some((s) => identity(s) === undefined)) return unauthorized();
+        const arn = methodArn(region, account, apiId, options.stage, method, path);
+        const event: AuthorizerEvent = binding.type === "token"
+            ? { type: "TOKEN", authorizationToken: identity(binding.sources[0]) ?? "", methodArn: arn }
+            : {
+                type: "REQUEST", methodArn: arn, resource: match.route.template, path, httpMethod: method, headers: request.headers,
+                multiValueHeaders: null, pathParameters: match.params, queryStringParameters: Object.fromEntries(searchParams),
+                multiValueQueryStringParameters: null, stageVariables: options.stageVariables,
+                requestContext: { requestId, stage: options.stage, apiId, accountId: account, httpMethod: method, resourcePath: match.route.template, path: `/${options.stage}${path}` } as APIGatewayRequestAuthorizerEvent["requestContext"],
+            };
+        let result: APIGatewayAuthorizerResult;
+        try {
+            result = await options.authorize(event);
+        } catch (e) {
+            if ((e as Error).message === "Unauthorized") return unauthorized();
+            return { authorizer: {}, refusal: new GatewayError("AUTHORIZER_CONFIGURATION_ERROR", null) }; // its message is null, as API Gateway's
+        }
+        const authorizer = { principalId: result.principalId, ...(result.context ?? {}) };
+        if (!isAllowed(result, arn)) {
+            stats.denied += 1;
+            return { authorizer, refusal: new GatewayError("ACCESS_DENIED", "User is not authorized to access this resource with an explicit deny") };
+        }
+        stats.allowed += 1;
+        return { authorizer };
     };
 
     const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
         const requestId = randomUUID();
         stats.requests += 1;
-        if (Number(req.headers["content-length"] ?? 0) > MAX_PAYLOAD_BYTES) {
-            tooLarge(res, requestId); // before reading a byte of it
-            return;
-        }
-        // The stage's web ACL runs before API Gateway routes: an x-api-ring-* header in any spelling is blocked.
-        const names = req.rawHeaders.filter((_, i) => i % 2 === 0);
-        if (reservedHeaderIn(names) !== undefined) {
-            refuse(res, requestId, "WAF_FILTERED");
-            return;
-        }
         const [rawPath, query = ""] = (req.url ?? "/").split(/\?(.*)/s);
         const path = resolveDotSegments(rawPath);
         const method = (req.method ?? "GET").toUpperCase();
-        const match = matchRoute(routes, method, path);
-        if (!match || "methodNotAllowed" in match) {
-            json(res, 403, { message: "Missing Authentication Token" }, requestId);
-            return;
-        }
-        if (!bucket.take()) {
-            stats.throttled += 1;
-            json(res, 429, { message: "Too Many Requests" }, requestId);
-            return;
-        }
         // The client's headers, as API Gateway hands them to a REQUEST authorizer and to the integration.
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
-        let authorizer: Record<string, string | number | boolean> = {};
+        const base = {
+            requestId, stage: options.stage, httpMethod: method, path: `/${options.stage}${path}`, apiId, accountId: account,
+            identity: { sourceIp: req.socket.remoteAddress ?? "" }, requestTimeEpoch: Date.now(),
+        };
+        // The method request as gateway responses see it: it grows as the request goes through.
+        const request: MethodRequest = { query, headers, body: Buffer.alloc(0), params: {}, stageVariables: options.stageVariables, context: base };
+        const fail = (error: GatewayError) => send(res, renderGatewayResponse(responses, error, request), requestId);
+        if (Number(req.headers["content-length"] ?? 0) > MAX_PAYLOAD_BYTES) return fail(TOO_LARGE()); // before reading a byte of it
+        // The stage's web ACL runs before API Gateway routes: an x-api-ring-* header in any spelling is blocked.
+        if (reservedHeaderIn(req.rawHeaders.filter((_, i) => i % 2 === 0)) !== undefined) return fail(new GatewayError("WAF_FILTERED", "Forbidden"));
+        const match = matchRoute(routes, method, path);
+        if (!match || "methodNotAllowed" in match) return fail(new GatewayError("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token"));
+        request.params = match.params;
+        request.context = { ...base, resourcePath: match.route.template };
+        if (!bucket.take()) {
+            stats.throttled += 1;
+            return fail(new GatewayError("THROTTLED", "Too Many Requests"));
+        }
         const binding = bindings.get(match.operation);
         if (binding && "status" in binding) {
             stats.unauthorized += 1;
-            json(res, binding.status, { message: binding.message }, requestId);
-            return;
+            return send(res, { status: binding.status, headers: { "content-type": "application/json" }, body: JSON.stringify({ message: binding.message }) }, requestId);
         }
-        if (binding) {
-            const searchParams = new URLSearchParams(query);
-            const headerValue = (name: string): string | undefined => {
-                const value = req.headers[name.toLowerCase()];
-                return Array.isArray(value) ? value[0] : value;
-            };
-            // API Gateway answers 401 without calling the authorizer when an identity source is missing or empty.
-            const missing = binding.sources.some((s) => !(s.in === "header" ? headerValue(s.name) : searchParams.get(s.name)));
-            if (missing || binding.sources.length === 0) {
-                stats.unauthorized += 1;
-                refuse(res, requestId, "UNAUTHORIZED");
-                return;
-            }
-            const arn = methodArn(region, account, apiId, options.stage, method, path);
-            const event: AuthorizerEvent = binding.type === "token"
-                ? { type: "TOKEN", authorizationToken: headerValue(binding.sources[0].name) ?? "", methodArn: arn }
-                : {
-                    type: "REQUEST", methodArn: arn, resource: match.route.template, path, httpMethod: method, headers,
-                    multiValueHeaders: null, pathParameters: match.params, queryStringParameters: Object.fromEntries(searchParams),
-                    multiValueQueryStringParameters: null, stageVariables: options.stageVariables,
-                    requestContext: { requestId, stage: options.stage, apiId, accountId: account, httpMethod: method, resourcePath: match.route.template, path: `/${options.stage}${path}` } as APIGatewayRequestAuthorizerEvent["requestContext"],
-                };
-            let result: APIGatewayAuthorizerResult;
-            try {
-                result = await options.authorize(event);
-            } catch (e) {
-                if ((e as Error).message === "Unauthorized") {
-                    stats.unauthorized += 1;
-                    refuse(res, requestId, "UNAUTHORIZED");
-                } else {
-                    json(res, 500, { message: null }, requestId); // API Gateway's AuthorizerConfigurationException
-                }
-                return;
-            }
-            if (!isAllowed(result, arn)) {
-                stats.denied += 1;
-                refuse(res, requestId, "ACCESS_DENIED", { principalId: result.principalId, ...(result.context ?? {}) });
-                return;
-            }
-            stats.allowed += 1;
-            authorizer = { principalId: result.principalId, ...(result.context ?? {}) };
-        }
-        const integration = match.operation["x-amazon-apigateway-integration"] as Record<string, unknown> | undefined;
-        if (!integration) {
-            json(res, 500, { message: "Internal server error" }, requestId);
-            return;
-        }
+        const { authorizer, refusal } = binding ? await authorizeRequest(binding, request, match, method, path, requestId) : { authorizer: {}, refusal: undefined };
+        const context: ContextVariables = { ...base, resourcePath: match.route.template, authorizer };
+        request.context = context;
+        if (refusal) return fail(refusal);
+        const integration = match.operation["x-amazon-apigateway-integration"];
+        if (!isObject(integration)) return fail(new GatewayError("API_CONFIGURATION_ERROR", "Internal server error"));
         const body = await readBody(req, MAX_PAYLOAD_BYTES);
-        if (!body) {
-            tooLarge(res, requestId);
-            return;
+        if (!body) return fail(TOO_LARGE());
+        request.body = body;
+        const validation = validations.get(match.operation);
+        const invalid = validation && validateRequest(validation, request);
+        if (invalid) return fail(invalid);
+        try {
+            send(res, await runIntegration(integration, { ...request, method, body, rawParams: match.rawParams, backends: options.backends, context }), requestId);
+        } catch (e) {
+            if (!(e instanceof GatewayError)) throw e;
+            fail(e);
         }
-        const context: ContextVariables = {
-            requestId, stage: options.stage, resourcePath: match.route.template, httpMethod: method, path: `/${options.stage}${path}`,
-            apiId, accountId: account, identity: { sourceIp: req.socket.remoteAddress ?? "" }, authorizer, requestTimeEpoch: Date.now(),
-        };
-        const response = await runIntegration(integration, {
-            method, query, headers, body, params: match.params, rawParams: match.rawParams,
-            stageVariables: options.stageVariables, backends: options.backends, context,
-        });
-        res.writeHead(response.status, { ...response.headers, "x-amzn-requestid": requestId });
-        res.end(response.body);
     };
 
     const clientTimeoutMs = options.clientTimeoutMs ?? 30_000;
@@ -257,8 +228,12 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
         connectionsCheckingInterval: Math.min(1000, clientTimeoutMs),
     }, (req, res) => {
         handle(req, res).catch((e: Error) => {
-            if (!res.headersSent) json(res, 500, { message: "Internal server error", detail: e.message }, "");
-            else res.end();
+            if (!res.headersSent) {
+                res.writeHead(500, { "content-type": "application/json" });
+                res.end(JSON.stringify({ message: "Internal server error", detail: e.message }));
+            } else {
+                res.end();
+            }
         });
     });
     return { server, stats };

@@ -6,40 +6,23 @@
 //   matches the backend's status ("default" otherwise), with its statusCode, responseParameters
 //   and responseTemplates. Backend headers nobody maps stay behind.
 // - mock: the request template's statusCode selects the integration response, rendered as above.
-// Mapping templates are Velocity (velocityjs, as API Gateway's are) with API Gateway's $input,
-// $util, $context and $stageVariables, and the Java String and Map methods templates call on them.
-import { JSONPath } from "jsonpath-plus";
-import { render } from "velocityjs";
+// Both HTTP types also send the headers API Gateway adds itself (apiGatewayHeaders), through
+// node:http(s), which adds only Host, Connection and the body's length. A failure is a GatewayError
+// of the type API Gateway answers with ("Gateway response types"). Mappings and templates: mapping.ts.
+import { randomBytes } from "crypto";
+import * as http from "http";
+import * as https from "https";
+import { GatewayError } from "./gateway-responses";
+import { ContextVariables, Json, MappingError, MethodRequest, headerValue, isObject, mappedValue, parseJson, pickTemplate, renderTemplate } from "./mapping";
 import { decodeSafely } from "./routes";
 
-/** API Gateway's $context variables the local run knows (docs: "$context Variables for data models, authorizers, mapping templates"). */
-export interface ContextVariables {
-    requestId: string;
-    stage: string;
-    /** The route template that matched, e.g. /catalog/v1/books/{id}. */
-    resourcePath: string;
-    httpMethod: string;
-    /** The request path with the stage, e.g. /red/catalog/v1/books/7. */
-    path: string;
-    apiId: string;
-    accountId: string;
-    identity: { sourceIp: string };
-    /** The authorizer's principalId and context; empty on a public route. */
-    authorizer: Record<string, string | number | boolean>;
-    requestTimeEpoch: number;
-}
+export type { ContextVariables, Json } from "./mapping";
+export { isObject } from "./mapping";
 
-export interface IntegrationRequest {
+export interface IntegrationRequest extends MethodRequest {
     method: string;
-    /** Query string without the "?", or "". */
-    query: string;
-    headers: Record<string, string>;
-    body: Buffer;
-    /** Path parameters, decoded. */
-    params: Record<string, string>;
     /** Path parameters as the request wrote them (percent-encoded; a greedy one keeps its slashes). */
     rawParams: Record<string, string>;
-    stageVariables: Record<string, string>;
     /** Base URLs that replace `https://${stageVariables.name}` (local backends speak plain HTTP). */
     backends: Record<string, string>;
     context: ContextVariables;
@@ -51,158 +34,24 @@ export interface IntegrationResponse {
     body: Buffer | string;
 }
 
-export type Json = Record<string, unknown>;
-
-export function isObject(value: unknown): value is Json {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 const JSON_HEADERS = { "content-type": "application/json" };
-const answer = (status: number, message: string): IntegrationResponse => ({ status, headers: JSON_HEADERS, body: JSON.stringify({ message }) });
-/** What API Gateway answers when a mapping or template fails at run time. */
-const INTERNAL_ERROR = (): IntegrationResponse => answer(500, "Internal server error");
+/**
+ * API Gateway's answer to an integration it cannot finish: a mapping or template it cannot evaluate,
+ * a status no integration response selects with no default ("Gateway response types").
+ */
+const CONFIGURATION_ERROR = () => new GatewayError("API_CONFIGURATION_ERROR", "Internal server error");
 
+/** The integration's answer; a GatewayError when API Gateway would answer itself instead. */
 export async function runIntegration(integration: Json, request: IntegrationRequest): Promise<IntegrationResponse> {
     const type = String(integration.type ?? "").toLowerCase();
     try {
         if (type === "mock") return runMock(integration, request);
         if (type === "http" || type === "http_proxy") return await runHttp(integration, request, type === "http_proxy");
     } catch (e) {
-        if (e instanceof MappingError) return INTERNAL_ERROR();
+        if (e instanceof MappingError) throw CONFIGURATION_ERROR();
         throw e;
     }
-    return answer(500, `integration type ${type} is not run locally`);
-}
-
-/** A mapping or template API Gateway could not evaluate: the client gets a 500. */
-class MappingError extends Error {}
-
-function headerValue(headers: Record<string, string>, name: string): string | undefined {
-    const wanted = name.toLowerCase();
-    return Object.entries(headers).find(([k]) => k.toLowerCase() === wanted)?.[1];
-}
-
-function lookup(root: unknown, dotted: string): unknown {
-    return dotted.split(".").reduce<unknown>((v, key) => (isObject(v) ? v[key] : undefined), root);
-}
-
-/** JSONPath over a JSON body: a single match unwrapped (as $input.path gives it), a wildcard's matches as a list. */
-function jsonPath(body: unknown, expression: string): unknown {
-    if (body === undefined) return undefined;
-    const matches = JSONPath({ path: expression, json: body as object, wrap: true }) as unknown[];
-    return /\*|\.\.|\[\?|,|:/.test(expression) ? matches : matches[0];
-}
-
-function parseJson(text: string): unknown {
-    if (text.trim() === "") return undefined;
-    try {
-        return JSON.parse(text);
-    } catch {
-        return undefined;
-    }
-}
-
-/** A parameter mapping's source value: method.request.*, 'static', stageVariables.*, context.*, integration.response.* (responses). */
-function mappedValue(source: string, request: IntegrationRequest, response?: { headers: Record<string, string>; body: string }): string | undefined {
-    const expression = source.replace(/^\$/, "");
-    const fixed = /^'(.*)'$/s.exec(expression);
-    if (fixed) return fixed[1];
-    const from = /^method\.request\.(path|querystring|multivaluequerystring|header|multivalueheader)\.(.+)$/.exec(expression);
-    if (from) {
-        const [, where, name] = from;
-        if (where === "path") return request.params[name];
-        if (where === "header" || where === "multivalueheader") return headerValue(request.headers, name);
-        const values = new URLSearchParams(request.query).getAll(name);
-        if (values.length === 0) return undefined;
-        return where === "querystring" ? values[values.length - 1] : values.join(",");
-    }
-    const body = /^(method\.request|integration\.response)\.body(?:\.(.+))?$/.exec(expression);
-    if (body) {
-        const text = body[1] === "method.request" ? request.body.toString("utf8") : response?.body ?? "";
-        if (!body[2]) return text;
-        const value = jsonPath(parseJson(text), `$.${body[2]}`);
-        return value === undefined ? undefined : typeof value === "string" ? value : JSON.stringify(value);
-    }
-    const header = /^integration\.response\.(?:multivalue)?header\.(.+)$/.exec(expression);
-    if (header) return response ? headerValue(response.headers, header[1]) : undefined;
-    const variable = /^stageVariables\.(.+)$/.exec(expression);
-    if (variable) return request.stageVariables[variable[1]];
-    const context = /^context\.(.+)$/.exec(expression);
-    if (context) {
-        const value = lookup(request.context, context[1]);
-        return value === undefined || value === null ? undefined : String(value);
-    }
-    throw new MappingError(`not a mapping expression: ${source}`);
-}
-
-// Java's String and Map methods that API Gateway's templates call (velocityjs runs JavaScript
-// values, whose own methods differ: JS replace is first-only, replaceAll literal, length a property).
-const JAVA_METHODS: { uid: string; match: (p: { property: string; context: unknown; params: unknown[] }) => boolean; resolve: (p: { property: string; context: unknown; params: unknown[] }) => unknown }[] = [
-    {
-        uid: "java-string",
-        match: ({ property, context }) => typeof context === "string" && ["replaceAll", "replaceFirst", "replace", "matches", "length", "equals", "contains", "isEmpty"].includes(property),
-        resolve: ({ property, context, params }) => {
-            const s = context as string;
-            const [a, b] = params.map(String);
-            switch (property) {
-                case "replaceAll": return s.replace(new RegExp(a, "g"), b);
-                case "replaceFirst": return s.replace(new RegExp(a), b);
-                case "replace": return s.split(a).join(b);
-                case "matches": return new RegExp(`^(?:${a})$`).test(s);
-                case "length": return s.length;
-                case "equals": return s === a;
-                case "contains": return s.includes(a);
-                default: return s.length === 0;
-            }
-        },
-    },
-    {
-        uid: "java-map",
-        match: ({ property, context, params }) => isObject(context) && !(property in context) &&
-            ((property === "get" && params.length === 1) || ["keySet", "size", "isEmpty", "containsKey"].includes(property)),
-        resolve: ({ property, context, params }) => {
-            const map = context as Json;
-            if (property === "get") return map[String(params[0])];
-            if (property === "keySet") return Object.keys(map);
-            if (property === "size") return Object.keys(map).length;
-            if (property === "containsKey") return String(params[0]) in map;
-            return Object.keys(map).length === 0;
-        },
-    },
-];
-
-/** Renders a mapping template over `payload` (the request body, or the backend's answer). */
-function renderTemplate(template: string, request: IntegrationRequest, payload: string): string {
-    const parsed = parseJson(payload);
-    const query = Object.fromEntries(new URLSearchParams(request.query));
-    const params = { path: request.params, querystring: query, header: request.headers };
-    const input = {
-        body: payload,
-        path: (expression: string) => jsonPath(parsed, expression),
-        json: (expression: string) => JSON.stringify(jsonPath(parsed, expression) ?? null),
-        params: (name?: string) => name === undefined ? params : request.params[name] ?? query[name] ?? headerValue(request.headers, name) ?? "",
-    };
-    const util = {
-        escapeJavaScript: (s: unknown) => JSON.stringify(String(s ?? "")).slice(1, -1).replace(/'/g, "\\'"),
-        parseJson: (s: unknown) => parseJson(String(s)),
-        urlEncode: (s: unknown) => encodeURIComponent(String(s)),
-        urlDecode: (s: unknown) => decodeURIComponent(String(s)),
-        base64Encode: (s: unknown) => Buffer.from(String(s)).toString("base64"),
-        base64Decode: (s: unknown) => Buffer.from(String(s), "base64").toString("utf8"),
-    };
-    try {
-        return render(template, { input, util, context: request.context, stageVariables: request.stageVariables }, undefined, { customMethodHandlers: JAVA_METHODS });
-    } catch (e) {
-        throw new MappingError(`template: ${(e as Error).message}`);
-    }
-}
-
-/** The template for a media type: the exact one, else application/json, else the first (API Gateway's fallback). */
-function pickTemplate(templates: unknown, mediaType: string | undefined): [string, string] | undefined {
-    if (!isObject(templates)) return undefined;
-    const entries = Object.entries(templates).filter((e): e is [string, string] => typeof e[1] === "string");
-    const wanted = mediaType?.split(/[;,]/)[0].trim().toLowerCase();
-    return entries.find(([type]) => type.toLowerCase() === wanted) ?? entries.find(([type]) => type === "application/json") ?? entries[0];
+    throw new GatewayError("API_CONFIGURATION_ERROR", `integration type ${type} is not run locally`);
 }
 
 /** The integration response whose selection pattern matches the whole status, else "default". */
@@ -216,7 +65,7 @@ function selectResponse(responses: unknown, status: string): Json | undefined {
 /** The method response: status, mapped headers, and the body after the response template. */
 function methodResponse(integration: Json, request: IntegrationRequest, backend: { status: number; headers: Record<string, string>; body: Buffer }): IntegrationResponse {
     const chosen = selectResponse(integration.responses, String(backend.status));
-    if (!chosen) return INTERNAL_ERROR(); // API Gateway: no match for output mapping and no default
+    if (!chosen) throw CONFIGURATION_ERROR(); // no match for output mapping and no default
     const text = backend.body.toString("utf8");
     const headers: Record<string, string> = { ...JSON_HEADERS };
     const template = pickTemplate(chosen.responseTemplates, headerValue(request.headers, "accept"));
@@ -238,7 +87,7 @@ function runMock(integration: Json, request: IntegrationRequest): IntegrationRes
     const template = pickTemplate(integration.requestTemplates, headerValue(request.headers, "content-type")) ?? ["application/json", '{"statusCode": 200}'];
     const rendered = parseJson(renderTemplate(template[1], request, request.body.toString("utf8")));
     const status = isObject(rendered) ? Number(rendered.statusCode ?? 200) : NaN;
-    if (!Number.isInteger(status)) return INTERNAL_ERROR();
+    if (!Number.isInteger(status)) throw CONFIGURATION_ERROR();
     return methodResponse(integration, request, { status, headers: {}, body: Buffer.alloc(0) });
 }
 
@@ -277,7 +126,89 @@ export function integrationUri(integration: Json, request: Pick<IntegrationReque
     return uri;
 }
 
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "host", "content-length", "content-encoding", "proxy-connection"]);
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "upgrade", "host", "content-length", "proxy-connection"]);
+
+/**
+ * What API Gateway adds to every HTTP integration request, as recorded against AWS in LocalStack's
+ * API Gateway tests (tests/aws/services/apigateway/test_apigateway_integrations.snapshot.json,
+ * TestApiGatewayHeaderRemapping, the http integration with no parameter mapped: Accept
+ * application/json, User-Agent AmazonAPIGateway_<api id>, X-Amzn-Apigateway-Api-Id, X-Amzn-Trace-Id;
+ * test_apigateway_http.snapshot.json: an http integration asks for JSON whatever the client accepts).
+ * Accept and User-Agent are defaults (a mapping, or on http_proxy the client's own, wins); the API id
+ * and the X-Ray trace id (the caller's own, else a new one) are always set.
+ */
+function apiGatewayHeaders(headers: Record<string, string>, request: IntegrationRequest): void {
+    headers["accept"] ??= "application/json";
+    headers["user-agent"] ??= `AmazonAPIGateway_${request.context.apiId}`;
+    headers["x-amzn-apigateway-api-id"] = request.context.apiId;
+    headers["x-amzn-trace-id"] = headerValue(request.headers, "x-amzn-trace-id") ??
+        `Root=1-${Math.floor(request.context.requestTimeEpoch / 1000).toString(16).padStart(8, "0")}-${randomBytes(12).toString("hex")}`;
+}
+
+/** The request body and its type an http (non-proxy) integration sends: the template's, else the client's as passthroughBehavior allows. */
+function integrationBody(integration: Json, request: IntegrationRequest, headers: Record<string, string>): Buffer | string {
+    const contentType = headerValue(request.headers, "content-type");
+    const templates = isObject(integration.requestTemplates) ? integration.requestTemplates : {};
+    const wanted = (contentType ?? "application/json").split(";")[0].trim().toLowerCase();
+    const template = Object.entries(templates).find(([type]) => type.toLowerCase() === wanted);
+    const passthrough = String(integration.passthroughBehavior ?? "when_no_match").toLowerCase();
+    if (template) {
+        headers["content-type"] = template[0];
+        return renderTemplate(String(template[1]), request, request.body.toString("utf8"));
+    }
+    if (Object.keys(templates).length === 0 ? passthrough === "never" : passthrough !== "when_no_match") {
+        throw new GatewayError("UNSUPPORTED_MEDIA_TYPE", "Unsupported Media Type");
+    }
+    // A passed-through body keeps the client's type; a method without a body sends none (AWS's recording above).
+    if (contentType !== undefined && !["GET", "HEAD", "OPTIONS"].includes(request.method)) headers["content-type"] = contentType;
+    return request.body;
+}
+
+interface BackendResponse {
+    status: number;
+    headers: Record<string, string>;
+    body: Buffer;
+}
+
+/**
+ * One exchange with the backend, with exactly `headers` (node:http adds Host, Connection and the
+ * body's Content-Length, nothing else), no redirect followed, within `timeoutMs` from start to end.
+ */
+function exchange(url: string, method: string, headers: Record<string, string>, body: Buffer | undefined, timeoutMs: number): Promise<BackendResponse> {
+    const target = new URL(url);
+    const client = target.protocol === "https:" ? https : http;
+    const controller = new AbortController();
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+            const timeout = new Error(`no answer within ${timeoutMs} ms`);
+            timeout.name = "TimeoutError";
+            reject(timeout);
+            controller.abort();
+        }, timeoutMs);
+        const fail = (e: Error) => {
+            clearTimeout(timer);
+            reject(e);
+        };
+        const options = { method, headers: body ? { ...headers, "content-length": String(body.length) } : headers, signal: controller.signal };
+        try {
+            const req = client.request(target, options, (res) => {
+                const chunks: Buffer[] = [];
+                res.on("data", (c: Buffer) => chunks.push(c));
+                res.on("error", fail);
+                res.on("end", () => {
+                    clearTimeout(timer);
+                    const out: Record<string, string> = {};
+                    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = Array.isArray(v) ? v.join(", ") : v;
+                    resolve({ status: res.statusCode ?? 502, headers: out, body: Buffer.concat(chunks) });
+                });
+            });
+            req.on("error", fail);
+            req.end(body);
+        } catch (e) {
+            fail(e as Error); // a header value node refuses to send
+        }
+    });
+}
 
 async function runHttp(integration: Json, request: IntegrationRequest, proxy: boolean): Promise<IntegrationResponse> {
     const mapped = mappedRequest(integration, request);
@@ -302,40 +233,17 @@ async function runHttp(integration: Json, request: IntegrationRequest, proxy: bo
         delete headers[name.toLowerCase()];
         if (value !== undefined) headers[name.toLowerCase()] = value;
     }
-    let body: Buffer | string = request.body;
-    if (!proxy) {
-        const contentType = headerValue(request.headers, "content-type");
-        const templates = isObject(integration.requestTemplates) ? integration.requestTemplates : {};
-        const wanted = (contentType ?? "application/json").split(";")[0].trim().toLowerCase();
-        const template = Object.entries(templates).find(([type]) => type.toLowerCase() === wanted);
-        const passthrough = String(integration.passthroughBehavior ?? "when_no_match").toLowerCase();
-        if (template) {
-            body = renderTemplate(String(template[1]), request, request.body.toString("utf8"));
-            headers["content-type"] = template[0];
-        } else if (Object.keys(templates).length === 0 ? passthrough === "never" : passthrough !== "when_no_match") {
-            return answer(415, "Unsupported Media Type");
-        } else if (contentType !== undefined) {
-            headers["content-type"] = contentType;
-        }
-    }
+    const body = proxy ? request.body : integrationBody(integration, request, headers);
+    apiGatewayHeaders(headers, request);
 
-    const timeoutMs = Number(integration.timeoutInMillis ?? 29000);
-    let backend: { status: number; headers: Record<string, string>; body: Buffer };
+    let backend: BackendResponse;
     try {
-        const response = await fetch(url, {
-            method,
-            headers,
-            body: ["GET", "HEAD"].includes(method) ? undefined : body,
-            signal: AbortSignal.timeout(timeoutMs),
-            redirect: "manual",
-        });
-        const out: Record<string, string> = {};
-        response.headers.forEach((v, k) => { if (!HOP_BY_HOP.has(k)) out[k] = v; });
-        backend = { status: response.status, headers: out, body: Buffer.from(await response.arrayBuffer()) };
+        backend = await exchange(url, method, headers, ["GET", "HEAD"].includes(method) ? undefined : Buffer.from(body), Number(integration.timeoutInMillis ?? 29000));
     } catch (e) {
-        const timedOut = (e as Error).name === "TimeoutError";
-        // API Gateway's answers: 504 when the integration times out, 502 when it cannot be reached.
-        return answer(timedOut ? 504 : 502, timedOut ? "Endpoint request timed out" : "Internal server error");
+        // API Gateway's gateway responses: INTEGRATION_TIMEOUT when the backend is too slow, INTEGRATION_FAILURE when it cannot be reached.
+        throw (e as Error).name === "TimeoutError"
+            ? new GatewayError("INTEGRATION_TIMEOUT", "Endpoint request timed out")
+            : new GatewayError("INTEGRATION_FAILURE", "Internal server error");
     }
     return proxy ? backend : methodResponse(integration, request, backend);
 }

@@ -31,6 +31,40 @@ export interface AuthorizerSpec {
     resultTtlSeconds: number;
 }
 
+/** A path that catches every request no other resource matches: a greedy variable, or *, at the root. */
+function isRootCatchAll(route: string): boolean {
+    return /^\/(\{[^/{}]+\+\}|\*)$/.test(route);
+}
+
+/**
+ * What would open the API to anyone without a key: a public catch-all at the root, or no operation left
+ * protected (by the ring's authorizer or by the document's own IAM, API key or authorizer). Refused
+ * unless gateway:allowPublicCatchAll says it is meant. A public OPTIONS catch-all (a preflight) answers
+ * OPTIONS only, so it serves no other method of the API.
+ */
+export function openingProblems(operations: Operation[], served: Record<string, ServedAuth>): SpecProblem[] {
+    const problems: SpecProblem[] = [];
+    const optIn = "or set gateway:allowPublicCatchAll to true if the API is meant to be open";
+    const open = operations.filter((o) => served[o.label]?.kind === "public");
+    for (const op of open.filter((o) => isRootCatchAll(o.route) && o.method !== "options")) {
+        const reason = served[op.label].reason;
+        problems.push({
+            pointer: "",
+            message: `${reason === "gateway:publicRoutes" ? `gateway:publicRoutes makes ${op.label} public` : `${op.label} is public (${reason})`}, ` +
+                `which catches every path no other resource matches and so serves the whole API without a key; expected no public catch-all at the root ` +
+                `(make the open routes public one by one), ${optIn}`,
+        });
+    }
+    if (operations.length > 0 && open.length === operations.length) {
+        problems.push({
+            pointer: "",
+            message: `no operation is left protected, by the ring's authorizer or the document's own auth (${open.length} public: ` +
+                `${open.map((o) => `${o.label} (${served[o.label].reason})`).join(", ")}); expected at least one operation that needs a key, ${optIn}`,
+        });
+    }
+    return problems;
+}
+
 /** The config key that names each credential source, for messages. */
 function credentialKey(c: CredentialSource): string {
     if (c.kind === "app_id_app_key") return "authorizer:appIdName/authorizer:appKeyName";
@@ -134,7 +168,8 @@ export function authorizerResponses(credentials: CredentialSource, ownAuthorizer
     const reasons = authorizerReasons(credentials, ownAuthorizers);
     const json = "application/json";
     return {
-        UNAUTHORIZED: { statusCode: 401, responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":${reasons.UNAUTHORIZED}}` } },
-        ACCESS_DENIED: { statusCode: 403, responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":${reasons.ACCESS_DENIED}}` } },
+        // The extension's statusCode is a string ("x-amazon-apigateway-gateway-responses.gatewayResponse object").
+        UNAUTHORIZED: { statusCode: "401", responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":${reasons.UNAUTHORIZED}}` } },
+        ACCESS_DENIED: { statusCode: "403", responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":${reasons.ACCESS_DENIED}}` } },
     };
 }

@@ -43,6 +43,8 @@ export interface BundledSpec {
     notes: string[];
     /** Upstream quirks API Gateway accepts: printed, never refused. */
     warnings: SpecProblem[];
+    /** Method responses added for the status codes integration responses use ("201 added to GET /x"), so the import warns of none. */
+    addedMethodResponses: string[];
     /** The document as JSON with the authorizer's real invocation URI. */
     render(authorizerUri: string): string;
 }

@@ -8,6 +8,7 @@ import { domainTls12 } from "./rules/domain";
 import { redisEncryptionAndAuth } from "./rules/elasticache";
 import { noManagedFullAccess } from "./rules/iam";
 import { redisLambdasInPrivateSubnets } from "./rules/lambdaNetwork";
+import { privateSubnetsEgressThroughNat, redisInPrivateSubnets } from "./rules/network";
 import { redisIngressLambdaOnly } from "./rules/redisIngress";
 import { lambdaRuntimeSupported } from "./rules/runtime";
 import { secretOutputsStaySecret, secretsStaySecret } from "./rules/secrets";
@@ -29,4 +30,6 @@ export const policies: Policies = [
     secretOutputsStaySecret,
     lambdaRuntimeSupported,
     slotsHaveAlarms,
+    privateSubnetsEgressThroughNat,
+    redisInPrivateSubnets,
 ];

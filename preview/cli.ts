@@ -14,12 +14,31 @@ import * as os from "os";
 import * as path from "path";
 import { deflateRawSync } from "zlib";
 import { MOCK_ACCOUNT, MockCloud, isSecretValue, resolveOutput as resolve, secretValue } from "./mock-cloud";
+import { AccountSettings, Refusal, formatRefusal, partitionOf } from "./aws-rules";
 import { PreviewResource, SECRET_MASK, StackPreview } from "../policy/stack-model";
-import { StackConfigFile, listStacks, loadStackConfig, parseOverride } from "../stack-config";
-import { bakeAlarmNames, slotAlarmNames } from "../outputs";
+import { StackConfigFile, listStacks, loadStackConfig, parseOverride, programEntry } from "../stack-config";
+import { LIVE_POINTER_PROJECT_SUFFIX, bakeAlarmNames, slotAlarmNames } from "../outputs";
 
 /** The project root: bin/preview/../.. when compiled. */
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+/** The live pointer's project, beside the slots' Pulumi.yaml. */
+export const LIVE_DIR = "live";
+
+/** The slots' project directory and the live pointer's, from either. */
+export function projectDirs(projectDir: string): { slots: string; live: string } {
+    const parent = path.dirname(projectDir);
+    if (path.basename(projectDir) === LIVE_DIR && fs.existsSync(path.join(parent, "Pulumi.yaml"))) return { slots: parent, live: projectDir };
+    return { slots: projectDir, live: path.join(projectDir, LIVE_DIR) };
+}
+
+/** Every stack the preview knows: the slots' (Pulumi.<slot>.yaml) and the live pointer's (live/Pulumi.<stack>.yaml), each with its project directory. */
+export function allStacks(projectDir: string): { stack: string; dir: string }[] {
+    const { slots, live } = projectDirs(projectDir);
+    return [
+        ...listStacks(slots).map((stack) => ({ stack, dir: slots })),
+        ...(fs.existsSync(path.join(live, "Pulumi.yaml")) ? listStacks(live).map((stack) => ({ stack, dir: live })) : []),
+    ];
+}
 
 export interface OfflineOptions {
     projectDir?: string;
@@ -119,27 +138,28 @@ export function synthesizeOutputs(projectDir: string, stack: string): Record<str
         restApiId,
         stageName: stack,
         invokeUrl: `https://${restApiId}.execute-api.${region}.amazonaws.com/${stack}`,
-        executionArn: `arn:aws:execute-api:${region}:${MOCK_ACCOUNT}:${restApiId}/${stack}`,
+        executionArn: `arn:${partitionOf(region)}:execute-api:${region}:${MOCK_ACCOUNT}:${restApiId}/${stack}`,
         specSha256: "0".repeat(64),
         releaseId: config.values["gateway:releaseId"] ?? "deployed",
         authorizerFunctionName: `${stack}-authorizer-pair-authorizer-0000000`,
         reporterFunctionName: `${stack}-authorizer-pair-reporter-0000000`,
-        usageTopicArn: `arn:aws:sns:${region}:${MOCK_ACCOUNT}:${stack}-authorizer-pair-usage-0000000`,
+        usageTopicArn: `arn:${partitionOf(region)}:sns:${region}:${MOCK_ACCOUNT}:${stack}-authorizer-pair-usage-0000000`,
         deadLetterQueueUrl: `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT}/${stack}-authorizer-pair-usage-dlq-0000000`,
         alarmNames: bakeAlarmNames(alarms),
         deadLetterAlarmName: alarms.deadLetters,
     };
-    if (config.values["ring:live"] !== undefined) {
+    if (config.values["gateway:cloudWatchRole"] === "create") {
+        outputs.gatewayCloudWatchRoleArn = `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/${stack}-gateway-account-cloudwatch-role-0000000`;
+    }
+    const order = config.values["ring:order"] ? JSON.parse(config.values["ring:order"]) as string[] : ["red", "black"];
+    if ((config.values["ring:primary"] ?? order[0]) === stack) {
         Object.assign(outputs, {
-            liveSlot: config.values["ring:live"],
-            liveUrl: `https://${config.values["domain:name"]}/`,
             vpcId: "vpc-0deployed00000000",
             privateSubnetIds: ["subnet-0deployed0000000a", "subnet-0deployed0000000b"],
             lambdaSecurityGroupId: "sg-0deployed00000000",
             redisEndpoint: `master.${stack}-auth-cache-redis.deploy.use1.cache.amazonaws.com`,
             redisPort: 6379,
             redisAuthToken: secretValue("offline-placeholder-deployed-auth-token"),
-            ringHistory: [],
             dashboardName: config.project,
             dashboardUrl: `https://console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${config.project}`,
         });
@@ -147,35 +167,60 @@ export function synthesizeOutputs(projectDir: string, stack: string): Record<str
     return outputs;
 }
 
+/**
+ * Outputs the live pointer's stack would have, derived from its config file: its last deploy pointed
+ * the domain at the primary, with no history and no cohort.
+ */
+export function synthesizeLivePointerOutputs(projectDir: string, stack: string): Record<string, unknown> {
+    const { slots, live } = projectDirs(projectDir);
+    const order = JSON.parse(loadStackConfig(slots, listStacks(slots)[0]).values["ring:order"] ?? "[\"red\",\"black\"]") as string[];
+    const primary = loadStackConfig(slots, order[0]).values["ring:primary"] ?? order[0];
+    const config = loadStackConfig(live, stack, []);
+    return {
+        liveSlot: primary, previousLive: null, liveUrl: `https://${config.values["domain:name"]}/${config.values["domain:basePath"] ?? ""}`,
+        domainName: config.values["domain:name"], ringHistory: [], cohorts: [],
+    };
+}
+
 /** Runs the program for one stack in this process. Call once per process. */
 export async function runOffline(stack: string, options: OfflineOptions = {}): Promise<OfflineRun> {
     const projectDir = options.projectDir ?? PROJECT_DIR;
-    const config: StackConfigFile = loadStackConfig(projectDir, stack);
+    const dirs = projectDirs(projectDir);
+    const isLivePointer = projectDir === dirs.live;
+    const config: StackConfigFile = loadStackConfig(projectDir, stack, isLivePointer ? [] : undefined);
     for (const [key, value] of Object.entries(options.overrides ?? {})) {
         if (value === null) delete config.values[key];
         else config.values[key] = value;
     }
     const region = config.values["aws:region"] ?? "us-east-1";
+    const slotOutputs = (name: string): Record<string, unknown> | undefined => {
+        if (options.deployed && name in options.deployed) return options.deployed[name] ?? undefined;
+        if ((name === stack && !isLivePointer) || !listStacks(dirs.slots).includes(name)) return undefined;
+        return synthesizeOutputs(dirs.slots, name);
+    };
     const cloud = new MockCloud({
         region,
-        stackOutputs: (name) => {
+        stackOutputs: (fullName) => {
+            const [, project, name] = fullName.split("/");
+            if (!project.endsWith(LIVE_POINTER_PROJECT_SUFFIX)) return slotOutputs(name);
             if (options.deployed && name in options.deployed) return options.deployed[name] ?? undefined;
-            if (name === stack || !listStacks(projectDir).includes(name)) return undefined;
-            return synthesizeOutputs(projectDir, name);
+            return listStacks(dirs.live).includes(name) ? synthesizeLivePointerOutputs(projectDir, name) : undefined;
         },
+        account: isLivePointer ? undefined : accountBefore(dirs.slots, stack, config, slotOutputs),
     });
 
     // The SDK must see the mocks before the program loads @pulumi/aws (see DESIGN.md §9).
     await pulumi.runtime.setMocks(cloud, config.project, stack, false, "organization");
     pulumi.runtime.setAllConfig(config.values, config.secretKeys);
     const previousCwd = process.cwd();
-    process.chdir(projectDir);
+    const entry = programEntry(projectDir);
+    process.chdir(entry.pwd);
     const parents = new Map<pulumi.Resource, pulumi.Resource | undefined>();
     // runInPulumiStack resolves outputs to plain values; keep the program's own (secret-aware) ones.
     let stackOutputs: Record<string, unknown> = {};
     const diagnostics: Diagnostic[] = [];
     try {
-        const program = (await import(path.join(projectDir, "bin", "index.js"))) as { default: () => Promise<Record<string, unknown>> };
+        const program = (await import(path.resolve(entry.pwd, entry.main))) as { default: () => Promise<Record<string, unknown>> };
         await pulumi.runtime.runInPulumiStack(async () => {
             // Legacy transformations run inside the SDK, so they see every resource's parent even under mocks.
             pulumi.runtime.registerStackTransformation((t) => {
@@ -190,6 +235,8 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         process.chdir(previousCwd);
     }
 
+    if (cloud.refusals.length > 0) throw new AwsRefusalError(cloud.refusals);
+
     const urnOf = new Map<string, { urn: string; parent?: string }>();
     const stackResource = pulumi.runtime.getStackResource();
     const stackUrn = stackResource ? await resolve(stackResource.urn) : undefined;
@@ -197,6 +244,13 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         const urn = await resolve(resource.urn);
         const type = urn.split("::")[2].split("$").pop() as string;
         urnOf.set(`${type}::${urn.split("::")[3]}`, { urn, parent: parent ? await resolve(parent.urn) : stackUrn });
+    }
+    // Children the mock made for a remote component (the VPC's), named as the engine names a child: the parent's type chain.
+    for (const r of cloud.resources.filter((x) => x.parent)) {
+        const parent = urnOf.get(`${r.parent?.type}::${r.parent?.name}`);
+        if (!parent) continue;
+        const [prefix, , qualifiedType] = parent.urn.split("::");
+        urnOf.set(`${r.type}::${r.name}`, { urn: `${prefix}::${parent.urn.split("::")[1]}::${qualifiedType}$${r.type}::${r.name}`, parent: parent.urn });
     }
 
     const resources: PreviewResource[] = cloud.resources.map((r) => {
@@ -232,6 +286,41 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         stack, project: config.project, resources, outputs, secretOutputs, config: configView,
         secretConfig: config.secretKeys, archives, placeholders: config.placeholders, diagnostics,
     };
+}
+
+/** The project's fix for a refusal of AWS's rules that config decides, by rule id. */
+const FIXES: Record<string, string> = {
+    "apigateway.stage-logging-needs-account-role": "set `gateway:cloudWatchRole: create` on the primary (it then owns the region's API Gateway CloudWatch role), " +
+        "or `gateway:cloudWatchRole: existing` when the account already has one (README: Deploying to AWS)",
+    "apigateway.method-logging-needs-account-role": "set `gateway:cloudWatchRole: create` on the primary, or `existing` when the account already has the role",
+};
+
+/** What AWS would refuse: the run fails as `pulumi up` would, naming every refused input and the project's fix where config decides it. */
+export class AwsRefusalError extends Error {
+    constructor(readonly refusals: Refusal[]) {
+        const fixes = [...new Set(refusals.map((r) => FIXES[r.ruleId]).filter((f): f is string => f !== undefined))];
+        super(`AWS would refuse ${refusals.length} input${refusals.length === 1 ? "" : "s"} (\`pulumi up\` would fail):\n` +
+            refusals.map((r) => `  - ${formatRefusal(r)}`).join("\n") + fixes.map((f) => `\nfix: ${f}`).join(""));
+        this.name = "AwsRefusalError";
+    }
+}
+
+/**
+ * The region's API Gateway account settings before this run, as far as the project knows them: a
+ * CloudWatch role a stack of the ring owns (its `gatewayCloudWatchRoleArn` output, deployed or
+ * derived from its config), or one the stack says the account already has (`gateway:cloudWatchRole:
+ * existing`); otherwise a fresh account, which has none.
+ */
+function accountBefore(projectDir: string, stack: string, config: StackConfigFile, outputsOf: (stack: string) => Record<string, unknown> | undefined): AccountSettings {
+    if (config.values["gateway:cloudWatchRole"] === "existing") {
+        const region = config.values["aws:region"] ?? "us-east-1";
+        return { cloudWatchRoleArn: `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/existing-api-gateway-cloudwatch`, cloudWatchRoleSource: "gateway:cloudWatchRole: existing" };
+    }
+    for (const other of listStacks(projectDir).filter((s) => s !== stack)) {
+        const arn = outputsOf(other)?.gatewayCloudWatchRoleArn;
+        if (typeof arn === "string") return { cloudWatchRoleArn: arn, cloudWatchRoleSource: `stack ${other}'s gatewayCloudWatchRoleArn` };
+    }
+    return {};
 }
 
 /** Writes a function's AssetArchive as the folder Lambda unpacks. */
@@ -342,7 +431,8 @@ export function renderPreview(run: OfflineRun): string {
 }
 
 interface CliArgs {
-    stacks: string[];
+    /** Each stack with the project directory that holds its Pulumi.<stack>.yaml. */
+    stacks: { stack: string; dir: string }[];
     json: boolean;
     archiveDir?: string;
     projectDir: string;
@@ -354,7 +444,9 @@ const USAGE = `usage: npm run preview -- [--stack <name>|all] [--json] [--archiv
 
 Runs the program for each stack under Pulumi's mock runtime with the stack's own config
 files and prints what \`pulumi preview\` would: the resource tree and the stack outputs.
-  --stack NAME    one stack (a Pulumi.NAME.yaml), or all (default)
+Every stack: the slots' (Pulumi.<slot>.yaml) and the live pointer's (live/Pulumi.<stack>.yaml),
+previewed as if its last deploy pointed the domain at the primary.
+  --stack NAME    one stack (a Pulumi.NAME.yaml or live/Pulumi.NAME.yaml), or all (default)
   --json          print the previews as JSON, with every resource's inputs (secrets masked)
   --archives DIR  write each Lambda's deployment archive to DIR/<function>/
   --set KEY=VALUE change a config value for this run only (repeatable)
@@ -384,17 +476,22 @@ function parseArgs(argv: string[]): CliArgs {
     const projectDir = values.project ? path.resolve(values.project) : PROJECT_DIR;
     const overrides: Record<string, string | null> = Object.fromEntries(values.set.map(parseOverride));
     for (const key of values.unset) overrides[key] = null;
-    const stacks = values.stack.length === 0 || values.stack.includes("all") ? listStacks(projectDir) : values.stack;
+    const known = allStacks(projectDir);
+    const stacks = values.stack.length === 0 || values.stack.includes("all") ? known : values.stack.map((stack) => {
+        const found = known.find((k) => k.stack === stack);
+        if (!found) throw new Error(`no stack "${stack}": no Pulumi.${stack}.yaml beside Pulumi.yaml or in ${LIVE_DIR}/ (stacks: ${known.map((k) => k.stack).join(", ")})`);
+        return found;
+    });
     return { stacks, json: values.json, archiveDir: values.archives, projectDir, deployedFile: values.deployed, overrides };
 }
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
     const deployed = args.deployedFile ? JSON.parse(fs.readFileSync(args.deployedFile, "utf8")) : undefined;
-    const options: OfflineOptions = { projectDir: args.projectDir, archiveDir: args.archiveDir, deployed, overrides: args.overrides };
+    const options: OfflineOptions = { archiveDir: args.archiveDir, deployed, overrides: args.overrides };
     if (args.stacks.length === 1) {
         const started = Date.now();
-        const run = await runOffline(args.stacks[0], options);
+        const run = await runOffline(args.stacks[0].stack, { ...options, projectDir: args.stacks[0].dir });
         if (args.json) {
             process.stdout.write(JSON.stringify(run) + "\n");
         } else {
@@ -405,9 +502,9 @@ async function main(): Promise<void> {
     }
     // One process per stack: Pulumi's runtime state is global to a process.
     const runs: OfflineRun[] = [];
-    for (const stack of args.stacks) {
+    for (const { stack, dir } of args.stacks) {
         const started = Date.now();
-        const run = previewStack(stack, options);
+        const run = previewStack(stack, { ...options, projectDir: dir });
         runs.push(run);
         if (!args.json) console.log(`${renderPreview(run)}\nDuration: ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
     }
@@ -416,7 +513,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().catch((e: Error) => {
-        console.error(e instanceof OfflinePreviewError ? e.message : `error: ${e.message}${(e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? `\n${USAGE}` : ""}`);
+        console.error(e instanceof OfflinePreviewError ? e.message : e instanceof AwsRefusalError ? `error: ${e.message}` : `error: ${e.message}${(e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS") ? `\n${USAGE}` : ""}`);
         process.exit(1);
     });
 }

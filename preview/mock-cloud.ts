@@ -1,13 +1,19 @@
 // A stand-in for AWS under Pulumi's mock runtime: it records every resource the program
 // registers and answers with the values the real providers would compute (ids, ARNs,
 // URLs) in their real formats, so the program's outputs look like a real deployment's.
+// Before it answers, it names each resource as pulumi-aws would (autonaming) and checks its
+// inputs against AWS's documented creation rules (preview/aws-rules/, each rule citing its
+// source); what AWS would refuse is recorded in `refusals`, which fail the offline preview as
+// they would fail `pulumi up`. The remote component awsx:ec2:Vpc is expanded into the children
+// awsx creates (preview/aws-rules/awsx-vpc.ts), which are checked and recorded the same way.
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
+import { AccountSettings, AUTONAME_SOURCE, Refusal, autoname, checkResource, expandVpc, partitionOf } from "./aws-rules";
 
 export const MOCK_ACCOUNT = "123456789012";
 
 /** Pulumi's wire marker for secret values (the SDK's specialSigKey / specialSecretSig). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
+export const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 export interface RecordedResource {
@@ -19,12 +25,16 @@ export interface RecordedResource {
     inputs: Record<string, unknown>;
     id: string;
     state: Record<string, unknown>;
+    /** For a child the mock creates itself (the VPC's), its parent by type and name. */
+    parent?: { type: string; name: string };
 }
 
 export interface MockCloudOptions {
     region: string;
-    /** Outputs of another stack for a StackReference; undefined = never deployed. */
-    stackOutputs(stack: string): Record<string, unknown> | undefined;
+    /** Outputs of another stack for a StackReference, by its full name (`organization/<project>/<stack>`); undefined = never deployed. */
+    stackOutputs(name: string): Record<string, unknown> | undefined;
+    /** The region's API Gateway account settings before this run; a fresh account has none. */
+    account?: AccountSettings;
 }
 
 export function isSecretValue(v: unknown): v is { value: unknown } {
@@ -47,33 +57,102 @@ function hex(seed: string, length: number): string {
     return createHash("sha256").update(seed).digest("hex").slice(0, length);
 }
 
+/** A UUID-shaped id (KMS key ids, WAF ids), derived from the seed. */
+function uuid(seed: string): string {
+    const h = hex(seed, 32);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 /** Like hex, but letters and digits as API Gateway ids are (10 lower-case characters). */
 function apiId(seed: string): string {
     return BigInt(`0x${hex(seed, 16)}`).toString(36).padStart(10, "0").slice(0, 10);
 }
 
+/** Replaces Pulumi's secret wrappers by their values and lists the paths that were secret. */
+function unwrapSecrets(value: unknown, at: string, secretPaths: string[]): unknown {
+    if (isSecretValue(value)) {
+        secretPaths.push(at);
+        return unwrapSecrets(value.value, at, []);
+    }
+    if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, at ? `${at}.${i}` : String(i), secretPaths));
+    if (value && typeof value === "object" && value.constructor === Object) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, secretPaths)]));
+    }
+    return value;
+}
+
 export class MockCloud implements pulumi.runtime.Mocks {
     readonly resources: RecordedResource[] = [];
-    constructor(private readonly options: MockCloudOptions) {}
+    /** Every input AWS (or pulumi-aws's autonaming) would refuse, in the order the resources were created. */
+    readonly refusals: Refusal[] = [];
+    /** The region's API Gateway account settings, as this run leaves them. */
+    readonly account: AccountSettings;
+    readonly partition: string;
+    constructor(private readonly options: MockCloudOptions) {
+        this.account = { ...options.account };
+        this.partition = partitionOf(options.region);
+    }
 
     call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
         switch (args.token) {
             case "aws:index/getCallerIdentity:getCallerIdentity":
-                return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/offline`, userId: "AIDAOFFLINE" };
+                return { accountId: MOCK_ACCOUNT, arn: `arn:${this.partition}:iam::${MOCK_ACCOUNT}:user/offline`, userId: "AIDAOFFLINE" };
             case "aws:index/getRegion:getRegion":
                 return { name: this.options.region, region: this.options.region, id: this.options.region };
             case "aws:index/getPartition:getPartition":
-                return { partition: "aws", dnsSuffix: "amazonaws.com" };
+                // AWS General Reference, "Amazon Resource Names (ARNs)": the partition of each region.
+                return { id: this.partition, partition: this.partition, dnsSuffix: this.partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com", reverseDnsPrefix: this.partition === "aws-cn" ? "cn.com.amazonaws" : "com.amazonaws" };
             default:
                 return args.inputs;
         }
     }
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
-        const { id, computed } = this.compute(args);
-        const state = { ...args.inputs, ...computed };
-        this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, provider: args.provider, inputs: args.inputs, id, state });
+        const inputs = this.named(args);
+        if (args.type === "awsx:ec2:Vpc") return this.vpc(args.name, inputs);
+        const { id, computed } = this.compute({ ...args, inputs });
+        const state = { ...inputs, ...computed };
+        this.resources.push({ type: args.type, name: args.name, custom: args.custom ?? true, provider: args.provider, inputs, id, state });
         return { id, state };
+    }
+
+    /**
+     * The inputs as the provider hands them to AWS: autonamed as pulumi-aws names them, then checked
+     * against AWS's rules; an Account that passes sets the account's CloudWatch role.
+     */
+    private named(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+        const inputs: Record<string, unknown> = { ...args.inputs };
+        const named = autoname(args.type, args.name, inputs, hex(`${args.type}::${args.name}`, 7));
+        if (named && "error" in named) {
+            this.refusals.push({ type: args.type, name: args.name, input: named.field, value: "(unset)", ruleId: "pulumi-aws.autoname", rule: named.error, source: AUTONAME_SOURCE });
+            inputs[named.field] = `${args.name.slice(0, 20)}-${hex(args.name, 7)}`;
+        } else if (named) {
+            inputs[named.field] = named.name;
+        }
+        if (args.custom !== false || args.type === "awsx:ec2:Vpc") this.check(args.type, args.name, inputs);
+        return inputs;
+    }
+
+    private check(type: string, name: string, inputs: Record<string, unknown>): void {
+        const secretPaths: string[] = [];
+        const plain = unwrapSecrets(inputs, "", secretPaths) as Record<string, unknown>;
+        const refused = checkResource(type, name, plain, { region: this.options.region, partition: this.partition, account: this.account }, secretPaths);
+        this.refusals.push(...refused);
+        if (type === "aws:apigateway/account:Account" && refused.length === 0 && typeof plain.cloudwatchRoleArn === "string") {
+            this.account.cloudWatchRoleArn = plain.cloudwatchRoleArn;
+            this.account.cloudWatchRoleSource = `aws:apigateway/account:Account "${name}"`;
+        }
+    }
+
+    /** The remote awsx VPC: its children as awsx creates them, each checked and recorded; its outputs from theirs. */
+    private vpc(name: string, inputs: Record<string, unknown>): { id: string; state: Record<string, unknown> } {
+        const expanded = expandVpc(name, inputs, this.options.region, (prefix, seed) => `${prefix}-0${hex(`${prefix}::${name}::${seed}`, 16)}`);
+        this.resources.push({ type: "awsx:ec2:Vpc", name, custom: false, inputs, id: "", state: { ...inputs, ...expanded.outputs } });
+        for (const child of expanded.children) {
+            this.check(child.type, child.name, child.inputs);
+            this.resources.push({ type: child.type, name: child.name, custom: true, inputs: child.inputs, id: child.id, state: { ...child.inputs, id: child.id }, parent: child.parent });
+        }
+        return { id: expanded.outputs.vpcId, state: { ...expanded.outputs } };
     }
 
     private compute(args: pulumi.runtime.MockResourceArgs): { id: string; computed: Record<string, unknown> } {
@@ -85,27 +164,15 @@ export class MockCloud implements pulumi.runtime.Mocks {
         };
         // Pulumi's auto-naming: the logical name plus a random suffix.
         const physical = input("name") ?? `${args.name}-${hex(seed, 7)}`;
+        const p = this.partition;
         const arn = (service: string, resource: string, withRegion = true) =>
-            `arn:aws:${service}:${withRegion ? region : ""}:${MOCK_ACCOUNT}:${resource}`;
+            `arn:${p}:${service}:${withRegion ? region : ""}:${MOCK_ACCOUNT}:${resource}`;
 
         switch (args.type) {
             case "pulumi:pulumi:StackReference": {
-                const stack = String(args.inputs.name).split("/").pop() as string;
-                const outputs = this.options.stackOutputs(stack) ?? {};
+                const outputs = this.options.stackOutputs(String(args.inputs.name)) ?? {};
                 const secretOutputNames = Object.entries(outputs).filter(([, v]) => isSecretValue(v)).map(([k]) => k);
                 return { id: String(args.inputs.name), computed: { outputs, secretOutputNames } };
-            }
-            case "awsx:ec2:Vpc": {
-                const subnets = (kind: string) => [0, 1].map((i) => `subnet-0${hex(`${seed}-${kind}-${i}`, 16)}`);
-                return {
-                    id: `vpc-0${hex(seed, 16)}`,
-                    computed: {
-                        vpcId: `vpc-0${hex(seed, 16)}`,
-                        privateSubnetIds: subnets("private"),
-                        publicSubnetIds: subnets("public"),
-                        isolatedSubnetIds: [],
-                    },
-                };
             }
             case "aws:ec2/securityGroup:SecurityGroup": {
                 const id = `sg-0${hex(seed, 16)}`;
@@ -113,7 +180,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
             }
             case "aws:apigateway/restApi:RestApi": {
                 const id = apiId(seed);
-                return { id, computed: { rootResourceId: apiId(`${seed}/root`), executionArn: arn("execute-api", id), arn: `arn:aws:apigateway:${region}::/restapis/${id}` } };
+                return { id, computed: { rootResourceId: apiId(`${seed}/root`), executionArn: arn("execute-api", id), arn: `arn:${p}:apigateway:${region}::/restapis/${id}` } };
             }
             case "aws:apigateway/deployment:Deployment":
                 return { id: apiId(seed).slice(0, 6), computed: { createdDate: "2026-11-23T00:00:00Z" } };
@@ -125,7 +192,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
                     computed: {
                         invokeUrl: `https://${restApi}.execute-api.${region}.amazonaws.com/${stage}`,
                         executionArn: arn("execute-api", `${restApi}/${stage}`),
-                        arn: `arn:aws:apigateway:${region}::/restapis/${restApi}/stages/${stage}`,
+                        arn: `arn:${p}:apigateway:${region}::/restapis/${restApi}/stages/${stage}`,
                     },
                 };
             }
@@ -135,9 +202,17 @@ export class MockCloud implements pulumi.runtime.Mocks {
                     computed: {
                         regionalDomainName: `d-${apiId(seed)}.execute-api.${region}.amazonaws.com`,
                         regionalZoneId: "Z1UJRXOUMOOFQ8",
-                        arn: `arn:aws:apigateway:${region}::/domainnames/${input("domainName")}`,
+                        arn: `arn:${p}:apigateway:${region}::/domainnames/${input("domainName")}`,
                     },
                 };
+            // terraform-provider-aws internal/service/apigateway/base_path_mapping.go: the id is `<domain>/<base path>`.
+            case "aws:apigateway/basePathMapping:BasePathMapping":
+                return { id: `${input("domainName")}/${input("basePath") ?? ""}`, computed: {} };
+            // internal/service/apigatewayv2/routing_rule.go: an id API Gateway makes, and an ARN under the domain.
+            case "aws:apigatewayv2/routingRule:RoutingRule": {
+                const id = hex(`${seed}:${JSON.stringify(args.inputs)}`, 6);
+                return { id, computed: { routingRuleId: id, routingRuleArn: `arn:${p}:apigateway:${region}:${MOCK_ACCOUNT}:/domainnames/${input("domainName")}/routingrules/${id}` } };
+            }
             case "aws:lambda/function:Function": {
                 const functionArn = arn("lambda", `function:${physical}`);
                 return {
@@ -145,7 +220,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
                     computed: {
                         name: physical,
                         arn: functionArn,
-                        invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+                        invokeArn: `arn:${p}:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
                         qualifiedArn: `${functionArn}:$LATEST`,
                         version: "$LATEST",
                     },
@@ -165,7 +240,7 @@ export class MockCloud implements pulumi.runtime.Mocks {
             case "aws:cloudwatch/eventRule:EventRule":
                 return { id: physical, computed: { name: physical, arn: arn("events", `rule/${physical}`) } };
             case "aws:elasticache/replicationGroup:ReplicationGroup": {
-                const id = `${args.name}-${hex(seed, 7)}`.toLowerCase().slice(0, 40);
+                const id = input("replicationGroupId") ?? physical;
                 const short = region.replace(/^(\w)\w*-(\w)\w*-(\d)$/, "$1$2$3");
                 return {
                     id,
@@ -180,13 +255,20 @@ export class MockCloud implements pulumi.runtime.Mocks {
                 return { id: physical, computed: { arn: arn("cloudwatch", `alarm:${physical}`) } };
             case "aws:cloudwatch/dashboard:Dashboard": {
                 const name = input("dashboardName") ?? physical;
-                return { id: name, computed: { dashboardArn: `arn:aws:cloudwatch::${MOCK_ACCOUNT}:dashboard/${name}` } };
+                return { id: name, computed: { dashboardArn: `arn:${p}:cloudwatch::${MOCK_ACCOUNT}:dashboard/${name}` } };
+            }
+            case "aws:ssm/parameter:Parameter": {
+                // The id is the name; the ARN's resource part drops a path's leading slash (parameter/a/b).
+                return { id: physical, computed: { name: physical, arn: arn("ssm", `parameter/${physical.replace(/^\//, "")}`), version: 1, tier: "Standard" } };
+            }
+            case "aws:kms/key:Key": {
+                const keyId = uuid(seed);
+                return { id: keyId, computed: { keyId, arn: arn("kms", `key/${keyId}`) } };
             }
             case "aws:wafv2/webAcl:WebAcl": {
                 // AWS WAF API reference, CreateWebACL: Id is a UUID, the ARN
                 // arn:aws:wafv2:{region}:{account}:regional/webacl/{name}/{id} for REGIONAL scope.
-                const h = hex(seed, 32);
-                const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+                const id = uuid(seed);
                 return { id, computed: { name: physical, arn: arn("wafv2", `regional/webacl/${physical}/${id}`), capacity: 2 } };
             }
             case "aws:elasticache/subnetGroup:SubnetGroup":

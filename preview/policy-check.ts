@@ -8,8 +8,8 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { checkConfigFile } from "../policy/configFile";
 import { PolicyConfig, Violation, checkStack } from "../policy/offline";
-import { PROJECT_DIR, previewStack } from "./cli";
-import { listStacks, parseOverride } from "../stack-config";
+import { PROJECT_DIR, allStacks, previewStack } from "./cli";
+import { parseOverride } from "../stack-config";
 
 export interface StackReport {
     stack: string;
@@ -27,7 +27,7 @@ export function checkStackOffline(stack: string, config: PolicyConfig = {}, proj
 }
 
 const USAGE = `usage: npm run policy -- [--stack NAME]... [--config FILE] [--set KEY=VALUE]... [--unset KEY]... [--json]
-Runs the api-ring policy pack over the offline preview of every stack (default: all).
+Runs the api-ring policy pack over the offline preview of every stack (default: all, the live pointer's in live/ included).
   --config FILE   policy config (JSON): { "<policy>": "advisory" | { "enforcementLevel": ..., <settings> } }
   --set KEY=VALUE change a stack config value for this run only, as npm run preview -- --set (repeatable)
   --unset KEY     remove a stack config value for this run only (repeatable)
@@ -67,7 +67,13 @@ function main(): number {
         return 2;
     }
     for (const key of values.unset) overrides[key] = null;
-    const reports = (stacks.length > 0 ? stacks : listStacks(PROJECT_DIR)).map((s) => checkStackOffline(s, config, PROJECT_DIR, overrides));
+    const known = allStacks(PROJECT_DIR);
+    const unknown = stacks.filter((s) => !known.some((k) => k.stack === s));
+    if (unknown.length > 0) {
+        console.error(`no stack ${unknown.join(", ")}: the stacks are ${known.map((k) => k.stack).join(", ")}`);
+        return 2;
+    }
+    const reports = known.filter((k) => stacks.length === 0 || stacks.includes(k.stack)).map((k) => checkStackOffline(k.stack, config, k.dir, overrides));
     const mandatory = reports.flatMap((r) => r.violations).filter((v) => v.enforcementLevel === "mandatory");
     if (json) {
         console.log(JSON.stringify(reports, null, 2));

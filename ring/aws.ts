@@ -1,8 +1,8 @@
 // What the ring commands ask AWS directly: which API and stage the custom domain's base path
-// mapping points at (API Gateway GetBasePathMapping), and the state of a slot's alarms
-// (CloudWatch DescribeAlarms). The SDK clients are handed in, so tests stub them at the SDK's
+// mapping points at (API Gateway GetBasePathMapping), the domain's routing mode and endpoint type
+// (GetDomainName, before a cohort), and the state of a slot's alarms (CloudWatch DescribeAlarms). The SDK clients are handed in, so tests stub them at the SDK's
 // own level (aws-sdk-client-mock) and the CLI uses real ones.
-import { APIGatewayClient, GetBasePathMappingCommand } from "@aws-sdk/client-api-gateway";
+import { APIGatewayClient, GetBasePathMappingCommand, GetDomainNameCommand } from "@aws-sdk/client-api-gateway";
 import { CloudWatchClient, DescribeAlarmsCommand, MetricAlarm } from "@aws-sdk/client-cloudwatch";
 import { EXIT, RingError } from "./plan";
 import type { AlarmState, LiveMapping } from "./plan";
@@ -53,6 +53,17 @@ export class RingAws {
         } catch (err) {
             if (err instanceof Error && err.name === "NotFoundException") return null;
             throw this.failure(`reading the live mapping of ${domainName}/${basePath} from AWS (GetBasePathMapping)`, err);
+        }
+    }
+
+    /** The custom domain's routing mode (BASE_PATH_MAPPING_ONLY when API Gateway names none) and endpoint types; null when it does not exist. */
+    async domain(domainName: string): Promise<{ routingMode: string; endpointTypes: string[] } | null> {
+        try {
+            const d = await this.clients.apiGateway.send(new GetDomainNameCommand({ domainName }));
+            return { routingMode: d.routingMode ?? "BASE_PATH_MAPPING_ONLY", endpointTypes: d.endpointConfiguration?.types ?? [] };
+        } catch (err) {
+            if (err instanceof Error && err.name === "NotFoundException") return null;
+            throw this.failure(`reading the custom domain ${domainName} from AWS (GetDomainName)`, err);
         }
     }
 

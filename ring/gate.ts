@@ -4,11 +4,13 @@
 //      the edx api-manager heartbeat writes it).
 //   2. When ring:smokeTest names a request: it answers 2xx with the test key where the slot's
 //      authorizer reads its credential (header or query parameter; the key is never printed).
+//   3. For each cohort that reaches the slot: GET https://<domain>/<base path>/heartbeat with the
+//      cohort's headers answers the slot's release id, through the production hostname's routing rules.
 import { CredentialSource, credentialNames } from "../handlers/credentials";
 
 /** One request of the smoke test and what it showed. */
 export interface GateCheck {
-    name: "heartbeat" | "probe";
+    name: "heartbeat" | "probe" | "cohort";
     /** Method and URL, never the key. */
     request: string;
     expected: string;
@@ -29,6 +31,8 @@ export interface GateTarget {
     releaseId?: string;
     /** The test key goes where `credentials` say (an app_id + app_key pair as "<app_id>:<app_key>"). */
     probe?: { method: "GET" | "HEAD"; path: string; credentials: CredentialSource; key: string };
+    /** The custom domain's URL (https://<domain>/<base path>) and the headers of each cohort that reaches the slot. */
+    cohorts?: { domainUrl: string; headers: Record<string, string> }[];
 }
 
 export interface GateOptions {
@@ -92,20 +96,7 @@ export async function runGate(target: GateTarget, opts: GateOptions = {}): Promi
     const checks: GateCheck[] = [];
 
     const heartbeatUrl = urlOf(target.invokeUrl, "/heartbeat");
-    const expected = target.releaseId !== undefined
-        ? `HTTP 200 with release "${target.releaseId}"`
-        : "HTTP 200 with a release id";
-    const hb = await call(heartbeatUrl, { method: "GET", headers: { accept: "application/json" } }, opts);
-    if ("error" in hb) {
-        checks.push({ name: "heartbeat", request: `GET ${heartbeatUrl}`, expected, got: hb.error, ok: false });
-    } else {
-        const release = heartbeatRelease(hb.body);
-        const ok = hb.status === 200 && release !== undefined && (target.releaseId === undefined || release === target.releaseId);
-        const got = hb.status !== 200 ? `HTTP ${hb.status}: ${excerpt(hb.body)}`
-            : release === undefined ? `HTTP 200 without a release id: ${excerpt(hb.body)}`
-                : `HTTP 200 with release "${release}"`;
-        checks.push({ name: "heartbeat", request: `GET ${heartbeatUrl}`, expected, got, ok });
-    }
+    checks.push(await heartbeatCheck("heartbeat", heartbeatUrl, {}, target.releaseId, opts));
 
     if (target.probe) {
         const p = target.probe;
@@ -120,7 +111,25 @@ export async function runGate(target: GateTarget, opts: GateOptions = {}): Promi
             checks.push({ name: "probe", request, expected: "HTTP 2xx", got: ok ? `HTTP ${res.status}` : `HTTP ${res.status}: ${excerpt(res.body, p.key)}`, ok });
         }
     }
+    for (const cohort of target.cohorts ?? []) {
+        checks.push(await heartbeatCheck("cohort", urlOf(cohort.domainUrl, "/heartbeat"), cohort.headers, target.releaseId, opts));
+    }
     return { passed: checks.every((c) => c.ok), checks };
+}
+
+/** GET <url> must answer 200 with `releaseId` (any release id when it is unknown). */
+async function heartbeatCheck(name: GateCheck["name"], url: string, headers: Record<string, string>, releaseId: string | undefined, opts: GateOptions): Promise<GateCheck> {
+    const expected = releaseId !== undefined ? `HTTP 200 with release "${releaseId}"` : "HTTP 200 with a release id";
+    const shownHeaders = Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join(", ");
+    const request = `GET ${url}${shownHeaders ? ` with ${shownHeaders}` : ""}`;
+    const hb = await call(url, { method: "GET", headers: { accept: "application/json", ...headers } }, opts);
+    if ("error" in hb) return { name, request, expected, got: hb.error, ok: false };
+    const release = heartbeatRelease(hb.body);
+    const ok = hb.status === 200 && release !== undefined && (releaseId === undefined || release === releaseId);
+    const got = hb.status !== 200 ? `HTTP ${hb.status}: ${excerpt(hb.body)}`
+        : release === undefined ? `HTTP 200 without a release id: ${excerpt(hb.body)}`
+            : `HTTP 200 with release "${release}"`;
+    return { name, request, expected, got, ok };
 }
 
 /** The gate's checks, one line each, for people. */

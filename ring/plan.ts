@@ -1,7 +1,9 @@
 // The ring's arithmetic and guard rails for the ring commands (ring/cli.ts).
 // Pure: no Pulumi import, no I/O. Everything here is decided from plain data that
 // ring/ops.ts reads through the Automation API and the AWS SDK, so it is unit-tested exhaustively.
-import type { RingHistoryEntry } from "../outputs";
+import type { Cohort, CohortHeader } from "../outputs";
+import { cohortProblems, nextPriority, sameHeaders } from "../live/cohorts";
+import type { LivePointerChange, LivePointerState } from "../live/change";
 
 /** Exit codes a pipeline can rely on. */
 export const EXIT = {
@@ -42,10 +44,10 @@ export class UsageError extends RingError {
     }
 }
 
-/** Resource type of the live pointer in the primary stack. */
+/** Resource type of the custom domain's base path mapping. */
 export const MAPPING_TYPE = "aws:apigateway/basePathMapping:BasePathMapping";
 
-/** The component that owns the mapping in the primary's program (components/domainFlip.ts, created in index.ts). */
+/** The component that owns the mapping in the live pointer's program (components/domainFlip.ts, created in live/index.ts; in a ring deployed before the live pointer, in the primary's). */
 export const DOMAIN_FLIP_TYPE = "api-ring:ring:DomainFlip";
 export const DOMAIN_FLIP_NAME = "live";
 
@@ -82,9 +84,20 @@ export interface LiveMapping {
     stage: string;
 }
 
-/** The ring as read from the primary stack and from AWS. */
+/** The live pointer's stack as the commands read it. */
+export interface PointerState {
+    /** Its stack name (`live`, or `<org>/live`), in the project of live/. */
+    stack: string;
+    /** Whether the stack exists (it may exist with no deployment yet). */
+    exists: boolean;
+    /** What its last deployment left: the live slot, the previous one, the history, the cohorts. */
+    state: LivePointerState;
+}
+
+/** The ring as read from the slots' stacks, the live pointer's stack and AWS. */
 export interface RingState {
     ring: Ring;
+    pointer: PointerState;
     /**
      * What the domain points at now, as AWS's mapping says: a slot of the ring, or for a
      * mapping outside the ring a label `<stage> (api <id>)` (see `liveLabel`). Undefined when
@@ -95,12 +108,10 @@ export interface RingState {
     mapping?: LiveMapping | null;
     /** The mapped domain and base path, e.g. "api.example.edu/" (for messages). */
     domain?: string;
-    /** Whether the primary's Pulumi state already holds the mapping (read only before the primary's first deploy). */
-    primaryStateHasMapping?: boolean;
-    /** `ring:live` from the primary's config: what the next `up` of the primary points the domain at. */
-    configuredLive?: string;
-    /** `ring:previousLive` from the primary's config. */
-    previousLive?: string;
+    /** Whether the live pointer's state holds the mapping (read only while AWS maps the domain and the pointer points at nothing). */
+    pointerHasMapping?: boolean;
+    /** Whether the primary's state still holds the mapping: a ring deployed before the live pointer, not moved yet. */
+    primaryHoldsMapping?: boolean;
     /** Every slot in ring order. */
     slots: SlotState[];
 }
@@ -177,6 +188,10 @@ export function isDeployed(outputs: Record<string, unknown> | undefined): boolea
     return typeof id === "string" && id !== "";
 }
 
+function str(v: unknown): string | undefined {
+    return typeof v === "string" && v !== "" ? v : undefined;
+}
+
 function slotState(state: RingState, slot: string): SlotState | undefined {
     return state.slots.find((s) => s.slot === slot);
 }
@@ -187,9 +202,9 @@ function primaryState(state: RingState): SlotState {
     return p;
 }
 
-/** The slot the custom domain serves now, if the primary has been deployed. */
+/** The slot the custom domain serves now, as AWS's mapping says (a label for a mapping outside the ring). */
 export function currentLive(state: RingState): string | undefined {
-    return primaryState(state).deployed ? state.liveSlot : undefined;
+    return state.liveSlot;
 }
 
 /** The slot a mapping points at, by the slots' outputs (restApiId and stage); a label for a mapping outside the ring. */
@@ -198,27 +213,27 @@ export function liveLabel(slots: readonly SlotState[], mapping: LiveMapping): st
     return slot ? slot.slot : `${mapping.stage} (api ${mapping.restApiId})`;
 }
 
-/** What AWS maps and what ring:live says, when they differ. */
+/** What AWS maps and what the live pointer says, when they differ. */
 export interface Drift {
     /** What AWS maps: a slot, a label outside the ring, or "nothing". */
     aws: string;
-    /** ring:live on the primary. */
-    config: string;
+    /** What the live pointer's state says is live ("nothing" before its first flip). */
+    pointer: string;
     message: string;
     fix: string;
 }
 
 /**
- * Drift: the domain's mapping in AWS is not what ring:live says (someone flipped in the console
- * or with another tool, or a flip was left half done). Only once the primary is deployed and the
- * mapping was read.
+ * Drift: the domain's mapping in AWS is not what the live pointer's state says (someone flipped in
+ * the console or with another tool, or a flip was left half done). Only once the mapping was read.
  */
 export function detectDrift(state: RingState): Drift | undefined {
-    const primary = primaryState(state);
-    if (!primary.deployed || state.mapping === undefined) return undefined;
-    const intent = state.configuredLive ?? state.ring.primary;
+    if (state.mapping === undefined) return undefined;
+    const intent = state.pointer.state.liveSlot ?? undefined;
     const aws = state.mapping === null ? undefined : state.liveSlot;
     if (aws === intent) return undefined;
+    // Before the first flip nothing is intended; a mapping AWS already has is for the first flip's adoption guard.
+    if (intent === undefined) return undefined;
     const domain = state.domain ?? "the custom domain";
     const awsText = state.mapping === null ? "nothing (AWS has no base path mapping for it)"
         : aws !== undefined && inRing(state.ring, aws) ? `${aws} (api ${state.mapping.restApiId}, stage ${state.mapping.stage})`
@@ -228,14 +243,14 @@ export function detectDrift(state: RingState): Drift | undefined {
         fixes.push(`if the change in AWS was meant, record it: \`${RING_CMD} flip ${aws} --override-drift --reason "<why>"\``);
     }
     if (state.mapping === null) {
-        fixes.push(`to recreate the mapping: \`pulumi refresh --yes -s ${primary.stack}\`, then \`pulumi up -s ${primary.stack}\``);
+        fixes.push(`to recreate the mapping: \`pulumi refresh --yes -s ${state.pointer.stack}\` then \`pulumi up --yes -s ${state.pointer.stack}\`, both in live/`);
     } else {
         fixes.push(`to point ${domain} back at ${intent}: \`${RING_CMD} flip ${intent} --override-drift --reason "<why>"\``);
     }
     return {
         aws: aws ?? "nothing",
-        config: intent,
-        message: `drift: AWS maps ${domain} to ${awsText}, but ring:live on stack ${primary.stack} says ${intent}`,
+        pointer: intent,
+        message: `drift: AWS maps ${domain} to ${awsText}, but the live pointer (stack ${state.pointer.stack}) says ${intent}`,
         fix: fixes.join("; or "),
     };
 }
@@ -252,11 +267,20 @@ function refuseOutsideRing(ring: Ring, slot: string, what: string): never {
         `pick one of ${ring.order.join(", ")}, or add "${slot}" to ring:order in Pulumi.yaml and create its Pulumi.${slot}.yaml`);
 }
 
+/** Refuses while the primary's state still holds the mapping (a ring deployed before the live pointer, not moved yet). */
+function refuseUnmoved(state: RingState, what: string): void {
+    if (state.primaryHoldsMapping !== true) return;
+    const primary = primaryState(state);
+    throw new GuardRefusal(`${what} refused: stack ${primary.stack} still holds the custom domain's base path mapping in its state (a ring deployed before the live pointer), ` +
+        `and the live pointer's stack ${state.pointer.stack} does not`,
+        `move it first, without touching AWS: \`${RING_CMD} migrate\` (README, "Moving a ring deployed before the live pointer")`);
+}
+
 export interface DeployPlan {
     /** The slot (= stack) `up` runs on. */
     slot: string;
     stack: string;
-    /** What is live now (undefined before the primary's first deploy). */
+    /** What is live now (undefined when AWS maps nothing). */
     live?: string;
     /** True when the stack does not exist yet and will be created. */
     createsStack: boolean;
@@ -265,8 +289,8 @@ export interface DeployPlan {
 }
 
 /**
- * Picks the slot `deploy` releases to: the one after the live slot (or `requested`),
- * never the live slot, never a slot the primary's `ring:live` is about to point at.
+ * Picks the slot `deploy` releases to: the one after the live slot (or `requested`), never the live
+ * slot. A deploy never touches the live pointer.
  */
 export function planDeploy(state: RingState, requested?: string, stackExists: (slot: string) => boolean = () => true): DeployPlan {
     const { ring } = state;
@@ -283,94 +307,152 @@ export function planDeploy(state: RingState, requested?: string, stackExists: (s
             `to change the live slot in place on purpose, run \`pulumi up -s ${target.stack}\` with ring:allowLiveUpdate true`);
     }
     refuseOnDrift(state, `deploying slot "${slot}"`);
-    if (slot === ring.primary && !primary.deployed && state.mapping && state.primaryStateHasMapping !== true) {
-        throw new GuardRefusal(`${state.domain ?? "the custom domain"} already has a base path mapping in AWS (to ${state.liveSlot ?? "?"}), ` +
-            `which the primary's first \`up\` would fail to create (ConflictException)`,
-            `adopt it into stack ${primary.stack} first (README, "Adopting an existing mapping"): \`pulumi import --file adopt.json --protect=false --generate-code=false --yes -s ${primary.stack}\` ` +
-            `with ${adoptionImportFile(state.domain ?? "<domain>/")}; the primary's first up then points the domain at ring:live`);
-    }
+    if (slot === ring.primary) refuseUnmoved(state, `deploying the primary slot "${slot}"`);
     if (slot !== ring.primary && !primary.deployed) {
         throw new GuardRefusal(`slot "${slot}" (stack ${target.stack}) reads the VPC and Redis from the primary "${ring.primary}" (stack ${primary.stack}), which has never been deployed`,
             `deploy the primary first: \`${RING_CMD} deploy ${ring.primary}\` (or \`${RING_CMD} deploy\` with nothing live)`);
     }
     const reason = requested !== undefined
         ? `requested; live slot is ${live ?? "none"}`
-        : !primary.deployed && state.liveSlot !== undefined
-            ? `the domain serves ${state.liveSlot}, which is not in the ring [${ring.order.join(", ")}], and the primary was never deployed, so the first slot`
-            : live === undefined
-            ? (primary.deployed ? `AWS maps nothing to the domain, so the first slot` : `nothing is live yet (primary ${ring.primary} never deployed), so the first slot`)
+        : live === undefined
+            ? `nothing is live yet (AWS maps nothing to the domain), so the first slot`
             : !inRing(ring, live)
                 ? `the live slot ${live} is not in the ring [${ring.order.join(", ")}], so the first slot`
                 : `next after live slot ${live} in ring order [${ring.order.join(", ")}]`;
     return { slot, stack: target.stack, live, createsStack: !stackExists(slot), reason };
 }
 
-/** One `pulumi config set` (value given) or `pulumi config rm` (no value) on a stack. */
-export interface ConfigChange {
-    key: string;
-    value?: string;
+/** A change of the live pointer and what it is about. */
+export interface PointerPlan {
+    /** The live pointer's stack, where the change is applied (one `pulumi up` of the project in live/). */
+    pointerStack: string;
+    /** The change the program applies; a flip's history entry is added once the gate has passed. */
+    change: LivePointerChange;
+    /** True when nothing would change. */
+    noop: boolean;
 }
 
-export interface FlipPlan {
+export interface FlipPlan extends PointerPlan {
     /** The slot the domain will point at. */
     target: string;
-    /** The slot live before the flip (recorded as ring:previousLive). */
+    /** The slot live before the flip, as AWS's mapping says (recorded as the live pointer's previousLive when it is a slot). */
     from?: string;
-    /** The primary's stack: where config is set and the mapping is updated. */
-    primaryStack: string;
-    /** Config the flip sets (or, with no value, removes) on the primary, in order. */
-    config: ConfigChange[];
-    /** True when the target is already live and config agrees: nothing to do. */
-    noop: boolean;
+    /** The cohorts the flip ends. */
+    removedCohorts: Cohort[];
     /** The drift this flip resolves (with --override-drift). */
     overrides?: Drift;
 }
 
 export interface FlipOptions {
-    /** Flip even though AWS and ring:live disagree (the flip resolves the drift; it is recorded). */
+    /** Flip even though AWS and the live pointer disagree (the flip resolves the drift; it is recorded). */
     overrideDrift?: boolean;
 }
 
-/** Checks a flip to `target` and says what it sets. */
+/**
+ * Refuses the first flip onto a domain AWS already maps while the live pointer's state does not hold
+ * that mapping: the pointer's update would fail to create it (ConflictException).
+ */
+function refuseUnadopted(state: RingState): void {
+    if (!state.mapping || state.pointer.state.liveSlot !== null || state.pointerHasMapping !== false) return;
+    throw new GuardRefusal(`${state.domain ?? "the custom domain"} already has a base path mapping in AWS (to ${state.liveSlot ?? "?"}), ` +
+        `which the live pointer's first update would fail to create (ConflictException)`,
+        `adopt it into the live pointer's stack first (README, "Adopting an existing mapping"): in live/, \`pulumi import --file adopt.json --protect=false --generate-code=false --yes -s ${state.pointer.stack}\` ` +
+        `with ${adoptionImportFile(state.domain ?? "<domain>/")}; the first flip then points it at the slot you name`);
+}
+
+/** Checks a flip to `target` and says what the live pointer's change is. */
 export function planFlip(state: RingState, target: string, options: FlipOptions = {}): FlipPlan {
     const { ring } = state;
     if (!inRing(ring, target)) refuseOutsideRing(ring, target, "flip target");
-    const primary = primaryState(state);
     const t = slotState(state, target);
     if (!t) throw new Error(`internal: no state for slot ${target}`);
-    if (!primary.deployed) {
-        throw new GuardRefusal(`the primary slot "${ring.primary}" (stack ${primary.stack}) has never been deployed, so there is no live mapping to flip`,
-            `deploy it first: \`${RING_CMD} deploy ${ring.primary}\``);
-    }
     if (!t.deployed) {
         throw new GuardRefusal(`slot "${target}" (stack ${t.stack}) has never been deployed (its stack has no outputs); the domain cannot point at it`,
             `deploy it first: \`${RING_CMD} deploy ${target}\`, smoke-test its stage URL, then flip`);
     }
+    refuseUnmoved(state, `flip to slot "${target}"`);
     const drift = refuseOnDrift(state, `flip to slot "${target}"`, options.overrideDrift);
+    refuseUnadopted(state);
     const from = state.liveSlot;
-    if (from === target && state.configuredLive === target) {
-        return { target, from, primaryStack: primary.stack, config: [], noop: true };
-    }
-    const config: ConfigChange[] = [{ key: "ring:live", value: target }];
-    // A previous slot outside the ring (e.g. bootstrap) cannot be rolled back to, and the
-    // program refuses it in ring:previousLive: forget the older one instead.
-    if (from !== undefined && from !== target) config.push(inRing(ring, from) ? { key: "ring:previousLive", value: from } : { key: "ring:previousLive" });
-    return { target, from, primaryStack: primary.stack, config, noop: false, overrides: drift };
+    const pointer = state.pointer.state;
+    const noop = from === target && pointer.liveSlot === target;
+    // A previous slot outside the ring (e.g. bootstrap) cannot be rolled back to: forget the older one instead.
+    const previousLive = from !== undefined && from !== target ? (inRing(ring, from) ? from : null) : pointer.previousLive;
+    return {
+        target, from, pointerStack: state.pointer.stack, noop, overrides: drift,
+        removedCohorts: noop ? [] : pointer.cohorts,
+        change: { expectedLive: pointer.liveSlot, live: target, previousLive, cohorts: noop ? pointer.cohorts : [] },
+    };
 }
 
-/** Checks a rollback: a flip back to `ring:previousLive`. */
+/** Checks a rollback: a flip back to the live pointer's previousLive. */
 export function planRollback(state: RingState, options: FlipOptions = {}): FlipPlan {
-    const primary = primaryState(state);
-    const prev = state.previousLive;
-    if (prev === undefined || prev === "") {
-        throw new GuardRefusal(`no previous live slot is recorded (ring:previousLive is not set on the primary stack ${primary.stack}); nothing to roll back to`,
+    const prev = state.pointer.state.previousLive;
+    if (prev === null) {
+        throw new GuardRefusal(`no previous live slot is recorded (the live pointer's stack ${state.pointer.stack} has no previousLive); nothing to roll back to`,
             `flip explicitly: \`${RING_CMD} flip <slot>\` (one of ${state.ring.order.join(", ")})`);
     }
     if (prev === state.liveSlot) {
-        throw new GuardRefusal(`ring:previousLive on stack ${primary.stack} is "${prev}", which is already live; nothing to roll back`,
+        throw new GuardRefusal(`the live pointer's previousLive is "${prev}", which is already live; nothing to roll back`,
             `flip explicitly: \`${RING_CMD} flip <slot>\`, or check \`${RING_CMD} status\``);
     }
     return planFlip(state, prev, options);
+}
+
+export interface CohortPlan extends PointerPlan {
+    /** The cohort added or removed. */
+    cohort: Cohort;
+    removed: boolean;
+}
+
+/**
+ * Checks a new cohort: requests carrying `headers` reach `slot` through the domain. A cohort with the
+ * same headers is re-pointed (it keeps its priority unless another is given).
+ */
+export function planCohort(state: RingState, slot: string, headers: CohortHeader[], priority?: number): CohortPlan {
+    const { ring } = state;
+    if (!inRing(ring, slot)) refuseOutsideRing(ring, slot, "cohort target");
+    const t = slotState(state, slot) as SlotState;
+    if (!t.deployed) {
+        throw new GuardRefusal(`slot "${slot}" (stack ${t.stack}) has never been deployed; a cohort cannot reach it`, `deploy it first: \`${RING_CMD} deploy ${slot}\``);
+    }
+    if (slot === state.liveSlot) {
+        throw new GuardRefusal(`slot "${slot}" is live: every request reaches it already, so a cohort for it changes nothing`,
+            `name an idle slot (\`${RING_CMD} status\` lists them)`);
+    }
+    refuseUnmoved(state, `a cohort for slot "${slot}"`);
+    refuseOnDrift(state, `a cohort for slot "${slot}"`);
+    const pointer = state.pointer.state;
+    const existing = pointer.cohorts.find((c) => sameHeaders(c.headers, headers));
+    const others = pointer.cohorts.filter((c) => c !== existing);
+    const cohort: Cohort = { slot, headers, priority: priority ?? existing?.priority ?? nextPriority(others) };
+    const cohorts = [...others, cohort];
+    const problems = cohortProblems(cohorts);
+    if (problems.length > 0) {
+        throw new GuardRefusal(`API Gateway would refuse this cohort's routing rule:\n  - ${problems.join("\n  - ")}`,
+            "fix the headers or the priority (README, \"Header cohorts\", lists what API Gateway takes)");
+    }
+    const noop = existing !== undefined && existing.slot === slot && existing.priority === cohort.priority;
+    return {
+        pointerStack: state.pointer.stack, cohort, removed: false, noop,
+        change: { expectedLive: pointer.liveSlot, live: pointer.liveSlot, previousLive: pointer.previousLive, cohorts },
+    };
+}
+
+/** Checks removing the cohort that matches `headers`. */
+export function planRemoveCohort(state: RingState, headers: CohortHeader[]): CohortPlan {
+    const pointer = state.pointer.state;
+    const cohort = pointer.cohorts.find((c) => sameHeaders(c.headers, headers));
+    if (!cohort) {
+        throw new GuardRefusal(`no cohort matches ${headers.map((h) => `${h.name}=${h.value}`).join(" and ")} ` +
+            `(cohorts: ${pointer.cohorts.map((c) => c.headers.map((h) => `${h.name}=${h.value}`).join(" and ")).join("; ") || "none"})`,
+            `name a cohort's headers exactly as \`${RING_CMD} status\` lists them`);
+    }
+    refuseOnDrift(state, "removing a cohort");
+    return {
+        pointerStack: state.pointer.stack, cohort, removed: true, noop: false,
+        change: { expectedLive: pointer.liveSlot, live: pointer.liveSlot, previousLive: pointer.previousLive, cohorts: pointer.cohorts.filter((c) => c !== cohort) },
+    };
 }
 
 /** The `pulumi import` file that adopts an existing mapping of `domainAndBase` ("api.example.edu/" or "api.example.edu/v1") into the primary's state, under the DomainFlip component the program declares. */
@@ -393,6 +475,7 @@ export interface ExportedResource {
     urn: string;
     type: string;
     id?: string;
+    parent?: string;
     delete?: boolean;
 }
 
@@ -412,21 +495,12 @@ export function exportedResources(deployment: unknown): ExportedResource[] {
             out.push({
                 urn: r["urn"], type: r["type"],
                 id: typeof r["id"] === "string" ? r["id"] : undefined,
+                parent: typeof r["parent"] === "string" ? r["parent"] : undefined,
                 delete: r["delete"] === true,
             });
         }
     }
     return out;
-}
-
-/** The mapping URN a flip targets; refuses when the primary's state has none. */
-export function mappingTargets(resources: readonly ExportedResource[], primarySlot: string, primaryStack: string): string[] {
-    const urns = findMappingUrns(resources);
-    if (urns.length === 0) {
-        throw new GuardRefusal(`the primary slot "${primarySlot}" (stack ${primaryStack}) has no ${MAPPING_TYPE} in its state, so there is no live mapping to flip`,
-            `set domain:name on ${primaryStack} and run \`pulumi up -s ${primaryStack}\` to create the mapping, then flip`);
-    }
-    return urns;
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
@@ -451,158 +525,6 @@ export function slowerThanBake(states: readonly AlarmState[], minutes: number): 
 /** The first alarm that is firing, if any. */
 export function firingAlarm(states: readonly AlarmState[]): AlarmState | undefined {
     return states.find((a) => a.state === "ALARM");
-}
-
-/** "4 OK", or "1 ALARM (api-ring-black-5xx-rate), 3 OK". */
-export function summarizeAlarms(states: readonly AlarmState[]): string {
-    if (states.length === 0) return "none";
-    const order: AlarmState["state"][] = ["ALARM", "MISSING", "INSUFFICIENT_DATA", "OK"];
-    return order.map((state) => {
-        const these = states.filter((a) => a.state === state);
-        if (these.length === 0) return "";
-        return state === "OK" || state === "INSUFFICIENT_DATA" ? `${these.length} ${state}` : `${these.length} ${state} (${these.map((a) => a.name).join(", ")})`;
-    }).filter(Boolean).join(", ");
-}
-
-/** The history with `entry` appended, oldest dropped beyond `limit`. */
-export function appendHistory(history: readonly RingHistoryEntry[], entry: RingHistoryEntry, limit: number): RingHistoryEntry[] {
-    return [...history, entry].slice(-Math.max(1, limit));
-}
-
-/** One history entry on one line, for people. */
-export function formatHistoryEntry(e: RingHistoryEntry): string {
-    const releases = e.fromRelease || e.toRelease ? ` (${e.fromRelease ?? "?"} -> ${e.toRelease ?? "?"})` : "";
-    return `${e.at}  ${e.kind} ${e.from ?? "nothing"} -> ${e.to}${releases}  by ${e.by}  gate ${e.gate}${e.why ? `  why: ${e.why}` : ""}`;
-}
-
-/** One row of `status`. */
-export interface SlotStatus {
-    slot: string;
-    stack: string;
-    primary: boolean;
-    deployed: boolean;
-    live: boolean;
-    invokeUrl?: string;
-    stageName?: string;
-    restApiId?: string;
-    specSha256?: string;
-    releaseId?: string;
-    /** The slot's bake alarms and its dead-letter alarm, when they could be read. */
-    alarms?: AlarmState[];
-}
-
-export interface RingStatus {
-    order: string[];
-    primary: string;
-    /** What the domain points at, as AWS's mapping says. */
-    live?: string;
-    /** Why AWS could not be read (then `live` is unknown, not "none"). */
-    awsError?: string;
-    /** The mapped domain and base path, and what AWS maps it to (null: no mapping). */
-    domain?: string;
-    mapping?: (LiveMapping & { slot?: string }) | null;
-    /** AWS and ring:live disagree. */
-    drift?: Drift;
-    /** Every recorded flip, rollback and automatic flip-back, oldest first. */
-    history: RingHistoryEntry[];
-    liveUrl?: string;
-    /** ring:live on the primary; differs from `live` only on drift (a console flip, a flip left half done). */
-    configuredLive?: string;
-    previousLive?: string;
-    /** Advice when state and config disagree. */
-    warnings: string[];
-    slots: SlotStatus[];
-}
-
-function str(v: unknown): string | undefined {
-    return typeof v === "string" && v !== "" ? v : undefined;
-}
-
-/** What status adds to the state: the history, the alarms' states, and what could not be read. */
-export interface StatusExtras {
-    history?: RingHistoryEntry[];
-    /** Set when AWS could not be read: the live slot is unknown. */
-    awsError?: string;
-    alarms?: Record<string, AlarmState[]>;
-    warnings?: string[];
-}
-
-/** Builds the status report (never includes secret outputs). */
-export function buildStatus(state: RingState, extras: StatusExtras = {}): RingStatus {
-    const primary = primaryState(state);
-    const live = currentLive(state);
-    const warnings: string[] = [...(extras.warnings ?? [])];
-    const drift = detectDrift(state);
-    if (drift) warnings.push(`${drift.message}; ${drift.fix}`);
-    if (live !== undefined && !inRing(state.ring, live)) {
-        warnings.push(`the live slot "${live}" is not in ring:order; \`${RING_CMD} deploy\` will release to ${state.ring.order[0]}`);
-    }
-    return {
-        order: state.ring.order,
-        primary: state.ring.primary,
-        live,
-        liveUrl: primary.deployed ? str(primary.outputs["liveUrl"]) : undefined,
-        awsError: extras.awsError,
-        domain: state.domain,
-        mapping: state.mapping === undefined ? undefined
-            : state.mapping === null ? null
-                : { ...state.mapping, ...(inRing(state.ring, state.liveSlot) ? { slot: state.liveSlot } : {}) },
-        drift,
-        history: extras.history ?? [],
-        configuredLive: state.configuredLive,
-        previousLive: state.previousLive,
-        warnings,
-        slots: state.slots.map((s) => ({
-            slot: s.slot,
-            stack: s.stack,
-            primary: s.slot === state.ring.primary,
-            deployed: s.deployed,
-            live: live !== undefined && s.slot === live,
-            invokeUrl: str(s.outputs["invokeUrl"]),
-            stageName: str(s.outputs["stageName"]),
-            restApiId: str(s.outputs["restApiId"]),
-            specSha256: str(s.outputs["specSha256"]),
-            releaseId: str(s.outputs["releaseId"]),
-            alarms: extras.alarms?.[s.slot],
-        })),
-    };
-}
-
-/** History entries `status` prints; `--json` gives them all. */
-export const HISTORY_SHOWN = 5;
-
-/** Renders the status report as a table for people. */
-export function formatStatus(st: RingStatus, project = "api-ring"): string {
-    const lines: string[] = [];
-    lines.push(`ring ${project}: order [${st.order.join(", ")}], primary ${st.primary}`);
-    lines.push(`live: ${st.live ?? (st.awsError ? "unknown (AWS could not be read)" : "none")}${st.liveUrl ? ` (${st.liveUrl})` : ""}` +
-        `${st.previousLive ? `, previous: ${st.previousLive}` : ""}`);
-    if (st.mapping !== undefined) {
-        const aws = st.mapping === null ? "no mapping" : `api ${st.mapping.restApiId}, stage ${st.mapping.stage}`;
-        lines.push(`mapping: ${st.domain ?? "domain"} -> ${aws} (AWS); ring:live: ${st.configuredLive ?? "unset"}${st.drift ? "  DRIFT" : ""}`);
-    }
-    const rows = [["SLOT", "LIVE", "STACK", "STAGE URL", "SPEC", "RELEASE"]];
-    for (const s of st.slots) {
-        rows.push([
-            s.slot + (s.primary ? " (primary)" : ""),
-            s.live ? "*" : "",
-            s.stack,
-            s.deployed ? (s.invokeUrl ?? "-") : "never deployed",
-            s.specSha256 ? s.specSha256.slice(0, 12) : "-",
-            s.releaseId ?? "-",
-        ]);
-    }
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    for (const r of rows) lines.push(r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd());
-    const watched = st.slots.filter((s) => s.alarms !== undefined);
-    if (watched.length > 0) lines.push(`alarms: ${watched.map((s) => `${s.slot} ${summarizeAlarms(s.alarms ?? [])}`).join("; ")}`);
-    if (st.history.length > 0) {
-        const shown = st.history.slice(-HISTORY_SHOWN);
-        lines.push(`history (last ${shown.length} of ${st.history.length}; --json gives all):`);
-        for (const e of shown) lines.push(`  ${formatHistoryEntry(e)}`);
-    }
-    for (const w of st.warnings) lines.push(`warning: ${w}`);
-    return lines.join("\n");
 }
 
 /** Reads a typed config value from `pulumi config --json` entries: objectValue, JSON text, or plain text. */

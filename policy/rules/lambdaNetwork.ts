@@ -6,7 +6,7 @@ import { UNKNOWN, elements, idOf, isOpaque, keysOf, ofType, read, referenced } f
 import { T } from "./types";
 
 /** Subnet ids known to be private or public, from every source the stack shows. */
-interface SubnetMap {
+export interface SubnetMap {
     private: Set<string>;
     public: Set<string>;
     privateResources: Set<PolicyResource>;
@@ -18,7 +18,8 @@ function strings(value: unknown): string[] {
     return e === UNKNOWN ? [] : e.filter((v): v is string => typeof v === "string" && !isOpaque(v));
 }
 
-function subnetMap(all: readonly PolicyResource[]): SubnetMap {
+/** Which subnets the stack shows as private or public. */
+export function subnetMap(all: readonly PolicyResource[]): SubnetMap {
     const map: SubnetMap = { private: new Set(), public: new Set(), privateResources: new Set(), publicResources: new Set() };
     for (const vpc of ofType(all, T.awsxVpc)) {
         strings(read(vpc.props, "privateSubnetIds")).forEach((s) => map.private.add(s));

@@ -1,11 +1,14 @@
-// Rule 9: secrets stay Pulumi secrets: secret-looking Lambda environment variables, the
-// ElastiCache AUTH token, and secret-looking stack outputs. (Stack config files are checked
-// by policy/configFile.ts, outside the pack: policies never see config.)
+// Rule 9: secrets stay secret. No secret-looking variable in a Lambda environment at all, Pulumi
+// secret or not: Lambda shows the environment in clear to anyone allowed to read the function's
+// configuration (GetFunctionConfiguration), so a secret belongs in a secrets store the function's role
+// reads, and the environment names it. The ElastiCache AUTH token and secret-looking stack outputs are
+// Pulumi secrets. (Stack config files are checked by policy/configFile.ts, outside the pack: policies
+// never see config.)
 //
-// How secretness is known (see support.ts): the engine unwraps secrets before validations,
-// so under the real CLI `validateResource` answers notApplicable; the remediation (enforcement
-// level "remediate" in policy config) sees the engine's secret markers and wraps plain values
-// in `Secret`. Offline, the runner passes the preview's secret paths (`secretPaths`).
+// How secretness is known (see support.ts): the engine unwraps secrets before validations, so under the
+// real CLI the AUTH token check answers notApplicable (the environment check needs only names); the
+// remediation (enforcement level "remediate" in policy config) sees the engine's secret markers and wraps
+// a plain AUTH token in `Secret`. Offline, the runner passes the preview's secret paths (`secretPaths`).
 import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { Secret } from "@pulumi/policy";
 import { SecretAware, forTypes, isSecretPath, isSet, keysOf, ofType, read, secretPathsOf, secretPreservingRaw, settings } from "./support";
@@ -18,7 +21,8 @@ export interface SecretsConfig {
     exemptNames: string[];
 }
 
-export const SECRETS_DEFAULTS: SecretsConfig = { exemptSuffixes: ["_ARN", "_ID", "_URL"], exemptNames: [] };
+/** `*_PARAMETER` names a secret's parameter; TOKEN_PATTERN is the credential pattern (a regular expression). */
+export const SECRETS_DEFAULTS: SecretsConfig = { exemptSuffixes: ["_ARN", "_ID", "_URL", "_PARAMETER"], exemptNames: ["TOKEN_PATTERN"] };
 
 const SECRET_WORDS = /TOKEN|SECRET|PASSWORD|PASSWD|KEY/;
 
@@ -37,15 +41,15 @@ export function looksSecret(name: string, config: SecretsConfig = SECRETS_DEFAUL
 const NOT_KNOWABLE = "the Pulumi engine unwraps secrets before validations, so this policy cannot tell a secret from a plain value here; "
     + "set its enforcement level to \"remediate\" to have the engine turn plain values into secrets, and run the offline check (npm run policy)";
 
-/** The property paths of a resource that must be secret and are set. */
-function mustBeSecret(type: string, props: unknown, config: SecretsConfig): string[] {
-    if (type === T.replicationGroup) return isSet(read(props, "authToken")) ? ["authToken"] : [];
-    const variables = read(props, "environment", "variables");
-    return keysOf(variables).filter((k) => looksSecret(k, config) && isSet(read(variables, k))).map((k) => `environment.variables.${k}`);
+/** The AUTH token of a replication group, when set: it must be a Pulumi secret. */
+function mustBeSecret(props: unknown): string[] {
+    return isSet(read(props, "authToken")) ? ["authToken"] : [];
 }
 
-function describePath(path: string): string {
-    return path.startsWith("environment.variables.") ? `environment variable ${path.slice("environment.variables.".length)}` : path;
+/** Secret-looking variables set in a function's environment: none may be there. */
+function secretsInEnvironment(props: unknown, config: SecretsConfig): string[] {
+    const variables = read(props, "environment", "variables");
+    return keysOf(variables).filter((k) => looksSecret(k, config) && isSet(read(variables, k)));
 }
 
 function setAt(root: Record<string, unknown>, path: string, wrap: (v: unknown) => unknown): void {
@@ -71,8 +75,10 @@ function copy(value: unknown): unknown {
 
 export const secretsStaySecret: ResourceValidationPolicy = {
     name: "secrets-stay-secret",
-    description: "Lambda environment variables named like secrets (*TOKEN*, *SECRET*, *PASSWORD*, *KEY*, except *_ARN, *_ID, *_URL) and ElastiCache AUTH tokens are Pulumi secrets.",
-    remediationSteps: "Pass the value as a Pulumi secret: secret config (`pulumi config set --secret`) or pulumi.secret(...). With enforcement level \"remediate\" the engine makes it secret itself.",
+    description: "No Lambda environment variable named like a secret (*TOKEN*, *SECRET*, *PASSWORD*, *KEY*, except *_ARN, *_ID, *_URL, *_PARAMETER): " +
+        "the environment is readable in clear with the function's configuration; ElastiCache AUTH tokens are Pulumi secrets.",
+    remediationSteps: "Keep a function's secret in a secrets store (SSM SecureString or Secrets Manager) its role alone may read, and name it in the environment. " +
+        "Pass an AUTH token as a Pulumi secret: secret config (`pulumi config set --secret`) or pulumi.secret(...); with enforcement level \"remediate\" the engine makes it secret itself.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
@@ -81,20 +87,27 @@ export const secretsStaySecret: ResourceValidationPolicy = {
         },
     },
     validateResource: forTypes([T.lambdaFunction, T.replicationGroup], (args, report) => {
-        const config = settings(SECRETS_DEFAULTS, args.getConfig<Partial<SecretsConfig>>());
+        if (args.type === T.lambdaFunction) {
+            const config = settings(SECRETS_DEFAULTS, args.getConfig<Partial<SecretsConfig>>());
+            for (const name of secretsInEnvironment(args.props, config)) {
+                report(`${args.name}: environment variable ${name} holds a secret, and a Lambda environment is shown in clear to anyone who can read the function's configuration (GetFunctionConfiguration); ` +
+                    "keep the value in a secrets store (a SecureString parameter or a Secrets Manager secret the function's role alone may read) and put its name in the environment (e.g. NAME_PARAMETER).");
+            }
+            return;
+        }
         const secretPaths = secretPathsOf(args as ResourceValidationArgs & SecretAware);
         if (!secretPaths) return args.notApplicable(NOT_KNOWABLE);
-        for (const path of mustBeSecret(args.type, args.props, config).filter((p) => !isSecretPath(secretPaths, p))) {
-            report(`${args.name}: ${describePath(path)} is a plain value; pass it as a Pulumi secret (secret config or pulumi.secret(...)) so it is encrypted in state and masked in output.`);
+        for (const path of mustBeSecret(args.props).filter((p) => !isSecretPath(secretPaths, p))) {
+            report(`${args.name}: ${path} is a plain value; pass it as a Pulumi secret (secret config or pulumi.secret(...)) so it is encrypted in state and masked in output.`);
         }
     }),
     remediateResource: (args) => {
-        if (args.type !== T.lambdaFunction && args.type !== T.replicationGroup) return undefined;
+        // A secret in a Lambda environment cannot be remediated by wrapping it: it has to move to a store.
+        if (args.type !== T.replicationGroup) return undefined;
         const raw = secretPreservingRaw(args.props);
         const secretPaths = secretPathsOf(args);
         if (!raw || !secretPaths) return undefined;
-        const config = settings(SECRETS_DEFAULTS, args.getConfig<Partial<SecretsConfig>>());
-        const plain = mustBeSecret(args.type, args.props, config).filter((p) => !isSecretPath(secretPaths, p));
+        const plain = mustBeSecret(args.props).filter((p) => !isSecretPath(secretPaths, p));
         if (plain.length === 0) return undefined;
         const result = copy(raw) as Record<string, unknown>;
         for (const path of plain) setAt(result, path, (v) => new Secret(v));

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { buildPolicy, parseMethodArn, policyEffect, routesForPlan } from "../../handlers/access-policy";
+import { buildPolicy, parseMethodArn, policyEffect, routesForPlan, routesGrant } from "../../handlers/access-policy";
 import { HTTP_METHODS, routeResources } from "../../handlers/routes";
 import { METHOD_ARN, PLAN_ROUTES } from "../support/settings";
 
@@ -14,7 +14,7 @@ function resources(routes: string[] | undefined): string[] {
 describe("access policy", () => {
     it("parses the method ARN", () => {
         assert.deepStrictEqual(parseMethodArn(METHOD_ARN), {
-            region: "eu-west-1", accountId: "123456789012", apiId: "abcdef1234", stage: "red", method: "GET", segments: ["discovery", "v1", "courses"],
+            partition: "aws", region: "eu-west-1", accountId: "123456789012", apiId: "abcdef1234", stage: "red", method: "GET", segments: ["discovery", "v1", "courses"],
         });
         assert.deepStrictEqual(parseMethodArn(`${PREFIX}GET/`).segments, [], "the root");
         assert.deepStrictEqual(parseMethodArn(`${PREFIX}GET/courses/course-v1:edX+D+1`).segments, ["courses", "course-v1:edX+D+1"], "a colon in the path");
@@ -57,4 +57,17 @@ describe("access policy", () => {
         assert.deepStrictEqual(routesForPlan(undefined, PLAN_ROUTES, []), []);
         assert.deepStrictEqual(routesForPlan("toString", PLAN_ROUTES, ["d"]), ["d"]);
     });
+});
+
+describe("access policy in the China and GovCloud partitions", () => {
+    for (const [partition, region] of [["aws-cn", "cn-north-1"], ["aws-us-gov", "us-gov-west-1"]]) {
+        const methodArn = `arn:${partition}:execute-api:${region}:123456789012:abcdef1234/red/GET/discovery/v1/catalogs`;
+        it(`${partition}: grants the plan's routes and allows them as ARNs of the request's own partition`, () => {
+            assert.strictEqual(routesGrant(["discovery/*"], methodArn), true);
+            const policy = buildPolicy({ methodArn, principalId: "app-1", routes: ["discovery/*"], context: {} });
+            assert.strictEqual(policyEffect(policy), "Allow");
+            const resources = (policy.policyDocument.Statement[0] as { Resource: string[] }).Resource;
+            assert.ok(resources.length > 0 && resources.every((r) => r.startsWith(`arn:${partition}:execute-api:${region}:123456789012:abcdef1234/red/`)), resources.join(" "));
+        });
+    }
 });

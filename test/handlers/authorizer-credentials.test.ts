@@ -117,6 +117,35 @@ describe("authorizer: who the caller is", function () {
             assert.strictEqual(fake.calls.length, calls);
             assert.ok(logs.some((l) => l.includes("JWT refused (ERR_JWT_EXPIRED")));
         });
+
+        it("takes an audience list: a token for any of them is verified, one for another refused (issue 17 item 5)", async () => {
+            const handler = await setUp("oauth", {
+                credentials: source({ kind: "jwt", name: "Authorization" }),
+                jwt: { jwksUrl: issuer.url, issuer: CLAIMS.iss, audience: ["lms", "api-ring"], appClaim: "preferred_username", timeoutMs: 1000, refreshCooldownMs: 30_000 },
+            });
+            assert.strictEqual(policyEffect(await handler(token(await issuer.sign({ ...CLAIMS, aud: "api-ring" })))), "Allow");
+            assert.strictEqual(policyEffect(await handler(token(await issuer.sign({ ...CLAIMS, aud: ["lms", "studio"] })))), "Allow");
+            await assert.rejects(handler(token(await issuer.sign({ ...CLAIMS, aud: "studio" }))), (e: Error) => e.message === "Unauthorized");
+        });
+
+        it("reads the application claim as a string: another type, or a name only an object's machinery answers, is 401 with the reason logged", async () => {
+            const handler = await setUp("oauth", {
+                credentials: source({ kind: "jwt", name: "Authorization" }),
+                jwt: { jwksUrl: issuer.url, issuer: CLAIMS.iss, audience: CLAIMS.aud, appClaim: "client_id", timeoutMs: 1000, refreshCooldownMs: 30_000 },
+            });
+            for (const value of [42, true, ["app"], { id: "app" }, ""]) {
+                await assert.rejects(handler(token(await issuer.sign({ ...CLAIMS, client_id: value }))), (e: Error) => e.message === "Unauthorized");
+            }
+            await assert.rejects(handler(token(await issuer.sign(CLAIMS))), (e: Error) => e.message === "Unauthorized", "no such claim");
+            assert.ok(logs.some((l) => l.includes("JWT refused (claim client_id is a number, not a string naming the application)")), logs.join("\n"));
+            const proto = await setUp("oauth", {
+                credentials: source({ kind: "jwt", name: "Authorization" }),
+                jwt: { jwksUrl: issuer.url, issuer: CLAIMS.iss, audience: CLAIMS.aud, appClaim: "constructor", timeoutMs: 1000, refreshCooldownMs: 30_000 },
+            });
+            await assert.rejects(proto(token(await issuer.sign(CLAIMS))), (e: Error) => e.message === "Unauthorized");
+            assert.ok(logs.some((l) => l.includes("JWT refused (claim constructor is missing")), logs.join("\n"));
+            assert.strictEqual(fake.calls.length, 0, "3scale is asked nothing");
+        });
     });
 
     describe("method ARNs", () => {

@@ -2,15 +2,16 @@ import * as assert from "assert";
 import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import type { Redis } from "ioredis";
 import * as net from "net";
-import { createAuthorizer, createAuthorizerHandler, AuthorizerHandler } from "../../handlers/authorizer";
+import { createAuthorizer, createAuthorizerHandler, AuthorizerHandler, CountingAuthorizer } from "../../handlers/authorizer";
 import { policyEffect } from "../../handlers/access-policy";
 import { HTTP_METHODS } from "../../handlers/routes";
 import { createDecisionCache } from "../../handlers/decision-cache";
 import { keys, minuteOf, parseUsageField, tokenHash, usageField } from "../../handlers/keys";
-import { AuthorizerSettings, FailureMode, settingsToEnvironment } from "../../handlers/settings";
+import { AuthorizerSettings, FailureMode } from "../../handlers/settings";
 import { createSnsPublisher, UsageNudge, UsagePublisher } from "../../handlers/usage";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
-import { clientFor, METHOD_ARN, testSettings } from "../support/settings";
+import { clientFor, deployedEnvironment, METHOD_ARN, SECRET_PARAMETER_NAMES, testSettings } from "../support/settings";
+import { ParameterStore, startParameterStore } from "../../dev-servers/parameter-store";
 import { FakeThreescale, Fault, startThreescale } from "../../dev-servers/threescale";
 
 const KEY_BASIC = "basic-key-0123456789abcdef";
@@ -497,6 +498,87 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
         });
     });
 
+    describe("last known decisions kept in the container (issue 17 item 7)", () => {
+        const ENTERPRISE_ARN = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/GET/enterprise/v1/customers";
+        const waitReady = () => waitFor("redis", async () => redis.status === "ready");
+
+        it("resilient: with Redis stopped mid-run and 3scale down, a known key is served from the container and its hits held, then counted once", async () => {
+            const handler = make({ failureMode: "resilient" });
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "cache");
+            assert.strictEqual(policyEffect(await handler(event(KEY_LIMITED))), "Allow"); // 1 of its 2 daily hits
+            assert.strictEqual(policyEffect(await handler(event(KEY_UNKNOWN))), "Deny");
+            await redisServer.stop(); // the counts so far die with it
+            await fake.setFault("down");
+            for (let i = 0; i < 3; i++) {
+                const r = await handler(event(KEY_BASIC), { awsRequestId: `outage-basic-${i}` });
+                assert.deepStrictEqual([policyEffect(r), r.context?.source, r.context?.plan, r.context?.appId], ["Allow", "stale", "Basic", "app-basic"]);
+                assert.deepStrictEqual(resources(r), HTTP_METHODS.map((m) => `arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/red/${m}/discovery/*`));
+            }
+            const outside = await handler({ ...event(KEY_BASIC), methodArn: ENTERPRISE_ARN });
+            assert.deepStrictEqual([policyEffect(outside), outside.context?.reason], ["Deny", "route not in plan"]);
+            // The counting rules while Redis is down stay: within what this container last knew was left.
+            assert.strictEqual(policyEffect(await handler(event(KEY_LIMITED), { awsRequestId: "outage-limited-0" })), "Allow");
+            const spent = await handler(event(KEY_LIMITED), { awsRequestId: "outage-limited-1" });
+            assert.deepStrictEqual([policyEffect(spent), spent.context?.reason], ["Deny", "usage limits are exceeded"]);
+            assert.strictEqual(policyEffect(await handler(event(KEY_UNKNOWN))), "Deny");
+            const unseen = await handler(event(KEY_UNLIMITED));
+            assert.deepStrictEqual([policyEffect(unseen), unseen.context?.source], ["Deny", "fail-closed"]);
+            assert.strictEqual((handler as CountingAuthorizer).heldHits(), 4);
+
+            await redisServer.start();
+            await waitReady();
+            // Redis answers (empty), 3scale still down: served from the container again, counted in Redis, and the held hits replayed.
+            const back = await handler(event(KEY_BASIC), { awsRequestId: "outage-still-3scale-down" });
+            assert.deepStrictEqual([policyEffect(back), back.context?.source], ["Allow", "stale"]);
+            await waitFor("the replay", async () => (await pendingByApp())["app-limited"] === 1);
+            assert.deepStrictEqual(await pendingByApp(), { "app-basic": 4, "app-limited": 1 }, "every hit served since Redis died, once");
+        });
+
+        it("allow: a key 3scale refused stays refused while Redis and 3scale are down, never served fail-open", async () => {
+            const handler = make({ failureMode: "allow" });
+            assert.strictEqual(policyEffect(await handler(event(KEY_UNKNOWN))), "Deny");
+            assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
+            await redisServer.stop();
+            await fake.setFault("down");
+            const refused = await handler(event(KEY_UNKNOWN));
+            assert.deepStrictEqual([policyEffect(refused), refused.context?.source], ["Deny", "stale"]);
+            assert.match(String(refused.context?.reason), /user_key_invalid|invalid/);
+            const known = await handler(event(KEY_BASIC));
+            assert.deepStrictEqual([policyEffect(known), known.context?.source, known.context?.plan], ["Allow", "stale", "Basic"]);
+            assert.strictEqual((await handler(event(KEY_UNLIMITED))).context?.source, "fail-open", "nothing known: APIcast's allow");
+        });
+
+        it("serves the container's decision when Redis answers but lost it (flushed), 3scale down", async () => {
+            const handler = make({ failureMode: "resilient" });
+            await handler(event(KEY_BASIC));
+            await redis.flushall();
+            await fake.setFault("down");
+            const r = await handler(event(KEY_BASIC), { awsRequestId: "flushed-0" });
+            assert.deepStrictEqual([policyEffect(r), r.context?.source], ["Allow", "stale"]);
+            assert.deepStrictEqual(await pendingByApp(), { "app-basic": 1 }, "counted in Redis, which answers");
+        });
+
+        it("a decision older than the stale TTL is not served", async () => {
+            const handler = make({ failureMode: "resilient", staleTtlSeconds: 600 });
+            await handler(event(KEY_BASIC));
+            await redisServer.stop();
+            await fake.setFault("down");
+            clock += 601_000;
+            const r = await handler(event(KEY_BASIC));
+            assert.deepStrictEqual([policyEffect(r), r.context?.source], ["Deny", "fail-closed"]);
+        });
+
+        it("strict keeps no decision to fall back on", async () => {
+            const handler = make({ failureMode: "strict" });
+            await handler(event(KEY_BASIC));
+            await redisServer.stop();
+            await fake.setFault("down");
+            const r = await handler(event(KEY_BASIC));
+            assert.deepStrictEqual([policyEffect(r), r.context?.source], ["Deny", "fail-closed"]);
+        });
+    });
+
     describe("usage nudges", () => {
         it("publishes at most once per window per service", async () => {
             const handler = make({ usageWindowSeconds: 60 });
@@ -596,17 +678,113 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
         });
     });
 
-    describe("entry point", () => {
-        it("createAuthorizerHandler reads the environment once and serves from real Redis", async () => {
-            const env = settingsToEnvironment({ ...settings, usageTopicArn: "" });
+    describe("entry point: the tokens come from the parameter store (issue 17 item 6)", () => {
+        let store: ParameterStore;
+        let authServer: RedisServer;
+        before(async () => {
+            authServer = await startRedis({ password: "entry-auth-token-0123456789" });
+        });
+        after(async () => authServer.close());
+        beforeEach(async () => {
+            store = await startParameterStore();
+            const admin = authServer.admin();
+            await admin.flushall();
+            admin.disconnect();
+        });
+        afterEach(async () => store.close());
+        const deployed = (overrides: Partial<AuthorizerSettings> = {}) => testSettings(authServer, fake, overrides);
+
+        it("reads the service token and the Redis AUTH token at cold start, in one call, and never again; the environment names only the parameters", async () => {
+            const s = deployed();
+            const env = deployedEnvironment(s, store);
+            for (const secret of [s.threescale.serviceToken, s.redis.authToken]) {
+                assert.ok(!Object.values(env).some((v) => v.includes(secret)), "no token in the functions' configuration");
+            }
             const handler = createAuthorizerHandler(env);
-            assert.strictEqual((await handler(event(`Bearer ${KEY_BASIC}`))).context?.source, "3scale");
-            assert.strictEqual((await handler(event(`Bearer ${KEY_BASIC}`))).context?.source, "cache");
+            assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
+            for (let i = 0; i < 5; i++) assert.strictEqual((await handler(event(`Bearer ${KEY_BASIC}`))).context?.source, "cache");
             await assert.rejects(handler(event("bad token")), /Unauthorized/);
+            assert.deepStrictEqual(store.calls.map((c) => [c.operation, [...c.names].sort(), c.withDecryption]),
+                [["GetParameters", [SECRET_PARAMETER_NAMES.redisAuthToken, SECRET_PARAMETER_NAMES.serviceToken], true]]);
+            assert.strictEqual(fake.calls[0].params.get("service_token"), s.threescale.serviceToken);
+        });
+
+        it("strict: the store unreachable at cold start denies (fail-closed) within the bound, asks nothing of 3scale, and serves once the store answers", async () => {
+            const env = deployedEnvironment(deployed(), store);
+            await store.setFault("down");
+            const handler = createAuthorizerHandler(env, { now: () => clock, log: (m) => logs.push(m) });
+            const started = Date.now();
+            const r = await handler(event(KEY_BASIC));
+            assert.ok(Date.now() - started < 1500, `answered in ${Date.now() - started} ms`);
+            assert.deepStrictEqual([policyEffect(r), r.context?.source], ["Deny", "fail-closed"]);
+            assert.match(String(r.context?.reason), /secrets/);
+            await assert.rejects(handler(event("bad token")), /Unauthorized/, "a malformed credential is still 401 before any I/O");
+            assert.strictEqual(fake.calls.length, 0);
+            await store.setFault("none");
+            clock += 60_000; // past the back-off
+            assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
+        });
+
+        it("a store that hangs costs at most one request's wait per back-off period; requests meanwhile are answered at once", async () => {
+            const env = deployedEnvironment(deployed(), store);
+            await store.setFault("hang");
+            const handler = createAuthorizerHandler(env, { now: () => clock, log: (m) => logs.push(m) });
+            const waits: number[] = [];
+            for (let i = 0; i < 10; i++) {
+                const started = Date.now();
+                assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Deny");
+                waits.push(Date.now() - started);
+            }
+            assert.ok(waits[0] <= 1500, `the first waits at most the read's bound: ${waits[0]} ms`);
+            assert.ok(waits.slice(1).every((w) => w < 100), `the others do not wait: ${waits.join(", ")}`);
+            assert.strictEqual(store.calls.length, 1);
+            clock += 60_000;
+            await handler(event(KEY_BASIC));
+            assert.strictEqual(store.calls.length, 2, "one more read after the back-off");
+        });
+
+        it("allow: with the store unreachable, the requested route is served and each hit held, then counted as unconfirmed once the store and Redis answer", async () => {
+            const env = deployedEnvironment(deployed({ failureMode: "allow" }), store);
+            await store.setFault("down");
+            const handler = createAuthorizerHandler(env, { now: () => clock, log: (m) => logs.push(m) });
+            for (let i = 0; i < 3; i++) {
+                const r = await handler(event(KEY_BASIC), { awsRequestId: `no-store-${i}` });
+                assert.deepStrictEqual([policyEffect(r), r.context?.source], ["Allow", "fail-open"]);
+                assert.deepStrictEqual(resources(r), [METHOD_ARN]);
+            }
+            await store.setFault("none");
+            clock += 60_000;
+            assert.strictEqual(policyEffect(await handler(event(KEY_BASIC), { awsRequestId: "store-back" })), "Allow");
+            const admin = authServer.admin();
+            try {
+                await waitFor("the held hits", async () => Object.values(await admin.hgetall(keys.unconfirmed(fake.serviceId))).reduce((n, v) => n + Number(v), 0) === 3);
+                const fields = Object.keys(await admin.hgetall(keys.unconfirmed(fake.serviceId)));
+                assert.ok(fields.every((f) => !f.includes(KEY_BASIC)), "sealed, never raw");
+            } finally {
+                admin.disconnect();
+            }
+        });
+
+        it("a parameter the store does not hold is named in the log, and no log line carries a token", async () => {
+            const s = deployed();
+            const env = deployedEnvironment(s, store);
+            store.remove(SECRET_PARAMETER_NAMES.redisAuthToken);
+            const handler = createAuthorizerHandler(env, { now: () => clock, log: (m) => logs.push(m) });
+            assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Deny");
+            assert.ok(logs.some((l) => l.includes(SECRET_PARAMETER_NAMES.redisAuthToken) && l.includes("REDIS_AUTH_TOKEN_PARAMETER")), logs.join("\n"));
+            assert.ok(!logs.some((l) => l.includes(s.threescale.serviceToken)));
         });
 
         it("refuses to start with invalid settings, naming the variable", () => {
-            assert.throws(() => createAuthorizerHandler({ ...settingsToEnvironment(settings), FAILURE_MODE: "sometimes" }), /FAILURE_MODE/);
+            assert.throws(() => createAuthorizerHandler({ ...deployedEnvironment(deployed(), store), FAILURE_MODE: "sometimes" }), /FAILURE_MODE/);
+        });
+
+        it("refuses to start with a token in its environment, naming the variable and where it belongs", () => {
+            const env = deployedEnvironment(deployed(), store);
+            for (const [name, instead] of [["THREESCALE_SERVICE_TOKEN", "THREESCALE_SERVICE_TOKEN_PARAMETER"], ["REDIS_AUTH_TOKEN", "REDIS_AUTH_TOKEN_PARAMETER"]]) {
+                assert.throws(() => createAuthorizerHandler({ ...env, [name]: "a-token-in-plain-sight" }), (e: Error) =>
+                    e.message.includes(`${name}: set, but a secret must not be in the function's configuration`) && e.message.includes(instead) && !e.message.includes("a-token-in-plain-sight"));
+            }
         });
     });
 });

@@ -110,7 +110,7 @@ describe("jwt: verified against the issuer's JWKS", () => {
         await refusedJwt(verify(await issuer.sign({ ...CLAIMS, iss: "https://evil.example" })), /ERR_JWT_CLAIM_VALIDATION_FAILED/);
         await refusedJwt(verify(await issuer.sign({ ...CLAIMS, aud: "another-api" })), /ERR_JWT_CLAIM_VALIDATION_FAILED/);
         await refusedJwt(verify(await issuer.sign(CLAIMS, { expiresIn: "-1m" })), /ERR_JWT_EXPIRED/);
-        await refusedJwt(verify(await issuer.sign({ ...CLAIMS, preferred_username: undefined })), /claim preferred_username names no application/);
+        await refusedJwt(verify(await issuer.sign({ ...CLAIMS, preferred_username: undefined })), /claim preferred_username is missing/);
     });
 
     it("refuses a token signed by another key under a known kid, an unsigned one and an HMAC one", async () => {

@@ -7,11 +7,12 @@ import { keys, parseUsageField, tokenHash } from "../../handlers/keys";
 import { createKeySealer } from "../../handlers/sealed-key";
 import { formatTimestamp } from "../../handlers/threescale";
 import { createReporter, createReporterHandler, ReporterHandler } from "../../handlers/reporter";
-import { AuthorizerSettings, settingsToEnvironment } from "../../handlers/settings";
+import { AuthorizerSettings } from "../../handlers/settings";
+import { startParameterStore } from "../../dev-servers/parameter-store";
 import { createThreescaleClient } from "../../handlers/threescale";
 import { UsageNudge, UsagePublisher } from "../../handlers/usage";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
-import { clientFor, METHOD_ARN, testSettings } from "../support/settings";
+import { clientFor, deployedEnvironment, METHOD_ARN, testSettings } from "../support/settings";
 import { FakeThreescale, startThreescale } from "../../dev-servers/threescale";
 
 const KEYS = ["alpha-key-0123456789abcdef", "bravo-key-0123456789abcdef", "charlie-key-0123456789abcd", "delta-key-0123456789abcdef", "echo-key-0123456789abcdefg"];
@@ -481,12 +482,35 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         assert.deepStrictEqual(fake.droppedReports, []);
     });
 
-    it("createReporterHandler reads the environment and reports from real Redis", async () => {
-        for (let i = 0; i < 3; i++) await call(KEYS[2]);
-        const handler = createReporterHandler(settingsToEnvironment(settings));
-        const result = await handler(snsEvent("env-1"));
-        assert.strictEqual(result.runs[0].hits, 3);
-        assert.deepStrictEqual([...fake.reported], [["app-2", 3]]);
+    it("createReporterHandler reads the environment, its tokens from the parameter store, and reports from real Redis", async () => {
+        const store = await startParameterStore();
+        try {
+            for (let i = 0; i < 3; i++) await call(KEYS[2]);
+            const handler = createReporterHandler(deployedEnvironment(settings, store));
+            const result = await handler(snsEvent("env-1"));
+            assert.strictEqual(result.runs[0].hits, 3);
+            assert.deepStrictEqual([...fake.reported], [["app-2", 3]]);
+            assert.deepStrictEqual(store.calls.map((c) => c.operation), ["GetParameters"]);
+        } finally {
+            await store.close();
+        }
+    });
+
+    it("a reporter that cannot read its secrets fails the invocation at once and leaves the counts in Redis (issue 17 item 6)", async () => {
+        const store = await startParameterStore();
+        try {
+            for (let i = 0; i < 2; i++) await call(KEYS[2]);
+            const env = deployedEnvironment(settings, store);
+            await store.setFault("down");
+            const handler = createReporterHandler(env, { log: () => undefined });
+            const started = Date.now();
+            await assert.rejects(handler(snsEvent("env-2")), /could not read/);
+            assert.ok(Date.now() - started < 6000);
+            assert.strictEqual(fake.count("/transactions.xml"), 0);
+            assert.strictEqual(Object.keys(await redis.hgetall(keys.pending(fake.serviceId))).length, 1, "the counts wait in Redis");
+        } finally {
+            await store.close();
+        }
     });
 
     it("a reporter that cannot reach Redis fails fast, for Lambda's retry and the DLQ", async () => {

@@ -8,10 +8,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { metricsEnvironment } from "../../handlers/metrics";
-import { settingsToEnvironment } from "../../handlers/settings";
 import { OfflineRun, previewStack } from "../../preview/cli";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
-import { testSettings } from "../support/settings";
+import { deployedEnvironment, testSettings } from "../support/settings";
+import { ParameterStore, startParameterStore } from "../../dev-servers/parameter-store";
 import { LocalSns, startLocalSns } from "../support/sns";
 import { invokeArchive as invoke, lambdaRuntimeModules, runInLambdaProcess } from "../support/lambda";
 import { Issuer, startIssuer } from "../support/jwks";
@@ -27,6 +27,7 @@ describe("the shipped Lambda archives", function () {
     let redis: RedisServer;
     let threescale: FakeThreescale;
     let sns: LocalSns;
+    let store: ParameterStore;
     let env: Record<string, string>;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-shipped-"));
     let runtimeModules: string;
@@ -38,23 +39,25 @@ describe("the shipped Lambda archives", function () {
         redis = await startRedis({ tls: true, password: "shipped-auth-token-0123456789" });
         threescale = await startThreescale({ apps: [{ id: "app-1", userKey: "shipped-key-0123456789abcdef", plan: "Basic" }] });
         sns = await startLocalSns();
+        store = await startParameterStore();
         const caFile = path.join(work, "ca.pem");
         fs.writeFileSync(caFile, redis.ca ?? "");
         env = {
             // A cold process on a loaded 2-core machine needs more than the handler tests' 100 ms for its
             // first TLS handshake; the bounds themselves are tested in test/handlers.
-            ...settingsToEnvironment(testSettings(redis, threescale, {
+            // The tokens go to the Parameter Store stand-in; the environment names the parameters (issue 17 item 6).
+            ...deployedEnvironment(testSettings(redis, threescale, {
                 usageTopicArn: TOPIC, planRoutes: { Basic: ["discovery/*"] },
                 redis: { host: redis.host, port: redis.port, tls: true, authToken: redis.password, timeoutMs: 1000 },
                 threescale: { backendUrl: threescale.url, serviceId: threescale.serviceId, serviceToken: threescale.serviceToken, timeoutMs: 2000 },
-            })),
+            }), store),
             ...metricsEnvironment("api-ring-red"),
             NODE_EXTRA_CA_CERTS: caFile,
-            AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "AKIDLOCAL", AWS_SECRET_ACCESS_KEY: "local", AWS_ENDPOINT_URL_SNS: sns.url,
+            AWS_ENDPOINT_URL_SNS: sns.url,
         };
     });
     after(async () => {
-        await Promise.all([redis?.close(), threescale?.close(), sns?.close()]);
+        await Promise.all([redis?.close(), threescale?.close(), sns?.close(), store?.close()]);
         fs.rmSync(work, { recursive: true, force: true });
     });
 
@@ -90,6 +93,8 @@ describe("the shipped Lambda archives", function () {
         assert.strictEqual((bad.ok as Result).policyDocument.Statement[0].Effect, "Deny");
         assert.strictEqual(malformed.error, "Unauthorized");
         assert.strictEqual(threescale.count("/transactions/authorize.xml"), 2, "3scale was asked once per distinct key");
+        assert.ok(!Object.keys(env).some((k) => k === "THREESCALE_SERVICE_TOKEN" || k === "REDIS_AUTH_TOKEN"), "no token in the environment");
+        assert.deepStrictEqual(store.calls.map((c) => c.operation), ["GetParameters"], "both tokens read once, at cold start, through the runtime's SDK");
         assert.strictEqual(threescale.count("/transactions/authrep.xml"), 0, "and counted nothing itself: the hits wait in Redis");
         // What it told CloudWatch: the two 3scale calls' latency and the refused token at once; the three
         // decisions, made within the container's first second, are held for a later write (handlers/metrics.ts).
@@ -127,6 +132,8 @@ describe("the shipped Lambda archives", function () {
             })();`);
         assert.deepStrictEqual(loaded.sources, ["cache", "3scale"]);
         assert.ok(loaded.hit.includes("ioredis"), loaded.hit.join(", "));
+        // The Parameter Store client (the runtime's SDK) is loaded: the secrets are read at cold start.
+        assert.ok(loaded.hit.includes("@aws-sdk/client-ssm"), loaded.hit.join(", "));
         for (const lazy of ["fast-xml-parser", "@aws-lambda-powertools/metrics", "@aws-sdk/client-sns"]) {
             assert.ok(!loaded.hit.includes(lazy), `${lazy} is loaded by a cache hit: ${loaded.hit.join(", ")}`);
         }
@@ -141,14 +148,16 @@ describe("the shipped authorizer archive with credentials jwt", function () {
     let issuer: Issuer;
     let redis: RedisServer;
     let threescale: FakeThreescale;
+    let store: ParameterStore;
 
     before(async () => {
         issuer = await startIssuer();
         redis = await startRedis();
         threescale = await startThreescale({ backendVersion: "oauth", apps: [{ id: "learner-app", plan: "Basic" }] });
+        store = await startParameterStore();
     });
     after(async () => {
-        await Promise.all([issuer?.close(), redis?.close(), threescale?.close()]);
+        await Promise.all([issuer?.close(), redis?.close(), threescale?.close(), store?.close()]);
         fs.rmSync(work, { recursive: true, force: true });
     });
 
@@ -163,13 +172,13 @@ describe("the shipped authorizer archive with credentials jwt", function () {
         const plain = previewStack("red", { archiveDir: path.join(work, "plain") }).archives.find((a) => a.function.endsWith("-authorizer"));
         assert.ok(plain && !plain.packages.includes("jose"), "and only with credentials jwt");
         // The JWKS is served over http on loopback here; the program requires https (config/authorizer.ts).
-        const env = settingsToEnvironment(testSettings(redis, threescale, {
+        const env = deployedEnvironment(testSettings(redis, threescale, {
             planRoutes: { Basic: ["discovery/*"] },
             redis: { host: redis.host, port: redis.port, tls: false, authToken: "", timeoutMs: 1000 },
             threescale: { backendUrl: threescale.url, serviceId: threescale.serviceId, serviceToken: threescale.serviceToken, timeoutMs: 2000 },
             credentials: { kind: "jwt", location: "header", name: "Authorization", appIdName: "app_id", appKeyName: "app_key" },
             jwt: { jwksUrl: issuer.url, issuer: "https://courses.example.edu/oauth2", audience: "api-ring", appClaim: "preferred_username", timeoutMs: 2000, refreshCooldownMs: 30_000 },
-        }));
+        }), store);
         const claims = { iss: "https://courses.example.edu/oauth2", aud: "api-ring", preferred_username: "learner-app" };
         const event = (jwt: string) => ({ type: "TOKEN", authorizationToken: `JWT ${jwt}`, methodArn: METHOD_ARN });
         const [ok, forged] = await invoke(authorizer.dir, env, lambdaRuntimeModules(path.join(work, "runtime")), [

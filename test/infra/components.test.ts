@@ -12,7 +12,7 @@ import { bakeAlarmNames, slotAlarmNames } from "../../outputs";
 import type { AlarmThresholds } from "../../config";
 import { DEFAULT_CREDENTIALS, settingsFromEnvironment } from "../../handlers/settings";
 import { bundleSpec, BundledSpec, CONTEXT_HEADERS } from "../../openapi";
-import { MOCK_ACCOUNT } from "../../preview/mock-cloud";
+import { isSecretValue, MOCK_ACCOUNT } from "../../preview/mock-cloud";
 import { build, resolve, unwrap } from "./harness";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on recorded inputs
@@ -156,32 +156,64 @@ describe("GatewayRing", () => {
 });
 
 describe("DomainFlip", () => {
-    it("maps the existing domain's root to the live slot", async () => {
+    const certificateArn = `arn:aws:acm:us-east-1:${MOCK_ACCOUNT}:certificate/0f0f0f0f-1111-2222-3333-444444444444`;
+    const beta = { slot: "black", headers: [{ name: "X-Ring-Cohort", value: "beta*" }], priority: 100 };
+
+    it("maps the existing domain's root to the live slot, and creates nothing else", async () => {
         const name = unique("live");
-        const b = await build((opts) => new DomainFlip(name, { domainName: "api.example.edu", basePath: "", liveRestApiId: "abc123defg", liveStageName: "black" }, opts));
+        const b = await build((opts) => new DomainFlip(name, { domainName: "api.example.edu", basePath: "", live: { restApiId: "abc123defg", stageName: "black" } }, opts));
         const mapping = inputs(b.one("aws:apigateway/basePathMapping:BasePathMapping"));
         assert.deepStrictEqual({ domain: mapping.domainName, api: mapping.restApi, stage: mapping.stageName, base: mapping.basePath },
             { domain: "api.example.edu", api: "abc123defg", stage: "black", base: undefined });
         assert.strictEqual(b.all("aws:apigateway/domainName:DomainName").length, 0, "an existing domain is not created");
+        assert.strictEqual(b.all("aws:apigatewayv2/routingRule:RoutingRule").length, 0);
         assert.strictEqual(await resolve(b.component.liveUrl), "https://api.example.edu/");
     });
 
-    it("creates the domain with TLS 1.2 and a Route 53 alias when given a certificate and zone", async () => {
+    it("maps nothing before the first flip", async () => {
+        const b = await build((opts) => new DomainFlip(unique("live"), { domainName: "api.example.edu", basePath: "" }, opts));
+        assert.strictEqual(b.all("aws:apigateway/basePathMapping:BasePathMapping").length, 0);
+    });
+
+    it("creates the domain with TLS 1.2, routing rules before the mapping, and a Route 53 alias when given a certificate and zone", async () => {
         const name = unique("live");
         const b = await build((opts) => new DomainFlip(name, {
-            domainName: "api.example.edu", basePath: "v1", liveRestApiId: "abc123defg", liveStageName: "red",
-            certificateArn: `arn:aws:acm:us-east-1:${MOCK_ACCOUNT}:certificate/0f0f0f0f-1111-2222-3333-444444444444`, hostedZoneId: "Z0123456789ABCDEFGHIJ",
+            domainName: "api.example.edu", basePath: "v1", live: { restApiId: "abc123defg", stageName: "red" }, certificateArn, hostedZoneId: "Z0123456789ABCDEFGHIJ",
         }, opts));
         const domain = b.one("aws:apigateway/domainName:DomainName");
         assert.strictEqual(inputs(domain).securityPolicy, "TLS_1_2");
         assert.deepStrictEqual(inputs(domain).endpointConfiguration, { types: "REGIONAL" });
+        assert.strictEqual(inputs(domain).routingMode, "ROUTING_RULE_THEN_BASE_PATH_MAPPING", "the apigateway API's name for rules, then the mapping");
         const alias = inputs(b.one("aws:route53/record:Record"));
         assert.deepStrictEqual(alias.aliases, [{ name: domain.state.regionalDomainName, zoneId: "Z1UJRXOUMOOFQ8", evaluateTargetHealth: false }]);
         assert.strictEqual(inputs(b.one("aws:apigateway/basePathMapping:BasePathMapping")).basePath, "v1");
     });
 
+    it("makes a cohort an API Gateway routing rule: its headers, its priority, its slot's API and stage", async () => {
+        const b = await build((opts) => new DomainFlip(unique("live"), {
+            domainName: "api.example.edu", basePath: "", live: { restApiId: "redapi0000", stageName: "red" },
+            cohorts: [{ cohort: { ...beta, headers: [...beta.headers, { name: "X-Team", value: "qa" }] }, restApiId: "blackapi00", stageName: "black" }],
+        }, opts));
+        const rule = inputs(b.one("aws:apigatewayv2/routingRule:RoutingRule"));
+        assert.deepStrictEqual(rule, {
+            domainName: "api.example.edu", priority: 100,
+            conditions: [{ matchHeaders: { anyOf: { header: "X-Ring-Cohort", valueGlob: "beta*" } } }, { matchHeaders: { anyOf: { header: "X-Team", valueGlob: "qa" } } }],
+            actions: [{ invokeApi: { apiId: "blackapi00", stage: "black" } }],
+        });
+    });
+
+    it("a cohort under a base path matches it and strips it, as the mapping does", async () => {
+        const b = await build((opts) => new DomainFlip(unique("live"), {
+            domainName: "api.example.edu", basePath: "v1", live: { restApiId: "redapi0000", stageName: "red" }, certificateArn,
+            cohorts: [{ cohort: beta, restApiId: "blackapi00", stageName: "black" }],
+        }, opts));
+        const rule = inputs(b.one("aws:apigatewayv2/routingRule:RoutingRule"));
+        assert.deepStrictEqual((rule.conditions as unknown[])[1], { matchBasePaths: { anyOfs: ["v1"] } });
+        assert.deepStrictEqual(rule.actions, [{ invokeApi: { apiId: "blackapi00", stage: "black", stripBasePath: true } }]);
+    });
+
     it("refuses a hosted zone without a certificate", () => {
-        assert.throws(() => new DomainFlip(unique("live"), { domainName: "api.example.edu", basePath: "", liveRestApiId: "a", liveStageName: "red", hostedZoneId: "Z1" }),
+        assert.throws(() => new DomainFlip(unique("live"), { domainName: "api.example.edu", basePath: "", live: { restApiId: "a", stageName: "red" }, hostedZoneId: "Z1" }),
             /hostedZoneId is set but certificateArn is not/);
     });
 });
@@ -277,18 +309,44 @@ describe("AuthorizerPair", () => {
         for (const f of functions(await pair())) assert.strictEqual(inputs(f).environment.variables.POWERTOOLS_SERVICE_NAME, undefined);
     });
 
-    it("hands the handlers their settings through the environment, tokens as secrets", async () => {
+    it("keeps the tokens out of the functions' configuration: SecureString parameters under the slot's own KMS key, named in the environment (issue 17 item 6)", async () => {
         const b = await pair();
+        const key = b.one("aws:kms/key:Key");
+        assert.strictEqual(inputs(key).enableKeyRotation, true);
+        const parameters = b.all("aws:ssm/parameter:Parameter");
+        assert.deepStrictEqual(parameters.map((p) => [inputs(p).type, inputs(p).keyId, unwrap(p.inputs.value)]).sort(), [
+            ["SecureString", key.state.arn, "redis-auth-token-0123456789"],
+            ["SecureString", key.state.arn, "s3rvice-token-0123456789"],
+        ]);
+        for (const p of parameters) assert.ok(isSecretValue(p.inputs.value), `${p.name}: the value is a Pulumi secret`);
+        const names = Object.fromEntries(parameters.map((p) => [unwrap(p.inputs.value) === "s3rvice-token-0123456789" ? "serviceToken" : "redisAuthToken", p.state.name]));
         for (const f of functions(b)) {
-            assert.ok(typeof f.inputs.environment === "object" && "value" in (f.inputs.environment as object), "the environment is a Pulumi secret");
-            const settings = settingsFromEnvironment(inputs(f).environment.variables);
-            assert.strictEqual(settings.threescale.serviceToken, "s3rvice-token-0123456789");
-            assert.strictEqual(settings.redis.authToken, "redis-auth-token-0123456789");
+            const variables = inputs(f).environment.variables as Record<string, string>;
+            assert.ok(!isSecretValue(f.inputs.environment), "nothing secret left in the environment");
+            assert.ok(!Object.values(variables).some((v) => ["s3rvice-token-0123456789", "redis-auth-token-0123456789"].some((token) => String(v).includes(token))), "no token in the functions' configuration");
+            assert.ok(!("THREESCALE_SERVICE_TOKEN" in variables) && !("REDIS_AUTH_TOKEN" in variables));
+            assert.strictEqual(variables.PARAMETER_VERSIONS, "1.1", "a new value (a new version) changes the functions' configuration: new containers read it");
+            const settings = settingsFromEnvironment(variables);
+            assert.deepStrictEqual(settings.secretParameters, names);
             assert.strictEqual(settings.redis.host, "master.redis.example.use1.cache.amazonaws.com");
             assert.strictEqual(settings.redis.tls, true);
             assert.strictEqual(settings.failureMode, "resilient");
             assert.deepStrictEqual(settings.planRoutes, { Basic: ["discovery/*"] });
             assert.strictEqual(settings.usageTopicArn, b.one("aws:sns/topic:Topic").state.arn);
+        }
+    });
+
+    it("lets each function read exactly its two parameters and decrypt with the slot's key through Parameter Store, nothing more", async () => {
+        const b = await pair();
+        const key = b.one("aws:kms/key:Key").state.arn;
+        const parameterArns = b.all("aws:ssm/parameter:Parameter").map((p) => p.state.arn).sort();
+        const policies = b.all("aws:iam/rolePolicy:RolePolicy").map((p) => JSON.parse(inputs(p).policy).Statement as Record<string, unknown>[]);
+        assert.strictEqual(policies.length, 2);
+        for (const statements of policies) {
+            const read = statements.find((st) => st.Sid === "ReadOwnSecrets");
+            assert.deepStrictEqual([read?.Action, (read?.Resource as string[]).slice().sort()], [["ssm:GetParameters"], parameterArns]);
+            const decrypt = statements.find((st) => st.Sid === "DecryptOwnSecrets");
+            assert.deepStrictEqual([decrypt?.Action, decrypt?.Resource, decrypt?.Condition], [["kms:Decrypt"], key, { StringEquals: { "kms:ViaService": "ssm.us-east-1.amazonaws.com" } }]);
         }
     });
 
@@ -301,6 +359,7 @@ describe("AuthorizerPair", () => {
             "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
         ]);
         const statements = b.all("aws:iam/rolePolicy:RolePolicy").map((p) => JSON.parse(inputs(p).policy).Statement[0]);
+        // (each policy's other statements read the function's secrets: the test above)
         const topic = b.one("aws:sns/topic:Topic").state.arn;
         const dlq = b.one("aws:sqs/queue:Queue").state.arn;
         assert.deepStrictEqual(statements.map((s) => [s.Action, s.Resource]).sort(), [[["sns:Publish"], topic], [["sqs:SendMessage"], dlq]].sort());
@@ -335,7 +394,7 @@ describe("AuthorizerPair", () => {
             }
             // What the program or the ring commands need but the handlers never load (the Lambda runtime ships the AWS SDK).
             const deployTime = ["@apidevtools/swagger-parser", "recheck", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch"];
-            for (const excluded of [...deployTime, "@pulumi/pulumi", "@pulumi/aws", "@aws-sdk/client-sns", "js-yaml", "mocha", "typescript"]) {
+            for (const excluded of [...deployTime, "@pulumi/pulumi", "@pulumi/aws", "@aws-sdk/client-sns", "@aws-sdk/client-ssm", "js-yaml", "mocha", "typescript"]) {
                 assert.ok(!entries.some((e) => e.startsWith(`node_modules/${excluded}/`) || e === `node_modules/${excluded}`), `${excluded} is not shipped`);
             }
             const unloaded = entries.filter((e) => /\.(map|d\.ts|d\.cts|md|ts)$/.test(e) || e.startsWith("node_modules/fast-xml-parser/src/"));
@@ -343,8 +402,8 @@ describe("AuthorizerPair", () => {
             // Each function gets the modules of handlers/ its entry point loads, compiled one by one, and no other.
             const own = entries.filter((e) => e.startsWith("handlers/")).sort();
             const expected = f.name.endsWith("-authorizer")
-                ? ["access-policy", "authorizer", "bounded-body", "credentials", "decision-cache", "jwt", "keys", "lua", "metrics", "redis-client", "routes", "sealed-key", "settings", "threescale", "usage"]
-                : ["bounded-body", "credentials", "keys", "lua", "metrics", "redis-client", "reporter", "routes", "sealed-key", "settings", "threescale", "usage"];
+                ? ["access-policy", "authorizer", "bounded-body", "credentials", "decision-cache", "jwt", "keys", "last-known-decisions", "lua", "metrics", "redis-client", "routes", "sealed-key", "secrets", "settings", "threescale", "usage"]
+                : ["bounded-body", "credentials", "keys", "lua", "metrics", "redis-client", "reporter", "routes", "sealed-key", "secrets", "settings", "threescale", "usage"];
             assert.deepStrictEqual(own, expected.map((m) => `handlers/${m}.js`));
             const entry = f.name.endsWith("-authorizer") ? "authorizer.js\").createAuthorizerHandler()" : "reporter.js\").createReporterHandler()";
             for (const file of ["index.js", ...own]) {

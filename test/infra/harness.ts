@@ -3,11 +3,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigSource } from "../../config";
 import { MockCloud, RecordedResource, isSecretValue, resolveOutput } from "../../preview/mock-cloud";
+import { formatRefusal } from "../../preview/aws-rules";
 import { configSource } from "../../stack-config";
 
 /** Outputs other stacks answer to a StackReference, by stack name; tests fill it. */
 export const referencedStacks = new Map<string, Record<string, unknown>>();
-export const cloud = new MockCloud({ region: "us-east-1", stackOutputs: (stack) => referencedStacks.get(stack) });
+/** The mock AWS account the components are built in: its API Gateway settings already name a CloudWatch role. */
+export const cloud = new MockCloud({
+    region: "us-east-1",
+    stackOutputs: (name) => referencedStacks.get(name.split("/").pop() as string),
+    account: { cloudWatchRoleArn: "arn:aws:iam::123456789012:role/api-gateway-cloudwatch", cloudWatchRoleSource: "the test account" },
+});
 let mocksReady: Promise<void> | undefined;
 
 /** Installs the mock cloud once per process (the runtime is global). */
@@ -48,6 +54,9 @@ export async function build<T extends pulumi.ComponentResource>(make: (opts: pul
     const mine = new Set<string>();
     for (const r of [component, ...created]) mine.add(await resolve(r.urn));
     const resources = cloud.resources.filter((r) => [...mine].some((urn) => urn.endsWith(`::${r.name}`) && urn.split("::")[2].endsWith(r.type)));
+    // What AWS would refuse fails the test that built it, as it would fail `pulumi up`.
+    const refused = cloud.refusals.filter((f) => resources.some((r) => r.type === f.type && r.name === f.name));
+    if (refused.length > 0) throw new Error(`AWS would refuse:\n${refused.map(formatRefusal).join("\n")}`);
     const all = (type: string) => resources.filter((r) => r.type === type);
     const one = (type: string, nameSuffix = "") => {
         const found = all(type).filter((r) => r.name.endsWith(nameSuffix));

@@ -69,10 +69,10 @@ describe("openapi: the project's document", () => {
     it("answers the authorizer's refusals with a JSON body that says why (UNAUTHORIZED, ACCESS_DENIED gateway responses)", async () => {
         const doc = (await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0 })).document as Json;
         const responses = doc["x-amazon-apigateway-gateway-responses"];
-        assert.strictEqual(responses.UNAUTHORIZED.statusCode, 401);
+        assert.strictEqual(responses.UNAUTHORIZED.statusCode, "401");
         assert.strictEqual(responses.UNAUTHORIZED.responseTemplates["application/json"],
             '{"message":$context.error.messageString,"reason":"missing or malformed credential: send a 3scale user_key in the X-Api-Key header"}');
-        assert.strictEqual(responses.ACCESS_DENIED.statusCode, 403);
+        assert.strictEqual(responses.ACCESS_DENIED.statusCode, "403");
         assert.strictEqual(responses.ACCESS_DENIED.responseTemplates["application/json"], '{"message":$context.error.messageString,"reason":"$context.authorizer.reason"}');
     });
 

@@ -3,11 +3,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { execFileSync } from "child_process";
-import { PRIMARY_OUTPUT_NAMES, SECRET_OUTPUT_NAMES, SLOT_OUTPUT_NAMES } from "../../outputs";
-import { OfflinePreviewError, OfflineRun, previewStack, renderPreview } from "../../preview/cli";
+import { ACCOUNT_SETTINGS_OUTPUT_NAMES, PRIMARY_OUTPUT_NAMES, SECRET_OUTPUT_NAMES, SLOT_OUTPUT_NAMES } from "../../outputs";
+import { OfflineRun, previewStack, renderPreview } from "../../preview/cli";
 import { PreviewResource, SECRET_MASK } from "../../policy/stack-model";
 import { listStacks, loadStackConfig } from "../../stack-config";
-import { adoptionImportFile } from "../../ring/plan";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on preview data
 
@@ -60,7 +59,7 @@ describe("program: every stack of the project under the mock runtime", function 
                 const r = run();
                 const privateSubnets = stack === "red"
                     ? (only(r, "awsx:ec2:Vpc").state as Json).privateSubnetIds
-                    : (only(r, "pulumi:pulumi:StackReference").state as Json).outputs.privateSubnetIds;
+                    : (byType(r, "pulumi:pulumi:StackReference").find((x) => x.name === "primary-red")?.state as Json).outputs.privateSubnetIds;
                 const fns = byType(r, "aws:lambda/function:Function");
                 assert.strictEqual(fns.length, 2);
                 for (const f of fns) {
@@ -74,7 +73,8 @@ describe("program: every stack of the project under the mock runtime", function 
 
             it("exports exactly the documented outputs, secrets as secrets", () => {
                 const r = run();
-                const expected = stack === "red" ? PRIMARY_OUTPUT_NAMES : SLOT_OUTPUT_NAMES;
+                // red owns the region's API Gateway CloudWatch role (gateway:cloudWatchRole: create).
+                const expected: readonly string[] = stack === "red" ? [...PRIMARY_OUTPUT_NAMES, ...ACCOUNT_SETTINGS_OUTPUT_NAMES] : SLOT_OUTPUT_NAMES;
                 assert.deepStrictEqual(Object.keys(r.outputs).sort(), [...expected].sort());
                 assert.deepStrictEqual(r.secretOutputs, SECRET_OUTPUT_NAMES.filter((n) => expected.includes(n)));
                 for (const name of r.secretOutputs) assert.strictEqual(r.outputs[name], SECRET_MASK);
@@ -143,16 +143,18 @@ describe("program: every stack of the project under the mock runtime", function 
         }
     });
 
-    it("red points the domain at itself while it is live", () => {
-        const r = runs.get("red") as OfflineRun;
-        const mapping = only(r, "aws:apigateway/basePathMapping:BasePathMapping").inputs as Json;
-        assert.strictEqual(mapping.restApi, r.outputs.restApiId);
-        assert.strictEqual(mapping.stageName, "red");
-        assert.strictEqual(mapping.domainName, "api.example.edu");
-        assert.strictEqual(r.outputs.liveSlot, "red");
+    it("no slot owns the live pointer: no mapping, no domain, no routing rule; each reads the live pointer's stack", () => {
+        for (const stack of ["red", "black"]) {
+            const r = runs.get(stack) as OfflineRun;
+            for (const type of ["aws:apigateway/basePathMapping:BasePathMapping", "aws:apigateway/domainName:DomainName", "aws:apigatewayv2/routingRule:RoutingRule", "api-ring:ring:DomainFlip"]) {
+                assert.strictEqual(byType(r, type).length, 0, `${stack}: ${type}`);
+            }
+            const pointer = byType(r, "pulumi:pulumi:StackReference").find((x) => x.name === "live-pointer");
+            assert.strictEqual((pointer?.inputs as Json).name, "organization/api-ring-live/live");
+        }
     });
 
-    it("red builds the ring's dashboard, every slot of ring:order side by side, and exports the history", () => {
+    it("red builds the ring's dashboard, every slot of ring:order side by side", () => {
         const r = runs.get("red") as OfflineRun;
         const dashboard = only(r, "aws:cloudwatch/dashboard:Dashboard").inputs as Json;
         assert.strictEqual(dashboard.dashboardName, "api-ring");
@@ -161,28 +163,12 @@ describe("program: every stack of the project under the mock runtime", function 
             assert.ok(widgets.some((w) => JSON.stringify(w.properties.metrics ?? []).includes(`"ApiName","api-ring-${slot}","Stage","${slot}"`)), slot);
         }
         assert.strictEqual(r.outputs.dashboardName, "api-ring");
-        assert.deepStrictEqual(r.outputs.ringHistory, []);
-        const history = [{ at: "2026-11-23T10:00:00Z", kind: "flip", from: "red", to: "black", toRelease: "release-2026-11-23.2", by: "ci", why: "release", gate: "passed" }];
-        const flipped = previewStack("red", { overrides: { "ring:history": JSON.stringify(history) } });
-        assert.deepStrictEqual(flipped.outputs.ringHistory, history);
-    });
-
-    it("the import file that adopts an existing mapping names the component and the mapping red declares", () => {
-        const r = runs.get("red") as OfflineRun;
-        const file = JSON.parse(adoptionImportFile("api.example.edu/")) as { resources: { type: string; name: string; parent?: string }[] };
-        const [component, mapping] = file.resources;
-        const declaredComponent = r.resources.find((x) => x.type === component.type && x.name === component.name) as PreviewResource;
-        assert.ok(declaredComponent, `${component.type} ${component.name} is in the program`);
-        const declaredMapping = only(r, mapping.type);
-        assert.strictEqual(declaredMapping.name, mapping.name);
-        assert.strictEqual(mapping.parent, component.name);
-        assert.strictEqual(declaredMapping.parent, declaredComponent.urn);
     });
 
     it("black reads the network from the primary and owns no network or mapping", () => {
         const r = runs.get("black") as OfflineRun;
-        const reference = only(r, "pulumi:pulumi:StackReference");
-        assert.strictEqual((reference.inputs as Json).name, "organization/api-ring/red");
+        const references = byType(r, "pulumi:pulumi:StackReference").map((x) => [x.name, (x.inputs as Json).name]).sort();
+        assert.deepStrictEqual(references, [["deployed-black", "organization/api-ring/black"], ["live-pointer", "organization/api-ring-live/live"], ["primary-red", "organization/api-ring/red"]]);
         assert.strictEqual(byType(r, "aws:elasticache/replicationGroup:ReplicationGroup").length, 0);
         assert.strictEqual(byType(r, "aws:apigateway/basePathMapping:BasePathMapping").length, 0);
         assert.strictEqual(byType(r, "awsx:ec2:Vpc").length, 0);
@@ -193,27 +179,15 @@ describe("program: every stack of the project under the mock runtime", function 
         const text = renderPreview(runs.get("red") as OfflineRun);
         assert.match(text, /^ \+ {3}pulumi:pulumi:Stack +api-ring-red$/m);
         assert.match(text, /├─ api-ring:ring:GatewayRing +red-gateway/);
-        assert.match(text, /└─ aws:apigateway\/basePathMapping:BasePathMapping +live-mapping/);
+        assert.match(text, /└─ aws:cloudwatch\/dashboard:Dashboard +ring-dashboard/);
         assert.match(text, /redisAuthToken: +\[secret\]/);
         assert.match(text, /\+ \d+ to create/);
     });
 });
 
-describe("program: the live pointer and the guard rails", function () {
+describe("program: the guard rails", function () {
     this.timeout(60_000);
-    const blackDeployed = { restApiId: "b1ack0dep1", stageName: "black", specSha256: "1".repeat(64), slot: "black" };
-
-    it("flipping red's ring:live to black maps the domain to black's API and stage", () => {
-        const r = previewStack("red", { overrides: { "ring:live": "black" }, deployed: { black: blackDeployed } });
-        const mapping = only(r, "aws:apigateway/basePathMapping:BasePathMapping").inputs as Json;
-        assert.deepStrictEqual([mapping.restApi, mapping.stageName], ["b1ack0dep1", "black"]);
-        assert.strictEqual(r.outputs.liveSlot, "black");
-    });
-
-    it("refuses a live slot that has never been deployed, naming the fix", () => {
-        assert.throws(() => previewStack("red", { overrides: { "ring:live": "black" }, deployed: { black: null } }),
-            (e: Error) => e instanceof OfflinePreviewError && /stack "black" has never been deployed.*pulumi up -s black/s.test(e.message));
-    });
+    const pointer = (liveSlot: string | null) => ({ liveSlot, previousLive: null, ringHistory: [], cohorts: [], liveUrl: "https://api.example.edu/", domainName: "api.example.edu" });
 
     it("refuses a changed spec in the live slot unless ring:allowLiveUpdate is true", () => {
         const deployedRed = { slot: "red", specSha256: "0".repeat(64) };
@@ -221,6 +195,22 @@ describe("program: the live pointer and the guard rails", function () {
             (e: Error) => /slot "red" is live and its OpenAPI document changed.*ring:allowLiveUpdate true -s red/s.test(e.message));
         const allowed = previewStack("red", { deployed: { red: deployedRed }, overrides: { "ring:allowLiveUpdate": "true" } });
         assert.strictEqual(allowed.outputs.slot, "red");
+    });
+
+    it("knows which slot is live from the live pointer's stack: an idle red may change its document", () => {
+        const deployedRed = { slot: "red", specSha256: "0".repeat(64) };
+        const idle = previewStack("red", { deployed: { red: deployedRed, live: pointer("black") } });
+        assert.strictEqual(idle.outputs.slot, "red");
+        assert.throws(() => previewStack("black", { deployed: { black: { slot: "black", specSha256: "0".repeat(64) }, live: pointer("black") } }),
+            /slot "black" is live and its OpenAPI document changed/);
+    });
+
+    it("refuses to update a primary whose last outputs show it held the mapping, until the live pointer has taken it over", () => {
+        const old = { slot: "red", specSha256: "0".repeat(64), liveSlot: "red", liveUrl: "https://api.example.edu/", ringHistory: [] };
+        assert.throws(() => previewStack("red", { deployed: { red: old, live: {} } }),
+            (e: Error) => /stack "red" was deployed by a ring that kept the custom domain's mapping in the primary's state .*this update would delete the mapping.*npm run ring -- migrate/s.test(e.message));
+        const moved = previewStack("red", { deployed: { red: old, live: pointer("red") }, overrides: { "ring:allowLiveUpdate": "true" } });
+        assert.strictEqual(moved.outputs.liveSlot, undefined, "the primary exports no liveSlot any more");
     });
 
     it("lets the live slot redeploy when its spec is unchanged", () => {
@@ -264,7 +254,7 @@ describe("program: offline preview command", function () {
     it("previews all stacks as JSON from the command line", () => {
         const out = execFileSync(process.execPath, [path.join(PROJECT, "bin/preview/cli.js"), "--json"], { encoding: "utf8" });
         const runs = JSON.parse(out) as OfflineRun[];
-        assert.deepStrictEqual(runs.map((r) => r.stack), ["black", "red"]);
+        assert.deepStrictEqual(runs.map((r) => r.stack), ["black", "red", "live"], "the slots' stacks and the live pointer's");
         assert.ok(runs.every((r) => r.resources.every((x) => typeof x.inputs === "object" && x.urn.startsWith("urn:pulumi:"))));
     });
 });

@@ -45,9 +45,14 @@ describe("upstream document: bundled from its mirror, unedited", () => {
             { in: "path", name: "reader_id", required: true, type: "string" }, "a $ref inside the remote file, resolved there");
     });
 
+    it("adds the method response an integration response's status code needs, so the import warns of none", () => {
+        assert.deepStrictEqual(spec.addedMethodResponses, ["201 added to POST /catalog/v1/loans"]);
+        const post = (spec.document.paths as Record<string, Record<string, Record<string, Record<string, unknown>>>>)["/catalog/v1/loans"].post;
+        assert.ok("201" in post.responses);
+    });
+
     it("prints the quirks API Gateway accepts as warnings, each with its JSON pointer, and goes on", () => {
         assert.deepStrictEqual(spec.warnings.map(formatProblem), [
-            "#/paths/~1catalog~1v1~1loans/post/x-amazon-apigateway-integration/responses/201/statusCode: statusCode 201 has no response 201 in the operation's responses; API Gateway accepts it",
             "#/paths/~1catalog~1v2~1books~1{id}/get/operationId: operationId get_book is shared by 2 operations (GET /catalog/v1/books/{id}, GET /catalog/v2/books/{id}); API Gateway accepts it (operation ids are not unique keys there)",
             "#/paths/~1reports~1v3~1readers~1{reader_id}~1summary/get/operationId: operationId get_reader_summary is shared by 2 operations (GET /reports/v1/readers/{reader_id}/summary, GET /reports/v3/readers/{reader_id}/summary); API Gateway accepts it (operation ids are not unique keys there)",
             "#/paths/~1catalog~1v1~1loans/post/parameters/1/schema/items/properties/book_id/required: property-level required: true (the schema wants required: [book_id] on its object); API Gateway accepts it",
@@ -170,9 +175,11 @@ describe("upstream document: remote $refs never touch the network", () => {
     });
 
     it("names the URL and the mirror path tried when the mirror lacks the file", async () => {
-        const e = await refused(path.join(UPSTREAM, "api.yaml"), { ...OPTIONS, mirrors: { "https://specs.example.org/": path.join(dir, "mirror") } });
+        // A mirror folder of the project (one outside it and outside the document's tree is refused as such).
+        const empty = path.join(UPSTREAM, "mirror", "nothing-here");
+        const e = await refused(path.join(UPSTREAM, "api.yaml"), { ...OPTIONS, mirrors: { "https://specs.example.org/": empty } });
         assert.ok(e.message.includes("https://specs.example.org/catalog-service/a1b2c3d/api.yaml is not in the mirror: tried " +
-            path.relative(process.cwd(), path.join(dir, "mirror", "catalog-service", "a1b2c3d", "api.yaml"))), e.message);
+            path.relative(process.cwd(), path.join(empty, "catalog-service", "a1b2c3d", "api.yaml"))), e.message);
         assert.deepStrictEqual(e.problems.map((p) => p.pointer), ["test/fixtures/upstream/api.yaml#/paths/~1catalog~1v1~1books",
             "test/fixtures/upstream/api.yaml#/paths/~1reports~1v1~1readers~1{reader_id}~1summary"], "every unreadable file at once, with the $ref that names it");
         assert.strictEqual(requests, 0);

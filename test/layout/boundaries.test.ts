@@ -28,6 +28,10 @@ describe("layout: import boundaries (npm run lint)", function () {
         ["ring/bad.ts", `import { previewStack } from "../preview/cli";`, /ring\/ is one command/],
         ["preview/bad.ts", `import { createLocalGateway } from "../local/gateway";`, /preview\/ is one command/],
         ["local/bad.ts", `import { testSettings } from "../test/support/settings";`, /local\/ is one command/],
+        ["live/bad.ts", `import { bundleSpec } from "../openapi";`, /live\/ is the live pointer's program/],
+        ["live/bad.ts", `import slotProgram from "../index";`, /live\/ is the live pointer's program/],
+        ["live/bad.ts", `import { RingOps } from "../ring/ops";`, /live\/ is the live pointer's program/],
+        ["components/bad.ts", `import { nextState } from "../live/change";`, /The program never imports .* the live pointer's program/],
     ];
     for (const [file, source, message] of refused) {
         it(`refuses in ${file}: ${source}`, async () => {
@@ -44,6 +48,9 @@ describe("layout: import boundaries (npm run lint)", function () {
         ["preview/bad.ts", `import { checkStack } from "../policy/offline";`],
         ["local/bad.ts", `import { startThreescale } from "../dev-servers/threescale";`],
         ["ring/bad.ts", `import type { PrimaryOutputs } from "../outputs";`],
+        ["ring/bad.ts", `import { nextState } from "../live/change";`],
+        ["live/bad.ts", `import { DomainFlip } from "../components/domainFlip";`],
+        ["live/bad.ts", `import { readLivePointerConfig } from "../config";`],
     ];
     for (const [file, source] of allowed) {
         it(`allows in ${file}: ${source}`, async () => {

@@ -92,10 +92,11 @@ describe("local run: one slot on localhost with the real authorizer pair", funct
         assert.ok(statuses.length <= 6, `denied soon after the limit: ${statuses.join(",")}`);
     });
 
-    it("answers 502 when the backend is down", async () => {
+    it("answers INTEGRATION_FAILURE's 504 when the backend is down", async () => {
         const down = await startLocal(["--backend", "discovery_host=http://127.0.0.1:9", "--port", "0"]);
         try {
-            assert.strictEqual((await get(`${down.url}/discovery/v1/catalogs`, BASIC)).status, 502);
+            const r = await get(`${down.url}/discovery/v1/catalogs`, BASIC);
+            assert.deepStrictEqual([r.status, JSON.parse(r.body)], [504, { message: "Internal server error" }]);
         } finally {
             await stopLocal(down);
         }

@@ -8,7 +8,7 @@ import { spawn } from "child_process";
 import * as http from "http";
 import * as net from "net";
 import type { AddressInfo } from "net";
-import { LOCAL_CLI, Started, alive, gone, startLocal, stopLocal, waitForLocal } from "../support/local-run";
+import { Answer, LOCAL_CLI, Started, alive, gone, send, startLocal, stopLocal, waitForLocal } from "../support/local-run";
 import { UPSTREAM_HOSTS, UPSTREAM_STAGE_VARIABLES, upstreamOverrides } from "../support/upstream";
 
 const BASIC = "local-basic-key-0000000001"; // plan Basic: catalog, shelves and uploads only
@@ -20,26 +20,6 @@ interface Seen {
     url: string;
     headers: http.IncomingHttpHeaders;
     bytes: number;
-}
-
-interface Answer {
-    status: number;
-    headers: http.IncomingHttpHeaders;
-    body: string;
-}
-
-/** A request exactly as written (no client-side path normalization, unlike fetch). */
-function send(base: string, method: string, rawPath: string, headers: Record<string, string> = {}, body?: Buffer): Promise<Answer> {
-    const { hostname, port } = new URL(base);
-    return new Promise((resolve, reject) => {
-        const req = http.request({ host: hostname, port, method, path: rawPath, headers }, (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-        });
-        req.on("error", reject);
-        req.end(body);
-    });
 }
 
 function localArgs(backend: string): string[] {

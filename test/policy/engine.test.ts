@@ -129,31 +129,28 @@ describe("policy pack: under the real engine (args as @pulumi/policy's server bu
         assert.match(runStack(stageThrottlingAndLogging, [api, stage])[0], /has no aws.apigateway.MethodSettings for methodPath \*\/\*/);
     });
 
-    it("secrets-stay-secret: a validation cannot see secretness (the engine unwraps secrets), so it is not applicable rather than wrong", () => {
-        const args = engineArgs("aws:lambda/function:Function", { environment: { variables: { X_TOKEN: "v" } } }, "f");
-        const reports: string[] = [];
+    it("secrets-stay-secret: a secret in a Lambda environment is refused under the real engine too (the name is enough); for an AUTH token it cannot see secretness, so it is not applicable rather than wrong", () => {
         const validate = secretsStaySecret.validateResource as (a: ResourceValidationArgs, r: (m: string) => void) => void;
-        assert.throws(() => validate(args, (m) => reports.push(m)), (e: Error & { reason?: string }) => /cannot tell a secret from a plain value/.test(e.reason ?? ""));
-        assert.deepStrictEqual(reports, []);
+        const reports: string[] = [];
+        validate(engineArgs("aws:lambda/function:Function", { environment: { variables: { X_TOKEN: "v", X_TOKEN_PARAMETER: "p" } } }, "f"), (m) => reports.push(m));
+        assert.strictEqual(reports.length, 1);
+        assert.match(reports[0], /^f: environment variable X_TOKEN holds a secret/);
+        const redis = engineArgs("aws:elasticache/replicationGroup:ReplicationGroup", { authToken: "v" }, "r");
+        assert.throws(() => validate(redis, (m) => reports.push(m)), (e: Error & { reason?: string }) => /cannot tell a secret from a plain value/.test(e.reason ?? ""));
+        assert.strictEqual(reports.length, 1);
     });
 
-    it("secrets-stay-secret: its remediation sees the engine's secret markers and makes plain values secret", () => {
+    it("secrets-stay-secret: its remediation makes a plain AUTH token secret, and leaves a Lambda environment alone (moving a secret to a store is not a wrap)", () => {
         // What makeRemediateRpcFun hands a remediation: unknownCheckingProxy(secretsPreservingProxy(raw)), secrets as Secret.
-        const raw = {
-            runtime: "nodejs22.x",
-            environment: { variables: { REDIS_HOST: "h", REDIS_AUTH_TOKEN: new Secret("already"), THREESCALE_SERVICE_TOKEN: "plain", USAGE_TOPIC_ARN: "arn" } },
-        };
-        const args = engineArgs("aws:lambda/function:Function", {}, "f");
-        args.props = policyProxy.unknownCheckingProxy(secretsPreservingProxy(raw));
-        const result = secretsStaySecret.remediateResource?.(args) as { environment: { variables: Record<string, unknown> } };
-        const vars = result.environment.variables;
-        assert.ok(vars.THREESCALE_SERVICE_TOKEN instanceof Secret && vars.THREESCALE_SERVICE_TOKEN.value === "plain");
-        assert.ok(vars.REDIS_AUTH_TOKEN instanceof Secret && vars.REDIS_AUTH_TOKEN.value === "already");
-        assert.deepStrictEqual([vars.REDIS_HOST, vars.USAGE_TOPIC_ARN], ["h", "arn"]);
-        // Nothing plain: no remediation.
-        raw.environment.variables.THREESCALE_SERVICE_TOKEN = new Secret("s") as unknown as string;
-        args.props = policyProxy.unknownCheckingProxy(secretsPreservingProxy(raw));
-        assert.strictEqual(secretsStaySecret.remediateResource?.(args), undefined);
+        const redis = engineArgs("aws:elasticache/replicationGroup:ReplicationGroup", {}, "r");
+        redis.props = policyProxy.unknownCheckingProxy(secretsPreservingProxy({ engine: "redis", authToken: "plain" }));
+        const result = secretsStaySecret.remediateResource?.(redis) as { authToken: unknown };
+        assert.ok(result.authToken instanceof Secret && result.authToken.value === "plain");
+        redis.props = policyProxy.unknownCheckingProxy(secretsPreservingProxy({ engine: "redis", authToken: new Secret("already") }));
+        assert.strictEqual(secretsStaySecret.remediateResource?.(redis), undefined, "nothing plain: no remediation");
+        const lambda = engineArgs("aws:lambda/function:Function", {}, "f");
+        lambda.props = policyProxy.unknownCheckingProxy(secretsPreservingProxy({ runtime: "nodejs22.x", environment: { variables: { THREESCALE_SERVICE_TOKEN: "plain" } } }));
+        assert.strictEqual(secretsStaySecret.remediateResource?.(lambda), undefined);
     });
 
     it("looksSecret follows the naming rule", () => {
@@ -196,7 +193,7 @@ describe("policy pack: a deliberately broken stack", () => {
         assert.ok(violations.every((v) => v.enforcementLevel === "mandatory"));
         const text = violations.map((v) => v.message).join("\n");
         for (const needle of ["admits CIDR 0.0.0.0/0", "runs in public subnet(s) subnet-public-a", "AmazonElastiCacheFullAccess", "throttlingRateLimit is unset",
-            "throttlingBurstLimit is unset", "response caching is on without cacheDataEncrypted", "environment variable THREESCALE_SERVICE_TOKEN is a plain value"]) {
+            "throttlingBurstLimit is unset", "response caching is on without cacheDataEncrypted", "environment variable THREESCALE_SERVICE_TOKEN holds a secret"]) {
             assert.ok(text.includes(needle), needle);
         }
     });

@@ -50,14 +50,17 @@ export const OPENAPI3 = {
     },
 };
 
-const ENV = { REDIS_HOST: "[secret]", REDIS_AUTH_TOKEN: "[secret]", THREESCALE_SERVICE_TOKEN: "[secret]", USAGE_TOPIC_ARN: "[secret]" };
+const ENV = {
+    REDIS_HOST: "master.redis.internal", USAGE_TOPIC_ARN: "arn:aws:sns:us-east-1:123456789012:usage", TOKEN_PATTERN: "^[A-Za-z0-9_-]{16,128}$",
+    THREESCALE_SERVICE_TOKEN_PARAMETER: "pair-service-token-1a2b3c4", REDIS_AUTH_TOKEN_PARAMETER: "pair-redis-auth-token-5d6e7f8",
+};
 
 function lambda(name: string): PreviewResource {
     return resource("aws:lambda/function:Function", name, {
         runtime: "nodejs22.x", role: `arn:aws:iam::123456789012:role/${name}-role`,
         environment: { variables: { ...ENV } },
         vpcConfig: { subnetIds: ["subnet-private-a", "subnet-private-b"], securityGroupIds: ["sg-lambda"] },
-    }, { secretInputs: ["environment"], state: { name, arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}` } });
+    }, { state: { name, arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}` } });
 }
 
 export const DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:usage-dlq";
@@ -98,8 +101,9 @@ export function goodResources(): PreviewResource[] {
         resource("aws:ec2/securityGroup:SecurityGroup", "redis-sg", {
             vpcId: "vpc-1", ingress: [{ protocol: "tcp", fromPort: 6379, toPort: 6379, securityGroups: ["sg-lambda"] }],
         }, { id: "sg-redis" }),
+        resource("aws:elasticache/subnetGroup:SubnetGroup", "redis-subnets", { name: "redis-subnets", subnetIds: ["subnet-private-a", "subnet-private-b"] }),
         resource("aws:elasticache/replicationGroup:ReplicationGroup", "redis", {
-            engine: "redis", transitEncryptionEnabled: true, atRestEncryptionEnabled: true, authToken: "[secret]", port: 6379, securityGroupIds: ["sg-redis"],
+            engine: "redis", transitEncryptionEnabled: true, atRestEncryptionEnabled: true, authToken: "[secret]", port: 6379, securityGroupIds: ["sg-redis"], subnetGroupName: "redis-subnets",
         }, { secretInputs: ["authToken"] }),
         lambda("authorizer"),
         { ...lambda("reporter"), inputs: { ...lambda("reporter").inputs, deadLetterConfig: { targetArn: DLQ_ARN } } },
@@ -155,8 +159,7 @@ export function brokenStack(): { preview: StackPreview; expected: string[] } {
     resources.push(resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin", { role: "authorizer-role-id", policyArn: "arn:aws:iam::aws:policy/AmazonElastiCacheFullAccess" }));
     find(resources, "reporter").inputs.vpcConfig.subnetIds = ["subnet-public-a"];
     const authorizer = find(resources, "authorizer");
-    authorizer.secretInputs = ["environment.variables.REDIS_AUTH_TOKEN"];
-    authorizer.inputs.environment.variables = { REDIS_HOST: "redis.internal", REDIS_AUTH_TOKEN: "[secret]", THREESCALE_SERVICE_TOKEN: "plain-token", USAGE_TOPIC_ARN: "arn:aws:sns:us-east-1:1:t" };
+    authorizer.inputs.environment.variables = { REDIS_HOST: "redis.internal", THREESCALE_SERVICE_TOKEN: "plain-token", USAGE_TOPIC_ARN: "arn:aws:sns:us-east-1:1:t" };
     return {
         preview: stack(resources),
         expected: [

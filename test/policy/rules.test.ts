@@ -25,6 +25,7 @@ describe("policy pack: rules", () => {
             "redis-encryption-and-auth", "redis-ingress-lambda-only", "redis-lambdas-in-private-subnets", "no-managed-full-access",
             "stage-throttling-and-logging", "methods-use-authorizer", "sns-topic-encrypted", "domain-tls-1-2",
             "secrets-stay-secret", "secret-outputs-stay-secret", "lambda-runtime-supported", "slots-have-alarms",
+            "private-subnets-egress-through-nat", "redis-in-private-subnets",
         ]);
         for (const p of policies) {
             assert.strictEqual(p.enforcementLevel, "mandatory", p.name);
@@ -286,16 +287,19 @@ describe("policy pack: rules", () => {
     });
 
     describe("secrets-stay-secret and secret-outputs-stay-secret", () => {
-        it("reports plain secret-looking environment variables but not *_ARN, *_ID, *_URL or other names", () => {
+        it("refuses a secret-looking variable in a Lambda environment, a Pulumi secret or not, but not *_ARN, *_ID, *_URL, *_PARAMETER or other names (issue 17 item 6)", () => {
+            // GetFunctionConfiguration shows the environment in clear to anyone allowed to read the function.
             const v = only(checkStack(withChange("authorizer", (i, r) => {
                 r.secretInputs = ["environment.variables.REDIS_AUTH_TOKEN"];
                 i.environment.variables = {
                     REDIS_HOST: "h", REDIS_AUTH_TOKEN: "[secret]", THREESCALE_SERVICE_TOKEN: "plain", DB_PASSWORD: "p", API_KEY: "k",
                     SIGNING_KEY_ARN: "arn", THREESCALE_SERVICE_ID: "1", SECRET_URL: "https://x", CACHE_TTL_SECONDS: "60",
+                    THREESCALE_SERVICE_TOKEN_PARAMETER: "pair-service-token-1a2b3c4", TOKEN_PATTERN: "^[a-z]{16}$",
                 };
             })), "secrets-stay-secret");
-            assert.deepStrictEqual(messages(v), ["THREESCALE_SERVICE_TOKEN", "DB_PASSWORD", "API_KEY"].map((n) =>
-                `authorizer: environment variable ${n} is a plain value; pass it as a Pulumi secret (secret config or pulumi.secret(...)) so it is encrypted in state and masked in output.`));
+            assert.deepStrictEqual(messages(v), ["REDIS_AUTH_TOKEN", "THREESCALE_SERVICE_TOKEN", "DB_PASSWORD", "API_KEY"].map((n) =>
+                `authorizer: environment variable ${n} holds a secret, and a Lambda environment is shown in clear to anyone who can read the function's configuration (GetFunctionConfiguration); ` +
+                "keep the value in a secrets store (a SecureString parameter or a Secrets Manager secret the function's role alone may read) and put its name in the environment (e.g. NAME_PARAMETER)."));
         });
 
         it("reports a plain AUTH token", () => {

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { checkConfigFile } from "../../policy/configFile";
 import { PolicyConfig, checkStack } from "../../policy/offline";
-import { previewStack } from "../../preview/cli";
+import { allStacks, previewStack } from "../../preview/cli";
 import { checkStackOffline } from "../../preview/policy-check";
 import { listStacks } from "../../stack-config";
 import { Json, resource } from "./fixtures";
@@ -14,8 +14,9 @@ const PROJECT = path.resolve(__dirname, "..", "..", "..");
 describe("policy pack: the project's stacks", function () {
     this.timeout(120_000);
 
-    it("covers every stack config present, and the pack is in the CLI's shape", () => {
+    it("covers every stack config present, the live pointer's included, and the pack is in the CLI's shape", () => {
         assert.deepStrictEqual(listStacks(PROJECT), ["black", "red"]);
+        assert.deepStrictEqual(allStacks(PROJECT).map((s) => [s.stack, path.relative(PROJECT, s.dir)]), [["black", ""], ["red", ""], ["live", "live"]]);
         for (const file of ["PulumiPolicy.yaml", "package.json", "index.ts"]) assert.ok(fs.existsSync(path.join(PROJECT, "policy", file)), file);
     });
 
@@ -24,6 +25,10 @@ describe("policy pack: the project's stacks", function () {
             assert.deepStrictEqual(checkStackOffline(name).violations, []);
         });
     }
+
+    it("the live pointer's stack: no violation, its config file included", () => {
+        assert.deepStrictEqual(checkStackOffline("live", {}, path.join(PROJECT, "live")).violations, []);
+    });
 
     it("a plain secret in a stack config file is a violation naming the fix", () => {
         const v = checkConfigFile("red", "config:\n  threescale:serviceToken: plain-token\n  threescale:serviceId: \"1\"\n");

@@ -1,30 +1,36 @@
-// Test harness for the ring commands: a throwaway project directory, the stand-in `pulumi`
-// (fake-pulumi.ts), the AWS SDK clients stubbed at the SDK's own level with aws-sdk-client-mock
-// (answering from what the stand-in says AWS holds), a loopback server standing in for the
-// slots' stage URLs (the gate's requests to https://<api>.execute-api.<region>.amazonaws.com go
-// to it), and two runners: `run` calls runRing in this process, `runProcess` runs
-// the compiled CLI (bin/ring/cli.js) as a child process with the stand-in first on PATH.
+// Test harness for the ring commands: a throwaway checkout of the project (Pulumi.yaml as the
+// repository's, realistic stack files, its own copy of the API document, and links to the repository's
+// build, handlers and node_modules, so the program runs from it as from a clone); the stand-in
+// `pulumi` (fake-pulumi.ts), which runs that program as the engine would; the AWS SDK clients stubbed at
+// the SDK's own level with aws-sdk-client-mock (answering from what the stand-in says AWS holds); a
+// loopback server standing in for the slots' stage URLs (the gate's requests to
+// https://<api>.execute-api.<region>.amazonaws.com go to it); and two runners: `run` calls runRing in
+// this process, `runProcess` runs the compiled CLI (bin/ring/cli.js) as a child process with the
+// stand-in first on PATH. Deploying through the stand-in runs the program (seconds), so `deploy`
+// keeps what a deploy of the same project files left, and replays it.
 import { spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
-import type { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { APIGatewayClient, GetBasePathMappingCommand, NotFoundException } from "@aws-sdk/client-api-gateway";
+import { APIGatewayClient, GetBasePathMappingCommand, GetDomainNameCommand, NotFoundException } from "@aws-sdk/client-api-gateway";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import type { MetricAlarm } from "@aws-sdk/client-cloudwatch";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { runRing } from "../../ring/cli";
 import type { Clock } from "../../ring/ops";
-import type { RingHistoryEntry } from "../../outputs";
-import {
-    FakeState, LogEntry, ParsedArgs, mergedConfig, parseCli, programOutputs, programResources, setAwsMapping,
-} from "./fake-pulumi";
+import type { Cohort, RingHistoryEntry } from "../../outputs";
+import { LIVE_CHANGE_ENV, LivePointerChange } from "../../live/change";
+import { FakeResource, FakeStack, FakeState, rootStackUrn } from "./fake-backend";
+import { LogEntry, ParsedArgs, parseCli } from "./fake-pulumi";
+import { DOMAIN, StageServer, globMatches } from "./stage-server";
 
 const RING_JS = path.resolve(__dirname, "../../ring/cli.js");
-const FAKE_JS = path.resolve(__dirname, "fake-pulumi.js");
+/** The repository: its build (bin/), handlers and node_modules are what a checkout's program runs. */
+const REPO = path.resolve(__dirname, "../../..");
 
 export interface RunResult {
     code: number | null;
@@ -45,58 +51,7 @@ export class FakeClock implements Clock {
     }
 }
 
-/** The API key the stage server's probe route accepts. */
-export const TEST_KEY = "smoke-test-key-0123456789abcdef";
-
-/**
- * Stands in for the slots' stage URLs on loopback: GET /<slot>/heartbeat answers the release
- * the slot's outputs name (as API Gateway's mock integration does), or what a test sets in
- * `releases`; GET /<slot>/discovery/v1/catalogs answers 200 with TEST_KEY in X-Api-Key (the
- * program's default) or in the user_key query parameter, 403 otherwise (as the authorizer would).
- */
-export class StageServer {
-    readonly releases = new Map<string, string>();
-    /** Status a slot's every answer is forced to (e.g. 502 for a broken slot). */
-    readonly statuses = new Map<string, number>();
-    readonly requests: { method: string; url: string; apiKey?: string }[] = [];
-    private server?: http.Server;
-    base = "";
-
-    constructor(private readonly releaseOf: (slot: string) => string | undefined) {}
-
-    async start(): Promise<void> {
-        this.server = http.createServer((req, res) => {
-            const header = req.headers["x-api-key"];
-            this.requests.push({ method: req.method ?? "", url: req.url ?? "", apiKey: typeof header === "string" ? header : undefined });
-            const queryKey = new URL(req.url ?? "/", "http://stage").searchParams.get("user_key");
-            const [, slot, ...rest] = (req.url ?? "").split("?")[0].split("/");
-            const route = `/${rest.join("/")}`;
-            const forced = this.statuses.get(slot);
-            const send = (status: number, body: unknown) => {
-                res.writeHead(forced ?? status, { "content-type": "application/json" });
-                res.end(JSON.stringify(body));
-            };
-            if (route === "/heartbeat") return send(200, { status: "ok", release: this.releases.get(slot) ?? this.releaseOf(slot) ?? "" });
-            if (route === "/discovery/v1/catalogs") {
-                return header === TEST_KEY || queryKey === TEST_KEY ? send(200, { results: [] }) : send(403, { message: "User is not authorized to access this resource" });
-            }
-            send(403, { message: "Missing Authentication Token" });
-        });
-        await new Promise<void>((resolve) => (this.server as http.Server).listen(0, "127.0.0.1", resolve));
-        this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    }
-
-    /** fetch, with execute-api origins sent to this server (the path, /<stage>/..., is kept). */
-    readonly fetch: typeof fetch = (input, init) => {
-        const url = String(input instanceof Request ? input.url : input)
-            .replace(/^https:\/\/[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com/, this.base);
-        return fetch(url, init);
-    };
-
-    async stop(): Promise<void> {
-        if (this.server) await new Promise<void>((resolve) => (this.server as http.Server).close(() => resolve()));
-    }
-}
+export { DOMAIN, StageServer, TEST_KEY, globMatches } from "./stage-server";
 
 /** What runRing printed and returned. */
 export interface InProcessResult extends RunResult {
@@ -107,13 +62,51 @@ export interface InProcessResult extends RunResult {
 export interface ProjectOptions {
     order?: string[];
     primary?: string;
-    /** ring:live in the primary's stack config. */
-    live?: string;
-    previousLive?: string;
+}
+
+/** The stack file of a slot, as an operator would write it (Pulumi.red.yaml / Pulumi.black.yaml), secrets as the stand-in encrypts them. */
+export function slotStackConfig(slot: string, index: number, primary: boolean): Record<string, unknown> {
+    return {
+        "aws:region": "us-east-1",
+        "gateway:logLevel": "ERROR",
+        "gateway:metrics": true,
+        "gateway:rateLimit": 500,
+        "gateway:burstLimit": 1000,
+        "gateway:releaseId": `release-2026-11-23.${index + 1}`,
+        "gateway:hosts": { edxapp_host: `courses-${slot}.example.edu`, discovery_host: `discovery-${slot}.example.edu` },
+        "threescale:serviceId": "2555417777820",
+        "threescale:serviceToken": { secure: "fake:service-token-0123456789" },
+        "authorizer:failureMode": "resilient",
+        "authorizer:planRoutes": { Basic: ["discovery/*"], Unlimited: ["*"] },
+        ...(primary ? { "cache:authToken": { secure: "fake:redis-auth-token-0123456789abcdef" } } : {}),
+    };
+}
+
+/** The live pointer's project (live/Pulumi.yaml, as the repository's) and its stack file. */
+export const LIVE_PROJECT = "api-ring-live";
+export const LIVE_STACK = "live";
+export function livePointerStackConfig(): Record<string, unknown> {
+    return { "aws:region": "us-east-1", "domain:name": DOMAIN };
+}
+
+/** What a deploy of the same project files left: the backend's state and the project's files. */
+const deployed = new Map<string, { state: string; files: Record<string, string> }>();
+
+function filesOf(dir: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? fs.readdirSync(path.join(dir, e.name), { recursive: true, withFileTypes: true }) : [e])) {
+        if (entry.isFile()) {
+            const full = path.join(entry.parentPath, entry.name);
+            out[path.relative(dir, full)] = fs.readFileSync(full, "utf8");
+        }
+    }
+    return out;
 }
 
 export class Harness {
     readonly dir: string;
+    /** The live pointer's project: live/ in the checkout. */
+    readonly liveDir: string;
     readonly binDir: string;
     readonly stateFile: string;
     readonly logFile: string;
@@ -141,6 +134,7 @@ export class Harness {
     private constructor(opts: ProjectOptions = {}) {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "ring-test-"));
         this.dir = path.join(root, "project");
+        this.liveDir = path.join(this.dir, "live");
         this.binDir = path.join(root, "bin");
         fs.mkdirSync(this.dir);
         fs.mkdirSync(this.binDir);
@@ -149,8 +143,14 @@ export class Harness {
         this.order = opts.order ?? ["red", "black"];
         this.primary = opts.primary ?? this.order[0];
 
+        // The checkout's build, handlers and node_modules are the repository's. The program archives the
+        // handlers' node_modules files by their paths under the project, so the stand-in runs with Node's
+        // --preserve-symlinks: paths stay the checkout's, as they are in a real clone.
+        for (const linked of ["bin", "handlers", "node_modules", "package.json"]) fs.symlinkSync(path.join(REPO, linked), path.join(this.dir, linked));
+        fs.cpSync(path.join(REPO, "api"), path.join(this.dir, "api"), { recursive: true });
         const launcher = path.join(this.binDir, "pulumi");
-        fs.writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" "${FAKE_JS}" "$@"\n`);
+        const fake = path.join(this.dir, "bin", "test", "ring", "fake-pulumi.js");
+        fs.writeFileSync(launcher, `#!/bin/sh\nexec "${process.execPath}" --preserve-symlinks --preserve-symlinks-main "${fake}" "$@"\n`);
         fs.chmodSync(launcher, 0o755);
 
         const project: Record<string, unknown> = {
@@ -164,30 +164,32 @@ export class Harness {
         };
         fs.writeFileSync(path.join(this.dir, "Pulumi.yaml"), yaml.dump(project));
         this.order.forEach((slot, i) => {
-            const config: Record<string, unknown> = {
-                "aws:region": "us-east-1",
-                "gateway:releaseId": `release-2026-11-23.${i + 1}`,
-            };
-            if (slot === this.primary) {
-                config["ring:live"] = opts.live ?? this.primary;
-                config["domain:name"] = "api.example.edu";
-                if (opts.previousLive) config["ring:previousLive"] = opts.previousLive;
-            }
-            fs.writeFileSync(path.join(this.dir, `Pulumi.${slot}.yaml`), yaml.dump({ config }));
+            fs.writeFileSync(path.join(this.dir, `Pulumi.${slot}.yaml`), yaml.dump({ config: slotStackConfig(slot, i, slot === this.primary) }));
         });
-        this.writeState({ stacks: {} });
+        fs.mkdirSync(this.liveDir);
+        fs.writeFileSync(path.join(this.liveDir, "Pulumi.yaml"), yaml.dump({
+            name: LIVE_PROJECT, runtime: { name: "nodejs", options: { typescript: false } }, main: "../bin/live/index.js",
+        }));
+        fs.writeFileSync(path.join(this.liveDir, `Pulumi.${LIVE_STACK}.yaml`), yaml.dump({ config: livePointerStackConfig() }));
+        // The custom domain exists in API Gateway (domain:certificateArn unset), routing by its mapping only, as a new domain does.
+        this.writeState({ stacks: {}, aws: { mappings: {}, domains: { [DOMAIN]: { routingMode: "BASE_PATH_MAPPING_ONLY", endpointType: "REGIONAL" } } } });
 
         this.stage = new StageServer((slot) => {
-            const release = this.state().stacks[slot]?.outputs["releaseId"];
+            const release = this.outputs(slot)["releaseId"];
             return typeof release === "string" ? release : undefined;
-        });
+        }, (domain, headers) => this.routeDomain(domain, headers));
         this.apiGatewayMock = mockClient(this.apiGateway);
         this.apiGatewayMock.on(GetBasePathMappingCommand).callsFake((input: { domainName: string; basePath: string }) => {
             const m = this.state().aws?.mappings[input.domainName];
-            if (!m || input.basePath !== "(none)") {
+            if (!m || input.basePath !== (m.basePath ?? "(none)")) {
                 throw new NotFoundException({ message: "Invalid base path mapping identifier specified", $metadata: { httpStatusCode: 404 } });
             }
-            return { basePath: "(none)", restApiId: m.restApiId, stage: m.stage };
+            return { basePath: input.basePath, restApiId: m.restApiId, stage: m.stage };
+        });
+        this.apiGatewayMock.on(GetDomainNameCommand).callsFake((input: { domainName: string }) => {
+            const d = this.state().aws?.domains?.[input.domainName];
+            if (!d) throw new NotFoundException({ message: "Invalid domain name identifier specified", $metadata: { httpStatusCode: 404 } });
+            return { domainName: input.domainName, routingMode: d.routingMode, endpointConfiguration: { types: [d.endpointType] }, securityPolicy: "TLS_1_2" };
         });
         this.cloudWatchMock = mockClient(this.cloudWatch);
         this.cloudWatchMock.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames?: string[] }) => ({
@@ -200,12 +202,47 @@ export class Harness {
     /** Acts out a flip made outside the ring commands (the AWS console, the seed's flip.py): only AWS changes. */
     setAwsMapping(mapping: { restApiId: string; stage: string } | null, domain = "api.example.edu"): void {
         const st = this.state();
-        setAwsMapping(st, domain, mapping);
+        st.aws ??= { mappings: {} };
+        if (mapping === null) delete st.aws.mappings[domain];
+        else st.aws.mappings[domain] = mapping;
         this.writeState(st);
     }
 
     awsMapping(domain = "api.example.edu"): { restApiId: string; stage: string } | undefined {
-        return this.state().aws?.mappings[domain];
+        const m = this.state().aws?.mappings[domain];
+        return m ? { restApiId: m.restApiId, stage: m.stage } : undefined;
+    }
+
+    /** The slot a request to the domain reaches: its routing rules by priority, then its base path mapping. */
+    routeDomain(domain: string, headers: http.IncomingHttpHeaders): string | undefined {
+        const aws = this.state().aws;
+        const mode = aws?.domains?.[domain]?.routingMode ?? "BASE_PATH_MAPPING_ONLY";
+        let target: { restApiId: string; stage: string } | undefined;
+        if (mode !== "BASE_PATH_MAPPING_ONLY") {
+            for (const rule of aws?.routingRules?.[domain] ?? []) {
+                const matched = rule.conditions.every((c) => {
+                    if (!c.matchHeaders) return true;
+                    const sent = headers[c.matchHeaders.anyOf.header.toLowerCase()];
+                    return typeof sent === "string" && globMatches(c.matchHeaders.anyOf.valueGlob, sent);
+                });
+                if (matched) {
+                    target = { restApiId: rule.actions[0].invokeApi.apiId, stage: rule.actions[0].invokeApi.stage };
+                    break;
+                }
+            }
+        }
+        if (!target && mode !== "ROUTING_RULE_ONLY") target = aws?.mappings[domain];
+        if (!target) return undefined;
+        const t = target;
+        return this.order.find((slot) => this.outputs(slot)["restApiId"] === t.restApiId && this.outputs(slot)["stageName"] === t.stage);
+    }
+
+    /** Sets the domain's routing mode in API Gateway, as `aws apigateway update-domain-name` would. */
+    setRoutingMode(mode: string, domain = DOMAIN): void {
+        const st = this.state();
+        st.aws ??= { mappings: {} };
+        st.aws.domains = { ...st.aws.domains, [domain]: { endpointType: "REGIONAL", ...st.aws.domains?.[domain], routingMode: mode } };
+        this.writeState(st);
     }
 
     writeState(state: FakeState): void {
@@ -216,67 +253,173 @@ export class Harness {
         return JSON.parse(fs.readFileSync(this.stateFile, "utf8")) as FakeState;
     }
 
-    /** Creates stacks (empty) for `slots`. */
-    createStacks(...slots: string[]): void {
+    /** A stack of the slot project (`api-ring/<slot>`), as the backend holds it. */
+    stack(slot: string, project = "api-ring"): FakeStack {
+        return this.state().stacks[`${project}/${slot}`] ?? { outputs: {}, secretOutputs: [], resources: [], history: [] };
+    }
+
+    /** A slot's stack outputs (plain). */
+    outputs(slot: string, project = "api-ring"): Record<string, unknown> {
+        return this.stack(slot, project).outputs;
+    }
+
+    /** Changes a stack's outputs (and its root stack resource's) as if its last deploy had left them so. */
+    editOutputs(slot: string, edit: (outputs: Record<string, unknown>) => void, project = "api-ring"): void {
         const st = this.state();
-        for (const s of slots) st.stacks[s] ??= { outputs: {}, secretOutputs: [], resources: [], history: [] };
+        const stack = st.stacks[`${project}/${slot}`];
+        edit(stack.outputs);
+        const root = stack.resources.find((r) => r.type === "pulumi:pulumi:Stack");
+        if (root) root.outputs = { ...stack.outputs };
         this.writeState(st);
     }
 
-    /** Marks `slots` as deployed, with outputs and resources as the program would leave them. `live` is the slot the mapping points at. */
-    deploy(slots: string[], live: string): void {
+    /** The live pointer's stack outputs (plain). */
+    pointer(): Record<string, unknown> {
+        return this.outputs(LIVE_STACK, LIVE_PROJECT);
+    }
+
+    /** Creates stacks (empty) for `slots`. */
+    createStacks(...slots: string[]): void {
         const st = this.state();
-        this.setConfig(this.primary, "ring:live", live);
-        for (const slot of slots) {
-            const cfg = mergedConfig(this.dir, slot);
-            const { outputs, secretOutputs } = programOutputs(slot, cfg, this.order);
-            st.stacks[slot] = { outputs, secretOutputs, resources: [], history: [] };
+        for (const s of slots) st.stacks[`api-ring/${s}`] ??= { outputs: {}, secretOutputs: [], resources: [], history: [] };
+        this.writeState(st);
+    }
+
+    /** Runs the stand-in pulumi in `cwd` (the project by default), as a user would from a shell. */
+    pulumi(args: string[], cwd = this.dir, env: Record<string, string> = {}): RunResult {
+        const res = spawnSync(path.join(this.binDir, "pulumi"), args, { cwd, encoding: "utf8", env: { ...process.env, ...this.env(), ...env }, timeout: 300_000 });
+        if (res.error) throw res.error;
+        return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+    }
+
+    /** `pulumi up` of a stack through the stand-in, failing the test when it fails. */
+    up(slot: string, cwd = this.dir, env: Record<string, string> = {}): RunResult {
+        const r = this.pulumi(["up", "--yes", "--skip-preview", "--stack", slot], cwd, env);
+        if (r.code !== 0) throw new Error(`pulumi up -s ${slot} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+        return r;
+    }
+
+    /** Applies a change to the live pointer as a ring command does: one `pulumi up` of its stack, the change in its environment. */
+    changePointer(change: Partial<LivePointerChange> & { live: string | null }): RunResult {
+        const current = this.pointer();
+        const full: LivePointerChange = {
+            expectedLive: (current["liveSlot"] as string | null | undefined) ?? null, previousLive: null, cohorts: (current["cohorts"] as Cohort[] | undefined) ?? [], ...change,
+        };
+        return this.up(LIVE_STACK, this.liveDir, { [LIVE_CHANGE_ENV]: JSON.stringify(full) });
+    }
+
+    /**
+     * Deploys `slots` through the stand-in (the real program, the primary first) and points the live
+     * pointer at `live`, as `ring deploy` and the first `ring flip` would have left them; the same
+     * project files deployed before are replayed.
+     */
+    deploy(slots: string[], live: string | null): void {
+        const key = crypto.createHash("sha256").update(JSON.stringify([filesOf(this.dir), slots, live, this.state()])).digest("hex");
+        const cached = deployed.get(key);
+        if (cached) {
+            fs.writeFileSync(this.stateFile, cached.state);
+            for (const [file, text] of Object.entries(cached.files)) fs.writeFileSync(path.join(this.dir, file), text);
+            return;
         }
-        for (const slot of slots) {
-            const liveOut = st.stacks[live]?.outputs;
-            st.stacks[slot].resources = programResources("api-ring", slot, slot, slot === this.primary,
-                { restApiId: String(liveOut?.["restApiId"] ?? ""), stage: live });
-            if (slot === this.primary) setAwsMapping(st, "api.example.edu", { restApiId: String(liveOut?.["restApiId"] ?? ""), stage: live });
-            st.stacks[slot].history.push({
-                version: 1, kind: "update", startTime: "2026-01-01T00:00:00.000Z", endTime: "2026-01-01T00:01:00.000Z",
-                message: "", environment: {}, config: {}, result: "succeeded", resourceChanges: { create: 5 },
-            });
+        if (!this.state().stacks[`${LIVE_PROJECT}/${LIVE_STACK}`]) this.pulumi(["stack", "init", LIVE_STACK], this.liveDir);
+        const ordered = [...slots].sort((a, b) => (a === this.primary ? -1 : b === this.primary ? 1 : this.order.indexOf(a) - this.order.indexOf(b)));
+        for (const slot of ordered) {
+            if (!this.state().stacks[`api-ring/${slot}`]) this.createStacks(slot);
+            this.up(slot);
         }
+        if (live !== null) this.changePointer({ live });
+        this.clearLog();
+        deployed.set(key, { state: fs.readFileSync(this.stateFile, "utf8"), files: filesOf(this.dir) });
+    }
+
+    /**
+     * The live pointer's stack as `pulumi import` leaves it after adopting an existing mapping (README,
+     * "Adopting an existing mapping"): the DomainFlip component and the mapping, no outputs; AWS maps
+     * the domain to `mapping`.
+     */
+    adoptMapping(mapping: { restApiId: string; stage: string }): void {
+        const st = this.state();
+        const root = rootStackUrn(LIVE_PROJECT, LIVE_STACK);
+        const flip = `urn:pulumi:${LIVE_STACK}::${LIVE_PROJECT}::api-ring:ring:DomainFlip::live`;
+        const resources: FakeResource[] = [
+            { urn: root, custom: false, type: "pulumi:pulumi:Stack" },
+            { urn: flip, custom: false, type: "api-ring:ring:DomainFlip", parent: root },
+            {
+                urn: `urn:pulumi:${LIVE_STACK}::${LIVE_PROJECT}::api-ring:ring:DomainFlip$aws:apigateway/basePathMapping:BasePathMapping::live-mapping`,
+                custom: true, type: "aws:apigateway/basePathMapping:BasePathMapping", id: `${DOMAIN}/`, parent: flip,
+                inputs: { domainName: DOMAIN, restApi: mapping.restApiId, stageName: mapping.stage },
+                outputs: { domainName: DOMAIN, restApi: mapping.restApiId, stageName: mapping.stage, basePath: "" },
+            },
+        ];
+        st.stacks[`${LIVE_PROJECT}/${LIVE_STACK}`] = { outputs: {}, secretOutputs: [], resources, history: [] };
+        st.aws ??= { mappings: {} };
+        st.aws.mappings[DOMAIN] = mapping;
         this.writeState(st);
     }
 
     /**
-     * The primary's stack as `pulumi import` leaves it after adopting an existing mapping
-     * (README, "Adopting an existing mapping"): the DomainFlip component and the mapping, no
-     * outputs; AWS maps the domain to `mapping`.
+     * The ring as the release before the live pointer left it (issue 14's program): the primary's state
+     * holds the DomainFlip component and the mapping (under the primary's default AWS provider), its
+     * outputs say which slot is live and hold the history, its stack file holds ring:live,
+     * ring:previousLive and domain:name; the live pointer's stack does not exist. AWS maps the domain
+     * to `live`. Call after deploy(slots, null).
      */
-    adoptMapping(mapping: { restApiId: string; stage: string }): void {
+    oldRing(live: string, history: RingHistoryEntry[] = [], previousLive?: string): void {
         const st = this.state();
-        const resources = programResources("api-ring", this.primary, this.primary, true, mapping)
-            .filter((r) => r.type === "pulumi:pulumi:Stack" || r.type.includes("DomainFlip") || r.type.includes("BasePathMapping"));
-        st.stacks[this.primary] = { outputs: {}, secretOutputs: [], resources, history: [] };
-        setAwsMapping(st, "api.example.edu", mapping);
+        const primary = st.stacks[`api-ring/${this.primary}`];
+        const root = rootStackUrn("api-ring", this.primary);
+        const flip = `urn:pulumi:${this.primary}::api-ring::api-ring:ring:DomainFlip::live`;
+        const provider = primary.resources.find((r) => r.type === "pulumi:providers:aws") as FakeResource;
+        const target = { restApi: String(this.outputs(live)["restApiId"]), stageName: live };
+        primary.resources.push(
+            { urn: flip, custom: false, type: "api-ring:ring:DomainFlip", parent: root },
+            {
+                urn: `urn:pulumi:${this.primary}::api-ring::api-ring:ring:DomainFlip$aws:apigateway/basePathMapping:BasePathMapping::live-mapping`,
+                custom: true, type: "aws:apigateway/basePathMapping:BasePathMapping", id: `${DOMAIN}/`, parent: flip, provider: `${provider.urn}::${provider.id}`,
+                inputs: { domainName: DOMAIN, ...target }, outputs: { domainName: DOMAIN, ...target },
+            },
+        );
+        Object.assign(primary.outputs, { liveSlot: live, liveUrl: `https://${DOMAIN}/`, ringHistory: history });
+        delete st.stacks[`${LIVE_PROJECT}/${LIVE_STACK}`];
+        st.aws ??= { mappings: {} };
+        st.aws.mappings[DOMAIN] = { restApiId: target.restApi, stage: live };
         this.writeState(st);
+        this.setConfig(this.primary, "ring:live", live);
+        if (previousLive) this.setConfig(this.primary, "ring:previousLive", previousLive);
+        this.setConfig(this.primary, "domain:name", DOMAIN);
     }
 
-    /** The ring's history as the primary's config holds it. */
-    history(): RingHistoryEntry[] {
-        const raw = this.config(this.primary)["ring:history"];
-        return typeof raw === "string" ? JSON.parse(raw) as RingHistoryEntry[] : [];
+    /** The ring's history, as `ring status --json` reports it. */
+    async history(): Promise<RingHistoryEntry[]> {
+        const r = await this.run("status", "--json");
+        return (JSON.parse(r.stdout) as { history: RingHistoryEntry[] }).history;
     }
 
-    /** Reads a key of Pulumi.<stack>.yaml. */
-    config(stack: string): Record<string, unknown> {
-        const doc = yaml.load(fs.readFileSync(path.join(this.dir, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+    /** Reads Pulumi.<stack>.yaml's config. */
+    config(stack: string, dir = this.dir): Record<string, unknown> {
+        const doc = yaml.load(fs.readFileSync(path.join(dir, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
         return doc.config ?? {};
     }
 
-    setConfig(stack: string, key: string, value: unknown): void {
-        const file = path.join(this.dir, `Pulumi.${stack}.yaml`);
+    setConfig(stack: string, key: string, value: unknown, dir = this.dir): void {
+        const file = path.join(dir, `Pulumi.${stack}.yaml`);
         const doc = (yaml.load(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
         doc.config = { ...doc.config, [key]: value };
         if (value === undefined) delete doc.config[key];
         fs.writeFileSync(file, yaml.dump(doc));
+    }
+
+    /** Changes the API document in the working tree (its version), as the next release's checkout would. */
+    editSpec(version: string, dir = this.dir): void {
+        const file = path.join(dir, "api", "openapi.yaml");
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/^ {2}version: .*$/m, `  version: "${version}"`));
+    }
+
+    /** A second clone of the project as it is on disk now: its own working tree, the same backend. */
+    cloneProject(): string {
+        const clone = fs.mkdtempSync(path.join(path.dirname(this.dir), "clone-"));
+        fs.cpSync(this.dir, clone, { recursive: true, verbatimSymlinks: true });
+        return clone;
     }
 
     failOn(match: string[], stderr: string, stack?: string): void {
@@ -299,11 +442,11 @@ export class Harness {
         return this.calls().map((c) => parseCli(c.argv)).filter((p) => words.every((w, i) => p.words[i] === w));
     }
 
-    /** Calls that change something: up, config set/rm, stack init/select/rm/import, destroy, refresh, cancel. */
+    /** Calls that change something: up, config set/rm, stack init/select/rm/import, destroy, refresh, cancel, state. */
     mutatingCalls(): ParsedArgs[] {
         return this.calls().map((c) => parseCli(c.argv)).filter((p) => {
             const [a, b] = p.words;
-            return ["up", "destroy", "refresh", "cancel", "import"].includes(a) ||
+            return ["up", "destroy", "refresh", "cancel", "import", "state"].includes(a) ||
                 (a === "config" && ["set", "rm", "set-all", "rm-all", "refresh"].includes(b)) ||
                 (a === "stack" && ["init", "rm", "import", "select", "rename"].includes(b));
         });
@@ -373,7 +516,7 @@ export class Harness {
  * mapping the domain to `live`, and cleans it up after (`get` returns the one to clean, which a
  * test may have replaced).
  */
-export function eachTestDeployed(set: (h: Harness) => void, get: () => Harness | undefined, slots = ["red", "black"], live = "red"): void {
+export function eachTestDeployed(set: (h: Harness) => void, get: () => Harness | undefined, slots = ["red", "black"], live: string | null = "red"): void {
     beforeEach(async () => {
         const h = await Harness.create();
         h.deploy(slots, live);

@@ -4,10 +4,8 @@
 import * as assert from "assert";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import { MAPPING_TYPE } from "../../ring/plan";
+import { LIVE_CHANGE_ENV } from "../../live/change";
 import { Harness, eachTestDeployed, flag } from "./harness";
-
-const MAPPING_URN = `urn:pulumi:red::api-ring::api-ring:index:DomainFlip$${MAPPING_TYPE}::live-mapping`;
 
 describe("ring CLI (against a stand-in pulumi)", function () {
     this.timeout(60_000);
@@ -23,7 +21,7 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.deepStrictEqual(h.calls(), []);
         });
         it("each command has --help", async () => {
-            for (const c of ["deploy", "flip", "rollback", "status"]) {
+            for (const c of ["deploy", "flip", "rollback", "status", "cohort", "migrate"]) {
                 const r = await h.run(c, "--help");
                 assert.strictEqual(r.code, 0);
                 assert.match(r.stdout, new RegExp(`^Usage: ring ${c}`));
@@ -44,20 +42,26 @@ describe("ring CLI (against a stand-in pulumi)", function () {
 
     describe("first deploy of both slots", () => {
         beforeEach(async () => { h = await Harness.create(); });
-        it("deploys the primary first (nothing live), creating its stack, and prints the slot", async () => {
+        it("deploys the primary first (nothing live), creating its stack and the live pointer's, and prints the slot", async () => {
             const r = await h.run("deploy");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout.trim(), "red");
-            assert.deepStrictEqual(h.callsOf("stack", "init").map((p) => p.words[2]), ["red"]);
+            assert.deepStrictEqual(h.calls().filter((c) => c.argv[0] === "stack" && c.argv[1] === "init").map((c) => [c.argv[2], c.cwd]),
+                [["live", h.liveDir], ["red", h.dir]]);
             const ups = h.callsOf("up");
             assert.strictEqual(ups.length, 1);
             assert.strictEqual(flag(ups[0], "--stack"), "red");
             assert.ok(ups[0].bools.has("--yes"));
             assert.strictEqual(ups[0].flags.get("--target"), undefined);
-            assert.match(r.stderr, /stage URL https:\/\/red\w+\.execute-api\.us-east-1\.amazonaws\.com\/red/);
+            assert.match(r.stderr, /stage URL https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/red/);
+            assert.match(r.stderr, /created the live pointer's stack live \(live\/\); nothing is live until the first flip/);
+            assert.strictEqual(h.awsMapping(), undefined, "a deploy never maps the domain");
         });
-        it("then the next slot after the live one", async () => {
-            await h.run("deploy");
+        it("then the first flip makes it live, and the next deploy goes to the next slot", async () => {
+            assert.strictEqual((await h.run("deploy")).code, 0);
+            const flip = await h.run("flip", "red", "--no-bake", "--reason", "first release");
+            assert.strictEqual(flip.code, 0, flip.stderr);
+            assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" });
             h.clearLog();
             const r = await h.run("deploy");
             assert.strictEqual(r.code, 0, r.stderr);
@@ -104,7 +108,7 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.strictEqual(r.code, 0, r.stderr);
             const j = JSON.parse(r.stdout);
             assert.strictEqual(j.slot, "red");
-            assert.match(j.reason, /bootstrap \(api seed0api00\), which is not in the ring/);
+            assert.match(j.reason, /the live slot bootstrap \(api seed0api00\) is not in the ring/);
         });
         it("refuses the live slot: exit 3, no up", async () => {
             const r = await h.run("deploy", "red");
@@ -159,26 +163,20 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             h = await Harness.create();
             h.deploy(["red", "black"], "red");
         });
-        it("sets ring:live and ring:previousLive on the primary, then updates only the mapping", async () => {
+        it("is one update of the live pointer's stack, the flip in its environment: no config set, no slot's stack touched", async () => {
+            const slots = { red: h.stack("red"), black: h.stack("black") };
             const r = await h.run("flip", "black");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout.trim(), "black");
-            const sets = h.callsOf("config", "set");
-            // ring:live, ring:previousLive, then the history with this flip appended.
-            assert.deepStrictEqual(sets.slice(0, 2).map((p) => [p.words[2], p.words[3], flag(p, "--stack")]), [
-                ["ring:live", "black", "red"], ["ring:previousLive", "red", "red"],
-            ]);
-            assert.deepStrictEqual([sets[2].words[2], flag(sets[2], "--stack"), sets.length], ["ring:history", "red", 3]);
-            const ups = h.callsOf("up");
-            assert.strictEqual(ups.length, 1);
-            assert.strictEqual(flag(ups[0], "--stack"), "red");
-            assert.deepStrictEqual(ups[0].flags.get("--target"), [MAPPING_URN]);
-            assert.ok(!ups[0].bools.has("--target-dependents"));
-            // Only the primary's stack is touched.
-            assert.ok(h.mutatingCalls().every((p) => flag(p, "--stack") === "red"));
-            assert.strictEqual(h.config("red")["ring:live"], "black");
-            assert.strictEqual(h.config("red")["ring:previousLive"], "red");
-            assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "black");
+            const mutating = h.mutatingCalls();
+            assert.deepStrictEqual(mutating.map((p) => [p.words[0], flag(p, "--stack")]), [["stack", "live"], ["up", "live"]], "select the live pointer's stack, update it");
+            assert.strictEqual(h.calls().find((c) => c.argv[0] === "up")?.cwd, h.liveDir);
+            assert.strictEqual(h.callsOf("up")[0].flags.get("--target"), undefined);
+            assert.deepStrictEqual(h.callsOf("config", "set"), []);
+            assert.deepStrictEqual({ red: h.stack("red"), black: h.stack("black") }, slots);
+            assert.deepStrictEqual([h.pointer().liveSlot, h.pointer().previousLive], ["black", "red"]);
+            assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("black").restApiId, stage: "black" });
+            assert.deepStrictEqual((await h.history()).map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"]]);
         });
         it("status then shows black live", async () => {
             await h.run("flip", "black");
@@ -187,13 +185,13 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.strictEqual(j.live, "black");
             assert.strictEqual(j.previousLive, "red");
         });
-        it("refuses a slot outside the ring: exit 3, no config set, no up", async () => {
+        it("refuses a slot outside the ring: exit 3, nothing run", async () => {
             const r = await h.run("flip", "green");
             assert.strictEqual(r.code, 3);
             assert.match(r.stderr, /"green" is not in the ring/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("refuses a slot never deployed: exit 3, no config set, no up", async () => {
+        it("refuses a slot never deployed: exit 3, nothing run", async () => {
             await h.cleanup();
             h = await Harness.create();
             h.deploy(["red"], "red");
@@ -212,15 +210,6 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.strictEqual(r.code, 3);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("refuses when the primary has no mapping in its state: exit 3", async () => {
-            const st = h.state();
-            st.stacks.red.resources = st.stacks.red.resources.filter((r) => r.type !== MAPPING_TYPE);
-            h.writeState(st);
-            const r = await h.run("flip", "black");
-            assert.strictEqual(r.code, 3);
-            assert.match(r.stderr, /no aws:apigateway\/basePathMapping:BasePathMapping/);
-            assert.deepStrictEqual(h.mutatingCalls(), []);
-        });
         it("flip to the live slot is a no-op (exit 0, nothing run)", async () => {
             const r = await h.run("flip", "red");
             assert.strictEqual(r.code, 0, r.stderr);
@@ -228,33 +217,28 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             assert.match(r.stderr, /already live/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
-        it("--dry-run prints the config sets and the targeted up, and changes nothing", async () => {
+        it("--dry-run prints the live pointer's update, the change in its environment, and changes nothing", async () => {
             const before = JSON.stringify(h.state());
             const r = await h.run("flip", "black", "--dry-run");
             assert.strictEqual(r.code, 0, r.stderr);
             const lines = r.stdout.trim().split("\n");
-            assert.deepStrictEqual([lines[0], lines[1], lines[3]], [
-                "would run: pulumi config set ring:live black --stack red",
-                "would run: pulumi config set ring:previousLive red --stack red",
-                `would run: pulumi up --yes --skip-preview --stack red --target '${MAPPING_URN}'`,
-            ]);
-            assert.match(lines[2], /^would run: pulumi config set ring:history '\[\{"at":"2026-11-23T10:00:00Z","kind":"flip","from":"red","to":"black",.*\}\]' --stack red$/);
-            assert.strictEqual(lines.length, 4);
+            assert.strictEqual(lines.length, 1);
+            const m = new RegExp(`^would run: \\(cd live && ${LIVE_CHANGE_ENV}='(.*)' pulumi up --yes --skip-preview --stack live\\)$`).exec(lines[0]);
+            assert.ok(m, lines[0]);
+            const change = JSON.parse(m[1]);
+            assert.deepStrictEqual([change.expectedLive, change.live, change.previousLive, change.cohorts], ["red", "black", "red", []]);
+            assert.deepStrictEqual([change.record.kind, change.record.from, change.record.to, change.record.at], ["flip", "red", "black", "2026-11-23T10:00:00Z"]);
             assert.deepStrictEqual(h.mutatingCalls(), []);
             assert.strictEqual(JSON.stringify(h.state()), before);
-            assert.strictEqual(h.config("red")["ring:live"], "red");
         });
-        it("a failing targeted up exits 1 and puts ring:live back", async () => {
-            h.failOn(["up", "--target"], "error: updating base path mapping: ConflictException", "red");
+        it("a failing update exits 1, names the live pointer's stack, and changes nothing", async () => {
+            h.failOn(["up"], "error: updating API Gateway Base Path Mapping (api.example.edu/): TooManyRequestsException: Too Many Requests", "live");
             const r = await h.run("flip", "black");
             assert.strictEqual(r.code, 1);
-            assert.match(r.stderr, /flip to slot "black" on stack red failed/);
-            assert.match(r.stderr, /ring:live on red was restored to red/);
-            assert.strictEqual(h.config("red")["ring:live"], "red");
-            assert.strictEqual(h.config("red")["ring:previousLive"], undefined);
-            assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "red");
-            assert.deepStrictEqual(h.callsOf("config", "rm").map((p) => p.words[2]), ["ring:previousLive", "ring:history"]);
-            assert.strictEqual(h.config("red")["ring:history"], undefined, "the history records no flip that did not happen");
+            assert.match(r.stderr, /flip to slot "black" on stack live failed:\nerror: updating API Gateway Base Path Mapping/);
+            assert.match(r.stderr, /fix: the live pointer did not change: the domain still points at red/);
+            assert.deepStrictEqual([h.pointer().liveSlot, h.pointer().ringHistory], ["red", []]);
+            assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" });
         });
     });
 
@@ -269,20 +253,15 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             const r = await h.run("rollback");
             assert.strictEqual(r.code, 0, r.stderr);
             assert.strictEqual(r.stdout.trim(), "red");
-            assert.deepStrictEqual(h.callsOf("config", "set").slice(0, 2).map((p) => [p.words[2], p.words[3]]), [
-                ["ring:live", "red"], ["ring:previousLive", "black"],
-            ]);
-            assert.deepStrictEqual(h.history().map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"], ["rollback", "black", "red"]]);
             const ups = h.callsOf("up");
-            assert.strictEqual(ups.length, 1);
-            assert.strictEqual(flag(ups[0], "--stack"), "red");
-            assert.deepStrictEqual(ups[0].flags.get("--target"), [MAPPING_URN]);
-            assert.strictEqual(h.state().stacks.red.outputs.liveSlot, "red");
+            assert.deepStrictEqual(ups.map((p) => [flag(p, "--stack"), p.flags.get("--target")]), [["live", undefined]]);
+            assert.deepStrictEqual([h.pointer().liveSlot, h.pointer().previousLive], ["red", "black"]);
+            assert.deepStrictEqual((await h.history()).map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"], ["rollback", "black", "red"]]);
         });
         it("refuses when no previous live slot is recorded: exit 3, names the fix", async () => {
             const r = await h.run("rollback");
             assert.strictEqual(r.code, 3);
-            assert.match(r.stderr, /ring:previousLive is not set on the primary stack red/);
+            assert.match(r.stderr, /no previous live slot is recorded \(the live pointer's stack live has no previousLive\)/);
             assert.match(r.stderr, /fix: flip explicitly/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
@@ -291,7 +270,7 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             h.clearLog();
             const r = await h.run("rollback", "--dry-run");
             assert.strictEqual(r.code, 0, r.stderr);
-            assert.match(r.stdout, /would run: pulumi config set ring:live red --stack red/);
+            assert.match(r.stdout, /would run: \(cd live && API_RING_LIVE_CHANGE='\{"expectedLive":"black","live":"red","previousLive":"black"/);
             assert.deepStrictEqual(h.mutatingCalls(), []);
         });
     });
@@ -305,8 +284,8 @@ describe("ring CLI (against a stand-in pulumi)", function () {
             const lines = r.stdout.trim().split("\n");
             assert.match(lines[0], /order \[red, black, blue\], primary red/);
             assert.match(lines[1], /^live: black \(https:\/\/api\.example\.edu\/\)/);
-            assert.match(r.stdout, /^red \(primary\)\s+red\s+https:\/\/red\w+\.execute-api\.us-east-1\.amazonaws\.com\/red\s+[0-9a-f]{12}\s+release-2026-11-23\.1$/m);
-            assert.match(r.stdout, /^black\s+\*\s+black\s+https:\/\/black\w+.*\/black\s+[0-9a-f]{12}\s+release-2026-11-23\.2$/m);
+            assert.match(r.stdout, /^red \(primary\)\s+red\s+https:\/\/[a-z0-9]{10}\.execute-api\.us-east-1\.amazonaws\.com\/red\s+[0-9a-f]{12}\s+release-2026-11-23\.1$/m);
+            assert.match(r.stdout, /^black\s+\*\s+black\s+https:\/\/[a-z0-9]{10}.*\/black\s+[0-9a-f]{12}\s+release-2026-11-23\.2$/m);
             assert.match(r.stdout, /^blue\s+blue\s+never deployed/m);
             assert.ok(!r.stdout.includes("s3cr3t"), "no secret output is printed");
             assert.deepStrictEqual(h.mutatingCalls(), []);
@@ -344,17 +323,15 @@ describe("ring CLI (against a stand-in pulumi)", function () {
     });
 
     describe("a non-default ring", () => {
-        it("three slots with black as primary: deploy follows ring:order, flip goes through black", async () => {
+        it("three slots with black as primary: deploy follows ring:order, the flip goes through the live pointer", async () => {
             h = await Harness.create({ order: ["red", "black", "blue"], primary: "black" });
             h.deploy(["black", "red", "blue"], "black");
             let r = await h.run("deploy", "--dry-run", "--json");
             assert.strictEqual(JSON.parse(r.stdout).slot, "blue");
             r = await h.run("flip", "blue");
             assert.strictEqual(r.code, 0, r.stderr);
-            const ups = h.callsOf("up");
-            assert.strictEqual(flag(ups[0], "--stack"), "black");
-            assert.match(ups[0].flags.get("--target")?.[0] ?? "", /^urn:pulumi:black::api-ring::.*BasePathMapping::live-mapping$/);
-            assert.strictEqual(h.config("black")["ring:live"], "blue");
+            assert.deepStrictEqual(h.callsOf("up").map((p) => flag(p, "--stack")), ["live"]);
+            assert.strictEqual(h.pointer().liveSlot, "blue");
             r = await h.run("deploy", "--dry-run", "--json");
             assert.strictEqual(JSON.parse(r.stdout).slot, "red");
         });

@@ -1,15 +1,15 @@
-// Unit tests of the ring arithmetic and guards (ring/plan.ts): no Pulumi, no I/O.
+// Unit tests of the ring arithmetic and guards (ring/plan.ts, ring/status.ts): no Pulumi, no I/O.
 import * as assert from "assert";
 import {
-    adoptionImportFile, appendHistory, detectDrift, firingAlarm, formatHistoryEntry, liveLabel, summarizeAlarms,
-    DEFAULT_ORDER, EXIT, GuardRefusal, MAPPING_TYPE, RingError, buildStatus, configValue, currentLive, exportedResources,
-    findMappingUrns, formatCommand, formatStatus, inRing, isDeployed, mappingTargets, nextSlot, parseOrder, planDeploy,
+    adoptionImportFile, detectDrift, firingAlarm, liveLabel, planCohort, planRemoveCohort,
+    DEFAULT_ORDER, EXIT, GuardRefusal, MAPPING_TYPE, RingError, configValue, currentLive, exportedResources,
+    findMappingUrns, formatCommand, inRing, isDeployed, nextSlot, parseOrder, planDeploy,
     planFlip, planRollback, projectConfigValue, resolveRing, shellQuote, stackNameFor,
 } from "../../ring/plan";
+import { buildStatus, formatHistoryEntry, formatStatus, summarizeAlarms } from "../../ring/status";
+import { resourcesToMove } from "../../ring/migrate";
 import type { AlarmState, LiveMapping, RingState } from "../../ring/plan";
-import type { RingHistoryEntry } from "../../outputs";
-import { readSlotConfig } from "../../config";
-import { configSource } from "../../stack-config";
+import type { Cohort, RingHistoryEntry } from "../../outputs";
 
 function outputsFor(slot: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
     return {
@@ -19,32 +19,32 @@ function outputsFor(slot: string, extra: Record<string, unknown> = {}): Record<s
 }
 
 /**
- * A ring state: `deployed` slots have outputs; AWS maps the domain to `live` (once the primary is
- * deployed) and ring:live says `configuredLive` (default: `live`, so no drift).
+ * A ring state: `deployed` slots have outputs; AWS maps the domain to `live` and the live pointer
+ * says `pointerLive` (default: `live`, so no drift).
  */
 function state(opts: {
-    order?: string[]; primary?: string; deployed?: string[]; live?: string; configuredLive?: string; previousLive?: string; org?: string;
-    mapping?: LiveMapping | null;
+    order?: string[]; primary?: string; deployed?: string[]; live?: string; pointerLive?: string | null; previousLive?: string; org?: string;
+    mapping?: LiveMapping | null; cohorts?: Cohort[]; history?: RingHistoryEntry[]; primaryHoldsMapping?: boolean; pointerHasMapping?: boolean;
 }): RingState {
     const order = opts.order ?? ["red", "black"];
     const primary = opts.primary ?? order[0];
     const deployed = new Set(opts.deployed ?? []);
-    const mapping = opts.mapping !== undefined ? opts.mapping
-        : deployed.has(primary) && opts.live !== undefined ? { restApiId: `${opts.live}-api`, stage: opts.live } : undefined;
+    const mapping = opts.mapping !== undefined ? opts.mapping : opts.live !== undefined ? { restApiId: `${opts.live}-api`, stage: opts.live } : null;
     return {
         ring: { order, primary },
-        liveSlot: deployed.has(primary) ? opts.live : undefined,
+        pointer: {
+            stack: stackNameFor("live", opts.org), exists: true,
+            state: { liveSlot: opts.pointerLive !== undefined ? opts.pointerLive : opts.live ?? null, previousLive: opts.previousLive ?? null, ringHistory: opts.history ?? [], cohorts: opts.cohorts ?? [] },
+        },
+        liveSlot: opts.live,
         mapping,
         domain: "api.example.edu/",
-        configuredLive: opts.configuredLive ?? opts.live,
-        previousLive: opts.previousLive,
-        slots: order.map((slot) => {
-            const extra = slot === primary && opts.live !== undefined ? { liveSlot: opts.live, liveUrl: "https://api.example.edu/" } : {};
-            return {
-                slot, stack: stackNameFor(slot, opts.org), deployed: deployed.has(slot),
-                outputs: deployed.has(slot) ? outputsFor(slot, extra) : {},
-            };
-        }),
+        primaryHoldsMapping: opts.primaryHoldsMapping,
+        pointerHasMapping: opts.pointerHasMapping,
+        slots: order.map((slot) => ({
+            slot, stack: stackNameFor(slot, opts.org), deployed: deployed.has(slot),
+            outputs: deployed.has(slot) ? outputsFor(slot) : {},
+        })),
     };
 }
 
@@ -172,9 +172,6 @@ describe("ring-plan: deploy", () => {
         assert.ok(p.createsStack);
         assert.match(p.reason, /nothing is live/);
     });
-    it("first deploy with ring:live already set to the primary in Pulumi.red.yaml is allowed", () => {
-        assert.strictEqual(planDeploy(state({ configuredLive: "red" })).slot, "red");
-    });
     it("second deploy: red live, so black", () => {
         const p = planDeploy(state({ deployed: ["red"], live: "red" }));
         assert.strictEqual(p.slot, "black");
@@ -185,7 +182,7 @@ describe("ring-plan: deploy", () => {
         assert.strictEqual(planDeploy(state({ deployed: ["red", "black"], live: "black" })).slot, "red");
     });
     it("live slot outside the ring: the first slot", () => {
-        const p = planDeploy(state({ deployed: ["red"], live: "bootstrap" }));
+        const p = planDeploy(state({ deployed: ["red"], live: "bootstrap", pointerLive: null }));
         assert.strictEqual(p.slot, "red");
         assert.match(p.reason, /not in the ring/);
     });
@@ -208,26 +205,19 @@ describe("ring-plan: deploy", () => {
         const order = ["red", "black", "blue"];
         assert.strictEqual(planDeploy(state({ order, deployed: ["red"], live: "red" }), "blue").slot, "blue");
     });
-    it("refuses any deploy while AWS and ring:live disagree (a half-done flip, or a flip in the console), naming both", () => {
+    it("refuses any deploy while AWS and the live pointer disagree (a flip in the console), naming both", () => {
         const order = ["red", "black", "blue"];
-        // Domain on red, ring:live already says black (flip's up failed and config was not restored).
-        // Was: refused only the slot ring:live names, from the primary's liveSlot output; now any
-        // deploy, since the next up of the primary would overwrite what AWS serves.
-        const e = refused(() => planDeploy(state({ order, deployed: order, live: "red", configuredLive: "black" })),
-            'deploying slot "black" refused', "drift: AWS maps api.example.edu/ to red (api red-api, stage red)", "ring:live on stack red says black");
+        const e = refused(() => planDeploy(state({ order, deployed: order, live: "red", pointerLive: "black" })),
+            'deploying slot "black" refused', "drift: AWS maps api.example.edu/ to red (api red-api, stage red)", "the live pointer (stack live) says black");
         assert.match(e.fix ?? "", /flip red --override-drift/);
         assert.match(e.fix ?? "", /flip black --override-drift/);
-        refused(() => planDeploy(state({ order, deployed: order, live: "black", configuredLive: "red" }), "blue"), "drift");
+        refused(() => planDeploy(state({ order, deployed: order, live: "black", pointerLive: "red" }), "blue"), "drift");
     });
-    it("refuses the primary's first deploy onto a domain AWS already maps, unless its state adopted the mapping", () => {
-        const seed = { restApiId: "seed0api00", stage: "bootstrap" };
-        const s = { ...state({ mapping: seed }), liveSlot: "bootstrap (api seed0api00)" };
-        const e = refused(() => planDeploy(s), "api.example.edu/ already has a base path mapping in AWS (to bootstrap (api seed0api00))", "ConflictException");
-        assert.match(e.fix ?? "", /pulumi import --file adopt\.json --protect=false --generate-code=false --yes -s red/);
-        assert.ok((e.fix ?? "").includes(adoptionImportFile("api.example.edu/")));
-        const p = planDeploy({ ...s, primaryStateHasMapping: true });
-        assert.strictEqual(p.slot, "red");
-        assert.match(p.reason, /serves bootstrap \(api seed0api00\), which is not in the ring/);
+    it("refuses the primary of a ring not moved yet (its state holds the mapping), naming `ring migrate`", () => {
+        const e = refused(() => planDeploy(state({ deployed: ["red", "black"], live: "black", pointerLive: null, primaryHoldsMapping: true }), "red"),
+            'deploying the primary slot "red" refused', "stack red still holds the custom domain's base path mapping");
+        assert.match(e.fix ?? "", /npm run ring -- migrate/);
+        assert.strictEqual(planDeploy(state({ deployed: ["red", "black"], live: "red", pointerLive: null, primaryHoldsMapping: true })).slot, "black", "the other slots may deploy");
     });
     it("refuses a non-primary slot before the primary was ever deployed", () => {
         refused(() => planDeploy(state({}), "black"), '"black"', 'primary "red"', "never been deployed", "deploy red");
@@ -248,51 +238,52 @@ describe("ring-plan: deploy", () => {
 
 describe("ring-plan: flip", () => {
     const both = { deployed: ["red", "black"], live: "red" };
-    it("sets ring:live and records the previous live slot", () => {
-        const p = planFlip(state(both), "black");
-        assert.deepStrictEqual(p.config, [{ key: "ring:live", value: "black" }, { key: "ring:previousLive", value: "red" }]);
-        assert.strictEqual(p.from, "red");
-        assert.strictEqual(p.primaryStack, "red");
-        assert.ok(!p.noop);
+    const beta: Cohort = { slot: "black", headers: [{ name: "X-Ring-Cohort", value: "beta" }], priority: 100 };
+    it("changes the live pointer: black live, red previous, every cohort ended", () => {
+        const p = planFlip(state({ ...both, cohorts: [beta] }), "black");
+        assert.deepStrictEqual(p.change, { expectedLive: "red", live: "black", previousLive: "red", cohorts: [] });
+        assert.deepStrictEqual(p.removedCohorts, [beta]);
+        assert.deepStrictEqual([p.from, p.pointerStack, p.noop], ["red", "live", false]);
     });
-    it("flipping to the live slot with config in agreement is a no-op", () => {
-        const p = planFlip(state(both), "red");
+    it("flipping to the live slot with the pointer in agreement is a no-op, and ends nothing", () => {
+        const p = planFlip(state({ ...both, cohorts: [beta] }), "red");
         assert.ok(p.noop);
-        assert.deepStrictEqual(p.config, []);
+        assert.deepStrictEqual(p.removedCohorts, []);
     });
-    it("refuses on drift, naming what AWS maps, what ring:live says and both ways out", () => {
-        const e = refused(() => planFlip(state({ ...both, configuredLive: "black" }), "black"),
-            'flip to slot "black" refused', "AWS maps api.example.edu/ to red", "ring:live on stack red says black");
+    it("the first flip: from nothing live, with nothing recorded", () => {
+        const p = planFlip(state({ deployed: ["red"] }), "red");
+        assert.deepStrictEqual(p.change, { expectedLive: null, live: "red", previousLive: null, cohorts: [] });
+    });
+    it("refuses on drift, naming what AWS maps, what the live pointer says and both ways out", () => {
+        const e = refused(() => planFlip(state({ ...both, pointerLive: "black" }), "black"),
+            'flip to slot "black" refused', "AWS maps api.example.edu/ to red", "the live pointer (stack live) says black");
         assert.match(e.fix ?? "", /record it: `npm run ring -- flip red --override-drift --reason "<why>"`/);
-        refused(() => planFlip(state({ ...both, mapping: null }), "black"), "AWS maps api.example.edu/ to nothing", "pulumi refresh");
+        refused(() => planFlip(state({ ...both, mapping: null, live: undefined, pointerLive: "red" }), "black"), "AWS maps api.example.edu/ to nothing", "pulumi refresh");
     });
-    it("with --override-drift, re-syncs: target live in AWS but ring:live elsewhere sets only ring:live, and says which drift it resolved", () => {
-        const p = planFlip(state({ ...both, configuredLive: "black" }), "red", { overrideDrift: true });
+    it("with --override-drift, re-syncs: the target live in AWS but the pointer elsewhere, and says which drift it resolved", () => {
+        const p = planFlip(state({ ...both, pointerLive: "black" }), "red", { overrideDrift: true });
         assert.ok(!p.noop);
-        assert.deepStrictEqual(p.config, [{ key: "ring:live", value: "red" }]);
+        assert.deepStrictEqual(p.change, { expectedLive: "black", live: "red", previousLive: null, cohorts: [] });
         assert.match(p.overrides?.message ?? "", /AWS maps api.example.edu\/ to red/);
     });
-    it("no drift before the primary's first deploy, or when the domain is not read", () => {
-        assert.strictEqual(detectDrift(state({ configuredLive: "red", mapping: { restApiId: "x", stage: "y" } })), undefined);
-        assert.strictEqual(detectDrift({ ...state({ ...both, configuredLive: "black" }), mapping: undefined }), undefined);
+    it("no drift before the first flip, or when the domain is not read", () => {
+        assert.strictEqual(detectDrift(state({ pointerLive: null, mapping: { restApiId: "x", stage: "y" } })), undefined);
+        assert.strictEqual(detectDrift({ ...state({ ...both, pointerLive: "black" }), mapping: undefined }), undefined);
     });
-    it("from a live slot outside the ring, records no previous slot (the program refuses one outside ring:order)", () => {
-        // Was: ring:previousLive=bootstrap, which the primary's next `up` refuses
-        // ("ring:previousLive: got \"bootstrap\"; expected a slot of ring:order").
-        const p = planFlip(state({ deployed: ["red", "black"], live: "bootstrap", previousLive: "black" }), "black");
-        assert.deepStrictEqual(p.config, [{ key: "ring:live", value: "black" }, { key: "ring:previousLive" }]);
-        const values: Record<string, string> = {
-            "ring:live": "red", "ring:previousLive": "black", "domain:name": "api.example.edu",
-            "gateway:hosts": JSON.stringify({ edxapp_host: "courses.example.edu" }), "threescale:serviceId": "2555417777820",
-            "threescale:serviceToken": "s3rvice-token-0123456789", "cache:authToken": "redis-auth-token-0123456789",
-        };
-        for (const c of p.config) {
-            if (c.value === undefined) delete values[c.key];
-            else values[c.key] = c.value;
-        }
-        const config = readSlotConfig(configSource({ project: "api-ring", stack: "red", values, secretKeys: ["threescale:serviceToken", "cache:authToken"] }));
-        assert.strictEqual(config.ring.live, "black");
-        assert.strictEqual(config.ring.previousLive, undefined);
+    it("from a live slot outside the ring, records no previous slot", () => {
+        const p = planFlip(state({ deployed: ["red", "black"], live: "bootstrap", pointerLive: null, pointerHasMapping: true, previousLive: "black" }), "black");
+        assert.strictEqual(p.change.previousLive, null);
+    });
+    it("refuses the first flip onto a mapping AWS has and the live pointer's state does not: its update would fail (ConflictException)", () => {
+        const s = state({ deployed: ["red"], live: "bootstrap", pointerLive: null, pointerHasMapping: false, mapping: { restApiId: "seed0api00", stage: "bootstrap" } });
+        const e = refused(() => planFlip({ ...s, liveSlot: "bootstrap (api seed0api00)" }, "red"),
+            "api.example.edu/ already has a base path mapping in AWS (to bootstrap (api seed0api00))", "ConflictException");
+        assert.match(e.fix ?? "", /in live\/, `pulumi import --file adopt\.json --protect=false --generate-code=false --yes -s live`/);
+        assert.ok((e.fix ?? "").includes(adoptionImportFile("api.example.edu/")));
+        assert.strictEqual(planFlip({ ...s, pointerHasMapping: true }, "red").change.live, "red", "adopted: the first flip takes it over");
+    });
+    it("refuses while the primary's state still holds the mapping (a ring not moved yet)", () => {
+        refused(() => planFlip(state({ ...both, pointerLive: null, primaryHoldsMapping: true }), "black"), "still holds the custom domain's base path mapping");
     });
     it("refuses a slot outside the ring", () => {
         refused(() => planFlip(state(both), "green"), '"green"', "not in the ring", "ring:order");
@@ -300,24 +291,20 @@ describe("ring-plan: flip", () => {
     it("refuses a slot never deployed", () => {
         refused(() => planFlip(state({ deployed: ["red"], live: "red" }), "black"), 'slot "black"', "stack black", "never been deployed", "deploy black");
     });
-    it("refuses when the primary was never deployed (no mapping)", () => {
-        refused(() => planFlip(state({ deployed: ["black"] }), "black"), 'primary slot "red"', "no live mapping");
-    });
-    it("a non-first primary owns the flip", () => {
+    it("needs neither the primary nor the working tree: only the target's outputs and the live pointer's state", () => {
         const p = planFlip(state({ primary: "black", deployed: ["red", "black"], live: "black" }), "red");
-        assert.strictEqual(p.primaryStack, "black");
-        assert.deepStrictEqual(p.config, [{ key: "ring:live", value: "red" }, { key: "ring:previousLive", value: "black" }]);
+        assert.deepStrictEqual(p.change, { expectedLive: "black", live: "red", previousLive: "black", cohorts: [] });
     });
 });
 
 describe("ring-plan: rollback", () => {
-    it("flips to ring:previousLive", () => {
+    it("flips to the live pointer's previous slot", () => {
         const p = planRollback(state({ deployed: ["red", "black"], live: "black", previousLive: "red" }));
         assert.strictEqual(p.target, "red");
-        assert.deepStrictEqual(p.config, [{ key: "ring:live", value: "red" }, { key: "ring:previousLive", value: "black" }]);
+        assert.deepStrictEqual(p.change, { expectedLive: "black", live: "red", previousLive: "black", cohorts: [] });
     });
     it("refuses when nothing is recorded, naming the fix", () => {
-        const e = refused(() => planRollback(state({ deployed: ["red", "black"], live: "red" })), "ring:previousLive", "stack red", "nothing to roll back");
+        const e = refused(() => planRollback(state({ deployed: ["red", "black"], live: "red" })), "previousLive", "stack live", "nothing to roll back");
         assert.match(e.fix ?? "", /flip <slot>/);
     });
     it("refuses when the previous slot is already live", () => {
@@ -329,8 +316,44 @@ describe("ring-plan: rollback", () => {
     });
 });
 
-describe("ring-plan: mapping URN from `pulumi stack export`", () => {
-    const urn = `urn:pulumi:red::api-ring::api-ring:index:DomainFlip$${MAPPING_TYPE}::live-mapping`;
+describe("ring-plan: cohorts", () => {
+    const both = { deployed: ["red", "black"], live: "red" };
+    const header = [{ name: "X-Ring-Cohort", value: "beta" }];
+    it("adds a cohort for the idle slot at the next free priority, keeping what is live", () => {
+        const p = planCohort(state(both), "black", header);
+        assert.deepStrictEqual(p.cohort, { slot: "black", headers: header, priority: 100 });
+        assert.deepStrictEqual(p.change, { expectedLive: "red", live: "red", previousLive: null, cohorts: [p.cohort] });
+    });
+    it("the same headers again re-point the cohort and keep its priority; the same again is a no-op", () => {
+        const order = ["red", "black", "blue"];
+        const s = state({ order, deployed: order, live: "red", cohorts: [{ slot: "black", headers: header, priority: 300 }] });
+        const p = planCohort(s, "blue", [{ name: "x-ring-cohort", value: "beta" }]);
+        assert.deepStrictEqual(p.change.cohorts, [{ slot: "blue", headers: [{ name: "x-ring-cohort", value: "beta" }], priority: 300 }]);
+        assert.ok(planCohort(s, "black", header).noop);
+    });
+    it("refuses the live slot, a slot never deployed, a slot outside the ring, and drift", () => {
+        refused(() => planCohort(state(both), "red", header), 'slot "red" is live');
+        refused(() => planCohort(state({ deployed: ["red"], live: "red" }), "black", header), "never been deployed");
+        refused(() => planCohort(state(both), "green", header), "not in the ring");
+        refused(() => planCohort(state({ ...both, pointerLive: "black" }), "black", header), "drift");
+    });
+    it("refuses what API Gateway would, naming the header and the rule", () => {
+        refused(() => planCohort(state(both), "black", [{ name: "Authorization", value: "x" }]), "API Gateway would refuse", "refuses authorization");
+        refused(() => planCohort(state(both), "black", header, 0), "priority 0: expected a whole number from 1 to 1,000,000");
+        const taken = state({ ...both, cohorts: [{ slot: "black", headers: [{ name: "X-Team", value: "qa" }], priority: 100 }] });
+        refused(() => planCohort(taken, "black", header, 100), "expected a priority no other rule has");
+    });
+    it("removes the cohort matching the headers, and refuses headers no cohort has, listing them", () => {
+        const s = state({ ...both, cohorts: [{ slot: "black", headers: header, priority: 100 }] });
+        const p = planRemoveCohort(s, [{ name: "X-RING-COHORT", value: "beta" }]);
+        assert.deepStrictEqual([p.removed, p.change.cohorts], [true, []]);
+        refused(() => planRemoveCohort(s, [{ name: "X-Ring-Cohort", value: "gamma" }]), "no cohort matches X-Ring-Cohort=gamma", "cohorts: X-Ring-Cohort=beta");
+    });
+});
+
+describe("ring-plan: the state the live pointer and the primary hold (`pulumi stack export`)", () => {
+    const urn = `urn:pulumi:red::api-ring::api-ring:ring:DomainFlip$${MAPPING_TYPE}::live-mapping`;
+    const component = "urn:pulumi:red::api-ring::api-ring:ring:DomainFlip::live";
     const exported = {
         version: 3,
         deployment: {
@@ -338,33 +361,34 @@ describe("ring-plan: mapping URN from `pulumi stack export`", () => {
             resources: [
                 { urn: "urn:pulumi:red::api-ring::pulumi:pulumi:Stack::api-ring-red", custom: false, type: "pulumi:pulumi:Stack" },
                 { urn: "urn:pulumi:red::api-ring::aws:apigateway/restApi:RestApi::red-api", custom: true, type: "aws:apigateway/restApi:RestApi", id: "abc" },
-                { urn, custom: true, type: MAPPING_TYPE, id: "api.example.edu/" },
-                { urn: urn + "-old", custom: true, type: MAPPING_TYPE, id: "old", delete: true },
+                { urn: component, custom: false, type: "api-ring:ring:DomainFlip", parent: "urn:pulumi:red::api-ring::pulumi:pulumi:Stack::api-ring-red" },
+                { urn, custom: true, type: MAPPING_TYPE, id: "api.example.edu/", parent: component },
+                { urn: urn + "-old", custom: true, type: MAPPING_TYPE, id: "old", delete: true, parent: component },
                 { bogus: true },
             ],
         },
     };
     it("finds the mapping and skips pending deletes and malformed entries", () => {
         const res = exportedResources(exported);
-        assert.strictEqual(res.length, 4);
+        assert.strictEqual(res.length, 5);
         assert.deepStrictEqual(findMappingUrns(res), [urn]);
-        assert.deepStrictEqual(mappingTargets(res, "red", "red"), [urn]);
+    });
+    it("what `ring migrate` moves: the DomainFlip component and what is under it, pending deletes left", () => {
+        assert.deepStrictEqual(resourcesToMove(exportedResources(exported)), [component, urn]);
+        assert.deepStrictEqual(resourcesToMove([]), []);
     });
     it("tolerates unknown shapes", () => {
         assert.deepStrictEqual(exportedResources(undefined), []);
         assert.deepStrictEqual(exportedResources({ version: 3 }), []);
         assert.deepStrictEqual(exportedResources({ deployment: { resources: "x" } }), []);
     });
-    it("refuses when the primary has no mapping, naming the stack and the fix", () => {
-        refused(() => mappingTargets([], "red", "acme/red"), 'primary slot "red"', "stack acme/red", MAPPING_TYPE);
-    });
 });
 
 describe("ring-plan: status", () => {
-    it("reports every slot, the live one, and no secrets", () => {
+    it("reports every slot, the live one, the release each serves, and no secrets", () => {
         const s = state({ deployed: ["red", "black"], live: "black", previousLive: "red" });
         s.slots[0].outputs["redisAuthToken"] = "should-not-appear";
-        const st = buildStatus(s);
+        const st = buildStatus(s, { liveUrl: "https://api.example.edu/" });
         assert.strictEqual(st.live, "black");
         assert.strictEqual(st.liveUrl, "https://api.example.edu/");
         assert.strictEqual(st.previousLive, "red");
@@ -380,22 +404,27 @@ describe("ring-plan: status", () => {
         assert.match(text, /abababababab/);
     });
     it("shows never-deployed slots and nothing live before the first deploy", () => {
-        const st = buildStatus(state({ configuredLive: "red" }));
+        const st = buildStatus(state({}));
         assert.strictEqual(st.live, undefined);
         assert.ok(st.slots.every((x) => !x.deployed && !x.live));
         assert.match(formatStatus(st), /never deployed/);
         assert.deepStrictEqual(st.warnings, []);
     });
-    it("names drift (a half-done flip, a console flip) and a live slot outside the ring", () => {
-        const drifted = buildStatus(state({ deployed: ["red", "black"], live: "red", configuredLive: "black" }));
+    it("names drift (a console flip) and a live slot outside the ring", () => {
+        const drifted = buildStatus(state({ deployed: ["red", "black"], live: "red", pointerLive: "black" }));
         assert.match(drifted.warnings[0], /drift: AWS maps api.example.edu\/ to red .* says black; .*flip black --override-drift/);
-        assert.deepStrictEqual([drifted.drift?.aws, drifted.drift?.config], ["red", "black"]);
-        assert.match(formatStatus(drifted), /^mapping: api\.example\.edu\/ -> api red-api, stage red \(AWS\); ring:live: black {2}DRIFT$/m);
-        assert.match(buildStatus(state({ deployed: ["red"], live: "bootstrap" })).warnings.join("\n"), /not in ring:order/);
+        assert.deepStrictEqual([drifted.drift?.aws, drifted.drift?.pointer], ["red", "black"]);
+        assert.match(formatStatus(drifted), /^mapping: api\.example\.edu\/ -> api red-api, stage red \(AWS\); live pointer: black {2}DRIFT$/m);
+        assert.match(buildStatus(state({ deployed: ["red"], live: "bootstrap", pointerLive: null })).warnings.join("\n"), /not in ring:order/);
     });
-    it("currentLive is undefined until the primary is deployed", () => {
-        assert.strictEqual(currentLive(state({ live: "red" })), undefined);
-        assert.strictEqual(currentLive(state({ deployed: ["red"], live: "red" })), "red");
+    it("lists the cohorts, beside the slot they reach", () => {
+        const beta: Cohort = { slot: "black", headers: [{ name: "X-Ring-Cohort", value: "beta*" }, { name: "X-Team", value: "qa" }], priority: 100 };
+        const st = buildStatus(state({ deployed: ["red", "black"], live: "red", cohorts: [beta] }));
+        assert.deepStrictEqual(st.slots.map((x) => x.cohorts.length), [0, 1]);
+        assert.match(formatStatus(st), /^cohorts \(requests to api\.example\.edu\/ carrying these headers reach the slot named, before the mapping\):\n {2}X-Ring-Cohort=beta\* and X-Team=qa -> black \(priority 100\)$/m);
+    });
+    it("the live slot is what AWS maps", () => {
+        assert.strictEqual(currentLive(state({ deployed: ["red"], live: "red", pointerLive: "black" })), "red");
     });
 });
 
@@ -431,19 +460,15 @@ describe("ring-plan: what AWS maps", () => {
 
 describe("ring-plan: history", () => {
     const entry = (i: number): RingHistoryEntry => ({ at: `2026-11-23T10:0${i}:00Z`, kind: "flip", from: "red", to: "black", by: "ci", why: `#${i}`, gate: "passed" });
-    it("appends, keeping the newest `limit` entries", () => {
-        let h: RingHistoryEntry[] = [];
-        for (let i = 1; i <= 5; i++) h = appendHistory(h, entry(i), 3);
-        assert.deepStrictEqual(h.map((e) => e.why), ["#3", "#4", "#5"]);
-        assert.deepStrictEqual(appendHistory([], entry(1), 0).length, 1, "a limit below 1 still keeps the entry just made");
-    });
-    it("prints one line per entry with the releases, who, the gate and why", () => {
+    it("prints one line per entry with the releases, who, the gate, why and the cohorts it ended", () => {
         assert.strictEqual(formatHistoryEntry({ ...entry(1), kind: "auto-rollback", fromRelease: "r2", toRelease: "r1", gate: "not-run", why: "alarm x fired" }),
             "2026-11-23T10:01:00Z  auto-rollback red -> black (r2 -> r1)  by ci  gate not-run  why: alarm x fired");
+        assert.match(formatHistoryEntry({ ...entry(2), removedCohorts: [{ slot: "black", headers: [{ name: "X-Ring-Cohort", value: "beta" }], priority: 100 }] }),
+            /ended cohorts: X-Ring-Cohort=beta -> black \(priority 100\)$/);
     });
     it("status shows the last five, and all of them as data", () => {
         const history = [1, 2, 3, 4, 5, 6, 7].map(entry);
-        const st = buildStatus(state({ deployed: ["red", "black"], live: "black" }), { history });
+        const st = buildStatus(state({ deployed: ["red", "black"], live: "black", history }));
         assert.strictEqual(st.history.length, 7);
         const text = formatStatus(st);
         assert.match(text, /^history \(last 5 of 7; --json gives all\):$/m);

@@ -16,29 +16,29 @@ describe("ring: what is live comes from AWS", function () {
     let h: Harness;
     eachTestDeployed((x) => (h = x), () => h);
 
-    it("status shows AWS's mapping beside ring:live, read with GetBasePathMapping in the primary's region", async () => {
-        h.setConfig("red", "aws:region", "eu-west-1");
+    it("status shows AWS's mapping beside what the live pointer says, read with GetBasePathMapping in the live pointer's region", async () => {
+        h.setConfig("live", "aws:region", "eu-west-1", h.liveDir);
         const r = await h.run("status");
         assert.strictEqual(r.code, 0, r.stderr);
-        const api = String(h.state().stacks.red.outputs.restApiId);
-        assert.match(r.stdout, new RegExp(`^mapping: api\\.example\\.edu/ -> api ${api}, stage red \\(AWS\\); ring:live: red$`, "m"));
+        const api = String(h.outputs("red").restApiId);
+        assert.match(r.stdout, new RegExp(`^mapping: api\\.example\\.edu/ -> api ${api}, stage red \\(AWS\\); live pointer: red$`, "m"));
         assert.deepStrictEqual(h.apiGatewayMock.commandCalls(GetBasePathMappingCommand).map((c) => c.args[0].input), [{ domainName: "api.example.edu", basePath: "(none)" }]);
-        assert.deepStrictEqual(h.regions, ["eu-west-1"]);
+        assert.deepStrictEqual(h.regions, ["eu-west-1", "us-east-1"], "the domain in the live pointer's region, the alarms in the primary's");
         const j = JSON.parse((await h.run("status", "--json")).stdout);
         assert.deepStrictEqual(j.mapping, { restApiId: api, stage: "red", slot: "red" });
         assert.strictEqual(j.drift, undefined);
     });
 
     it("a flip made in the console is drift: status names both values, exit 0", async () => {
-        const black = String(h.state().stacks.black.outputs.restApiId);
+        const black = String(h.outputs("black").restApiId);
         h.setAwsMapping({ restApiId: black, stage: "black" });
         const r = await h.run("status");
         assert.strictEqual(r.code, 0, r.stderr);
         assert.match(r.stdout, /^live: black /m, "the live slot is what AWS maps, not ring:live");
-        assert.match(r.stdout, /ring:live: red {2}DRIFT$/m);
-        assert.match(r.stdout, /warning: drift: AWS maps api\.example\.edu\/ to black \(api \w+, stage black\), but ring:live on stack red says red/);
+        assert.match(r.stdout, /live pointer: red {2}DRIFT$/m);
+        assert.match(r.stdout, /warning: drift: AWS maps api\.example\.edu\/ to black \(api \w+, stage black\), but the live pointer \(stack live\) says red/);
         const j = JSON.parse((await h.run("status", "--json")).stdout);
-        assert.deepStrictEqual([j.live, j.configuredLive, j.drift.aws, j.drift.config], ["black", "red", "black", "red"]);
+        assert.deepStrictEqual([j.live, j.pointerLive, j.drift.aws, j.drift.pointer], ["black", "red", "black", "red"]);
     });
 
     it("flip and deploy refuse on drift (exit 3), naming both values and the fix; nothing changes", async () => {
@@ -48,7 +48,7 @@ describe("ring: what is live comes from AWS", function () {
             const r = await h.run(...args);
             assert.strictEqual(r.code, 3, `${args.join(" ")}: ${r.stderr}`);
             if (args[0] !== "rollback") {
-                assert.match(r.stderr, /drift: AWS maps api\.example\.edu\/ to stage bootstrap of api seed0api00, outside the ring, but ring:live on stack red says red/);
+                assert.match(r.stderr, /drift: AWS maps api\.example\.edu\/ to stage bootstrap of api seed0api00, outside the ring, but the live pointer \(stack live\) says red/);
                 assert.match(r.stderr, /fix: to point api\.example\.edu\/ back at red: `npm run ring -- flip red --override-drift --reason "<why>"`/);
             }
         }
@@ -57,32 +57,36 @@ describe("ring: what is live comes from AWS", function () {
     });
 
     it("--override-drift resolves it with a gated flip, recorded in the history", async () => {
-        const black = String(h.state().stacks.black.outputs.restApiId);
+        const black = String(h.outputs("black").restApiId);
         h.setAwsMapping({ restApiId: black, stage: "black" });
         const r = await h.run("flip", "black", "--override-drift", "--reason", "rolled forward in the console during the incident", "--no-bake");
         assert.strictEqual(r.code, 0, r.stderr);
-        assert.strictEqual(h.config("red")["ring:live"], "black");
-        const [entry] = h.history();
+        assert.strictEqual(h.pointer().liveSlot, "black");
+        const [entry] = (await h.history());
         assert.deepStrictEqual([entry.kind, entry.from, entry.to, entry.gate], ["flip", "black", "black", "passed"]);
         assert.match(entry.why, /^rolled forward in the console during the incident; overrode drift: AWS maps api\.example\.edu\/ to black/);
         assert.strictEqual((await h.run("status", "--json")).stdout.includes('"drift"'), false);
     });
 
-    it("a mapping AWS already has (the seed's) refuses the primary's first deploy until adopted, naming the pulumi import", async () => {
+    it("a mapping AWS already has (the seed's) refuses the first flip until the live pointer adopts it, naming the pulumi import", async () => {
         await h.cleanup();
         h = await Harness.create();
+        h.deploy(["red"], null);
         h.setAwsMapping({ restApiId: "seed0api00", stage: "bootstrap" });
-        const r = await h.run("deploy");
+        const deploy = await h.run("deploy", "--dry-run");
+        assert.strictEqual(deploy.code, 0, `a deploy never touches the mapping: ${deploy.stderr}`);
+        const r = await h.run("flip", "red", "--no-bake");
         assert.strictEqual(r.code, 3, r.stderr);
-        assert.match(r.stderr, /api\.example\.edu\/ already has a base path mapping in AWS \(to bootstrap \(api seed0api00\)\), which the primary's first `up` would fail to create/);
-        assert.match(r.stderr, /pulumi import --file adopt\.json --protect=false --generate-code=false --yes -s red/);
+        assert.match(r.stderr, /api\.example\.edu\/ already has a base path mapping in AWS \(to bootstrap \(api seed0api00\)\), which the live pointer's first update would fail to create/);
+        assert.match(r.stderr, /in live\/, `pulumi import --file adopt\.json --protect=false --generate-code=false --yes -s live`/);
         assert.ok(r.stderr.includes('"id":"api.example.edu/","parent":"live"'));
         assert.deepStrictEqual(h.mutatingCalls(), []);
         h.adoptMapping({ restApiId: "seed0api00", stage: "bootstrap" });
-        const adopted = await h.run("deploy");
+        const adopted = await h.run("flip", "red", "--no-bake", "--reason", "take the domain over from the seed");
         assert.strictEqual(adopted.code, 0, adopted.stderr);
-        assert.strictEqual(adopted.stdout.trim(), "red");
-        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.state().stacks.red.outputs.restApiId, stage: "red" }, "the first up points the adopted mapping at ring:live");
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" }, "the first flip points the adopted mapping at red");
+        assert.deepStrictEqual(h.state().aws?.calls?.map((c) => [c.op, c.type.split(":").pop()]), [["update", "BasePathMapping"]], "updated in place, never created or deleted");
+        assert.deepStrictEqual((await h.history()).map((e) => [e.from, e.to]), [["bootstrap (api seed0api00)", "red"]]);
     });
 
     it("AWS unreadable: flip and deploy stop (exit 1) naming the call and the fix; status prints what it can and exits 1", async () => {
@@ -111,8 +115,8 @@ describe("ring: the gate before a flip", function () {
         const r = await h.run("flip", "black", "--no-bake");
         assert.strictEqual(r.code, 0, r.stderr);
         assert.deepStrictEqual(h.stage.requests.map((q) => `${q.method} ${q.url}`), ["GET /black/heartbeat"]);
-        assert.match(r.stderr, /gate: ok {3}GET https:\/\/black\w+\.execute-api\.us-east-1\.amazonaws\.com\/black\/heartbeat: expected HTTP 200 with release "release-2026-11-23\.2", got HTTP 200 with release "release-2026-11-23\.2"/);
-        assert.strictEqual(h.history()[0].gate, "passed");
+        assert.match(r.stderr, /gate: ok {3}GET https:\/\/[a-z0-9]{10}\.execute-api\.us-east-1\.amazonaws\.com\/black\/heartbeat: expected HTTP 200 with release "release-2026-11-23\.2", got HTTP 200 with release "release-2026-11-23\.2"/);
+        assert.strictEqual((await h.history())[0].gate, "passed");
     });
 
     it("a slot answering another release is refused (exit 3), printing what was expected and what came back; nothing changes", async () => {
@@ -123,7 +127,7 @@ describe("ring: the gate before a flip", function () {
         assert.match(r.stderr, /GET https:\/\/\S+\/black\/heartbeat: expected HTTP 200 with release "release-2026-11-23\.2", got HTTP 200 with release "release-2026-11-20\.9"/);
         assert.match(r.stderr, /fix: .*--skip-gate/);
         assert.deepStrictEqual(h.mutatingCalls(), []);
-        assert.deepStrictEqual(h.history(), []);
+        assert.deepStrictEqual((await h.history()), []);
     });
 
     it("a slot answering 5xx, or not at all, is refused too", async () => {
@@ -183,7 +187,7 @@ describe("ring: the gate before a flip", function () {
         assert.strictEqual(r.code, 0, r.stderr);
         assert.deepStrictEqual(h.stage.requests, []);
         assert.match(r.stderr, /gate: skipped \(--skip-gate\); recorded in the history/);
-        const [entry] = h.history();
+        const [entry] = (await h.history());
         assert.deepStrictEqual([entry.gate, entry.why], ["skipped", "stage URL blocked from CI"]);
     });
 
@@ -218,7 +222,7 @@ describe("ring: the watch after a flip", function () {
         assert.ok(h.clock.sleeps.every((ms) => ms <= BAKE_POLL_MS));
         assert.match(r.stderr, /bake: watching 4 alarms of black for 5 min \(until 2026-11-23T10:05:00Z\)/);
         assert.match(r.stderr, /bake: 5 min without an alarm; black stays live/);
-        assert.strictEqual(h.config("red")["ring:live"], "black");
+        assert.strictEqual(h.pointer().liveSlot, "black");
     });
 
     it("warns when an alarm needs longer to fire than the bake lasts, from what CloudWatch says of it", async () => {
@@ -245,28 +249,29 @@ describe("ring: the watch after a flip", function () {
         assert.strictEqual(r.stdout.trim(), "red", "stdout names the slot live at the end");
         assert.match(r.stderr, /bake: alarm api-ring-black-5xx-rate is ALARM: Threshold Crossed: 2 out of the last 3 datapoints/);
         assert.match(r.stderr, /rolled back: alarm api-ring-black-5xx-rate fired while black baked .*; the domain serves red again/);
-        // Two targeted ups on the primary: the flip, then the flip back.
-        assert.deepStrictEqual(h.callsOf("up").map((p) => [flag(p, "--stack"), p.flags.get("--target")?.length]), [["red", 1], ["red", 1]]);
-        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.state().stacks.red.outputs.restApiId, stage: "red" });
-        assert.deepStrictEqual([h.config("red")["ring:live"], h.config("red")["ring:previousLive"]], ["red", "black"]);
-        const history = h.history();
+        // Two updates of the live pointer's stack: the flip, then the flip back.
+        assert.deepStrictEqual(h.callsOf("up").map((p) => [flag(p, "--stack"), p.flags.get("--target")]), [["live", undefined], ["live", undefined]]);
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" });
+        assert.deepStrictEqual([h.pointer().liveSlot, h.pointer().previousLive], ["red", "black"]);
+        const history = (await h.history());
         assert.deepStrictEqual(history.map((e) => [e.kind, e.from, e.to, e.gate]), [["flip", "red", "black", "passed"], ["auto-rollback", "black", "red", "not-run"]]);
         assert.strictEqual(history[1].why, `alarm api-ring-black-5xx-rate fired during the bake of black: ${fired.StateReason}`);
         assert.deepStrictEqual([history[1].fromRelease, history[1].toRelease], ["release-2026-11-23.2", "release-2026-11-23.1"]);
         assert.strictEqual(history[1].at, "2026-11-23T10:01:00Z", "two polls after the flip");
-        assert.deepStrictEqual(h.state().stacks.red.outputs.ringHistory, history, "the primary's ringHistory output follows");
+        assert.deepStrictEqual(h.pointer().ringHistory, history, "the live pointer's ringHistory output");
     });
 
-    it("a flip back that fails leaves the config exactly as the flip set it, and says so", async () => {
+    it("a flip back that fails leaves the live pointer exactly as the flip left it, and says so", async () => {
         h.alarms.set("api-ring-black-5xx-rate", { StateValue: "ALARM", StateReason: "Threshold Crossed" });
-        h.failOn(["up", "ring auto-rollback to red (was black)"], "error: updating base path mapping: ConflictException", "red");
+        h.failOn(["up", "ring auto-rollback to red (was black)"], "error: updating API Gateway Base Path Mapping (api.example.edu/): TooManyRequestsException", "live");
         const r = await h.run("flip", "black");
-        assert.match(r.stderr, /flip back to slot "red" on stack red failed/);
-        assert.match(r.stderr, /ring:live on red was restored to black/);
-        // What the forward flip set, key by key: live, previous, and a history of that flip alone.
-        assert.deepStrictEqual([h.config("red")["ring:live"], h.config("red")["ring:previousLive"]], ["black", "red"]);
-        assert.deepStrictEqual(h.history().map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"]]);
-        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.state().stacks.black.outputs.restApiId, stage: "black" });
+        assert.match(r.stderr, /flip back to slot "red" on stack live failed/);
+        assert.match(r.stderr, /the live pointer did not change: the domain still points at black/);
+        assert.match(r.stderr, /could NOT flip back by itself/);
+        // What the forward flip left: live, previous, and a history of that flip alone.
+        assert.deepStrictEqual([h.pointer().liveSlot, h.pointer().previousLive], ["black", "red"]);
+        assert.deepStrictEqual((await h.history()).map((e) => [e.kind, e.from, e.to]), [["flip", "red", "black"]]);
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("black").restApiId, stage: "black" });
         assert.strictEqual(r.code, 4, r.stderr);
     });
 
@@ -294,12 +299,12 @@ describe("ring: the watch after a flip", function () {
         const r = await h.run("rollback", "--reason", "black misbehaves");
         assert.strictEqual(r.code, 0, r.stderr);
         assert.strictEqual(h.cloudWatchMock.commandCalls(DescribeAlarmsCommand).length, 0);
-        assert.deepStrictEqual(h.history().map((e) => [e.kind, e.why]), [["flip", "(no reason given: pass --reason)"], ["rollback", "black misbehaves"]]);
+        assert.deepStrictEqual((await h.history()).map((e) => [e.kind, e.why]), [["flip", "(no reason given: pass --reason)"], ["rollback", "black misbehaves"]]);
     });
 
     it("refuses to flip to a slot without alarms when a bake is due (exit 3), unless --no-bake", async () => {
         const st = h.state();
-        delete st.stacks.black.outputs.alarmNames;
+        delete st.stacks["api-ring/black"].outputs.alarmNames;
         h.writeState(st);
         let r = await h.run("flip", "black");
         assert.strictEqual(r.code, 3);
@@ -320,7 +325,7 @@ describe("ring: the watch after a flip", function () {
         assert.match(r.stderr, /bake: could not read the alarms \(3\/3\): reading the alarms .* failed: Throttling: Rate exceeded/);
         assert.match(r.stderr, /the flip to black stands, but the bake stopped watching/);
         assert.strictEqual(r.stdout.trim(), "black");
-        assert.strictEqual(h.config("red")["ring:live"], "black");
+        assert.strictEqual(h.pointer().liveSlot, "black");
     });
 });
 
@@ -330,13 +335,13 @@ describe("ring: the history", function () {
     eachTestDeployed((x) => (h = x), () => h);
 
     it("records every flip with time, from, to, releases, who, why and the gate, bounded by ring:historyLimit", async () => {
-        h.setConfig("red", "ring:historyLimit", "3");
+        h.setConfig("live", "ring:historyLimit", "3", h.liveDir);
         for (const [i, slot] of ["black", "red", "black", "red", "black"].entries()) {
             const r = await h.run("flip", slot, "--no-bake", "--reason", `release #${i + 1}`);
             assert.strictEqual(r.code, 0, r.stderr);
             h.clock.time += 60_000;
         }
-        const history = h.history();
+        const history = (await h.history());
         assert.deepStrictEqual(history.map((e) => e.why), ["release #3", "release #4", "release #5"]);
         assert.deepStrictEqual(history[2], {
             at: "2026-11-23T10:04:00Z", kind: "flip", from: "red", to: "black",

@@ -1,6 +1,7 @@
 // Runs `npm run local`'s command (bin/local/cli.js) as its own process, as a user would, and
 // reads what it prints: its URL and its redis-server's pid.
 import { ChildProcess, spawn } from "child_process";
+import * as http from "http";
 import * as path from "path";
 
 const PROJECT = path.resolve(__dirname, "..", "..", "..");
@@ -67,4 +68,24 @@ export async function gone(pid: number, ms = 5000): Promise<boolean> {
         await new Promise((r) => setTimeout(r, 50));
     }
     return !alive(pid);
+}
+
+export interface Answer {
+    status: number;
+    headers: http.IncomingHttpHeaders;
+    body: string;
+}
+
+/** A request exactly as written: no client-side path normalization (unlike fetch), and only these headers (node:http adds Host and Connection). */
+export function send(base: string, method: string, rawPath: string, headers: Record<string, string> = {}, body?: Buffer | string): Promise<Answer> {
+    const { hostname, port } = new URL(base);
+    return new Promise((resolve, reject) => {
+        const req = http.request({ host: hostname, port, method, path: rawPath, headers }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        });
+        req.on("error", reject);
+        req.end(body);
+    });
 }

@@ -1,7 +1,8 @@
 // Settings for handler tests, pointed at the test's own Redis and 3scale stand-in.
 import type { Redis } from "ioredis";
 import { createRedisClient } from "../../handlers/redis-client";
-import { AuthorizerSettings, DEFAULT_CREDENTIALS } from "../../handlers/settings";
+import { AuthorizerSettings, DEFAULT_CREDENTIALS, settingsToEnvironment, withoutSecrets } from "../../handlers/settings";
+import { ParameterStore } from "../../dev-servers/parameter-store";
 import { FakeThreescale } from "../../dev-servers/threescale";
 import { RedisServer } from "../../dev-servers/redis-server";
 
@@ -36,4 +37,19 @@ export function testSettings(redis: RedisServer | undefined, threescale: FakeThr
 /** The client the code under test uses, with the test CA when the server runs TLS. */
 export function clientFor(server: RedisServer, settings: AuthorizerSettings, log: (m: string) => void = () => undefined): Redis {
     return createRedisClient(settings.redis, { tls: server.ca ? { ca: server.ca } : undefined, log });
+}
+
+/** The parameter names the program gives the functions for their two secrets (any names do). */
+export const SECRET_PARAMETER_NAMES = { serviceToken: "/api-ring/test/threescale-service-token", redisAuthToken: "/api-ring/test/redis-auth-token" };
+
+/**
+ * The environment of a deployed function for these settings: the tokens stored in the Parameter Store
+ * stand-in, the environment naming only the parameters, the SDK pointed at the stand-in with its
+ * endpoint override (AWS_ENDPOINT_URL_SSM) and throwaway credentials (the stand-in does not check signatures).
+ */
+export function deployedEnvironment(settings: AuthorizerSettings, store: ParameterStore, extra: Record<string, string> = {}): Record<string, string> {
+    store.put(SECRET_PARAMETER_NAMES.serviceToken, settings.threescale.serviceToken);
+    if (settings.redis.authToken !== "") store.put(SECRET_PARAMETER_NAMES.redisAuthToken, settings.redis.authToken);
+    const parameters = { ...SECRET_PARAMETER_NAMES, redisAuthToken: settings.redis.authToken !== "" ? SECRET_PARAMETER_NAMES.redisAuthToken : "" };
+    return { ...settingsToEnvironment(withoutSecrets(settings, parameters)), ...store.clientEnvironment(), ...extra };
 }

@@ -1,0 +1,76 @@
+// Config refuses early what AWS would refuse late (the rules of preview/aws-rules/): the Redis AUTH
+// token's characters, slot names every resource named after them can carry, a regional
+// certificate from another region, and who owns the account's CloudWatch role.
+import * as assert from "assert";
+import { ConfigError, readSlotConfig } from "../../config";
+import { mapSource } from "./harness";
+
+const BASE = {
+    "gateway:hosts": JSON.stringify({ edxapp_host: "courses.example.edu", discovery_host: "discovery.example.edu" }),
+    "threescale:serviceId": "2555417777820",
+    "threescale:serviceToken": "s3rvice-token-0123456789",
+};
+const PRIMARY = { ...BASE, "ring:live": "red", "domain:name": "api.example.edu", "cache:authToken": "redis-auth-token-0123456789" };
+const SECRETS = ["threescale:serviceToken", "cache:authToken"];
+
+function problems(stack: string, values: Record<string, string>): { key: string; got: string; expected: string }[] {
+    try {
+        readSlotConfig(mapSource(stack, values, SECRETS));
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, String(e));
+        return e.problems;
+    }
+    return [];
+}
+
+describe("config: what AWS would refuse, refused when config is read", () => {
+    it("refuses a cache:authToken with a character ElastiCache refuses (only ! & # $ ^ < > - are allowed)", () => {
+        for (const token of ["abcdefghij0123456789%", "abcdefghij0123456789*", "abcdefghij0123456789_", "abcdefghij 123456789"]) {
+            const found = problems("red", { ...PRIMARY, "cache:authToken": token }).filter((p) => p.key === "cache:authToken");
+            assert.strictEqual(found.length, 1, token);
+            assert.match(found[0].expected, /! & # \$ \^ < > -/);
+            assert.ok(!found[0].got.includes(token), "the secret is not echoed");
+        }
+        assert.deepStrictEqual(problems("red", { ...PRIMARY, "cache:authToken": "abc!&#$^<>-0123456789" }), []);
+    });
+
+    it("refuses slot names a stage, a function, a queue or the replication group cannot carry", () => {
+        const order = (slots: string[]) => JSON.stringify(slots);
+        for (const slot of ["red.1", "red/1", "red 1"]) {
+            const found = problems("red", { ...PRIMARY, "ring:order": order(["red", slot]) }).filter((p) => p.key === "ring:order");
+            assert.strictEqual(found.length, 1, slot);
+            assert.match(found[0].got, new RegExp(slot.replace(/[./]/g, "\\$&")));
+        }
+        // Every name the program derives from a slot fits: the longest is the authorizer's IAM role (64 with pulumi-aws's suffix).
+        const long = "b".repeat(25);
+        assert.match(problems("red", { ...PRIMARY, "ring:order": order(["red", long]) }).map((p) => `${p.key}: ${p.expected}`).join("\n"), /ring:order: .*24 characters/);
+        assert.deepStrictEqual(problems("red", { ...PRIMARY, "ring:order": order(["red", "b".repeat(24)]) }), []);
+    });
+
+    it("refuses a primary slot the replication group id cannot carry (a letter first, letters, digits and single hyphens, 15 characters)", () => {
+        for (const primary of ["red_1", "1red", "red--a", "r".repeat(16)]) {
+            const found = problems(primary, { ...PRIMARY, "ring:order": JSON.stringify([primary, "black"]) }).filter((p) => p.key === "ring:order");
+            assert.strictEqual(found.length, 1, primary);
+            assert.match(found[0].expected, /replication group/);
+        }
+        assert.deepStrictEqual(problems("r".repeat(15), { ...PRIMARY, "ring:live": "r".repeat(15), "ring:order": JSON.stringify(["r".repeat(15), "black"]) }), []);
+    });
+
+    it("refuses a regional domain's certificate from another region than the API's", () => {
+        const certificate = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555`;
+        const found = problems("red", { ...PRIMARY, "aws:region": "us-east-1", "domain:certificateArn": certificate("eu-west-1") });
+        assert.deepStrictEqual(found.map((p) => p.key), ["domain:certificateArn"]);
+        assert.match(found[0].expected, /us-east-1/);
+        assert.deepStrictEqual(problems("red", { ...PRIMARY, "aws:region": "us-east-1", "domain:certificateArn": certificate("us-east-1") }), []);
+    });
+
+    it("lets only the primary own the account's CloudWatch role; any slot may say the account has one", () => {
+        const black = { ...BASE };
+        assert.deepStrictEqual(problems("red", { ...PRIMARY, "gateway:cloudWatchRole": "create" }), []);
+        assert.deepStrictEqual(problems("black", { ...black, "gateway:cloudWatchRole": "existing" }), []);
+        const found = problems("black", { ...black, "gateway:cloudWatchRole": "create" });
+        assert.deepStrictEqual(found.map((p) => p.key), ["gateway:cloudWatchRole"]);
+        assert.match(found[0].expected, /one per account and region/);
+        assert.deepStrictEqual(problems("red", { ...PRIMARY, "gateway:cloudWatchRole": "yes" }).map((p) => p.key), ["gateway:cloudWatchRole"]);
+    });
+});
