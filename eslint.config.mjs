@@ -34,7 +34,7 @@ const leavingFolder = (depth) => `^${toRoot(depth)}`;
 const reaching = (folders) => (depth) => `^${toRoot(depth)}(${folders.join("|")})(/|$)`;
 
 export default tseslint.config(
-    { ignores: ["bin/**", "node_modules/**", "out/**"] },
+    { ignores: ["bin/**", "node_modules/**", "out/**", ".lambda/**"] },
     ...tseslint.configs.recommended,
     {
         rules: {

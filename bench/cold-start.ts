@@ -5,13 +5,14 @@
 // from `require` of the entry point:
 //   - the first decision of a key already in the Redis cache (TLS + AUTH, as ElastiCache runs), the two
 //     tokens read from Parameter Store first (the stand-in on loopback, through the runtime's SDK),
-//   - the baseline: an empty handler that reads its Redis AUTH token from the same store with the
-//     runtime's SDK (as any function keeping its secret out of its configuration must), loads the
-//     archive's own ioredis and makes one TLS GET,
+//   - the baseline: an empty handler, packed as the handlers are (ioredis bundled by esbuild), that
+//     reads its Redis AUTH token from the same store with the runtime's SDK (as any function keeping
+//     its secret out of its configuration must) and makes one TLS GET,
 //   - and, to say what the store read costs, the same empty handler with the token in its environment,
 // and, warm (after WARM_UP calls, as a container that has served requests), the cache-hit p99 next
 // to a raw GET p99 from the same process and client library, interleaved, over WARM_ROUNDS rounds.
 // Run: npm run bench -- cold
+import * as esbuild from "esbuild";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -70,12 +71,16 @@ async function main(): Promise<void> {
         const shipped: number[] = [];
         const baseline: number[] = [];
         const tokenAtHand: number[] = [];
-        const ioredis = path.join(authorizer.dir, "node_modules", "ioredis");
+        // The baseline is packed as the handlers are: ioredis bundled by esbuild into one file.
+        const ioredis = path.join(process.cwd(), "node_modules", "ioredis");
+        const bundledIoredis = path.join(work, "baseline", "ioredis.js");
+        esbuild.buildSync({ stdin: { contents: `export { Redis } from "ioredis";`, resolveDir: process.cwd() }, outfile: bundledIoredis,
+            bundle: true, platform: "node", format: "cjs", target: "node22", legalComments: "none", logLevel: "silent" });
         // The empty handler: its AUTH token from the store (GetParameter, decrypted, through the runtime's
         // SDK), or, for the store read's own cost, from its environment as before issue 17.
         const emptyHandler = (fromStore: boolean): string => `
             const started = process.hrtime.bigint();
-            const { Redis } = require(${JSON.stringify(ioredis)});
+            const { Redis } = require(${JSON.stringify(bundledIoredis)});
             const token = ${fromStore ? `(async () => {
                 const { SSMClient, GetParameterCommand } = require("@aws-sdk/client-ssm");
                 const ssm = new SSMClient({ endpoint: process.env.AWS_ENDPOINT_URL_SSM, region: process.env.AWS_REGION, maxAttempts: 1 });
@@ -90,7 +95,7 @@ async function main(): Promise<void> {
                 process.exit(0);
             });`;
         for (let i = 0; i < PROCESSES; i++) {
-            // Interleaved, so all see the same machine load.
+            // Interleaved, so all three see the same machine load.
             const [hit] = await invokeArchive(authorizer.dir, env, runtimeModules, [EVENT]);
             const source = (hit.ok as { context?: { source?: string } } | undefined)?.context?.source;
             if (source !== "cache") throw new Error(`expected a cache hit, got ${hit.error ?? source}`);
@@ -128,7 +133,7 @@ async function main(): Promise<void> {
                 process.exit(0);
             })();`;
         type WarmFigures = { hitP50: number; hitP99: number; getP50: number; getP99: number };
-        const warm = await runInLambdaProcess<{ pooled: WarmFigures; rounds: WarmFigures[] }>(authorizer.dir, { ...env, BENCH_REDIS_AUTH_TOKEN: redis.password }, runtimeModules, warmDriver);
+        const warm = await runInLambdaProcess<{ pooled: WarmFigures; rounds: WarmFigures[] }>(authorizer.dir, { ...env, BENCH_REDIS_AUTH_TOKEN: redis.password }, runtimeModules, warmDriver, undefined, 600_000);
         const w = warm.pooled;
 
         console.log(`api-ring cold start (Node ${process.version}, ${PROCESSES} fresh processes each, TLS + AUTH redis-server on loopback)\n`);
@@ -141,7 +146,7 @@ async function main(): Promise<void> {
         console.log(`warm cache-hit decision p50 ${ms2(w.hitP50)} p99 ${ms2(w.hitP99)} vs raw TLS GET p50 ${ms2(w.getP50)} p99 ${ms2(w.getP99)} ` +
             `(p99 ratio ${(w.hitP99 / w.getP99).toFixed(2)}; ${WARM_ROUNDS} rounds of ${WARM_CALLS} each, interleaved, after ${WARM_UP}, same process and client library)`);
         console.log(`  p99 ratio by round: ${warm.rounds.map((r) => (r.hitP99 / r.getP99).toFixed(2)).join(" ")}`);
-        console.log(`authorizer archive: ${authorizer.files} files, ${(authorizer.bytes / 1024).toFixed(0)} KiB unpacked, ${(authorizer.zippedBytes / 1024).toFixed(0)} KiB zipped`);
+        for (const a of run.archives) console.log(`${a.function} archive: ${a.files} files, ${(a.bytes / 1024).toFixed(0)} KiB unpacked, ${(a.zippedBytes / 1024).toFixed(0)} KiB zipped`);
     } finally {
         await Promise.all([redis.close(), threescale.close(), sns.close(), store.close()]);
         fs.rmSync(work, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // What the metrics library costs in a cold start of the shipped Lambda archives
 // (figures, not timed tests). Builds the archives exactly as the program does (the offline
 // preview), then, in fresh Node processes as Lambda starts them:
-//   - loads each archive's entry module, index.js (its handler factory runs at load: settings, clients),
+//   - loads each archive's entry module, __index.js (its handler factory runs at load: settings, clients),
 //     with the metrics library, and without it (the package preloaded as an empty module, no
 //     service configured), alternating, ROUNDS times each;
 //   - loads the metrics library alone;
@@ -11,7 +11,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ARCHIVE_ENTRY } from "../handler-archive";
+import { ARCHIVE_ENTRY, BUILD_DIR } from "../handler-archive";
 import { metricsEnvironment } from "../handlers/metrics";
 import { DEFAULT_CREDENTIALS, settingsToEnvironment } from "../handlers/settings";
 import { previewStack } from "../preview/cli";
@@ -61,10 +61,12 @@ function main(): void {
         console.log(`api-ring cold-start benchmark (Node ${process.version}, ${os.cpus().length} cores, ${ROUNDS} fresh processes each)\n`);
         for (const archive of run.archives) {
             const index = path.join(archive.dir, `${ARCHIVE_ENTRY}.js`);
+            // The function's folder, whose node_modules holds the lazily loaded packages beside its bundle.
+            const own = path.join(archive.dir, BUILD_DIR, archive.function);
             // "Without": the library's package resolves to an empty module, and no service is configured.
             const preload = path.join(work, `no-metrics-${archive.function}.js`);
             fs.writeFileSync(preload, `const Module = require("module");
-                const id = require.resolve(${JSON.stringify(LIBRARY)}, { paths: [${JSON.stringify(archive.dir)}] });
+                const id = require.resolve(${JSON.stringify(LIBRARY)}, { paths: [${JSON.stringify(own)}] });
                 const m = new Module(id); m.exports = {}; m.loaded = true; require.cache[id] = m;`);
             const withLib: number[] = [];
             const without: number[] = [];
@@ -72,7 +74,7 @@ function main(): void {
                 withLib.push(timed(archive.dir, loadScript(index), withMetrics));
                 without.push(timed(archive.dir, loadScript(index), settings, preload));
             }
-            const libraryAlone = Array.from({ length: ROUNDS }, () => timed(archive.dir, loadScript(LIBRARY), {}));
+            const libraryAlone = Array.from({ length: ROUNDS }, () => timed(own, loadScript(LIBRARY), {}));
             // Paired by round, so load on the machine weighs on both sides alike.
             const differences = withLib.map((w, i) => w - without[i]).sort((a, b) => a - b);
             console.log(`${archive.function} (${archive.files} files, ${(archive.bytes / 1048576).toFixed(1)} MiB, ${(archive.deflatedBytes / 1024).toFixed(0)} KiB deflated)`);
@@ -82,12 +84,13 @@ function main(): void {
             console.log(`  ${LIBRARY} alone:   ${summary(libraryAlone)}`);
         }
 
-        // Per invocation, through the archive's own wrapper: decisions held and written at most once a
-        // second (as shipped), next to one EMF line per decision (stdout discarded, as a pipe would take it).
+        // Per invocation, through the handlers' own wrapper (the module the bundle is made from, compiled) and the
+        // archive's metrics library: decisions held and written at most once a second (as shipped), next to one
+        // EMF line per decision (stdout discarded, as a pipe would take it).
         const authorizer = run.archives.find((a) => a.function.endsWith("-authorizer"));
         if (!authorizer) throw new Error("no authorizer archive");
-        const perCall = (holding: boolean) => timed(authorizer.dir, `
-            const { instrumentAuthorizer } = require(${JSON.stringify(path.join(authorizer.dir, "handlers", "metrics.js"))});
+        const perCall = (holding: boolean) => timed(path.join(authorizer.dir, BUILD_DIR, authorizer.function), `
+            const { instrumentAuthorizer } = require(${JSON.stringify(path.join(__dirname, "..", "handlers", "metrics.js"))});
             const { Metrics, MetricUnit } = require(${JSON.stringify(LIBRARY)});
             const metrics = new Metrics({ namespace: "api-ring", serviceName: "api-ring-red" });
             const decide = async (i) => ({ principalId: "x", policyDocument: { Version: "2012-10-17", Statement: [] }, context: { source: i % 10 ? "cache" : "3scale" } });

@@ -1,11 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AUTHORIZER_TIMEOUT_SECONDS } from "../config";
-import { ARCHIVE_ENTRY, handlerArchive, LazyPackages } from "../handler-archive";
+import { handlerCode, LazyPackages } from "../handler-archive";
+import type { APIGatewayAuthorizerResult } from "aws-lambda";
 import { createAuthorizerHandler } from "../handlers/authorizer";
+import type { AuthorizerEvent } from "../handlers/credentials";
 import { JWT_PACKAGE } from "../handlers/jwt";
 import { METRICS_PACKAGE } from "../handlers/metrics";
-import { createReporterHandler } from "../handlers/reporter";
+import { createReporterHandler, type ReporterEvent, type ReporterResult } from "../handlers/reporter";
 import { SECRET_PARAMETER_VARIABLES } from "../handlers/secrets";
 import { AuthorizerSettings, functionEnvironment } from "../handlers/settings";
 import { XML_PACKAGE } from "../handlers/threescale";
@@ -42,6 +44,9 @@ export function handlerLazyPackages(jwt: boolean): LazyPackages {
     return { [XML_PACKAGE]: true, [METRICS_PACKAGE]: true, [JWT_PACKAGE]: jwt };
 }
 
+/** The Lambda runtime of both functions; their bundles target its Node.js version. */
+const RUNTIME = aws.lambda.Runtime.NodeJS22dX;
+
 /** AWS managed policies the functions need: logs and VPC attachment, X-Ray writes; nothing more. Named in the region's partition. */
 const VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole";
 const XRAY_WRITE_POLICY = "AWSXRayDaemonWriteAccess";
@@ -54,8 +59,8 @@ const XRAY_WRITE_POLICY = "AWSXRayDaemonWriteAccess";
  * Failed reporter invocations land in the dead-letter queue.
  */
 export class AuthorizerPair extends pulumi.ComponentResource {
-    readonly authorizer: aws.lambda.Function;
-    readonly reporter: aws.lambda.Function;
+    readonly authorizer: aws.lambda.CallbackFunction<AuthorizerEvent, APIGatewayAuthorizerResult>;
+    readonly reporter: aws.lambda.CallbackFunction<ReporterEvent, ReporterResult>;
     readonly usageTopic: aws.sns.Topic;
     readonly deadLetterQueue: aws.sqs.Queue;
     /** Encrypts the pair's secrets in Parameter Store; only the pair's roles may decrypt with it. */
@@ -127,7 +132,6 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             USAGE_TOPIC_ARN: this.usageTopic.arn,
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
-        const handler = `${ARCHIVE_ENTRY}.handler`;
         const region = aws.getRegionOutput({}, { parent: this }).region;
         const readSecrets = [{
             Sid: "ReadOwnSecrets",
@@ -149,12 +153,12 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             Action: ["sns:Publish"],
             Resource: this.usageTopic.arn,
         }, ...readSecrets]);
-        this.authorizer = new aws.lambda.Function(`${name}-authorizer`, {
+        this.authorizer = new aws.lambda.CallbackFunction(`${name}-authorizer`, {
             description: "api-ring: 3scale-backed TOKEN authorizer with a Redis decision cache",
-            code: handlerArchive("authorizer", createAuthorizerHandler, handlerLazyPackages(s.credentials.kind === "jwt")),
-            handler,
-            role: authorizerAccess.role.arn,
-            runtime: aws.lambda.Runtime.NodeJS22dX,
+            ...handlerCode(`${name}-authorizer`, RUNTIME, "authorizer", createAuthorizerHandler, handlerLazyPackages(s.credentials.kind === "jwt")),
+            // Our least-privilege role: without one CallbackFunction attaches nine managed *FullAccess policies.
+            role: authorizerAccess.role,
+            runtime: RUNTIME,
             architectures: ["arm64"],
             memorySize: 512,
             // Far below API Gateway's 29 s; config refuses bounds that do not fit inside it (config/authorizer.ts).
@@ -171,12 +175,11 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             Action: ["sqs:SendMessage"],
             Resource: this.deadLetterQueue.arn,
         }, ...readSecrets]);
-        this.reporter = new aws.lambda.Function(`${name}-reporter`, {
+        this.reporter = new aws.lambda.CallbackFunction(`${name}-reporter`, {
             description: "api-ring: reports pending usage to 3scale in batches",
-            code: handlerArchive("reporter", createReporterHandler, handlerLazyPackages(false)),
-            handler,
-            role: reporterAccess.role.arn,
-            runtime: aws.lambda.Runtime.NodeJS22dX,
+            ...handlerCode(`${name}-reporter`, RUNTIME, "reporter", createReporterHandler, handlerLazyPackages(false)),
+            role: reporterAccess.role,
+            runtime: RUNTIME,
             architectures: ["arm64"],
             memorySize: 256,
             timeout: 60,

@@ -338,8 +338,6 @@ async function writeArchive(name: string, code: unknown, root: string): Promise<
         } else if (asset instanceof pulumi.asset.FileAsset || asset instanceof pulumi.asset.FileArchive) {
             const source = await (asset as unknown as { path: Promise<string> }).path;
             fs.cpSync(source, target, { recursive: true, dereference: true });
-            const parts = entry.split("/");
-            if (parts[0] === "node_modules") packages.add(parts.slice(1, parts[1].startsWith("@") ? 3 : 2).join("/"));
         } else {
             throw new Error(`${name}: archive entry ${entry} is a ${asset.constructor.name}, which the offline preview cannot write`);
         }
@@ -353,7 +351,12 @@ async function writeArchive(name: string, code: unknown, root: string): Promise<
         const full = path.join(file.parentPath, file.name);
         const content = fs.readFileSync(full);
         const deflated = deflateRawSync(content).length;
-        const nameBytes = Buffer.byteLength(path.relative(dir, full));
+        const relative = path.relative(dir, full);
+        const nameBytes = Buffer.byteLength(relative);
+        // A package is shipped wherever a node_modules folder of the archive holds it.
+        const parts = relative.split(path.sep);
+        const at = parts.lastIndexOf("node_modules");
+        if (at >= 0 && at + 2 < parts.length) packages.add(parts.slice(at + 1, parts[at + 1].startsWith("@") ? at + 3 : at + 2).join("/"));
         files += 1;
         bytes += content.length;
         deflatedBytes += deflated;

@@ -1,6 +1,7 @@
 import { userKeyInHeader } from "../../handlers/credentials";
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
 import * as path from "path";
 import { AuthCacheNetwork, REDIS_PORT } from "../../components/authCacheNetwork";
 import { AuthorizerPair } from "../../components/authorizerPair";
@@ -268,24 +269,25 @@ describe("AuthCacheNetwork", () => {
 
 describe("AuthorizerPair", () => {
     const subnets = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"];
+    const pairArgs = (metricsService?: string): ConstructorParameters<typeof AuthorizerPair>[1] => ({
+        metricsService,
+        settings: {
+            threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
+            redisTimeoutMs: 150, tokenPattern: "^[a-f0-9]{32}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30,
+            staleTtlSeconds: 86400, failureMode: "resilient", planRoutes: { Basic: ["discovery/*"] }, defaultRoutes: [],
+            usageWindowSeconds: 60, credentials: DEFAULT_CREDENTIALS, stage: "red",
+        },
+        serviceToken: pulumi.secret("s3rvice-token-0123456789"),
+        redisHost: "master.redis.example.use1.cache.amazonaws.com",
+        redisPort: 6379,
+        redisAuthToken: pulumi.secret("redis-auth-token-0123456789"),
+        subnetIds: subnets,
+        securityGroupIds: ["sg-0lambda"],
+        flushSchedule: "rate(1 minute)",
+    });
     const pair = (metricsService?: string) => {
         const name = unique("pair");
-        return build((opts) => new AuthorizerPair(name, {
-            metricsService,
-            settings: {
-                threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
-                redisTimeoutMs: 150, tokenPattern: "^[a-f0-9]{32}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30,
-                staleTtlSeconds: 86400, failureMode: "resilient", planRoutes: { Basic: ["discovery/*"] }, defaultRoutes: [],
-                usageWindowSeconds: 60, credentials: DEFAULT_CREDENTIALS, stage: "red",
-            },
-            serviceToken: pulumi.secret("s3rvice-token-0123456789"),
-            redisHost: "master.redis.example.use1.cache.amazonaws.com",
-            redisPort: 6379,
-            redisAuthToken: pulumi.secret("redis-auth-token-0123456789"),
-            subnetIds: subnets,
-            securityGroupIds: ["sg-0lambda"],
-            flushSchedule: "rate(1 minute)",
-        }, opts));
+        return build((opts) => new AuthorizerPair(name, pairArgs(metricsService), opts));
     };
     const functions = (b: Awaited<ReturnType<typeof pair>>) => b.all("aws:lambda/function:Function");
 
@@ -382,41 +384,60 @@ describe("AuthorizerPair", () => {
         assert.deepStrictEqual(principals, ["events.amazonaws.com", "sns.amazonaws.com"]);
     });
 
-    it("packages only what the handlers load, not the deploy-time packages", async () => {
+    it("ships each function as a CallbackFunction: its bundle, the lazily loaded packages it needs, and its serialized factory", async () => {
         const b = await pair();
         for (const f of functions(b)) {
-            const archive = f.inputs.code as pulumi.asset.AssetArchive;
-            const assets = await archive.assets;
-            const entries = Object.keys(assets);
-            assert.strictEqual(f.inputs.handler, "index.handler");
-            for (const loaded of ["index.js", "handlers/settings.js", "node_modules/ioredis/package.json", "node_modules/ioredis/built/index.js", "node_modules/fast-xml-parser/lib/fxp.cjs"]) {
-                assert.ok(entries.includes(loaded), `${loaded} is shipped: ${entries.join(", ")}`);
-            }
-            // What the program or the ring commands need but the handlers never load (the Lambda runtime ships the AWS SDK).
-            const deployTime = ["@apidevtools/swagger-parser", "recheck", "@aws-sdk/client-api-gateway", "@aws-sdk/client-cloudwatch"];
-            for (const excluded of [...deployTime, "@pulumi/pulumi", "@pulumi/aws", "@aws-sdk/client-sns", "@aws-sdk/client-ssm", "js-yaml", "mocha", "typescript"]) {
-                assert.ok(!entries.some((e) => e.startsWith(`node_modules/${excluded}/`) || e === `node_modules/${excluded}`), `${excluded} is not shipped`);
-            }
-            const unloaded = entries.filter((e) => /\.(map|d\.ts|d\.cts|md|ts)$/.test(e) || e.startsWith("node_modules/fast-xml-parser/src/"));
-            assert.deepStrictEqual(unloaded, [], "no source map, type declaration, doc or unloaded source is shipped");
-            // Each function gets the modules of handlers/ its entry point loads, compiled one by one, and no other.
-            const own = entries.filter((e) => e.startsWith("handlers/")).sort();
-            const expected = f.name.endsWith("-authorizer")
-                ? ["access-policy", "authorizer", "bounded-body", "credentials", "decision-cache", "jwt", "keys", "last-known-decisions", "lua", "metrics", "redis-client", "routes", "sealed-key", "secrets", "settings", "threescale", "usage"]
-                : ["bounded-body", "credentials", "keys", "lua", "metrics", "redis-client", "reporter", "routes", "sealed-key", "secrets", "settings", "threescale", "usage"];
-            assert.deepStrictEqual(own, expected.map((m) => `handlers/${m}.js`));
-            const entry = f.name.endsWith("-authorizer") ? "authorizer.js\").createAuthorizerHandler()" : "reporter.js\").createReporterHandler()";
-            for (const file of ["index.js", ...own]) {
-                const code = await (assets[file] as unknown as { text: Promise<string> }).text;
-                assert.ok(!/require\("@pulumi\//.test(code), `${file} loads no Pulumi package`);
-                // Closure serialization's mark: every captured name reached through a `with` block.
-                assert.ok(!/\bwith \(/.test(code), `${file} is a compiled module, not serialized closures`);
-                assert.ok(!/sourceMappingURL|^\s*\/\/ /m.test(code), `${file} carries no source map reference or comment`);
-            }
-            assert.ok((await (assets["index.js"] as unknown as { text: Promise<string> }).text).includes(`require("./handlers/${entry}`));
+            const files = await archiveFiles(f.inputs.code);
+            const module = f.name.endsWith("-authorizer") ? "authorizer" : "reporter";
+            const own = `.lambda/${f.name}`;
+            assert.strictEqual(f.inputs.handler, "__index.handler");
+            // Nothing but the bundle and what the handlers load lazily: no package of package.json's dependencies whole.
+            assert.deepStrictEqual(Object.keys(files).sort(), [`${own}/${module}.js`, `${own}/node_modules/@aws-lambda-powertools/metrics/index.js`,
+                `${own}/node_modules/fast-xml-parser/index.js`, "__index.js"].sort());
+            const bundle = files[`${own}/${module}.js`];
+            assert.ok(!/require\("@pulumi\//.test(bundle), "the bundle loads no Pulumi package");
+            // Closure serialization's mark: every captured name reached through a `with` block.
+            assert.ok(!/\bwith\s*\(/.test(bundle), "the bundle is plain modules, not serialized closures");
+            assert.ok(!/sourceMappingURL/.test(bundle), "and carries no source map reference");
+            // CallbackFunction's serialized factory: one `with` block, its own, whose scope is the bundle's path and factory name.
+            const index = files["__index.js"];
+            assert.strictEqual(index.match(/\bwith\s*\(/g)?.length, 1, index);
+            const factory = module === "authorizer" ? "createAuthorizerHandler" : "createReporterHandler";
+            assert.ok(index.includes(`with({ entry: "./${own}/${module}.js", exportName: "${factory}"`), index);
         }
     });
+
+    it("keeps the functions' URNs: a CallbackFunction is an aws.lambda.Function, so a deployed stack updates them in place", async () => {
+        const name = unique("urns");
+        const b = await build((opts) => new AuthorizerPair(name, pairArgs(), opts));
+        const urns = await Promise.all([b.component.authorizer, b.component.reporter].map((f) => resolve(f.urn)));
+        // The URNs the plain aws.lambda.Function resources had (main before issue 18): same type, parent and name.
+        assert.deepStrictEqual(urns, ["authorizer", "reporter"].map((fn) =>
+            `urn:pulumi:red::api-ring::api-ring:ring:AuthorizerPair$aws:lambda/function:Function::${name}-${fn}`));
+    });
 });
+
+/** Each file of a function's code (an AssetArchive as registered) by its path in the archive, with its text. */
+async function archiveFiles(code: unknown): Promise<Record<string, string>> {
+    assert.ok(code instanceof pulumi.asset.AssetArchive, "the code is an AssetArchive");
+    const files: Record<string, string> = {};
+    for (const [entry, asset] of Object.entries(await code.assets)) {
+        if (asset instanceof pulumi.asset.StringAsset) {
+            files[entry] = await (asset as unknown as { text: Promise<string> }).text;
+            continue;
+        }
+        const source = await (asset as unknown as { path: Promise<string> }).path;
+        if (asset instanceof pulumi.asset.FileAsset) {
+            files[entry] = fs.readFileSync(source, "utf8");
+            continue;
+        }
+        assert.ok(asset instanceof pulumi.asset.FileArchive && fs.statSync(source).isDirectory(), `${entry} is a file or a folder`);
+        for (const file of fs.readdirSync(source, { recursive: true, withFileTypes: true })) {
+            if (file.isFile()) files[`${entry}/${path.relative(source, path.join(file.parentPath, file.name))}`] = fs.readFileSync(path.join(file.parentPath, file.name), "utf8");
+        }
+    }
+    return files;
+}
 
 describe("SlotWatch", () => {
     const THRESHOLDS: AlarmThresholds = {

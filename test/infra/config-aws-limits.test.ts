@@ -2,7 +2,8 @@
 // token's characters, slot names every resource named after them can carry, a regional
 // certificate from another region, and who owns the account's CloudWatch role.
 import * as assert from "assert";
-import { ConfigError, readSlotConfig } from "../../config";
+import { ConfigError, readLivePointerConfig, readSlotConfig } from "../../config";
+import { configSource } from "../../stack-config";
 import { mapSource } from "./harness";
 
 const BASE = {
@@ -10,12 +11,22 @@ const BASE = {
     "threescale:serviceId": "2555417777820",
     "threescale:serviceToken": "s3rvice-token-0123456789",
 };
-const PRIMARY = { ...BASE, "ring:live": "red", "domain:name": "api.example.edu", "cache:authToken": "redis-auth-token-0123456789" };
+const PRIMARY = { ...BASE, "cache:authToken": "redis-auth-token-0123456789" };
+/** The live pointer's stack owns the custom domain (live/Pulumi.live.yaml). */
+const LIVE_POINTER = { "domain:name": "api.example.edu" };
 const SECRETS = ["threescale:serviceToken", "cache:authToken"];
 
 function problems(stack: string, values: Record<string, string>): { key: string; got: string; expected: string }[] {
+    return refusals(() => readSlotConfig(mapSource(stack, values, SECRETS)));
+}
+
+function livePointerProblems(values: Record<string, string>): { key: string; got: string; expected: string }[] {
+    return refusals(() => readLivePointerConfig(configSource({ project: "api-ring-live", stack: "live", values, secretKeys: [] })));
+}
+
+function refusals(read: () => unknown): { key: string; got: string; expected: string }[] {
     try {
-        readSlotConfig(mapSource(stack, values, SECRETS));
+        read();
     } catch (e) {
         assert.ok(e instanceof ConfigError, String(e));
         return e.problems;
@@ -53,15 +64,15 @@ describe("config: what AWS would refuse, refused when config is read", () => {
             assert.strictEqual(found.length, 1, primary);
             assert.match(found[0].expected, /replication group/);
         }
-        assert.deepStrictEqual(problems("r".repeat(15), { ...PRIMARY, "ring:live": "r".repeat(15), "ring:order": JSON.stringify(["r".repeat(15), "black"]) }), []);
+        assert.deepStrictEqual(problems("r".repeat(15), { ...PRIMARY, "ring:order": JSON.stringify(["r".repeat(15), "black"]) }), []);
     });
 
     it("refuses a regional domain's certificate from another region than the API's", () => {
         const certificate = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555`;
-        const found = problems("red", { ...PRIMARY, "aws:region": "us-east-1", "domain:certificateArn": certificate("eu-west-1") });
+        const found = livePointerProblems({ ...LIVE_POINTER, "aws:region": "us-east-1", "domain:certificateArn": certificate("eu-west-1") });
         assert.deepStrictEqual(found.map((p) => p.key), ["domain:certificateArn"]);
         assert.match(found[0].expected, /us-east-1/);
-        assert.deepStrictEqual(problems("red", { ...PRIMARY, "aws:region": "us-east-1", "domain:certificateArn": certificate("us-east-1") }), []);
+        assert.deepStrictEqual(livePointerProblems({ ...LIVE_POINTER, "aws:region": "us-east-1", "domain:certificateArn": certificate("us-east-1") }), []);
     });
 
     it("lets only the primary own the account's CloudWatch role; any slot may say the account has one", () => {

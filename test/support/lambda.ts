@@ -22,10 +22,10 @@ export function lambdaRuntimeModules(dir: string): string {
  * runtime's modules on NODE_PATH; resolves with the JSON value the driver prints on a `RESULT ` line.
  * Handlers log to stdout as Lambda functions do, so the result comes on its own line.
  */
-export async function runInLambdaProcess<T>(archive: string, env: Record<string, string>, runtimeModules: string, driver: string, emf?: Record<string, unknown>[]): Promise<T> {
+export async function runInLambdaProcess<T>(archive: string, env: Record<string, string>, runtimeModules: string, driver: string, emf?: Record<string, unknown>[], timeoutMs = 30_000): Promise<T> {
     const stdout = await new Promise<string>((resolve, reject) => {
         execFile(process.execPath, ["-e", driver], {
-            cwd: archive, encoding: "utf8", timeout: 30_000,
+            cwd: archive, encoding: "utf8", timeout: timeoutMs,
             env: { PATH: process.env.PATH ?? "", NODE_PATH: runtimeModules, ...env },
         }, (error, out, err) => (error ? reject(new Error(`handler process failed: ${err || error.message}`)) : resolve(out)));
     });
