@@ -2,7 +2,8 @@
 // test/fixtures/any-document/photos.yaml): preflights are public, the ring's authorizer guards
 // what the document leaves open, and an operation the document protects with IAM is never handed
 // to the ring's authorizer nor served unchecked: the local run cannot verify a signature, so it
-// refuses it as API Gateway refuses a request without one.
+// refuses it as API Gateway refuses a request without one, with the gateway response of that type
+// (the document's own, else its DEFAULT_4XX, whose CORS headers a browser needs to read the refusal).
 import * as assert from "assert";
 import * as http from "http";
 import type { AddressInfo } from "net";
@@ -60,6 +61,15 @@ describe("local run: a document with its own auth and CORS (photos)", function (
         assert.match(run.output(), /not checked by the local run, refused: PUT \/photos\/\{name\} \(IAM\)/);
     });
 
+    it("answers the IAM refusal as the document's DEFAULT_4XX says (its CORS headers), a MISSING_AUTHENTICATION_TOKEN response", async () => {
+        const res = await fetch(`${run.url}/photos/cat.jpg`, { method: "PUT", headers: { origin: "https://photos.example.org", "content-type": "image/jpeg" }, body: Buffer.from([0xff, 0xd8]) });
+        assert.strictEqual(res.status, 403);
+        assert.strictEqual(res.headers.get("access-control-allow-origin"), "https://photos.example.org", "DEFAULT_4XX's CORS headers");
+        assert.strictEqual(res.headers.get("access-control-allow-headers"), "Content-Type,X-Api-Key,X-Amz-Date,Authorization");
+        assert.ok(res.headers.get("x-amzn-requestid"));
+        assert.deepStrictEqual(await res.json(), { message: "Missing Authentication Token" });
+    });
+
     it("prints the summary by kind and the preflight warning at start", () => {
         assert.match(run.output(), /gateway:spec: 6 operations: 3 behind the ring's authorizer, 1 IAM, 0 API key, 0 own authorizer, 2 public/);
         assert.match(run.output(), /warning: gateway:spec: #\/paths\/~1\{proxy\+\}\/x-amazon-apigateway-any-method: ANY \/\{proxy\+\} answers CORS preflights/);
@@ -83,12 +93,35 @@ describe("local run: a document whose operations keep their own auth (pets)", fu
         assert.deepStrictEqual(await status.json(), { status: "up" });
         const refused = async (method: string, path: string, headers: Record<string, string> = {}) => {
             const res = await fetch(`${run.url}${path}`, { method, headers });
-            return [res.status, ((await res.json()) as { message: string }).message];
+            const body = (await res.json()) as { message?: string; detail?: string };
+            return [res.status, body.message ?? body.detail]; // the document's own UNAUTHORIZED names it "detail"
         };
         assert.deepStrictEqual(await refused("GET", "/pets", { "x-api-key": ENTERPRISE }), [403, "Forbidden"], "an API key of a usage plan");
         assert.deepStrictEqual(await refused("POST", "/pets", { authorization: "Bearer some.cognito.token" }), [401, "Unauthorized"], "the document's Cognito authorizer");
         assert.deepStrictEqual(await refused("POST", "/adoptions"), [403, "Missing Authentication Token"], "IAM");
         assert.strictEqual((await fetch(`${run.url}/pets/7`)).status, 401, "the ring's authorizer, without a key");
         assert.match(run.output(), /not checked by the local run, refused: GET \/pets \(API key\), POST \/pets \(own authorizer\), DELETE \/pets\/\{petId\} \(own authorizer\), POST \/adoptions \(IAM\)/);
+    });
+
+    it("answers each refusal with the gateway response of its type: the document's own, else its DEFAULT_4XX", async () => {
+        const refusal = async (method: string, path: string, headers: Record<string, string> = {}) => {
+            const res = await fetch(`${run.url}${path}`, { method, headers });
+            return { status: res.status, cacheControl: res.headers.get("cache-control"), wwwAuthenticate: res.headers.get("www-authenticate"), body: await res.json() as Record<string, unknown> };
+        };
+        // An API key: no usage plan's key is valid here, so API Gateway's INVALID_API_KEY (403), through DEFAULT_4XX.
+        assert.deepStrictEqual(await refusal("GET", "/pets", { "x-api-key": ENTERPRISE }),
+            { status: 403, cacheControl: "no-store", wwwAuthenticate: null, body: { message: "Forbidden", type: "INVALID_API_KEY" } });
+        assert.deepStrictEqual(await refusal("GET", "/pets"),
+            { status: 403, cacheControl: "no-store", wwwAuthenticate: null, body: { message: "Forbidden", type: "INVALID_API_KEY" } });
+        // IAM: MISSING_AUTHENTICATION_TOKEN (403), through DEFAULT_4XX.
+        assert.deepStrictEqual(await refusal("POST", "/adoptions"),
+            { status: 403, cacheControl: "no-store", wwwAuthenticate: null, body: { message: "Missing Authentication Token", type: "MISSING_AUTHENTICATION_TOKEN" } });
+        // The document's own authorizers: UNAUTHORIZED (401), the document's own response with the ring's reason.
+        for (const [method, path] of [["POST", "/pets"], ["DELETE", "/pets/7"]]) {
+            const { status, cacheControl, wwwAuthenticate, body } = await refusal(method, path, { authorization: "Bearer some.cognito.token", "x-partner-token": `pt-${"a".repeat(32)}` });
+            assert.deepStrictEqual({ status, cacheControl, wwwAuthenticate, error: body.error, detail: body.detail }, {
+                status: 401, cacheControl: null, wwwAuthenticate: 'Bearer realm="pets"', error: "unauthenticated", detail: "Unauthorized",
+            }, `${method} ${path}`);
+        }
     });
 });
