@@ -63,19 +63,27 @@ interface AuthorizerBinding {
 /**
  * An operation the document protects itself: the local run cannot check a signature, an API key of
  * a usage plan or another authorizer, so it refuses every request as API Gateway refuses one
- * without that credential (developer guide, "Gateway response types").
+ * without that credential, with the gateway response of that type (developer guide, "Gateway
+ * response types"): MISSING_AUTHENTICATION_TOKEN (403) for IAM, as for an unsigned request;
+ * INVALID_API_KEY (403, "Forbidden") for an API key, since the local run has no usage plans, so no key
+ * it receives is a valid one of this stage; UNAUTHORIZED (401) for an authorizer of the document's.
  */
 interface Unchecked {
-    status: number;
-    message: string;
+    refusal: () => GatewayError;
 }
+
+const UNCHECKED = {
+    iam: { refusal: () => new GatewayError("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token") },
+    apiKey: { refusal: () => new GatewayError("INVALID_API_KEY", "Forbidden") },
+    authorizer: { refusal: () => new GatewayError("UNAUTHORIZED", "Unauthorized") },
+} satisfies Record<string, Unchecked>;
 
 /** The operation's auth: the ring's authorizer, auth of the document's own the local run refuses, or none. */
 function authorizerOf(document: Json, operation: Json): AuthorizerBinding | Unchecked | undefined {
     const auth = operationAuth(document, operation);
-    if (auth.iam) return { status: 403, message: "Missing Authentication Token" };
-    if (auth.authorizer && auth.authorizer.scheme !== AUTHORIZER_SCHEME) return { status: 401, message: "Unauthorized" };
-    if (!auth.authorizer) return auth.apiKey ? { status: 403, message: "Forbidden" } : undefined;
+    if (auth.iam) return UNCHECKED.iam;
+    if (auth.authorizer && auth.authorizer.scheme !== AUTHORIZER_SCHEME) return UNCHECKED.authorizer;
+    if (!auth.authorizer) return auth.apiKey ? UNCHECKED.apiKey : undefined;
     const lambda = (securitySchemes(document)[AUTHORIZER_SCHEME] as Json)["x-amazon-apigateway-authorizer"] as Json;
     const sources = String(lambda.identitySource ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
         const [, where, ...rest] = /^method\.request\.(header|querystring)\.(.+)$/.exec(s) ?? [];
@@ -196,9 +204,9 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
             return fail(new GatewayError("THROTTLED", "Too Many Requests"));
         }
         const binding = bindings.get(match.operation);
-        if (binding && "status" in binding) {
+        if (binding && "refusal" in binding) {
             stats.unauthorized += 1;
-            return send(res, { status: binding.status, headers: { "content-type": "application/json" }, body: JSON.stringify({ message: binding.message }) }, requestId);
+            return fail(binding.refusal());
         }
         const { authorizer, refusal } = binding ? await authorizeRequest(binding, request, match, method, path, requestId) : { authorizer: {}, refusal: undefined };
         const context: ContextVariables = { ...base, resourcePath: match.route.template, authorizer };
