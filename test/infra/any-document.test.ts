@@ -195,15 +195,37 @@ describe("any document: CORS preflights", () => {
         assert.deepStrictEqual(one.publicOperations, ["OPTIONS /photos/{name}"]);
     });
 
-    it("warns of an ANY operation that would answer preflights behind the authorizer, naming the fix", async () => {
+    /** The preflight warning the issue's ANY /{proxy+} proxy gets, for any ANY operation and its resource. */
+    const preflightWarning = (label: string, route: string) => `${label} answers OPTIONS too (its resource has no OPTIONS operation), ` +
+        `so a browser's CORS preflight, which carries no credentials, meets the ring's authorizer and gets 401; add an options operation to ${route} ` +
+        `(a mock answering the Access-Control-Allow-* headers: OPTIONS operations are served public), or list ${label} in gateway:publicRoutes if it is meant to be open`;
+
+    it("warns of every ANY operation behind the ring's authorizer with no OPTIONS beside it, naming the fix", async () => {
         const spec = await bundle("photos");
         const warning = spec.warnings.find((w) => w.pointer === "#/paths/~1{proxy+}/x-amazon-apigateway-any-method");
         assert.ok(warning, spec.warnings.map(formatProblem).join("\n"));
-        assert.strictEqual(warning.message, "ANY /{proxy+} answers CORS preflights (the resource has no OPTIONS operation, and the document sends CORS headers), " +
-            "but browsers send a preflight without credentials, so the ring's authorizer refuses it with 401; add an options operation to /{proxy+} " +
-            "(a mock answering the Access-Control-Allow-* headers: OPTIONS operations are served public)");
+        assert.strictEqual(warning.message, preflightWarning("ANY /{proxy+}", "/{proxy+}"));
+        // orders sends no CORS header anywhere, but a browser app may call it, and its backend may answer CORS itself.
         const orders = await bundle("orders");
-        assert.deepStrictEqual(orders.warnings.filter((w) => /preflight/.test(w.message)), [], "a document that sends no CORS headers gets no such warning");
+        assert.deepStrictEqual(orders.warnings.filter((w) => /preflight/.test(w.message)),
+            [{ pointer: "#/paths/~1files~1{proxy+}/x-amazon-apigateway-any-method", message: preflightWarning("ANY /files/{proxy+}", "/files/{proxy+}") }]);
+    });
+
+    it("does not warn of an ANY operation with an OPTIONS beside it, nor of one not behind the ring's authorizer", async () => {
+        const orders = await bundle("orders", { publicRoutes: ["ANY /files/{proxy+}"] });
+        assert.deepStrictEqual(orders.warnings.filter((w) => /preflight/.test(w.message)), [], "public");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-preflight-"));
+        try {
+            const file = path.join(dir, "photos.yaml");
+            const mock = "{responses: {'200': {description: preflight}}, x-amazon-apigateway-integration: {type: mock, requestTemplates: {application/json: '{\"statusCode\": 200}'}, responses: {default: {statusCode: '200'}}}}";
+            const text = fs.readFileSync(path.join(PROJECT, ANY_DOCUMENT.photos.spec), "utf8").replace("  /{proxy+}:\n", `  /{proxy+}:\n    options: ${mock}\n`);
+            fs.writeFileSync(file, text);
+            const spec = await bundleSpec(file, options());
+            assert.strictEqual(spec.operationAuth["OPTIONS /{proxy+}"].kind, "public");
+            assert.deepStrictEqual(spec.warnings.filter((w) => /preflight/.test(w.message)), [], "an OPTIONS beside it");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
@@ -319,7 +341,7 @@ describe("any document: the program serving each fixture", function () {
             "gateway:spec: gateway responses: UNAUTHORIZED and ACCESS_DENIED are the ring's, with the headers of the document's DEFAULT_4XX (Access-Control-Allow-Origin, Access-Control-Allow-Headers)",
         ]);
         const warnings = run.diagnostics.filter((d) => d.severity === "warning").map((d) => d.message);
-        assert.ok(warnings.some((w) => w.startsWith("gateway:spec: #/paths/~1{proxy+}/x-amazon-apigateway-any-method: ANY /{proxy+} answers CORS preflights")), warnings.join("\n"));
+        assert.ok(warnings.some((w) => w.startsWith("gateway:spec: #/paths/~1{proxy+}/x-amazon-apigateway-any-method: ANY /{proxy+} answers OPTIONS too")), warnings.join("\n"));
         assert.deepStrictEqual(documentPermissions(run), [], "S3 through a role needs no Lambda permission");
     });
 
@@ -386,13 +408,18 @@ describe("any document: the program serving each fixture", function () {
         }
     });
 
-    it("the upstream document (the stand-in for Open edX's) previews with the same operations and warnings, counted by kind", () => {
+    it("the upstream document (the stand-in for Open edX's) previews with the same operations, counted by kind, and its warnings plus one per ANY proxy behind the ring's authorizer", () => {
         const run = previewStack("red", { overrides: upstreamOverrides() });
         assert.deepStrictEqual(infos(run).slice(0, 2), [
             "gateway:spec: 12 operations: 8 behind the ring's authorizer, 0 IAM, 0 API key, 0 own authorizer, 4 public",
             "gateway:spec: public: GET / (gateway:publicRoutes), GET /status (gateway:publicRoutes), POST /oauth2/token (x-amazon-apigateway-auth: none), ANY /shelves/login (gateway:publicRoutes)",
         ]);
-        assert.strictEqual(run.diagnostics.filter((d) => d.severity === "warning").length, 4);
+        const warnings = run.diagnostics.filter((d) => d.severity === "warning").map((d) => d.message);
+        assert.strictEqual(warnings.length, 6, warnings.join("\n"));
+        assert.deepStrictEqual(warnings.filter((w) => /preflight/.test(w)).map((w) => w.split(" answers OPTIONS too")[0]), [
+            "gateway:spec: #/paths/~1shelves~1v1~1{proxy+}/x-amazon-apigateway-any-method: ANY /shelves/v1/{proxy+}",
+            "gateway:spec: #/paths/~1uploads~1{proxy+}/x-amazon-apigateway-any-method: ANY /uploads/{proxy+}",
+        ]);
         assert.deepStrictEqual(restApi(run).inputs.binaryMediaTypes, ["multipart/form-data"]);
         assert.deepStrictEqual(documentPermissions(run), []);
     });

@@ -72,7 +72,7 @@ describe("local run: a document with its own auth and CORS (photos)", function (
 
     it("prints the summary by kind and the preflight warning at start", () => {
         assert.match(run.output(), /gateway:spec: 6 operations: 3 behind the ring's authorizer, 1 IAM, 0 API key, 0 own authorizer, 2 public/);
-        assert.match(run.output(), /warning: gateway:spec: #\/paths\/~1\{proxy\+\}\/x-amazon-apigateway-any-method: ANY \/\{proxy\+\} answers CORS preflights/);
+        assert.match(run.output(), /warning: gateway:spec: #\/paths\/~1\{proxy\+\}\/x-amazon-apigateway-any-method: ANY \/\{proxy\+\} answers OPTIONS too/);
     });
 });
 
