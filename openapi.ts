@@ -83,7 +83,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
         binaryMediaTypes: binaryMediaTypes.merged,
         lambdaInvocations: invocations,
         notes: [describeBinaryMediaTypes(binaryMediaTypes), ...responseNotes],
-        warnings: [...bundled.warnings, ...warnings, ...preflightWarnings(document, operations, served)],
+        warnings: [...bundled.warnings, ...warnings, ...preflightWarnings(operations, served)],
         addedMethodResponses,
         render,
     };
