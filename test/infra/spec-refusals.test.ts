@@ -7,6 +7,8 @@ import * as os from "os";
 import * as path from "path";
 import { userKeyInHeader } from "../../handlers/credentials";
 import { SpecError, SpecOptions, bundleSpec } from "../../openapi";
+import { previewFails } from "../support/preview";
+import { PROJECT } from "../support/upstream";
 
 const SECRET_LINE = "TOPSECRET: do-not-ship-0123456789";
 const MOCK = "{type: mock, requestTemplates: {application/json: '{\"statusCode\": 200}'}}";
@@ -138,5 +140,29 @@ describe("openapi: refs and public routes a document cannot slip past (issue 17 
             const spec = await bundleSpec(file, { ...OPTIONS, publicRoutes: ["ANY /uploads/{proxy+}"] });
             assert.deepStrictEqual(spec.publicOperations, ["ANY /uploads/{proxy+}"]);
         });
+    });
+});
+
+describe("openapi: request validators and gateway responses API Gateway's import refuses, refused by the preview and the local run alike", function () {
+    this.timeout(120_000);
+    const BROKEN = "test/fixtures/broken/gateway-rules.yaml";
+    const EXPECTED = [
+        /#\/x-amazon-apigateway-request-validator: names the request validator "strict", which x-amazon-apigateway-request-validators does not define \(it defines: basic\)/,
+        /#\/paths\/~1things\/post\/x-amazon-apigateway-request-validator: names the request validator "bodies"/,
+        /#\/x-amazon-apigateway-gateway-responses\/NOT_A_TYPE: NOT_A_TYPE is not a gateway response type; expected one of ACCESS_DENIED, API_CONFIGURATION_ERROR, /,
+        /#\/x-amazon-apigateway-gateway-responses\/THROTTLED\/statusCode: statusCode "4xx"; expected an HTTP status code such as 429/,
+        /#\/paths\/~1things\/post\/parameters\/0\/schema: not a JSON Schema draft 4 model \(API Gateway's models are\): .*minimum/,
+    ];
+
+    it("bundleSpec (what the program, the preview and the local run read the document with) refuses each, by its JSON pointer", async () => {
+        const e = await bundleSpec(path.join(PROJECT, BROKEN), OPTIONS).then(() => assert.fail("accepted"), (err: unknown) => err);
+        assert.ok(e instanceof SpecError, String(e));
+        for (const expected of EXPECTED) assert.match(e.message, expected);
+    });
+
+    it("npm run preview refuses the document before anything is created", () => {
+        const details = previewFails("red", { "gateway:spec": BROKEN, "gateway:hosts": "{}", "gateway:publicRoutes": "[]" });
+        assert.match(details, /gateway:spec: cannot use test\/fixtures\/broken\/gateway-rules\.yaml/);
+        for (const expected of EXPECTED) assert.match(details, expected);
     });
 });
