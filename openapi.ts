@@ -19,6 +19,7 @@ import { missingStageVariables, stageVariableUses } from "./openapi/stage-variab
 
 export { AUTHORIZER_SCHEME, AUTHORIZER_URI_PLACEHOLDER, CONTEXT_HEADERS, authorizerResponses } from "./openapi/authorizer";
 export type { AuthorizerSpec } from "./openapi/authorizer";
+export { gatewayRuleProblems } from "./openapi/checks";
 export { ANY_METHOD, OPERATION_KEYS, SpecError, formatProblem, operationLabel, pointer } from "./openapi/document";
 export type { BundledSpec, SpecProblem } from "./openapi/document";
 export { missingStageVariables };

@@ -12,10 +12,10 @@ import { randomUUID } from "crypto";
 import * as http from "http";
 import { reservedHeaderIn } from "../components/reservedHeaders";
 import type { AuthorizerEvent } from "../handlers/credentials";
-import { AUTHORIZER_SCHEME, SpecProblem } from "../openapi";
+import { AUTHORIZER_SCHEME } from "../openapi";
 import { operationAuth, securitySchemes } from "../policy/operation-auth";
 import { isAllowed, methodArn } from "./access";
-import { GatewayError, RenderedResponse, gatewayResponseProblems, gatewayResponsesOf, renderGatewayResponse } from "./gateway-responses";
+import { GatewayError, RenderedResponse, gatewayResponsesOf, renderGatewayResponse } from "./gateway-responses";
 import { ContextVariables, IntegrationResponse, isObject, Json, runIntegration } from "./integration";
 import { MethodRequest, headerValue } from "./mapping";
 import { compileRequestValidation, validateRequest } from "./request-validation";
@@ -113,14 +113,6 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | un
         req.on("end", () => resolve(Buffer.concat(chunks)));
         req.on("error", reject);
     });
-}
-
-/**
- * What API Gateway's import would refuse in the document's request validators and gateway responses,
- * which the local run cannot serve: an unknown validator or response type, a model that is no schema.
- */
-export function localGatewayProblems(document: Json): SpecProblem[] {
-    return [...compileRequestValidation(document).problems, ...gatewayResponseProblems(document)];
 }
 
 const TOO_LARGE = () => new GatewayError("REQUEST_TOO_LARGE", "Request Too Long");

@@ -4,11 +4,10 @@
 import * as assert from "assert";
 import * as path from "path";
 import { userKeyInHeader } from "../../handlers/credentials";
-import { localGatewayProblems } from "../../local/gateway";
 import { GatewayError, renderGatewayResponse } from "../../local/gateway-responses";
 import { Json, MethodRequest } from "../../local/mapping";
 import { compileRequestValidation, validateRequest } from "../../local/request-validation";
-import { bundleSpec } from "../../openapi";
+import { bundleSpec, gatewayRuleProblems } from "../../openapi";
 import { PROJECT } from "../support/upstream";
 
 const request = (over: Partial<MethodRequest> = {}): MethodRequest => ({
@@ -138,6 +137,6 @@ describe("local gateway: the observations fixture as the program serves it", () 
         assert.strictEqual(served["x-amazon-apigateway-request-validator"], "params-only");
         assert.deepStrictEqual(Object.keys(served["x-amazon-apigateway-gateway-responses"] as Json).sort(),
             ["ACCESS_DENIED", "BAD_REQUEST_BODY", "DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN", "UNAUTHORIZED"]);
-        assert.deepStrictEqual(localGatewayProblems(spec.document), []);
+        assert.deepStrictEqual(gatewayRuleProblems(spec.document), []);
     });
 });
