@@ -111,6 +111,7 @@ describe("any document: the document's own auth is kept", () => {
             "GET /orders": "api-key",
             "POST /orders": "own-authorizer",
             "GET /orders/{orderId}/invoice": "ring-authorizer",
+            "OPTIONS /orders/{orderId}/invoice": "public",
             "GET /reports": "iam",
             "ANY /files/{proxy+}": "ring-authorizer",
         });

@@ -3,9 +3,12 @@
 // x-amazon-apigateway-authtype is awsSigv4), by an API key (an apiKey scheme named x-api-key in
 // the header, as AWS's "Configure a method to use API keys with an OpenAPI definition" writes it)
 // or by an authorizer of its own (Lambda or Cognito); public only where the document marks it, and
-// an OPTIONS mock is a CORS preflight.
+// an OPTIONS operation is a CORS preflight, by the rule the program serves it with.
 import * as assert from "assert";
 import { PolicyConfig, Violation, checkStack } from "../../policy/offline";
+import { checkStackOffline } from "../../preview/policy-check";
+import { anyDocumentOverrides } from "../support/any-document";
+import { PROJECT } from "../support/upstream";
 import { stack, withChange } from "./fixtures";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- editing a parsed document
@@ -75,19 +78,33 @@ describe("policy pack: methods-use-authorizer knows every kind of protection a d
         ]);
     });
 
-    it("with publicRoutes pinned, lets OPTIONS mocks stay public as CORS preflights, but not an OPTIONS that reaches a backend", () => {
+    it("with publicRoutes pinned, lets OPTIONS operations stay public as CORS preflights, a mock or one its backend answers, as the program serves them", () => {
         const config: PolicyConfig = { "methods-use-authorizer": { publicRoutes: ["GET /heartbeat"] } };
         const v = checkStack(withPaths({
             "/albums": { options: { security: [], "x-amazon-apigateway-integration": MOCK } },
             "/legacy": { options: { security: [], "x-amazon-apigateway-integration": { type: "http_proxy", httpMethod: "OPTIONS", uri: "https://legacy.example.org/" } } },
+            "/uploads": { post: { security: [], "x-amazon-apigateway-integration": MOCK } },
         }), config);
         assert.deepStrictEqual(authorizerViolations(v), [
-            "api: OPTIONS /legacy is public (security: []) but not in the policy's publicRoutes; add the authorizer's security requirement, or mark it public with security: [] and list it in the policy's publicRoutes.",
+            "api: POST /uploads is public (security: []) but not in the policy's publicRoutes; add the authorizer's security requirement, or mark it public with security: [] and list it in the policy's publicRoutes.",
         ]);
         const strict = checkStack(withPaths({ "/albums": { options: { security: [], "x-amazon-apigateway-integration": MOCK } } }),
             { "methods-use-authorizer": { publicRoutes: ["GET /heartbeat"], publicPreflights: false } });
         assert.deepStrictEqual(authorizerViolations(strict), [
             "api: OPTIONS /albums is public (security: []) but not in the policy's publicRoutes; add the authorizer's security requirement, or mark it public with security: [] and list it in the policy's publicRoutes.",
+        ]);
+    });
+
+    it("agrees with the program on the orders document's preflight its backend answers: public in both, or behind the authorizer in both", function () {
+        this.timeout(180_000);
+        const pinned = (publicPreflights: boolean): PolicyConfig => ({ "methods-use-authorizer": { publicRoutes: [], publicPreflights } });
+        const served = checkStackOffline("red", pinned(true), PROJECT, anyDocumentOverrides("orders"));
+        assert.deepStrictEqual(served.violations, []);
+        const optedOut = checkStackOffline("red", pinned(false), PROJECT, anyDocumentOverrides("orders", { "gateway:publicPreflights": "false" }));
+        assert.deepStrictEqual(optedOut.violations, []);
+        const stricter = checkStackOffline("red", pinned(false), PROJECT, anyDocumentOverrides("orders"));
+        assert.deepStrictEqual(stricter.violations.map((v) => v.message), [
+            "red-gateway-api: OPTIONS /orders/{orderId}/invoice is public (security: []) but not in the policy's publicRoutes; add the authorizer's security requirement, or mark it public with security: [] and list it in the policy's publicRoutes.",
         ]);
     });
 });
