@@ -5,7 +5,7 @@
 // behind the ring's authorizer instead (gateway:authorizerRoutes: the document's auth is removed,
 // since a method has one authorization type) and may open operations the document leaves open
 // (gateway:publicRoutes), never one it protects.
-import { operationAuth } from "../policy/operation-auth";
+import { isPreflight, operationAuth } from "../policy/operation-auth";
 import { Json, Operation, SpecProblem, isObject, pointer } from "./document";
 
 export type AuthKind = "ring-authorizer" | "iam" | "api-key" | "own-authorizer" | "public";
@@ -91,7 +91,7 @@ export function servedAuthOf(doc: Json, operations: Operation[], routing: AuthRo
             served[op.label] = own ?? { kind: "public", reason: "gateway:publicRoutes" };
         } else if (own) {
             served[op.label] = own;
-        } else if (op.method === "options" && routing.publicPreflights !== false) {
+        } else if (isPreflight(op.method) && routing.publicPreflights !== false) {
             served[op.label] = { kind: "public", reason: "CORS preflight" };
         } else {
             served[op.label] = { kind: "ring-authorizer", reason: "" };

@@ -2,6 +2,7 @@
 // the operations it protects (openapi/auth-kinds.ts decides which), and the authorizer's context
 // handed to each HTTP backend as headers.
 import { CredentialSource, credentialNames, identitySource } from "../handlers/credentials";
+import { isPreflight } from "../policy/operation-auth";
 import { ServedAuth, applyServedAuth } from "./auth-kinds";
 import { Json, Operation, SpecProblem, isObject } from "./document";
 import { combineGatewayResponses } from "./gateway-responses";
@@ -46,7 +47,7 @@ export function openingProblems(operations: Operation[], served: Record<string, 
     const problems: SpecProblem[] = [];
     const optIn = "or set gateway:allowPublicCatchAll to true if the API is meant to be open";
     const open = operations.filter((o) => served[o.label]?.kind === "public");
-    for (const op of open.filter((o) => isRootCatchAll(o.route) && o.method !== "options")) {
+    for (const op of open.filter((o) => isRootCatchAll(o.route) && !isPreflight(o.method))) {
         const reason = served[op.label].reason;
         problems.push({
             pointer: "",

@@ -89,8 +89,14 @@ export function operationAuth(doc: Doc, operation: Doc): OperationAuth {
     return out;
 }
 
-/** Whether an operation is an OPTIONS mock: a CORS preflight answered by API Gateway itself, with no backend. */
-export function isPreflightMock(method: string, operation: Doc): boolean {
-    const integration = operation["x-amazon-apigateway-integration"];
-    return method.toLowerCase() === "options" && isObject(integration) && String(integration.type).toLowerCase() === "mock";
+/**
+ * Whether an operation is a CORS preflight: every OPTIONS operation, whatever answers it (a mock, or
+ * a backend that answers CORS itself), since a browser sends the preflight without the call's
+ * credentials either way (Fetch standard, "CORS-preflight request"). The one rule for both readers:
+ * the program serves the preflights a document leaves open as public (openapi/auth-kinds.ts, unless
+ * gateway:publicPreflights is false), and the pack lets a public preflight go unlisted in its
+ * publicRoutes (unless its publicPreflights is false).
+ */
+export function isPreflight(method: string): boolean {
+    return method.toLowerCase() === "options";
 }

@@ -2,7 +2,7 @@
 // ring's Lambda authorizer, or by what the document keeps of its own (IAM, an API key, a Lambda or
 // Cognito authorizer). The RestApi body is the OpenAPI document (Swagger 2.0 or OpenAPI 3) as JSON.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { IAM_MARKER, isPreflightMock, operationAuth, schemeAuth, securitySchemes } from "../operation-auth";
+import { IAM_MARKER, isPreflight, operationAuth, schemeAuth, securitySchemes } from "../operation-auth";
 import { UNKNOWN, forTypes, read } from "./support";
 import { T } from "./types";
 
@@ -42,8 +42,8 @@ function securityProblem(security: unknown, schemes: Doc, source: string): strin
  * Every unprotected operation of an OpenAPI document, as "METHOD /path: problem". Protection is the
  * ring's authorizer or the document's own (IAM, an API key, its own Lambda or Cognito authorizer,
  * policy/operation-auth.ts). With `allowedPublic` (policy config publicRoutes), an operation marked
- * public but not listed there is a problem too, except an OPTIONS mock (a CORS preflight, which has
- * no backend) unless `preflightsPublic` is false.
+ * public but not listed there is a problem too, except a CORS preflight (any OPTIONS operation, the
+ * program's rule: isPreflight) unless `preflightsPublic` is false.
  */
 export function unprotectedOperations(doc: Doc, allowedPublic?: string[], preflightsPublic = true): string[] {
     const schemes = securitySchemes(doc);
@@ -57,7 +57,7 @@ export function unprotectedOperations(doc: Doc, allowedPublic?: string[], prefli
             const auth = operationAuth(doc, operation);
             if (auth.iam === IAM_MARKER) continue; // the method's authorization type is AWS_IAM, whatever its requirements say
             if (auth.publicMarker) {
-                const preflight = preflightsPublic && isPreflightMock(method, operation);
+                const preflight = preflightsPublic && isPreflight(method);
                 if (allowedPublic && !allowedPublic.includes(label) && !preflight) out.push(`${label} is public (${auth.publicMarker}) but not in the policy's publicRoutes`);
                 continue;
             }
@@ -71,19 +71,19 @@ export function unprotectedOperations(doc: Doc, allowedPublic?: string[], prefli
 interface AuthorizerPolicyConfig {
     /** The only operations allowed to be public ("METHOD /path"); unset: whatever the document marks public. */
     publicRoutes?: string[];
-    /** Whether OPTIONS mocks (CORS preflights) may be public without being listed in publicRoutes; default true. */
+    /** Whether OPTIONS operations (CORS preflights) may be public without being listed in publicRoutes; default true. */
     publicPreflights?: boolean;
 }
 
 export const methodsUseAuthorizer: ResourceValidationPolicy = {
     name: "methods-use-authorizer",
-    description: "Every operation of a REST API's OpenAPI body (Swagger 2.0 or OpenAPI 3) is protected by a scheme API Gateway enforces (a Lambda or Cognito authorizer, IAM, an API key), unless it is marked public (security: [] or x-amazon-apigateway-auth: {type: none}) and, when the policy lists publicRoutes, listed there (OPTIONS mocks, CORS preflights, need not be).",
+    description: "Every operation of a REST API's OpenAPI body (Swagger 2.0 or OpenAPI 3) is protected by a scheme API Gateway enforces (a Lambda or Cognito authorizer, IAM, an API key), unless it is marked public (security: [] or x-amazon-apigateway-auth: {type: none}) and, when the policy lists publicRoutes, listed there (OPTIONS operations, CORS preflights, need not be).",
     remediationSteps: "Add `security: [{ <authorizer scheme>: [] }]` to the operation (or as the document-level default), or mark a deliberately public operation with `security: []` (gateway:publicRoutes does so) and, if the policy lists publicRoutes, add it there.",
     enforcementLevel: "mandatory",
     configSchema: {
         properties: {
             publicRoutes: { type: "array", items: { type: "string" }, description: "The only operations allowed to be public, as METHOD /path (ANY for x-amazon-apigateway-any-method); unset: any the document marks public." },
-            publicPreflights: { type: "boolean", description: "Whether OPTIONS mocks (CORS preflights, answered by API Gateway without a backend) may be public without being listed in publicRoutes; default true." },
+            publicPreflights: { type: "boolean", description: "Whether OPTIONS operations (CORS preflights, which browsers send without credentials) may be public without being listed in publicRoutes, as the program serves them; default true." },
         },
     },
     validateResource: forTypes([T.restApi], (args, report) => {
