@@ -127,6 +127,16 @@ describe("local gateway: request validation", () => {
     });
 });
 
+describe("gateway responses API Gateway's import refuses", () => {
+    it("refuses a statusCode written as a number: the extension takes a string, and PutRestApi warns of a number, which failOnWarnings makes fatal", () => {
+        const doc: Json = { swagger: "2.0", paths: {}, "x-amazon-apigateway-gateway-responses": { DEFAULT_5XX: { statusCode: 503 }, THROTTLED: { statusCode: "429" } } };
+        assert.deepStrictEqual(gatewayRuleProblems(doc), [{
+            pointer: "#/x-amazon-apigateway-gateway-responses/DEFAULT_5XX/statusCode",
+            message: 'statusCode 503 is a number; expected a string such as "503" (the extension\'s statusCode is a string; PutRestApi warns of a number, and the slot imports with failOnWarnings)',
+        }]);
+    });
+});
+
 describe("local gateway: the observations fixture as the program serves it", () => {
     it("keeps the document's validators and gateway responses beside the ring's, with nothing the local run or API Gateway would refuse", async () => {
         const spec = await bundleSpec(path.join(PROJECT, "test/fixtures/gateway-rules/observations.yaml"), { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0 });
