@@ -70,6 +70,10 @@ export function gatewayResponseProblems(document: Json): SpecProblem[] {
         if (response.statusCode !== undefined && !/^[1-5]\d\d$/.test(String(response.statusCode))) {
             const example = DEFAULT_STATUS[type as keyof typeof DEFAULT_STATUS] ?? (type === "DEFAULT_5XX" ? 500 : 400);
             problems.push({ pointer: at(type, "statusCode"), message: `statusCode ${JSON.stringify(response.statusCode)}; expected an HTTP status code such as ${example}` });
+        } else if (typeof response.statusCode === "number") {
+            // The extension's statusCode is a string ("x-amazon-apigateway-gateway-responses.gatewayResponse object").
+            problems.push({ pointer: at(type, "statusCode"), message: `statusCode ${response.statusCode} is a number; expected a string such as "${response.statusCode}" ` +
+                "(the extension's statusCode is a string; PutRestApi warns of a number, and the slot imports with failOnWarnings)" });
         }
         for (const [target, source] of Object.entries(isObject(response.responseParameters) ? response.responseParameters : {})) {
             if (!RESPONSE_TARGET.test(target)) {
