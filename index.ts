@@ -11,7 +11,7 @@ import { SlotWatch } from "./components/slotWatch";
 import { ConfigError, SlotConfig, handlerSettings, readSlotConfig, runtimeConfigSource } from "./config";
 import { serviceName } from "./handlers/metrics";
 import { checkLiveUpdate, checkMappingMoved, checkPrimaryDeployed } from "./guards";
-import { SpecError, bundleSpec, formatProblem, missingStageVariables, operationsSummary, releaseIdFor } from "./openapi";
+import { SpecError, bundleSpec, formatProblem, lambdaPermissions, lambdaPermissionsSummary, releaseIdFor, specSummary, stageVariableProblems } from "./openapi";
 import { AccountSettingsOutputs, LIVE_POINTER_PROJECT_SUFFIX, LIVE_POINTER_STACK, PrimaryOutputs, SlotOutputs, StackOutputs, referencedOutputs } from "./outputs";
 
 /** The network every slot's authorizer pair runs in, owned by the primary. */
@@ -41,24 +41,17 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
 
     const spec = await bundleSpec(gw.specPath, {
         credentials: az.credentials, resultTtlSeconds: az.resultTtlSeconds,
-        mirrors: gw.specMirrors, baseDir: process.cwd(), publicRoutes: gw.publicRoutes, allowPublicCatchAll: gw.allowPublicCatchAll,
+        mirrors: gw.specMirrors, baseDir: process.cwd(), binaryMediaTypes: gw.binaryMediaTypes, allowPublicCatchAll: gw.allowPublicCatchAll,
+        publicRoutes: gw.publicRoutes, authorizerRoutes: gw.authorizerRoutes, publicPreflights: gw.publicPreflights,
     });
     // Quirks API Gateway accepts are the user's to see, not to fix before deploying.
     for (const warning of spec.warnings) void pulumi.log.warn(`gateway:spec: ${formatProblem(warning)}`);
-    void pulumi.log.info(`gateway:spec: ${operationsSummary(spec)}`);
-    if (spec.addedMethodResponses.length > 0) {
-        void pulumi.log.info(`gateway:spec: ${spec.addedMethodResponses.length} method response${spec.addedMethodResponses.length === 1 ? "" : "s"} added for status codes ` +
-            `integration responses use (PutRestApi would otherwise warn and drop them): ${spec.addedMethodResponses.map((a) => `method response ${a}`).join(", ")}`);
-    }
     const releaseId = releaseIdFor(spec, gw.releaseId);
-    const missing = missingStageVariables(spec, { ...gw.hosts, ...gw.stageVariables, id: releaseId });
-    if (missing.length > 0) {
-        throw new ConfigError(slot, missing.map(({ name, usedAt }) => ({
-            key: `${name.endsWith("_host") ? "gateway:hosts" : "gateway:stageVariables"}.${name}`,
-            got: "nothing",
-            expected: `a value for the stage variable ${name}, which the document uses at ${usedAt[0]}${usedAt.length > 1 ? ` and ${usedAt.length - 1} more place${usedAt.length > 2 ? "s" : ""}` : ""}`,
-        })));
-    }
+    const variables = { ...gw.hosts, ...gw.stageVariables, id: releaseId };
+    const problems = stageVariableProblems(spec, variables, slot);
+    if (problems.length > 0) throw new ConfigError(slot, problems);
+    const permissions = lambdaPermissions(spec.lambdaInvocations, variables, slot).permissions;
+    for (const line of [...specSummary(spec), ...lambdaPermissionsSummary(permissions)]) void pulumi.log.info(`gateway:spec: ${line}`);
     // Which slot is live is the live pointer's state; this slot's last outputs say what it serves.
     const pointer = await referencedOutputs(livePointerReference(config), ["liveSlot"]);
     const deployed = await referencedOutputs(stackReference(config, slot, "deployed"), ["specSha256", "liveSlot"]);
@@ -119,7 +112,6 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         spec,
         hosts: gw.hosts,
         stageVariables: gw.stageVariables,
-        binaryMediaTypes: gw.binaryMediaTypes,
         releaseId,
         limits: gw,
         authorizerInvokeArn: pair.authorizerInvokeArn,

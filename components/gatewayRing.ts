@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../config";
-import { BundledSpec, missingStageVariables, sha256 } from "../openapi";
+import { BundledSpec, LambdaPermission, lambdaPermissions, missingStageVariables, sha256 } from "../openapi";
 import { reservedHeadersRule } from "./reservedHeaders";
 
 /** The stage settings of a slot, as its config states them. */
@@ -10,14 +10,12 @@ export type StageLimits = Pick<GatewayConfig, "logLevel" | "metrics" | "caching"
 export interface GatewayRingArgs {
     /** The slot this gateway is; also the stage name. */
     slot: string;
-    /** The bundled OpenAPI document with the authorizer injected. */
+    /** The bundled OpenAPI document with the authorizer injected (and its binary media types merged with config's). */
     spec: BundledSpec;
     /** Backend hosts, as stage variables. */
     hosts: Record<string, string>;
     /** Other stage variables the document uses (e.g. landing_page). */
     stageVariables?: Record<string, string>;
-    /** Media types API Gateway passes through as binary (default: multipart/form-data, as the seed's deploy script). */
-    binaryMediaTypes?: string[];
     /** Release id, the stage variable `id` the heartbeat returns. */
     releaseId: string;
     limits: StageLimits;
@@ -58,13 +56,20 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
     release: "$stageVariables.id",
 });
 
+/** A permission's name: the component's, the function's, and a hash of what it grants (stable, unique). */
+function permissionName(component: string, permission: LambdaPermission): string {
+    const fn = permission.functionArn.split(":").pop() as string;
+    return `${component}-invokes-${fn}-${sha256(JSON.stringify([permission.functionArn, permission.qualifier, permission.sourcePath])).slice(0, 8)}`;
+}
+
 /**
  * One slot of the ring: a REST API built from the OpenAPI document, its deployment, a
  * stage named after the slot (stage variables = backend hosts + release id, access logs,
- * X-Ray), the stage's method settings (log level, metrics, caching, throttling) and the
- * access-log group, and the web ACL that keeps clients from sending the gateway's own x-api-ring-*
- * headers in any spelling (reservedHeaders.ts). The deployment is redone exactly when the body or the
- * variables change.
+ * X-Ray), the stage's method settings (log level, metrics, caching, throttling), the
+ * access-log group, the web ACL that keeps clients from sending the gateway's own x-api-ring-*
+ * headers in any spelling (reservedHeaders.ts), and the permissions API Gateway needs to invoke the
+ * Lambda functions: the ring's authorizer and each function the document names without credentials.
+ * The deployment is redone exactly when the body or the variables change.
  */
 export class GatewayRing extends pulumi.ComponentResource {
     readonly restApi: aws.apigateway.RestApi;
@@ -99,7 +104,8 @@ export class GatewayRing extends pulumi.ComponentResource {
             putRestApiMode: "overwrite",
             // PutRestApi reports what it cannot import as warnings, which the provider never reads: fail instead.
             failOnWarnings: true,
-            binaryMediaTypes: args.binaryMediaTypes ?? ["multipart/form-data"],
+            // The same list as the body's: the provider applies this argument after the import, replacing the body's.
+            binaryMediaTypes: args.spec.binaryMediaTypes.length > 0 ? args.spec.binaryMediaTypes : undefined,
             endpointConfiguration: { types: "REGIONAL" },
             tags,
         }, { parent: this });
@@ -170,6 +176,23 @@ export class GatewayRing extends pulumi.ComponentResource {
             principal: "apigateway.amazonaws.com",
             sourceArn: pulumi.interpolate`${this.restApi.executionArn}/authorizers/*`,
         }, { parent: this });
+
+        // The document's Lambda functions without credentials, each allowed exactly the stage, method and
+        // resource (or the authorizers) of this API that invoke it.
+        const { permissions, unresolved } = lambdaPermissions(args.spec.lambdaInvocations, variables, args.slot);
+        if (unresolved.length > 0) {
+            throw new Error(`GatewayRing ${name}: cannot name ${unresolved.map((u) => `${u.message.split(" (")[0]}: ` +
+                `${u.variable ? `the stage variable ${u.variable} is ${u.got === undefined ? "not set" : JSON.stringify(u.got)}` : `got ${JSON.stringify(u.got)}`}; expected ${u.message}`).join("; ")}`);
+        }
+        for (const permission of permissions) {
+            new aws.lambda.Permission(permissionName(name, permission), {
+                action: "lambda:InvokeFunction",
+                function: permission.functionArn,
+                qualifier: permission.qualifier,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${this.restApi.executionArn}/${permission.sourcePath}`,
+            }, { parent: this });
+        }
 
         this.restApiId = this.restApi.id;
         this.restApiName = this.restApi.name;

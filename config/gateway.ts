@@ -1,4 +1,5 @@
 // gateway:*: the slot's REST API and stage: the document, its stage variables, logging and throttling.
+import { MEDIA_TYPE } from "../openapi/binary-types";
 import { Reader, isStringList, isStringMap, shown } from "./reader";
 
 export type LogLevel = "OFF" | "ERROR" | "INFO";
@@ -21,13 +22,17 @@ export interface GatewayConfig {
     specPath: string;
     /** URL prefix of remote `$ref`s to the local folder (relative to the project) that mirrors it. */
     specMirrors: Record<string, string>;
-    /** Operations served without the authorizer, as "METHOD /path" (ANY for x-amazon-apigateway-any-method). */
+    /** Operations served without any auth, as "METHOD /path" (ANY for x-amazon-apigateway-any-method); never one the document protects. */
     publicRoutes: string[];
-    /** A public catch-all at the root, or no operation behind the authorizer, is meant (refused otherwise). */
+    /** Operations put behind the ring's authorizer in place of the document's own auth, as "METHOD /path". */
+    authorizerRoutes: string[];
+    /** Whether OPTIONS operations the document leaves open are public (CORS preflights). */
+    publicPreflights: boolean;
+    /** A public catch-all at the root, or no operation left protected, is meant (refused otherwise). */
     allowPublicCatchAll: boolean;
     /** Stage variables other than hosts the document uses (e.g. landing_page, a URL). */
     stageVariables: Record<string, string>;
-    /** Media types API Gateway passes through as binary. */
+    /** Media types API Gateway passes through as binary, added to the document's. */
     binaryMediaTypes: string[];
     /** Release id (stage variable `id`); defaults to one derived from the spec hash. */
     releaseId?: string;
@@ -44,8 +49,8 @@ const CLOUDWATCH_ROLES: readonly CloudWatchRole[] = ["create", "existing"];
 export const GATEWAY_KEYS: readonly string[] = [
     "gateway:logLevel", "gateway:metrics", "gateway:caching", "gateway:cacheClusterSize", "gateway:rateLimit",
     "gateway:burstLimit", "gateway:hosts", "gateway:spec", "gateway:releaseId",
-    "gateway:specMirrors", "gateway:publicRoutes", "gateway:allowPublicCatchAll", "gateway:stageVariables", "gateway:binaryMediaTypes",
-    "gateway:cloudWatchRole",
+    "gateway:specMirrors", "gateway:publicRoutes", "gateway:authorizerRoutes", "gateway:publicPreflights", "gateway:allowPublicCatchAll",
+    "gateway:stageVariables", "gateway:binaryMediaTypes", "gateway:cloudWatchRole",
 ];
 
 // Stage variable rules from API Gateway: names [A-Za-z0-9_], values [A-Za-z0-9-._~:/?#&=,]{1,2048}.
@@ -54,9 +59,7 @@ const STAGE_VARIABLE_VALUE = /^[A-Za-z0-9\-._~:/?#&=,]{1,2048}$/;
 /** A backend host as integration URIs embed it (`https://${stageVariables.x}/...`): a DNS name, optionally :port. */
 const BACKEND_HOST = /^(?=[^:]{1,253}(:|$))[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+(:([1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?$/;
 // "GET /discovery/v1/catalogs", "ANY /{proxy+}": an operation as the preview lists it.
-const PUBLIC_ROUTE = /^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|ANY) \/\S*$/;
-// type/subtype, wildcards allowed (API Gateway's binaryMediaTypes, e.g. image/*, */*).
-const MEDIA_TYPE = /^[A-Za-z0-9*!#$&^_.+-]+\/[A-Za-z0-9*!#$&^_.+-]+$/;
+const OPERATION = /^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|ANY) \/\S*$/;
 // A URL prefix that ends at a path segment, so a mirror never matches half a segment.
 const MIRROR_PREFIX = /^https?:\/\/[^\s/]+\/(\S*\/)?$/;
 
@@ -103,7 +106,15 @@ function specMirrors(r: Reader): Record<string, string> {
     return mirrors;
 }
 
-/** The gateway:* keys of one slot. */
+/** A list of operations as the preview names them ("METHOD /path"), under `key`. */
+function operations(r: Reader, key: string, example: string): string[] {
+    const routes = r.json(key, [], isStringList, `a list of operations, e.g. ${example}`);
+    for (const route of routes) {
+        if (!OPERATION.test(route)) r.problem(key, shown(route), "an operation as METHOD /path (GET, PUT, POST, DELETE, OPTIONS, HEAD, PATCH or ANY, then the path as the document writes it)");
+    }
+    return routes;
+}
+
 /** gateway:cloudWatchRole: one stack per account and region may own the setting, and only the primary does. */
 function cloudWatchRole(r: Reader, isPrimary: boolean): CloudWatchRole | undefined {
     const key = "gateway:cloudWatchRole";
@@ -116,14 +127,13 @@ function cloudWatchRole(r: Reader, isPrimary: boolean): CloudWatchRole | undefin
     return role;
 }
 
+/** The gateway:* keys of one slot. */
 export function gatewayConfig(r: Reader, isPrimary: boolean): GatewayConfig {
     const hosts = backendHosts(r);
     const variables = stageVariables(r, hosts);
     const mirrors = specMirrors(r);
-    const publicRoutes = r.json("gateway:publicRoutes", [], isStringList, "a list of operations, e.g. [\"GET /heartbeat\", \"ANY /registrar/login\"]");
-    for (const route of publicRoutes) {
-        if (!PUBLIC_ROUTE.test(route)) r.problem("gateway:publicRoutes", shown(route), "an operation as METHOD /path (GET, PUT, POST, DELETE, OPTIONS, HEAD, PATCH or ANY, then the path as the document writes it)");
-    }
+    const publicRoutes = operations(r, "gateway:publicRoutes", "[\"GET /heartbeat\", \"ANY /registrar/login\"]");
+    const authorizerRoutes = operations(r, "gateway:authorizerRoutes", "[\"POST /adoptions\"]");
     const binaryMediaTypes = r.json("gateway:binaryMediaTypes", ["multipart/form-data"], isStringList, "a list of media types, e.g. [multipart/form-data, image/*]");
     for (const type of binaryMediaTypes) {
         if (!MEDIA_TYPE.test(type)) r.problem("gateway:binaryMediaTypes", shown(type), "a media type such as multipart/form-data or image/*");
@@ -142,6 +152,8 @@ export function gatewayConfig(r: Reader, isPrimary: boolean): GatewayConfig {
         specPath: r.string("gateway:spec", "api/openapi.yaml", /\.(ya?ml|json)$/, "a path to a .yaml, .yml or .json OpenAPI document"),
         specMirrors: mirrors,
         publicRoutes,
+        authorizerRoutes,
+        publicPreflights: r.boolean("gateway:publicPreflights", true),
         allowPublicCatchAll: r.boolean("gateway:allowPublicCatchAll", false),
         stageVariables: variables,
         binaryMediaTypes,

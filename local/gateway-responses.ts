@@ -8,43 +8,14 @@
 // response customization in OpenAPI", the extension reference (x-amazon-apigateway-gateway-responses,
 // .responseParameters, .responseTemplates), and the API reference's GetGatewayResponses example (every
 // default response: no headers, the template {"message":$context.error.messageString}).
-import { SpecProblem, pointer } from "../openapi";
+import { DEFAULT_STATUS, RESPONSE_TARGET, gatewayResponsesOf } from "../openapi/gateway-responses";
 import { Json, MappingError, MethodRequest, headerValue, isObject, lookup, mappedValue, pickTemplate } from "./mapping";
-
-/** Each gateway response type with its default status ("Gateway response types"); the two fallbacks have none. */
-const DEFAULT_STATUS = {
-    ACCESS_DENIED: 403,
-    API_CONFIGURATION_ERROR: 500,
-    AUTHORIZER_CONFIGURATION_ERROR: 500,
-    AUTHORIZER_FAILURE: 500,
-    BAD_REQUEST_BODY: 400,
-    BAD_REQUEST_PARAMETERS: 400,
-    DEFAULT_4XX: undefined,
-    DEFAULT_5XX: undefined,
-    EXPIRED_TOKEN: 403,
-    INTEGRATION_FAILURE: 504,
-    INTEGRATION_TIMEOUT: 504,
-    INVALID_API_KEY: 403,
-    INVALID_SIGNATURE: 403,
-    MISSING_AUTHENTICATION_TOKEN: 403,
-    QUOTA_EXCEEDED: 429,
-    REQUEST_TOO_LARGE: 413,
-    RESOURCE_NOT_FOUND: 404,
-    THROTTLED: 429,
-    UNAUTHORIZED: 401,
-    UNSUPPORTED_MEDIA_TYPE: 415,
-    WAF_FILTERED: 403,
-} as const;
 
 /** A type API Gateway answers with (the fallbacks are never answered as such). */
 export type GatewayResponseType = Exclude<keyof typeof DEFAULT_STATUS, "DEFAULT_4XX" | "DEFAULT_5XX">;
 
 /** Every template of a default gateway response (GetGatewayResponses). */
 const DEFAULT_TEMPLATE = '{"message":$context.error.messageString}';
-
-/** A gateway response's mapping sources: 'static', method request parameters, stage variables, $context. */
-const RESPONSE_SOURCE = /^('[^']*'|method\.request\.(header|querystring|path|multivalueheader|multivaluequerystring)\.[^.\s][^\s]*|method\.input\.params\.[^\s]+|stageVariables\.[A-Za-z0-9_]+|context\.[A-Za-z0-9._]+)$/;
-const RESPONSE_TARGET = /^gatewayresponse\.(header|querystring|path)\.([^\s]+)$/;
 
 /**
  * An answer API Gateway makes itself: its type, $context.error.message (null for an authorizer
@@ -62,47 +33,6 @@ export interface RenderedResponse {
     status: number;
     headers: Record<string, string>;
     body: string;
-}
-
-/** The document's customized gateway responses, by type. */
-export function gatewayResponsesOf(document: Json): Json {
-    const responses = document["x-amazon-apigateway-gateway-responses"];
-    return isObject(responses) ? responses : {};
-}
-
-/**
- * What API Gateway's import refuses in x-amazon-apigateway-gateway-responses: a type it does not
- * have, a status that is not one, a parameter that is no gateway response parameter or maps no source.
- */
-export function gatewayResponseProblems(document: Json): SpecProblem[] {
-    const problems: SpecProblem[] = [];
-    const at = (...segments: string[]) => pointer("x-amazon-apigateway-gateway-responses", ...segments);
-    for (const [type, response] of Object.entries(gatewayResponsesOf(document))) {
-        if (!(type in DEFAULT_STATUS)) {
-            problems.push({ pointer: at(type), message: `${type} is not a gateway response type; expected one of ${Object.keys(DEFAULT_STATUS).join(", ")}` });
-            continue;
-        }
-        if (!isObject(response)) {
-            problems.push({ pointer: at(type), message: `expected an object with statusCode, responseParameters and responseTemplates, got ${JSON.stringify(response)}` });
-            continue;
-        }
-        if (response.statusCode !== undefined && !/^[1-5]\d\d$/.test(String(response.statusCode))) {
-            const example = DEFAULT_STATUS[type as keyof typeof DEFAULT_STATUS] ?? (type === "DEFAULT_5XX" ? 500 : 400);
-            problems.push({ pointer: at(type, "statusCode"), message: `statusCode ${JSON.stringify(response.statusCode)}; expected an HTTP status code such as ${example}` });
-        }
-        for (const [target, source] of Object.entries(isObject(response.responseParameters) ? response.responseParameters : {})) {
-            if (!RESPONSE_TARGET.test(target)) {
-                problems.push({ pointer: at(type, "responseParameters", target), message: `"${target}" is not a gateway response parameter (gatewayresponse.header.<name>)` });
-            } else if (typeof source !== "string" || !RESPONSE_SOURCE.test(source)) {
-                problems.push({ pointer: at(type, "responseParameters", target),
-                    message: `${JSON.stringify(source)} is not a mapping source ('static', method.request.header|querystring|path.<name>, stageVariables.<name>, context.<name>)` });
-            }
-        }
-        for (const [mediaType, template] of Object.entries(isObject(response.responseTemplates) ? response.responseTemplates : {})) {
-            if (typeof template !== "string") problems.push({ pointer: at(type, "responseTemplates", mediaType), message: `expected a template as a string, got ${JSON.stringify(template)}` });
-        }
-    }
-    return problems;
 }
 
 /** The family fallback of a type: DEFAULT_5XX for a 5XX default status, DEFAULT_4XX otherwise. */
@@ -149,7 +79,7 @@ function responseParameter(source: string, request: MethodRequest): string | und
     try {
         return mappedValue(source, request);
     } catch (e) {
-        if (e instanceof MappingError) return undefined; // refused at start (gatewayResponseProblems)
+        if (e instanceof MappingError) return undefined; // refused with the document (openapi/gateway-responses.ts, gatewayResponseProblems)
         throw e;
     }
 }
@@ -174,3 +104,5 @@ function substitute(template: string, context: Json, request: MethodRequest): st
         return typeof value === "object" ? JSON.stringify(value) : String(value);
     });
 }
+
+export { gatewayResponsesOf };

@@ -1,19 +1,21 @@
 // One slot's API on localhost, with API Gateway's request path: refuse a payload over 10 MB, apply
 // the stage's web ACL (an x-api-ring-* header in any spelling, components/reservedHeaders.ts),
-// resolve dot segments, route, throttle, run the Lambda authorizer the operation names (TOKEN or
-// REQUEST, with the document's identity sources) for every operation that is not public, match its
-// policy against the method ARN, validate the request as the operation's request validator says
-// (request-validation.ts), then run the integration with the authorizer's context (which the
-// document maps into x-api-ring-* headers, see openapi.ts). Every answer the gateway makes itself
-// is one of the document's gateway responses, or API Gateway's default (gateway-responses.ts).
+// resolve dot segments, route, throttle, run the ring's Lambda authorizer (TOKEN or REQUEST, with the
+// document's identity sources) for every operation behind it, refuse the operations the document
+// protects itself (IAM, API key, its own authorizer: nothing here can check them), match the
+// authorizer's policy against the method ARN, validate the request as the operation's request
+// validator says (request-validation.ts), then run the integration with the authorizer's context
+// (which the document maps into x-api-ring-* headers, see openapi.ts). Every answer the gateway makes
+// itself is one of the document's gateway responses, or API Gateway's default (gateway-responses.ts).
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { randomUUID } from "crypto";
 import * as http from "http";
 import { reservedHeaderIn } from "../components/reservedHeaders";
 import type { AuthorizerEvent } from "../handlers/credentials";
-import { SpecProblem } from "../openapi";
+import { AUTHORIZER_SCHEME } from "../openapi";
+import { operationAuth, securitySchemes } from "../policy/operation-auth";
 import { isAllowed, methodArn } from "./access";
-import { GatewayError, RenderedResponse, gatewayResponseProblems, gatewayResponsesOf, renderGatewayResponse } from "./gateway-responses";
+import { GatewayError, RenderedResponse, gatewayResponsesOf, renderGatewayResponse } from "./gateway-responses";
 import { ContextVariables, IntegrationResponse, isObject, Json, runIntegration } from "./integration";
 import { MethodRequest, headerValue } from "./mapping";
 import { compileRequestValidation, validateRequest } from "./request-validation";
@@ -58,25 +60,36 @@ interface AuthorizerBinding {
     sources: { in: "header" | "querystring"; name: string }[];
 }
 
-/** The operation's authorizer, from its security requirement and the document's security schemes. */
-function authorizerOf(document: Json, operation: Json): AuthorizerBinding | undefined {
-    const security = operation.security;
-    if (!Array.isArray(security) || security.length === 0) return undefined;
-    const schemes = { ...(isObject(document.securityDefinitions) ? document.securityDefinitions : {}),
-        ...(isObject(document.components) && isObject(document.components.securitySchemes) ? document.components.securitySchemes : {}) };
-    for (const requirement of security) {
-        for (const name of Object.keys(isObject(requirement) ? requirement : {})) {
-            const scheme = schemes[name];
-            const lambda = isObject(scheme) ? scheme["x-amazon-apigateway-authorizer"] : undefined;
-            if (!isObject(lambda)) continue;
-            const sources = String(lambda.identitySource ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
-                const [, where, ...rest] = /^method\.request\.(header|querystring)\.(.+)$/.exec(s) ?? [];
-                return { in: where as "header" | "querystring", name: rest.join(".") };
-            }).filter((s) => s.in !== undefined);
-            return { type: String(lambda.type).toLowerCase() === "request" ? "request" : "token", sources };
-        }
-    }
-    return undefined;
+/**
+ * An operation the document protects itself: the local run cannot check a signature, an API key of
+ * a usage plan or another authorizer, so it refuses every request as API Gateway refuses one
+ * without that credential, with the gateway response of that type (developer guide, "Gateway
+ * response types"): MISSING_AUTHENTICATION_TOKEN (403) for IAM, as for an unsigned request;
+ * INVALID_API_KEY (403, "Forbidden") for an API key, since the local run has no usage plans, so no key
+ * it receives is a valid one of this stage; UNAUTHORIZED (401) for an authorizer of the document's.
+ */
+interface Unchecked {
+    refusal: () => GatewayError;
+}
+
+const UNCHECKED = {
+    iam: { refusal: () => new GatewayError("MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token") },
+    apiKey: { refusal: () => new GatewayError("INVALID_API_KEY", "Forbidden") },
+    authorizer: { refusal: () => new GatewayError("UNAUTHORIZED", "Unauthorized") },
+} satisfies Record<string, Unchecked>;
+
+/** The operation's auth: the ring's authorizer, auth of the document's own the local run refuses, or none. */
+function authorizerOf(document: Json, operation: Json): AuthorizerBinding | Unchecked | undefined {
+    const auth = operationAuth(document, operation);
+    if (auth.iam) return UNCHECKED.iam;
+    if (auth.authorizer && auth.authorizer.scheme !== AUTHORIZER_SCHEME) return UNCHECKED.authorizer;
+    if (!auth.authorizer) return auth.apiKey ? UNCHECKED.apiKey : undefined;
+    const lambda = (securitySchemes(document)[AUTHORIZER_SCHEME] as Json)["x-amazon-apigateway-authorizer"] as Json;
+    const sources = String(lambda.identitySource ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
+        const [, where, ...rest] = /^method\.request\.(header|querystring)\.(.+)$/.exec(s) ?? [];
+        return { in: where as "header" | "querystring", name: rest.join(".") };
+    }).filter((s) => s.in !== undefined);
+    return { type: String(lambda.type).toLowerCase() === "request" ? "request" : "token", sources };
 }
 
 /** API Gateway's payload quota for REST APIs: 10 MB, not adjustable. */
@@ -102,14 +115,6 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | un
     });
 }
 
-/**
- * What API Gateway's import would refuse in the document's request validators and gateway responses,
- * which the local run cannot serve: an unknown validator or response type, a model that is no schema.
- */
-export function localGatewayProblems(document: Json): SpecProblem[] {
-    return [...compileRequestValidation(document).problems, ...gatewayResponseProblems(document)];
-}
-
 const TOO_LARGE = () => new GatewayError("REQUEST_TOO_LARGE", "Request Too Long");
 
 type AuthorizerContext = ContextVariables["authorizer"];
@@ -117,7 +122,7 @@ type AuthorizerContext = ContextVariables["authorizer"];
 export function createLocalGateway(options: LocalGatewayOptions): { server: http.Server; stats: GatewayStats } {
     const routes: Route[] = compileRoutes((options.document.paths ?? {}) as Record<string, Record<string, unknown>>);
     // Each operation's authorizer and request validation depend on the document only: found once, not per request.
-    const bindings = new Map<Json, AuthorizerBinding | undefined>();
+    const bindings = new Map<Json, AuthorizerBinding | Unchecked | undefined>();
     for (const route of routes) for (const op of route.operations.values()) bindings.set(op, authorizerOf(options.document, op));
     const validations = compileRequestValidation(options.document).byOperation;
     const responses = gatewayResponsesOf(options.document);
@@ -191,6 +196,10 @@ export function createLocalGateway(options: LocalGatewayOptions): { server: http
             return fail(new GatewayError("THROTTLED", "Too Many Requests"));
         }
         const binding = bindings.get(match.operation);
+        if (binding && "refusal" in binding) {
+            stats.unauthorized += 1;
+            return fail(binding.refusal());
+        }
         const { authorizer, refusal } = binding ? await authorizeRequest(binding, request, match, method, path, requestId) : { authorizer: {}, refusal: undefined };
         const context: ContextVariables = { ...base, resourcePath: match.route.template, authorizer };
         request.context = context;

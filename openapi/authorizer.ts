@@ -1,7 +1,11 @@
-// The ring's Lambda authorizer in the document: which operations it protects, the security scheme and
-// gateway responses it brings, and the authorizer's context handed to each HTTP backend as headers.
+// The ring's Lambda authorizer in the document: the security scheme and gateway responses it brings,
+// the operations it protects (openapi/auth-kinds.ts decides which), and the authorizer's context
+// handed to each HTTP backend as headers.
 import { CredentialSource, credentialNames, identitySource } from "../handlers/credentials";
+import { isPreflight } from "../policy/operation-auth";
+import { ServedAuth, applyServedAuth } from "./auth-kinds";
 import { Json, Operation, SpecProblem, isObject } from "./document";
+import { combineGatewayResponses } from "./gateway-responses";
 
 /** The security scheme the ring injects; its x-amazon-apigateway-authorizer is the Lambda authorizer. */
 export const AUTHORIZER_SCHEME = "threescale";
@@ -9,9 +13,10 @@ export const AUTHORIZER_SCHEME = "threescale";
 export const AUTHORIZER_URI_PLACEHOLDER = "${authorizerUri}";
 
 /**
- * The headers every http/http_proxy integration sends its backend: the authorizer's context on a
- * protected operation, a fixed value on a public one. Both are integration request parameters, which
- * replace whatever a client sent under the same name, so a backend can trust them.
+ * The headers every http/http_proxy integration sends its backend: the authorizer's context on an
+ * operation behind the ring's authorizer, fixed values on any other (the source says how it was served:
+ * public, iam, api-key, own-authorizer). Both are integration request parameters, which replace
+ * whatever a client sent under the same name, so a backend can trust them.
  */
 export const CONTEXT_HEADERS: readonly { header: string; context: string; publicValue: string }[] = [
     { header: "x-api-ring-principal-id", context: "principalId", publicValue: "-" },
@@ -30,18 +35,6 @@ export interface AuthorizerSpec {
     resultTtlSeconds: number;
 }
 
-/** Why each public operation is public, by label: the document says so, or gateway:publicRoutes does. */
-export function publicReasonsOf(operations: Operation[], publicRoutes: string[] | undefined): Record<string, string> {
-    const publicReasons: Record<string, string> = {};
-    for (const op of operations) {
-        const auth = op.operation["x-amazon-apigateway-auth"];
-        if (Array.isArray(op.operation.security) && op.operation.security.length === 0) publicReasons[op.label] = "security: []";
-        else if (isObject(auth) && String(auth.type).toLowerCase() === "none") publicReasons[op.label] = "x-amazon-apigateway-auth: none";
-        else if (publicRoutes?.includes(op.label)) publicReasons[op.label] = "gateway:publicRoutes";
-    }
-    return publicReasons;
-}
-
 /** A path that catches every request no other resource matches: a greedy variable, or *, at the root. */
 function isRootCatchAll(route: string): boolean {
     return /^\/(\{[^/{}]+\+\}|\*)$/.test(route);
@@ -49,13 +42,16 @@ function isRootCatchAll(route: string): boolean {
 
 /**
  * What would open the API to anyone without a key: a public catch-all at the root, or no operation left
- * behind the authorizer. Refused unless gateway:allowPublicCatchAll says it is meant.
+ * protected (by the ring's authorizer or by the document's own IAM, API key or authorizer). Refused
+ * unless gateway:allowPublicCatchAll says it is meant. A public OPTIONS catch-all (a preflight) answers
+ * OPTIONS only, so it serves no other method of the API.
  */
-export function openingProblems(operations: Operation[], publicReasons: Record<string, string>): SpecProblem[] {
+export function openingProblems(operations: Operation[], served: Record<string, ServedAuth>): SpecProblem[] {
     const problems: SpecProblem[] = [];
     const optIn = "or set gateway:allowPublicCatchAll to true if the API is meant to be open";
-    for (const op of operations.filter((o) => o.label in publicReasons && isRootCatchAll(o.route))) {
-        const reason = publicReasons[op.label];
+    const open = operations.filter((o) => served[o.label]?.kind === "public");
+    for (const op of open.filter((o) => isRootCatchAll(o.route) && !isPreflight(o.method))) {
+        const reason = served[op.label].reason;
         problems.push({
             pointer: "",
             message: `${reason === "gateway:publicRoutes" ? `gateway:publicRoutes makes ${op.label} public` : `${op.label} is public (${reason})`}, ` +
@@ -63,12 +59,11 @@ export function openingProblems(operations: Operation[], publicReasons: Record<s
                 `(make the open routes public one by one), ${optIn}`,
         });
     }
-    const open = operations.filter((o) => o.label in publicReasons);
     if (operations.length > 0 && open.length === operations.length) {
         problems.push({
             pointer: "",
-            message: `no operation is left behind the authorizer (${open.length} public: ${open.map((o) => `${o.label} (${publicReasons[o.label]})`).join(", ")}); ` +
-                `expected at least one operation that needs a key, ${optIn}`,
+            message: `no operation is left protected, by the ring's authorizer or the document's own auth (${open.length} public: ` +
+                `${open.map((o) => `${o.label} (${served[o.label].reason})`).join(", ")}); expected at least one operation that needs a key, ${optIn}`,
         });
     }
     return problems;
@@ -113,11 +108,11 @@ export function credentialClash(operations: Operation[], credentials: Credential
 }
 
 /**
- * Every protected operation gets the authorizer (an explicit `security: []` or
- * `x-amazon-apigateway-auth: none` in the document, or gateway:publicRoutes, keeps it public); every
- * HTTP integration gets the context headers.
+ * Puts the ring's authorizer in the document: its security scheme, its requirement on the operations
+ * it serves (`served`), its gateway responses combined with the document's, and the context headers on
+ * every HTTP integration. Returns the preview's notes on the gateway responses.
  */
-export function injectAuthorizer(doc: Json, authorizer: AuthorizerSpec, swagger2: boolean, operations: Operation[], publicReasons: Record<string, string>): void {
+export function injectAuthorizer(doc: Json, authorizer: AuthorizerSpec, swagger2: boolean, operations: Operation[], served: Record<string, ServedAuth>): string[] {
     const source = identitySource(authorizer.credentials);
     const scheme = {
         type: "apiKey",
@@ -132,10 +127,8 @@ export function injectAuthorizer(doc: Json, authorizer: AuthorizerSpec, swagger2
             identitySource: source.identitySource,
         },
     };
-    doc["x-amazon-apigateway-gateway-responses"] = {
-        ...(isObject(doc["x-amazon-apigateway-gateway-responses"]) ? doc["x-amazon-apigateway-gateway-responses"] : {}),
-        ...authorizerResponses(authorizer.credentials),
-    };
+    const ownAuthorizers = Object.values(served).some((a) => a.kind === "own-authorizer");
+    const notes = combineGatewayResponses(doc, authorizerResponses(authorizer.credentials, ownAuthorizers), authorizerReasons(authorizer.credentials, ownAuthorizers));
     if (swagger2) {
         doc.securityDefinitions = { ...(doc.securityDefinitions as Json | undefined), [AUTHORIZER_SCHEME]: scheme };
     } else {
@@ -143,42 +136,50 @@ export function injectAuthorizer(doc: Json, authorizer: AuthorizerSpec, swagger2
         components.securitySchemes = { ...(components.securitySchemes as Json | undefined), [AUTHORIZER_SCHEME]: scheme };
         doc.components = components;
     }
+    applyServedAuth(operations, served, AUTHORIZER_SCHEME);
     for (const op of operations) {
-        const isPublic = op.label in publicReasons;
-        op.operation.security = isPublic ? [] : [{ [AUTHORIZER_SCHEME]: [] }];
+        const { kind } = served[op.label];
         const integration = op.operation["x-amazon-apigateway-integration"] as Json;
         if (!["http", "http_proxy"].includes(String(integration.type).toLowerCase())) continue;
         const parameters = { ...(isObject(integration.requestParameters) ? integration.requestParameters : {}) };
         for (const h of CONTEXT_HEADERS) {
-            parameters[`integration.request.header.${h.header}`] = isPublic ? `'${h.publicValue}'` : `context.authorizer.${h.context}`;
+            parameters[`integration.request.header.${h.header}`] = kind === "ring-authorizer" ? `context.authorizer.${h.context}`
+                : h.context === "source" ? `'${kind}'` : `'${h.publicValue}'`;
         }
         integration.requestParameters = parameters;
     }
+    return notes;
 }
 
 /**
- * API Gateway's answers when the authorizer refuses, with a JSON body that says why: a 401 names where
- * the credential goes; a 403 carries the authorizer's `reason` from its context (e.g. "usage limits are
- * exceeded", "route not in plan") and `retryAfter`, the seconds until a used-up limit resets ("" for
- * any other denial). The body, not a header: a gateway response's headers map only request parameters
- * and static values ("x-amazon-apigateway-gateway-responses.gatewayResponse object"), while its
- * template reads $context (see the README, "What a refused client receives"). The handlers keep
- * reasons free of quotes and backslashes.
+ * Why the authorizer refused, as JSON string values for the gateway responses: a 401 names where the
+ * credential goes (for the 3scale key only, when the document has authorizers of its own, whose 401s
+ * the same response answers); a 403 carries the authorizer's `reason` from its context (e.g. "usage
+ * limits are exceeded", "route not in plan"). The handlers keep reasons free of quotes and backslashes.
  */
-export function authorizerResponses(credentials: CredentialSource): Record<string, Json> {
+export function authorizerReasons(credentials: CredentialSource, ownAuthorizers = false): Record<"UNAUTHORIZED" | "ACCESS_DENIED", string> {
     const where = credentials.location === "header" ? "header" : "query parameter";
     const what = credentials.kind === "jwt" ? "a JWT" : credentials.kind === "app_id_app_key" ? "a 3scale app_id and app_key" : "a 3scale user_key";
     const hint = `send ${what} in the ${credentialNames(credentials).join(" and ")} ${where}${credentialNames(credentials).length > 1 ? "s" : ""}`;
+    return {
+        UNAUTHORIZED: `"missing or malformed credential${ownAuthorizers ? "; for the 3scale key, " : ": "}${hint}"`,
+        ACCESS_DENIED: '"$context.authorizer.reason"',
+    };
+}
+
+/**
+ * API Gateway's answers when the authorizer refuses, with a JSON body that says why (authorizerReasons);
+ * the 403 adds `retryAfter`, the seconds until a used-up limit resets ("" for any other denial). The
+ * body, not a header: a gateway response's headers map only request parameters and static values
+ * ("x-amazon-apigateway-gateway-responses.gatewayResponse object"), while its template reads $context
+ * (see the README, "What a refused client receives").
+ */
+export function authorizerResponses(credentials: CredentialSource, ownAuthorizers = false): Record<string, Json> {
+    const reasons = authorizerReasons(credentials, ownAuthorizers);
     const json = "application/json";
     return {
-        UNAUTHORIZED: {
-            // The extension's statusCode is a string ("x-amazon-apigateway-gateway-responses.gatewayResponse object").
-            statusCode: "401",
-            responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":"missing or malformed credential: ${hint}"}` },
-        },
-        ACCESS_DENIED: {
-            statusCode: "403",
-            responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":"$context.authorizer.reason","retryAfter":"$context.authorizer.retryAfter"}` },
-        },
+        // The extension's statusCode is a string ("x-amazon-apigateway-gateway-responses.gatewayResponse object").
+        UNAUTHORIZED: { statusCode: "401", responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":${reasons.UNAUTHORIZED}}` } },
+        ACCESS_DENIED: { statusCode: "403", responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":${reasons.ACCESS_DENIED},"retryAfter":"$context.authorizer.retryAfter"}` } },
     };
 }

@@ -1,6 +1,8 @@
 // What API Gateway refuses on import or deployment (errors) and the upstream quirks it accepts
 // (warnings), checked on the bundled document before anything is deployed.
 import { Json, Operation, SpecProblem, isObject, operationsOf, pointer } from "./document";
+import { gatewayResponseProblems } from "./gateway-responses";
+import { compileRequestValidation } from "./request-validators";
 
 const PATH_PART = /^([A-Za-z0-9._-]+|\{[A-Za-z0-9._-]+\+?\})$/;
 const INTEGRATION_TYPES = ["http", "http_proxy", "aws", "aws_proxy", "mock"];
@@ -40,7 +42,17 @@ export function checkDocument(doc: Json): { errors: SpecProblem[]; warnings: Spe
     }
     warnSharedOperationIds(operationIds, findings);
     warnPropertyLevelRequired(doc, findings);
-    return { errors: findings.errors, warnings: findings.warnings };
+    return { errors: [...findings.errors, ...gatewayRuleProblems(doc)], warnings: findings.warnings };
+}
+
+/**
+ * What API Gateway's import refuses in the document's request validators and gateway responses: a
+ * validator name the API does not define, a flag that is not true or false, a model that is no draft
+ * 4 schema, a gateway response type API Gateway does not have, a status that is not one. One function
+ * for the program (and so `npm run preview`) and `npm run local`, which serves these rules.
+ */
+export function gatewayRuleProblems(doc: Json): SpecProblem[] {
+    return [...compileRequestValidation(doc).problems, ...gatewayResponseProblems(doc)];
 }
 
 /** Every route is a path API Gateway can make resources of: allowed parts, one variable child per resource. */

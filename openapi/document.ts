@@ -1,5 +1,7 @@
 // The shapes every part of the OpenAPI pipeline shares: the document as JSON, its operations, where a
 // finding sits in it (a JSON pointer), and the error that lists every finding at once.
+import type { ServedAuth } from "./auth-kinds";
+import type { LambdaInvocation } from "./lambda-permissions";
 
 /** Operation keys of a path item that API Gateway turns into methods (ANY is its extension). */
 export const OPERATION_KEYS = ["get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"];
@@ -25,12 +27,20 @@ export interface BundledSpec {
      * `stageVariables.x`), each with where it is used.
      */
     stageVariableUses: Record<string, string[]>;
-    /** "METHOD /path" of every operation served without the authorizer. */
+    /** "METHOD /path" of every operation served without any auth. */
     publicOperations: string[];
-    /** Why each public operation is public: `security: []`, `x-amazon-apigateway-auth: none` or `gateway:publicRoutes`. */
+    /** Why each public operation is public: `security: []`, `x-amazon-apigateway-auth: none`, `gateway:publicRoutes` or `CORS preflight`. */
     publicReasons: Record<string, string>;
-    /** "METHOD /path" of every operation behind the authorizer. */
+    /** "METHOD /path" of every operation behind the ring's authorizer. */
     protectedOperations: string[];
+    /** How each operation is served: the ring's authorizer, the document's own auth (IAM, API key, its own authorizer), or none. */
+    operationAuth: Record<string, ServedAuth>;
+    /** The media types API Gateway passes through as binary: the document's and config's, merged (also in the document). */
+    binaryMediaTypes: string[];
+    /** The Lambda functions the document has API Gateway invoke without credentials, as it names them (stage variables unresolved). */
+    lambdaInvocations: LambdaInvocation[];
+    /** What the preview prints besides the operations: the binary media types, how the gateway responses combine. */
+    notes: string[];
     /** Upstream quirks API Gateway accepts: printed, never refused. */
     warnings: SpecProblem[];
     /** Method responses added for the status codes integration responses use ("201 added to GET /x"), so the import warns of none. */

@@ -1,40 +1,56 @@
 // Reading a document's $refs: swagger-parser bundles the files into one document, remote $refs come
-// from local mirror folders (never from the network), and internal $refs API Gateway would not resolve
-// (all but models) are inlined. What a $ref reads ends up in the REST API's body, so a local $ref must
-// stay, after symlinks, inside the document's folder, and a mirrored one inside its mirror folder; a
-// refused file is never read, and no message quotes a file (issue 17 item 5).
+// from local mirror folders (never from the network), bare $ref names are read as API Gateway's
+// importer read them, and internal $refs API Gateway would not resolve (all but models) are inlined.
+// What a $ref reads ends up in the REST API's body, so a local $ref must stay, after symlinks, inside
+// the document's folder, and a mirrored one inside its mirror folder; a refused file is never read, and
+// no message quotes a file (issue 17 item 5).
 import SwaggerParser from "@apidevtools/swagger-parser";
 import * as fs from "fs";
 import * as path from "path";
 import { fileURLToPath } from "url";
-import { Json, SpecError, isObject, pointer } from "./document";
+import { bareRefReading } from "./bare-refs";
+import { Json, SpecError, SpecProblem, isObject, pointer } from "./document";
 
 /**
- * The document at `file` (absolute) as one document: multi-file and remote $refs bundled. Throws a
- * SpecError naming every unreadable $ref at once, or why the document itself cannot be read.
+ * The document at `file` (absolute) as one document: multi-file and remote $refs bundled, bare $ref
+ * names read as API Gateway's importer read them (openapi/bare-refs.ts, whose warnings come back with
+ * it). Throws a SpecError naming every unreadable $ref at once, or why the document itself cannot be read.
  */
-export async function bundleFiles(file: string, shownFile: string, mirrors: Record<string, string>, baseDir: string): Promise<Json> {
+export async function bundleFiles(file: string, shownFile: string, mirrors: Record<string, string>, baseDir: string): Promise<{ document: Json; warnings: SpecProblem[] }> {
     // The parser replaces a resolver's message by a generic one naming the $ref ("Error reading file
     // \"<url>\""), so the resolvers keep their own, by URL.
     const unreadable = new Map<string, string>();
-    const bundle = (continueOnError: boolean) => new SwaggerParser().bundle(file, {
-        // Remote $refs come from the mirror folders only: the HTTP resolver is off. Local files come
-        // from the document's folder only: this resolver takes the built-in one's place.
-        resolve: { http: false, file: folderResolver(path.dirname(file), unreadable), mirror: mirrorResolver(mirrors, baseDir, path.dirname(file), unreadable) },
-        // Go on past an unreadable $ref, so every one is named at once.
-        continueOnError,
-    }) as Promise<unknown> as Promise<Json>;
+    const shown = (f: string) => (/^https?:/i.test(f) ? f : path.relative(process.cwd(), f) || f);
+    let reading = bareRefReading(shown);
+    const bundle = (continueOnError: boolean) => {
+        reading = bareRefReading(shown);
+        return new SwaggerParser().bundle(file, {
+            // Remote $refs come from the mirror folders only: the HTTP resolver is off. Local files come
+            // from the document's folder only: this resolver takes the built-in one's place.
+            resolve: { http: false, file: folderResolver(path.dirname(file), unreadable), mirror: mirrorResolver(mirrors, baseDir, path.dirname(file), unreadable) },
+            parse: { bareRefs: reading.plugin },
+            // Go on past an unreadable $ref, so every one is named at once.
+            continueOnError,
+        }) as Promise<unknown> as Promise<Json>;
+    };
     // A resolver's own message for the $ref an error names ("Error reading file \"<url>\"").
     const ownMessage = (err: { message?: string }): string | undefined => unreadable.get(/"([^"#]+)/.exec(err.message ?? "")?.[1] ?? "");
     try {
-        return await bundle(true);
+        const document = await bundle(true);
+        return { document, warnings: reading.warnings };
     } catch (e) {
         const group = (e as { errors?: { message: string; source?: string; path?: (string | number)[] }[] }).errors;
         if (Array.isArray(group) && group.length > 0) {
-            throw new SpecError(shownFile, `${group.length} $ref${group.length === 1 ? "" : "s"} cannot be read:`, group.map((err) => ({
-                pointer: `${err.source ? path.relative(process.cwd(), err.source) || err.source : ""}${pointer(...(err.path ?? []))}`,
-                message: ownMessage(err) ?? firstLine(err.message),
-            })));
+            const refusals = reading.refusals;
+            throw new SpecError(shownFile, `${group.length} $ref${group.length === 1 ? "" : "s"} cannot be read:`, group.map((err) => {
+                // The parser names local files by URL-encoded path; the bare-ref reading by the path itself.
+                const source = err.source && !/^https?:/i.test(err.source) ? decodeURIComponent(err.source) : err.source ?? "";
+                const at = pointer(...(err.path ?? []));
+                return {
+                    pointer: `${source ? shown(source) : ""}${at}`,
+                    message: refusals.get(`${source}${at}`) ?? ownMessage(err) ?? firstLine(err.message),
+                };
+            }));
         }
         // The document itself cannot be read or parsed: the parser's own first error says why.
         const first = await bundle(false).then(() => e, (error: unknown) => error);

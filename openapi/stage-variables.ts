@@ -4,7 +4,7 @@ import { BundledSpec, Json, Operation, isObject, pointer } from "./document";
 // ${stageVariables.x}, ${stageVariables['x']}, $stageVariables.x, and a mapping's bare stageVariables.x.
 const STAGE_VARIABLE = /(?<![A-Za-z0-9_.])\$?\{?stageVariables(?:\.([A-Za-z0-9_]+)|\[\s*['"]([A-Za-z0-9_]+)['"]\s*\])/g;
 
-/** Each stage variable the integrations and gateway responses use, with where. */
+/** Each stage variable the integrations, gateway responses and authorizers use, with where. */
 export function stageVariableUses(doc: Json, operations: Operation[]): Record<string, string[]> {
     const uses: Record<string, string[]> = {};
     const scan = (value: unknown, at: (string | number)[]): void => {
@@ -21,6 +21,12 @@ export function stageVariableUses(doc: Json, operations: Operation[]): Record<st
     };
     for (const op of operations) scan(op.operation["x-amazon-apigateway-integration"], [...op.at, "x-amazon-apigateway-integration"]);
     scan(doc["x-amazon-apigateway-gateway-responses"], ["x-amazon-apigateway-gateway-responses"]);
+    // A Lambda authorizer of the document's may name its function by a stage variable too.
+    const schemesAt = doc.swagger !== undefined ? ["securityDefinitions"] : ["components", "securitySchemes"];
+    const schemes = doc.swagger !== undefined ? doc.securityDefinitions : isObject(doc.components) ? doc.components.securitySchemes : undefined;
+    for (const [name, scheme] of Object.entries(isObject(schemes) ? schemes : {})) {
+        if (isObject(scheme)) scan(scheme["x-amazon-apigateway-authorizer"], [...schemesAt, name, "x-amazon-apigateway-authorizer"]);
+    }
     for (const name of Object.keys(uses)) uses[name] = [...new Set(uses[name])];
     return uses;
 }
@@ -31,4 +37,19 @@ export function missingStageVariables(spec: Pick<BundledSpec, "stageVariableUses
         .filter(([name]) => !(name in defined))
         .map(([name, usedAt]) => ({ name, usedAt }))
         .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+// ${stageVariables.x} and ${stageVariables['x']} with their braces, or a bare (or $-prefixed) stageVariables.x.
+const STAGE_VARIABLE_IN_TEXT = /\$\{stageVariables\.([A-Za-z0-9_]+)\}|\$\{stageVariables\[\s*['"]([A-Za-z0-9_]+)['"]\s*\]\}|(?<![A-Za-z0-9_.])\$?stageVariables\.([A-Za-z0-9_]+)/g;
+
+/** `text` with every stage variable `variables` defines replaced by its value, and the names it does not define. */
+export function substituteStageVariables(text: string, variables: Record<string, string>): { text: string; missing: string[] } {
+    const missing: string[] = [];
+    const replaced = text.replace(STAGE_VARIABLE_IN_TEXT, (whole: string, braced: string | undefined, quoted: string | undefined, bare: string | undefined) => {
+        const name = braced ?? quoted ?? bare ?? "";
+        if (name in variables) return variables[name];
+        missing.push(name);
+        return whole;
+    });
+    return { text: replaced, missing };
 }

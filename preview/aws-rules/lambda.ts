@@ -5,6 +5,13 @@ import { AwsRule, Inputs, eachRule, enumRule, rangeRule, stringRule, valueAt } f
 const FUNCTION = "aws:lambda/function:Function";
 const PERMISSION = "aws:lambda/permission:Permission";
 const CREATE_FUNCTION = "AWS Lambda API reference, CreateFunction (API_CreateFunction.html)";
+const ADD_PERMISSION = "AWS Lambda API reference, AddPermission (API_AddPermission.html)";
+/**
+ * AddPermission's FunctionName: a name, a partial ARN or a full ARN, with an optional version or alias
+ * (its URI request parameter's pattern; terraform-provider-aws internal/service/lambda/validate.go
+ * validFunctionName checks the same).
+ */
+const PERMISSION_FUNCTION = /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$/;
 
 /** Keys Lambda sets itself; a function's configuration cannot set them. */
 export const RESERVED_ENVIRONMENT = [
@@ -76,4 +83,32 @@ export const LAMBDA_RULES: AwsRule[] = [
         id: "lambda.permission-source-arn", types: [PERMISSION], input: "sourceArn", pattern: /^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)$/,
         rule: "an ARN", source: "AWS Lambda API reference, AddPermission, SourceArn (pattern)",
     }),
+    {
+        id: "lambda.permission-function", types: [PERMISSION], input: "function",
+        rule: "a function name, partial ARN or function ARN, optionally with :<version or alias>, at most 140 characters, the name itself at most 64",
+        source: `${ADD_PERMISSION}, FunctionName (length 1-140, pattern; "If you specify only the function name, it is limited to 64 characters in length")`,
+        check(inputs) {
+            const value = valueAt(inputs, "function");
+            if (value === undefined || value === null) return [{ input: "function", value, detail: "it is required" }];
+            if (typeof value !== "string") return [];
+            const name = PERMISSION_FUNCTION.exec(value)?.[7];
+            if (value.length > 140 || name === undefined) return [{ input: "function", value }];
+            return name.length > 64 ? [{ input: "function", value, detail: `the function name is ${name.length} characters` }] : [];
+        },
+    },
+    stringRule({
+        id: "lambda.permission-principal", types: [PERMISSION], input: "principal", required: true, pattern: /^[^\s]+$/,
+        rule: "a service principal, account id or ARN, with no whitespace", source: `${ADD_PERMISSION}, Principal (pattern [^\\s]+)`,
+    }),
+    {
+        id: "lambda.permission-qualifier", types: [PERMISSION], input: "qualifier",
+        rule: "a published version or an alias: 1-128 letters, digits, $, _ and -, and not $LATEST",
+        source: `${ADD_PERMISSION}, Qualifier (length 1-128, pattern (|[a-zA-Z0-9$_-]+)); "Lambda does not support adding policies to version $LATEST"`,
+        check(inputs) {
+            const value = valueAt(inputs, "qualifier");
+            if (value === undefined || value === null) return [];
+            if (typeof value !== "string" || value.length > 128 || !/^[a-zA-Z0-9$_-]+$/.test(value)) return [{ input: "qualifier", value }];
+            return value === "$LATEST" ? [{ input: "qualifier", value, detail: "Lambda adds no policy to $LATEST" }] : [];
+        },
+    },
 ];

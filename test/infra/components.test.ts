@@ -50,8 +50,10 @@ describe("GatewayRing", () => {
         assert.strictEqual(body.securityDefinitions.threescale["x-amazon-apigateway-authorizer"].authorizerUri, INVOKE_ARN);
         assert.strictEqual(api.putRestApiMode, "overwrite");
         assert.deepStrictEqual(api.binaryMediaTypes, ["multipart/form-data"]);
-        const configured = inputs((await gateway({ binaryMediaTypes: ["image/*", "application/pdf"] })).one("aws:apigateway/restApi:RestApi"));
-        assert.deepStrictEqual(configured.binaryMediaTypes, ["image/*", "application/pdf"]);
+        const merged = await bundleSpec(path.join(PROJECT, "api/openapi.yaml"), { credentials: userKeyInHeader("Authorization"), resultTtlSeconds: 0, binaryMediaTypes: ["image/*", "application/pdf"] });
+        const configured = inputs((await gateway({ spec: merged })).one("aws:apigateway/restApi:RestApi"));
+        assert.deepStrictEqual(configured.binaryMediaTypes, ["multipart/form-data", "image/*", "application/pdf"], "the document's, then config's");
+        assert.deepStrictEqual(JSON.parse(configured.body)["x-amazon-apigateway-binary-media-types"], ["multipart/form-data", "image/*", "application/pdf"], "the body API Gateway imports has the same");
         assert.strictEqual(api.name, "api-ring-red");
         assert.deepStrictEqual(api.endpointConfiguration, { types: "REGIONAL" });
     });
@@ -100,6 +102,23 @@ describe("GatewayRing", () => {
         assert.strictEqual(permission.principal, "apigateway.amazonaws.com");
         assert.strictEqual(permission.function, "authz");
         assert.strictEqual(permission.sourceArn, `${b.one("aws:apigateway/restApi:RestApi").state.executionArn}/authorizers/*`);
+    });
+
+    it("lets each Lambda function the document names without credentials be invoked from exactly its stage, method and resource", async () => {
+        const pets = await bundleSpec(path.join(PROJECT, "test/fixtures/any-document/pets.yaml"), { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0 });
+        const b = await gateway({ spec: pets, hosts: {}, stageVariables: { register_function: "register-pet" } });
+        const api = b.one("aws:apigateway/restApi:RestApi").state.executionArn as string;
+        const granted = b.all("aws:lambda/permission:Permission").map((p) => inputs(p)).filter((p) => p.function !== "authz")
+            .map((p) => [p.function, p.qualifier, p.principal, p.action, p.sourceArn.replace(api, "<api>")]).sort();
+        assert.deepStrictEqual(granted, [
+            ["arn:aws:lambda:us-east-1:123456789012:function:adoptions", undefined, "apigateway.amazonaws.com", "lambda:InvokeFunction", "<api>/red/POST/adoptions"],
+            ["arn:aws:lambda:us-east-1:123456789012:function:list-pets", undefined, "apigateway.amazonaws.com", "lambda:InvokeFunction", "<api>/red/GET/pets"],
+            ["arn:aws:lambda:us-east-1:123456789012:function:partner-token-check", undefined, "apigateway.amazonaws.com", "lambda:InvokeFunction", "<api>/authorizers/*"],
+            ["arn:aws:lambda:us-east-1:123456789012:function:pet-details", "live", "apigateway.amazonaws.com", "lambda:InvokeFunction", "<api>/red/GET/pets/*"],
+            ["arn:aws:lambda:us-east-1:123456789012:function:register-pet", undefined, "apigateway.amazonaws.com", "lambda:InvokeFunction", "<api>/red/POST/pets"],
+        ]);
+        await assert.rejects(gateway({ spec: pets, hosts: {}, stageVariables: { register_function: "arn:aws:s3:::pets-bucket" } }),
+            /cannot name the Lambda function POST \/pets invokes: the stage variable register_function is "arn:aws:s3:::pets-bucket"; expected the Lambda function POST \/pets invokes/);
     });
 
     it("puts a web ACL in front of the stage that blocks an x-api-ring-* header in any spelling, before routing (issue 17, item 4)", async () => {

@@ -73,6 +73,16 @@ describe("config: defaults", () => {
         assert.strictEqual(c.cache?.nodes, 2);
         assert.deepStrictEqual(c.gateway.binaryMediaTypes, ["multipart/form-data"], "the seed's deploy script always set it");
         assert.deepStrictEqual([c.gateway.publicRoutes, c.gateway.specMirrors, c.gateway.stageVariables], [[], {}, {}]);
+        assert.deepStrictEqual([c.gateway.authorizerRoutes, c.gateway.publicPreflights], [[], true], "the document's own auth kept, OPTIONS preflights public");
+    });
+
+    it("reads the keys that decide how a document's operations are served: behind the ring's authorizer instead, preflights opted out", () => {
+        const c = read("red", primary({
+            "gateway:authorizerRoutes": JSON.stringify(["POST /adoptions", "OPTIONS /albums"]),
+            "gateway:publicPreflights": "false",
+        }));
+        assert.deepStrictEqual(c.gateway.authorizerRoutes, ["POST /adoptions", "OPTIONS /albums"]);
+        assert.strictEqual(c.gateway.publicPreflights, false);
     });
 
     it("reads the keys that serve an upstream document: mirrors, public routes, other stage variables, binary types", () => {
@@ -142,6 +152,9 @@ describe("config: every bad key gives an error naming the key, the value and wha
         ["gateway:stageVariables", '{"landing_page":"https://a.example.edu/<x>"}', /characters API Gateway allows in stage variables/],
         ["gateway:stageVariables", '{"id":"x"}', /the stage variable `id` is the release id/],
         ["gateway:stageVariables", '{"edxapp_host":"courses.example.edu"}', /which gateway:hosts already sets/],
+        ["gateway:authorizerRoutes", '"POST /adoptions"', /list of operations/],
+        ["gateway:authorizerRoutes", '["/adoptions"]', /METHOD \/path/],
+        ["gateway:publicPreflights", "sometimes", /true or false/],
         ["gateway:binaryMediaTypes", '"multipart/form-data"', /list of media types/],
         ["gateway:binaryMediaTypes", '["form data"]', /media type such as multipart\/form-data/],
         ["gateway:releaseId", "release one!", /release tag/],

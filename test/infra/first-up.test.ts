@@ -3,7 +3,8 @@
 // account's CloudWatch role owned by the primary, the REST API body importing with no warning, and
 // every ARN in the region's partition.
 import * as assert from "assert";
-import { OfflinePreviewError, OfflineRun, previewStack } from "../../preview/cli";
+import { OfflineRun, previewStack } from "../../preview/cli";
+import { previewFails } from "../support/preview";
 import { upstreamOverrides } from "../support/upstream";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on preview data
@@ -12,16 +13,6 @@ function only(run: OfflineRun, type: string): Json {
     const found = run.resources.filter((r) => r.type === type);
     assert.strictEqual(found.length, 1, `one ${type} in ${run.stack}, found ${found.length}`);
     return found[0].inputs as Json;
-}
-
-function previewFails(stack: string, overrides: Record<string, string | null>): string {
-    try {
-        previewStack(stack, { overrides });
-    } catch (e) {
-        assert.ok(e instanceof OfflinePreviewError, String(e));
-        return e.details;
-    }
-    throw new Error("the preview went through");
 }
 
 describe("a first pulumi up in a fresh account (the mock cloud's AWS rules)", function () {

@@ -8,10 +8,9 @@ import * as assert from "assert";
 import * as http from "http";
 import type { AddressInfo } from "net";
 import { Started, send, startLocal, stopLocal } from "../support/local-run";
+import { OBSERVATIONS_SCHEMA_VERSION as SCHEMA_VERSION, observationsOverrides } from "../support/observations";
 
 const ENTERPRISE = "local-enterprise-key-00002"; // local/keys.yaml: plan Enterprise, which grants everything here
-const SPEC = "test/fixtures/gateway-rules/observations.yaml";
-const SCHEMA_VERSION = "2026-12";
 
 interface Seen {
     method: string;
@@ -41,13 +40,7 @@ describe("local run: request validators, gateway responses and the headers an ht
         });
         await new Promise<void>((r) => backend.listen(0, "127.0.0.1", r));
         const url = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
-        const overrides: Record<string, string> = {
-            "gateway:spec": SPEC,
-            "gateway:hosts": JSON.stringify({ observations_host: "observations.birds.example.org", archive_host: "archive.birds.example.org" }),
-            "gateway:stageVariables": JSON.stringify({ schema_version: SCHEMA_VERSION }),
-            "gateway:publicRoutes": "[]",
-            "authorizer:planRoutes": JSON.stringify({ Enterprise: ["*"] }),
-        };
+        const overrides = observationsOverrides({ "authorizer:planRoutes": JSON.stringify({ Enterprise: ["*"] }) });
         run = await startLocal([
             ...Object.entries(overrides).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
             // The archive's host is down: nothing listens on the discard port.

@@ -4,11 +4,10 @@
 import * as assert from "assert";
 import * as path from "path";
 import { userKeyInHeader } from "../../handlers/credentials";
-import { localGatewayProblems } from "../../local/gateway";
 import { GatewayError, renderGatewayResponse } from "../../local/gateway-responses";
 import { Json, MethodRequest } from "../../local/mapping";
 import { compileRequestValidation, validateRequest } from "../../local/request-validation";
-import { bundleSpec } from "../../openapi";
+import { bundleSpec, gatewayRuleProblems } from "../../openapi";
 import { PROJECT } from "../support/upstream";
 
 const request = (over: Partial<MethodRequest> = {}): MethodRequest => ({
@@ -128,6 +127,16 @@ describe("local gateway: request validation", () => {
     });
 });
 
+describe("gateway responses API Gateway's import refuses", () => {
+    it("refuses a statusCode written as a number: the extension takes a string, and PutRestApi warns of a number, which failOnWarnings makes fatal", () => {
+        const doc: Json = { swagger: "2.0", paths: {}, "x-amazon-apigateway-gateway-responses": { DEFAULT_5XX: { statusCode: 503 }, THROTTLED: { statusCode: "429" } } };
+        assert.deepStrictEqual(gatewayRuleProblems(doc), [{
+            pointer: "#/x-amazon-apigateway-gateway-responses/DEFAULT_5XX/statusCode",
+            message: 'statusCode 503 is a number; expected a string such as "503" (the extension\'s statusCode is a string; PutRestApi warns of a number, and the slot imports with failOnWarnings)',
+        }]);
+    });
+});
+
 describe("local gateway: the observations fixture as the program serves it", () => {
     it("keeps the document's validators and gateway responses beside the ring's, with nothing the local run or API Gateway would refuse", async () => {
         const spec = await bundleSpec(path.join(PROJECT, "test/fixtures/gateway-rules/observations.yaml"), { credentials: userKeyInHeader("X-Api-Key"), resultTtlSeconds: 0 });
@@ -138,6 +147,6 @@ describe("local gateway: the observations fixture as the program serves it", () 
         assert.strictEqual(served["x-amazon-apigateway-request-validator"], "params-only");
         assert.deepStrictEqual(Object.keys(served["x-amazon-apigateway-gateway-responses"] as Json).sort(),
             ["ACCESS_DENIED", "BAD_REQUEST_BODY", "DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN", "UNAUTHORIZED"]);
-        assert.deepStrictEqual(localGatewayProblems(spec.document), []);
+        assert.deepStrictEqual(gatewayRuleProblems(spec.document), []);
     });
 });

@@ -209,7 +209,7 @@ describe("policy pack: rules", () => {
                 i.body = JSON.stringify(doc);
             })), "methods-use-authorizer");
             assert.deepStrictEqual(messages(v), [
-                "api: GET /discovery/v1/catalogs has a requirement (someOtherScheme) in its own security that names no scheme with x-amazon-apigateway-authorizer; add the authorizer's security requirement, or mark it public with security: [].",
+                "api: GET /discovery/v1/catalogs has a requirement (someOtherScheme) in its own security that names no scheme API Gateway enforces (a Lambda or Cognito authorizer, IAM or an API key); add the authorizer's security requirement, or mark it public with security: [].",
                 "api: ANY /{proxy+} has no security requirement (neither its own nor a document-level default); add the authorizer's security requirement, or mark it public with security: [].",
                 "api: PUT /enterprise has an empty requirement ({}) in its own security, which lets callers skip the authorizer; add the authorizer's security requirement, or mark it public with security: [].",
                 "api: POST /enterprise has no security requirement (neither its own nor a document-level default); add the authorizer's security requirement, or mark it public with security: [].",
@@ -225,8 +225,11 @@ describe("policy pack: rules", () => {
             assert.deepStrictEqual(checkStack(body((doc) => {
                 doc.paths["/oauth2/token"] = { post: { "x-amazon-apigateway-auth": { type: "NONE" } } };
             })), []);
+            assert.deepStrictEqual(checkStack(body((doc) => {
+                doc.paths["/oauth2/token"] = { post: { "x-amazon-apigateway-auth": { type: "AWS_IAM" } } };
+            })), [], "IAM protects it (test/policy/auth-kinds.test.ts has the other kinds)");
             const v = only(checkStack(body((doc) => {
-                doc.paths["/oauth2/token"] = { post: { "x-amazon-apigateway-auth": { type: "aws_iam" } } };
+                doc.paths["/oauth2/token"] = { post: { "x-amazon-apigateway-auth": { type: "cognito" } } };
             })), "methods-use-authorizer");
             assert.deepStrictEqual(messages(v), [
                 "api: POST /oauth2/token has no security requirement (neither its own nor a document-level default); add the authorizer's security requirement, or mark it public with security: [].",
@@ -252,7 +255,7 @@ describe("policy pack: rules", () => {
             assert.deepStrictEqual(checkStack(withChange("api", (i) => { i.body = JSON.stringify(OPENAPI3); })), []);
             const v = only(checkStack(withChange("api", (i) => { i.body = JSON.stringify({ ...OPENAPI3, security: [{ other: [] }] }); })), "methods-use-authorizer");
             assert.deepStrictEqual(messages(v), [
-                "api: GET /courses/v1/courses has a requirement (other) in the document-level security that names no scheme with x-amazon-apigateway-authorizer; add the authorizer's security requirement, or mark it public with security: [].",
+                "api: GET /courses/v1/courses has a requirement (other) in the document-level security that names no scheme API Gateway enforces (a Lambda or Cognito authorizer, IAM or an API key); add the authorizer's security requirement, or mark it public with security: [].",
             ]);
             const noScheme = only(checkStack(withChange("api", (i) => { i.body = JSON.stringify({ ...SWAGGER, securityDefinitions: {} }); })), "methods-use-authorizer");
             assert.match(noScheme[0].message, /^api: the OpenAPI body defines no security scheme with x-amazon-apigateway-authorizer/);

@@ -101,6 +101,12 @@ const CASES: Record<string, Case> = {
     "lambda.vpc-config": { type: T.fn, ok: { name: "f", vpcConfig: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] } }, refused: { name: "f", vpcConfig: { subnetIds: [], securityGroupIds: ["sg-1"] } } },
     "lambda.permission-action": { type: T.permission, ok: { action: "lambda:InvokeFunction" }, refused: { action: "InvokeFunction" } },
     "lambda.permission-source-arn": { type: T.permission, ok: { action: "lambda:InvokeFunction", sourceArn: "arn:aws:execute-api:us-east-1:123456789012:abc/authorizers/*" }, refused: { action: "lambda:InvokeFunction", sourceArn: "abc/authorizers/*" } },
+    "lambda.permission-function": {
+        type: T.permission, ok: { function: "arn:aws:lambda:us-east-1:123456789012:function:register-pet" },
+        refused: { function: "arn:aws:lambda:us-east-1:123456789012:function:register.pet" },
+    },
+    "lambda.permission-principal": { type: T.permission, ok: { principal: "apigateway.amazonaws.com" }, refused: { principal: "apigateway .amazonaws.com" } },
+    "lambda.permission-qualifier": { type: T.permission, ok: { qualifier: "live" }, refused: { qualifier: "$LATEST" } },
     "iam.role-name": { type: T.role, ok: { name: "red-authorizer-pair-authorizer-role-1a2b3c4", assumeRolePolicy: { Statement: [] } }, refused: { name: "x".repeat(65), assumeRolePolicy: { Statement: [] } } },
     "iam.assume-role-policy": { type: T.role, ok: { name: "r", assumeRolePolicy: "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }, refused: { name: "r", assumeRolePolicy: "{\"Version\":" } },
     "iam.role-policy-name": { type: T.rolePolicy, ok: { name: "p-1", policy: "{\"Statement\":[]}" }, refused: { name: "p 1", policy: "{\"Statement\":[]}" } },
