@@ -242,7 +242,7 @@ describe("any document: gateway responses", () => {
             assert.deepStrictEqual(responses[type].responseParameters, cors, type);
         }
         assert.strictEqual(responses.UNAUTHORIZED.statusCode, "401");
-        assert.strictEqual(responses.ACCESS_DENIED.responseTemplates["application/json"], '{"message":$context.error.messageString,"reason":"$context.authorizer.reason"}');
+        assert.strictEqual(responses.ACCESS_DENIED.responseTemplates["application/json"], '{"message":$context.error.messageString,"reason":"$context.authorizer.reason","retryAfter":"$context.authorizer.retryAfter"}');
     });
 
     it("keeps the document's own UNAUTHORIZED and ACCESS_DENIED, adding the denial reason where it fits", async () => {
@@ -259,7 +259,7 @@ describe("any document: gateway responses", () => {
             statusCode: "403",
             responseTemplates: {
                 "application/xml": "<error><code>denied</code><detail>$context.error.message</detail></error>",
-                "application/json": '{"message":$context.error.messageString,"reason":"$context.authorizer.reason"}',
+                "application/json": '{"message":$context.error.messageString,"reason":"$context.authorizer.reason","retryAfter":"$context.authorizer.retryAfter"}',
             },
         });
     });

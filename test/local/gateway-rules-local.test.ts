@@ -164,7 +164,7 @@ describe("local run: request validators, gateway responses and the headers an ht
             assert.strictEqual(request.url, "/v1/observations?region=fens");
             assert.deepStrictEqual(Object.keys(request.headers).sort(), [
                 "accept", "connection", "host", "user-agent", "x-amzn-apigateway-api-id", "x-amzn-trace-id",
-                "x-api-ring-app-id", "x-api-ring-plan", "x-api-ring-principal-id", "x-api-ring-source", "x-station",
+                "x-api-ring-app-id", "x-api-ring-limit-remaining", "x-api-ring-limit-reset", "x-api-ring-plan", "x-api-ring-principal-id", "x-api-ring-source", "x-station",
             ]);
             assert.strictEqual(request.headers.accept, "application/json", "API Gateway asks an http integration for JSON, whatever the client accepts");
             assert.strictEqual(request.headers["user-agent"], "AmazonAPIGateway_localapi00");
@@ -179,7 +179,7 @@ describe("local run: request validators, gateway responses and the headers an ht
             const request = last();
             assert.deepStrictEqual(Object.keys(request.headers).sort(), [
                 "accept", "connection", "content-length", "content-type", "host", "user-agent", "x-amzn-apigateway-api-id", "x-amzn-trace-id",
-                "x-api-ring-app-id", "x-api-ring-plan", "x-api-ring-principal-id", "x-api-ring-source", "x-station",
+                "x-api-ring-app-id", "x-api-ring-limit-remaining", "x-api-ring-limit-reset", "x-api-ring-plan", "x-api-ring-principal-id", "x-api-ring-source", "x-station",
             ]);
             assert.strictEqual(request.headers["content-type"], "application/json");
             assert.strictEqual(Number(request.headers["content-length"]), Buffer.byteLength(request.body));
