@@ -50,6 +50,10 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         void pulumi.log.info(`gateway:spec: ${spec.addedMethodResponses.length} method response${spec.addedMethodResponses.length === 1 ? "" : "s"} added for status codes ` +
             `integration responses use (PutRestApi would otherwise warn and drop them): ${spec.addedMethodResponses.map((a) => `method response ${a}`).join(", ")}`);
     }
+    if (spec.movedRequired.length > 0) {
+        void pulumi.log.info(`gateway:spec: ${spec.movedRequired.length} property-level required: true moved to their object's required list (an API Gateway model is ` +
+            `JSON Schema draft 4, which takes required: [names]; PutRestApi would otherwise warn that it cannot create the model): ${spec.movedRequired.join(", ")}`);
+    }
     const releaseId = releaseIdFor(spec, gw.releaseId);
     const missing = missingStageVariables(spec, { ...gw.hosts, ...gw.stageVariables, id: releaseId });
     if (missing.length > 0) {

@@ -8,6 +8,7 @@ import { AUTHORIZER_URI_PLACEHOLDER, AuthorizerSpec, credentialClash, injectAuth
 import { checkDocument } from "./openapi/checks";
 import { BundledSpec, SpecError, operationsOf } from "./openapi/document";
 import { addIntegrationMethodResponses } from "./openapi/method-responses";
+import { moveRequiredToObjects } from "./openapi/model-schemas";
 import { bundleFiles, inlineRefs } from "./openapi/refs";
 import { stageVariableUses } from "./openapi/stage-variables";
 
@@ -56,6 +57,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
     }
 
     const addedMethodResponses = addIntegrationMethodResponses(operations);
+    const movedRequired = moveRequiredToObjects(document);
     injectAuthorizer(document, options, swagger2, operations, publicReasons);
     const uses = stageVariableUses(document, operations);
     const text = JSON.stringify(document);
@@ -70,6 +72,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
         protectedOperations: operations.filter((op) => !(op.label in publicReasons)).map((op) => op.label),
         warnings,
         addedMethodResponses,
+        movedRequired,
         render,
     };
 }
