@@ -158,7 +158,7 @@ export interface LivePointerConfig {
 }
 
 /** Validates the live pointer's stack config; throws a ConfigError listing every problem. */
-export function readLivePointerConfig(source: ConfigSource): LivePointerConfig {
+export function readLivePointerConfig(source: ConfigSource, env: NodeJS.ProcessEnv = process.env): LivePointerConfig {
     const r = new Reader(source);
     checkKeyNames(r, source, [...LIVE_POINTER_KEYS, ...RING_KEYS], ["domain", "ring"]);
     for (const key of RING_KEYS) {
@@ -167,7 +167,7 @@ export function readLivePointerConfig(source: ConfigSource): LivePointerConfig {
     if (!source.project.endsWith(LIVE_POINTER_PROJECT_SUFFIX) || source.project === LIVE_POINTER_PROJECT_SUFFIX) {
         r.problem("name (live/Pulumi.yaml)", JSON.stringify(source.project), `the slots' project name with "${LIVE_POINTER_PROJECT_SUFFIX}" after it, e.g. api-ring${LIVE_POINTER_PROJECT_SUFFIX}: the slots read this stack by that name`);
     }
-    const domain = domainConfig(r);
+    const domain = domainConfig(r, env);
     const limit = historyLimit(r);
     if (r.problems.length > 0) throw new ConfigError(source.stack, r.problems);
     return { project: source.project, stack: source.stack, slotProject: source.project.slice(0, -LIVE_POINTER_PROJECT_SUFFIX.length), domain, historyLimit: limit };

@@ -4,7 +4,10 @@
 // file of its own where Node's require finds it. CallbackFunction's factory only requires the
 // bundle (no closure serialization on the hot path) and Pulumi's code paths pack the folder.
 // The bundle is made from the sources when the program runs, under `pulumi up` (ts-node) as in
-// the offline preview (compiled): no build step.
+// the offline preview (compiled): no build step. Each bundle lands in a folder named by its content,
+// moved there whole, so runs of the same stack at once (a preview during a test run) never write
+// into a folder another run is still packing.
+import { createHash } from "crypto";
 import * as esbuild from "esbuild";
 import * as fs from "fs";
 import * as path from "path";
@@ -13,8 +16,11 @@ import type * as pulumi from "@pulumi/pulumi";
 /** The file Lambda loads: CallbackFunction writes the serialized factory there and sets `handler: "__index.handler"` (pulumi-aws sdk/nodejs/lambda/lambdaMixins.ts). */
 export const ARCHIVE_ENTRY = "__index";
 
-/** The folder, under the working directory, where each function's bundle is written for its archive. */
+/** The folder, under the working directory, where each function's bundle is written for its archive: `<function>/<content hash>/`. */
 export const BUILD_DIR = ".lambda";
+
+/** How long a function's earlier bundle is kept beside its current one, for a run that may still pack it. */
+const KEEP_EARLIER_MS = 24 * 60 * 60 * 1000;
 
 /** Packages the Lambda Node.js runtime provides; the handlers load them only when first needed. */
 const RUNTIME_PROVIDED = "@aws-sdk/*";
@@ -44,12 +50,83 @@ export function handlerCode<F extends (...args: never[]) => unknown>(
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const exported = require(path.join(LOADED_HANDLERS, handlerModule)) as Record<string, unknown>;
     if (exported[factory.name] !== factory) throw new Error(`handler module ${handlerModule} does not export ${factory.name || "the factory given"}`);
-    const dir = path.join(BUILD_DIR, functionName);
-    bundleHandler(dir, handlerModule, runtime, lazyPackages);
+    const dir = buildHandler(functionName, handlerModule, runtime, lazyPackages);
     return {
         callbackFactory: requireFactory(`./${dir.split(path.sep).join("/")}/${handlerModule}.js`, factory.name) as () => ReturnType<F>,
         codePathOptions: { extraIncludePaths: [dir], extraExcludePackages: dependencies() },
     };
+}
+
+/**
+ * Builds the bundle of function `functionName` into `BUILD_DIR/<function>/<content hash>` and returns
+ * that folder (relative to the working directory). The bundle is written into a staging folder of its
+ * own and renamed into place whole (rename(2) is atomic, and refuses to replace a folder that has
+ * files): a run never writes into a folder another run may be packing, and a folder, once there, never
+ * changes. Same content, same folder, so an unchanged handler is no change to deploy. Earlier bundles
+ * of the function are removed once no run can still be packing them (a day unused).
+ */
+export function buildHandler(functionName: string, handlerModule: string, runtime: string, lazyPackages: LazyPackages = {}): string {
+    const root = path.join(BUILD_DIR, functionName);
+    fs.mkdirSync(root, { recursive: true });
+    const staging = fs.mkdtempSync(path.join(root, ".staging-"));
+    try {
+        bundleHandler(staging, handlerModule, runtime, lazyPackages);
+        const dir = path.join(root, contentHash(staging));
+        while (!placed(staging, dir)) { /* removed between the two calls by a run clearing old bundles: place it again */ }
+        removeEarlier(root, path.basename(dir));
+        return dir;
+    } finally {
+        fs.rmSync(staging, { recursive: true, force: true });
+    }
+}
+
+/** Moves `staging` to `dir`, or, when another run put the same content there first, marks that one in use; false when it vanished meanwhile. */
+function placed(staging: string, dir: string): boolean {
+    const code = (e: unknown) => (e as NodeJS.ErrnoException).code ?? "";
+    try {
+        fs.renameSync(staging, dir);
+        return true;
+    } catch (e) {
+        if (!["ENOTEMPTY", "EEXIST"].includes(code(e))) throw e;
+    }
+    try {
+        const now = new Date();
+        fs.utimesSync(dir, now, now);
+        return true;
+    } catch (e) {
+        if (code(e) === "ENOENT") return false;
+        throw e;
+    }
+}
+
+/** The folder's files (relative paths and contents), hashed: 16 hex digits of sha256. */
+function contentHash(dir: string): string {
+    const hash = createHash("sha256");
+    const files = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile())
+        .map((f) => path.join(f.parentPath, f.name)).sort();
+    for (const file of files) hash.update(path.relative(dir, file).split(path.sep).join("/")).update("\0").update(fs.readFileSync(file)).update("\0");
+    return hash.digest("hex").slice(0, 16);
+}
+
+/** Removes what a function's folder holds beside `current` that no run has used for KEEP_EARLIER_MS. */
+function removeEarlier(root: string, current: string): void {
+    for (const entry of fs.readdirSync(root)) {
+        if (entry === current) continue;
+        const at = path.join(root, entry);
+        try {
+            if (Date.now() - fs.statSync(at).mtimeMs > KEEP_EARLIER_MS) fs.rmSync(at, { recursive: true, force: true });
+        } catch {
+            // Another run removed it first.
+        }
+    }
+}
+
+/** The folder of function `functionName`'s bundle in an archive written to `archiveRoot` (the one content-named folder it holds). */
+export function archivedBundleDir(archiveRoot: string, functionName: string): string {
+    const root = path.join(archiveRoot, BUILD_DIR, functionName);
+    const found = fs.readdirSync(root);
+    if (found.length !== 1) throw new Error(`${root}: expected the one folder of the function's bundle, found ${found.length}`);
+    return path.join(root, found[0]);
 }
 
 /**

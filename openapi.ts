@@ -14,6 +14,7 @@ import { preflightWarnings } from "./openapi/cors";
 import { BundledSpec, SpecError, operationsOf } from "./openapi/document";
 import { LambdaPermission, lambdaInvocations, lambdaPermissions, malformedInvocations } from "./openapi/lambda-permissions";
 import { addIntegrationMethodResponses } from "./openapi/method-responses";
+import { moveRequiredToObjects } from "./openapi/model-schemas";
 import { bundleFiles, inlineRefs } from "./openapi/refs";
 import { missingStageVariables, stageVariableUses } from "./openapi/stage-variables";
 
@@ -67,6 +68,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
     }
 
     const addedMethodResponses = addIntegrationMethodResponses(operations);
+    const movedRequired = moveRequiredToObjects(document);
     const responseNotes = injectAuthorizer(document, options, swagger2, operations, served);
     const uses = stageVariableUses(document, operations);
     const text = JSON.stringify(document);
@@ -86,6 +88,7 @@ export async function bundleSpec(specPath: string, options: SpecOptions): Promis
         notes: [describeBinaryMediaTypes(binaryMediaTypes), ...responseNotes],
         warnings: [...bundled.warnings, ...warnings, ...preflightWarnings(operations, served)],
         addedMethodResponses,
+        movedRequired,
         render,
     };
 }
@@ -104,11 +107,14 @@ export function operationsSummary(spec: Pick<BundledSpec, "operationAuth">): str
  * notes (binary media types, gateway responses), and the method responses added for integration
  * responses' status codes.
  */
-export function specSummary(spec: Pick<BundledSpec, "operationAuth" | "notes" | "addedMethodResponses">): string[] {
+export function specSummary(spec: Pick<BundledSpec, "operationAuth" | "notes" | "addedMethodResponses" | "movedRequired">): string[] {
     const added = spec.addedMethodResponses;
     const addedLine = added.length === 0 ? [] : [`${added.length} method response${added.length === 1 ? "" : "s"} added for status codes ` +
         `integration responses use (PutRestApi would otherwise warn and drop them): ${added.map((a) => `method response ${a}`).join(", ")}`];
-    return [...operationsSummary(spec), ...spec.notes, ...addedLine];
+    const moved = spec.movedRequired;
+    const movedLine = moved.length === 0 ? [] : [`${moved.length} property-level required: true moved to their object's required list (an API Gateway model is ` +
+        `JSON Schema draft 4, which takes required: [names]; PutRestApi would otherwise warn that it cannot create the model): ${moved.join(", ")}`];
+    return [...operationsSummary(spec), ...spec.notes, ...addedLine, ...movedLine];
 }
 
 /** A problem with a stage variable's value, as config reports it: the key that holds it, what it got, what it expected. */

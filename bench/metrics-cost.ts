@@ -11,7 +11,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ARCHIVE_ENTRY, BUILD_DIR } from "../handler-archive";
+import { ARCHIVE_ENTRY, archivedBundleDir } from "../handler-archive";
 import { metricsEnvironment } from "../handlers/metrics";
 import { DEFAULT_CREDENTIALS, settingsToEnvironment } from "../handlers/settings";
 import { previewStack } from "../preview/cli";
@@ -62,7 +62,7 @@ function main(): void {
         for (const archive of run.archives) {
             const index = path.join(archive.dir, `${ARCHIVE_ENTRY}.js`);
             // The function's folder, whose node_modules holds the lazily loaded packages beside its bundle.
-            const own = path.join(archive.dir, BUILD_DIR, archive.function);
+            const own = archivedBundleDir(archive.dir, archive.function);
             // "Without": the library's package resolves to an empty module, and no service is configured.
             const preload = path.join(work, `no-metrics-${archive.function}.js`);
             fs.writeFileSync(preload, `const Module = require("module");
@@ -89,7 +89,7 @@ function main(): void {
         // EMF line per decision (stdout discarded, as a pipe would take it).
         const authorizer = run.archives.find((a) => a.function.endsWith("-authorizer"));
         if (!authorizer) throw new Error("no authorizer archive");
-        const perCall = (holding: boolean) => timed(path.join(authorizer.dir, BUILD_DIR, authorizer.function), `
+        const perCall = (holding: boolean) => timed(archivedBundleDir(authorizer.dir, authorizer.function), `
             const { instrumentAuthorizer } = require(${JSON.stringify(path.join(__dirname, "..", "handlers", "metrics.js"))});
             const { Metrics, MetricUnit } = require(${JSON.stringify(LIBRARY)});
             const metrics = new Metrics({ namespace: "api-ring", serviceName: "api-ring-red" });

@@ -1,6 +1,7 @@
 // domain:* (the live pointer's stack only): the custom domain whose base path mapping is the ring's
 // live pointer, and whether the live pointer's program creates it.
 import { Reader, shown } from "./reader";
+import { providerRegion } from "./region";
 
 export interface DomainConfig {
     name: string;
@@ -18,8 +19,8 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](
 const NAME_EXPECTED = "a lower-case DNS name, e.g. api.example.edu";
 const BASE_PATH = /^[A-Za-z0-9._-]+$/;
 
-/** The domain:* keys of the live pointer's stack, which maps the custom domain to the live slot. */
-export function domainConfig(r: Reader): DomainConfig {
+/** The domain:* keys of the live pointer's stack, which maps the custom domain to the live slot; `env` is where the AWS provider finds a region aws:region does not set. */
+export function domainConfig(r: Reader, env: NodeJS.ProcessEnv = process.env): DomainConfig {
     const domain: DomainConfig = {
         name: r.required("domain:name", HOSTNAME, NAME_EXPECTED, "the live pointer maps the custom domain to the live slot"),
         basePath: r.string("domain:basePath", "", BASE_PATH, "a base path of letters, digits, . _ and - (leave unset for the root)"),
@@ -28,10 +29,12 @@ export function domainConfig(r: Reader): DomainConfig {
     };
     // A regional domain takes an ACM certificate of the API's own region (API Gateway developer guide,
     // "Set up a Regional custom domain name in API Gateway"; the mock cloud's regional-certificate-region rule).
-    const region = r.raw("aws:region") ?? "us-east-1";
+    // With no region known here the provider takes one from elsewhere (a profile's): nothing is refused on a guess.
+    const deployed = providerRegion(r.raw("aws:region"), env);
     const certificateRegion = domain.certificateArn?.split(":")[3];
-    if (certificateRegion !== undefined && certificateRegion !== region) {
-        r.problem("domain:certificateArn", shown(domain.certificateArn ?? ""), `an ACM certificate in ${region}, the stack's aws:region (this one is in ${certificateRegion}; the domain is regional)`);
+    if (deployed && certificateRegion !== undefined && certificateRegion !== deployed.region) {
+        r.problem("domain:certificateArn", shown(domain.certificateArn ?? ""),
+            `an ACM certificate in ${deployed.region} (${deployed.from}), the stack's region (this one is in ${certificateRegion}; the domain is regional)`);
         domain.certificateArn = undefined;
     }
     if (domain.hostedZoneId && !domain.certificateArn) {

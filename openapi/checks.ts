@@ -1,5 +1,6 @@
 // What API Gateway refuses on import or deployment (errors) and the upstream quirks it accepts
-// (warnings), checked on the bundled document before anything is deployed.
+// (warnings), checked on the bundled document before anything is deployed; what the import would only
+// warn of is added or moved before the body is put (method-responses.ts, model-schemas.ts).
 import { Json, Operation, SpecProblem, isObject, operationsOf, pointer } from "./document";
 import { gatewayResponseProblems } from "./gateway-responses";
 import { compileRequestValidation } from "./request-validators";
@@ -41,7 +42,6 @@ export function checkDocument(doc: Json): { errors: SpecProblem[]; warnings: Spe
         checkIntegration(op, findings);
     }
     warnSharedOperationIds(operationIds, findings);
-    warnPropertyLevelRequired(doc, findings);
     return { errors: [...findings.errors, ...gatewayRuleProblems(doc)], warnings: findings.warnings };
 }
 
@@ -180,29 +180,17 @@ function checkIntegrationResponses(op: Operation, integration: Json, at: At, fin
     }
 }
 
-/** An operationId on more than one operation: API Gateway accepts it. */
+/**
+ * An operationId on more than one operation: OpenAPI wants it unique, API Gateway stores it as each
+ * method's operationName (API reference, Method), which it does not require to be unique, and no AWS
+ * source lists it among what the import warns of (preview/aws-rules/rest-api-import.ts). A property-level
+ * `required: true` is no warning here: openapi/model-schemas.ts moves it before the import.
+ */
 function warnSharedOperationIds(operationIds: Map<string, Operation[]>, findings: Findings): void {
     for (const [id, ops] of operationIds) {
         if (ops.length < 2) continue;
         findings.warn([...ops[1].at, "operationId"],
-            `operationId ${id} is shared by ${ops.length} operations (${ops.map((o) => o.label).join(", ")}); API Gateway accepts it (operation ids are not unique keys there)`);
+            `operationId ${id} is shared by ${ops.length} operations (${ops.map((o) => o.label).join(", ")}); ` +
+            "OpenAPI wants operation ids unique; API Gateway keeps each as its method's operationName, which it does not require to be unique");
     }
-}
-
-/** A schema property with `required: true` (Swagger wants `required: [name]` on its object): API Gateway accepts it. */
-function warnPropertyLevelRequired(doc: Json, findings: Findings): void {
-    const walk = (value: unknown, at: At): void => {
-        if (Array.isArray(value)) return value.forEach((v, i) => walk(v, [...at, i]));
-        if (!isObject(value)) return;
-        if (isObject(value.properties)) {
-            for (const [name, property] of Object.entries(value.properties)) {
-                if (isObject(property) && property.required === true) {
-                    findings.warn([...at, "properties", name, "required"],
-                        `property-level required: true (the schema wants required: [${name}] on its object); API Gateway accepts it`);
-                }
-            }
-        }
-        for (const [key, child] of Object.entries(value)) walk(child, [...at, key]);
-    };
-    walk(doc, []);
 }

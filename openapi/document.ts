@@ -45,6 +45,8 @@ export interface BundledSpec {
     warnings: SpecProblem[];
     /** Method responses added for the status codes integration responses use ("201 added to GET /x"), so the import warns of none. */
     addedMethodResponses: string[];
+    /** Property-level `required: true` moved to the object's list, as a draft 4 model takes it ("id at #/definitions/Loan"), so the import warns of none. */
+    movedRequired: string[];
     /** The document as JSON with the authorizer's real invocation URI. */
     render(authorizerUri: string): string;
 }

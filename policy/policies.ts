@@ -10,6 +10,7 @@ import { noManagedFullAccess } from "./rules/iam";
 import { redisLambdasInPrivateSubnets } from "./rules/lambdaNetwork";
 import { privateSubnetsEgressThroughNat, redisInPrivateSubnets } from "./rules/network";
 import { redisIngressLambdaOnly } from "./rules/redisIngress";
+import { restApiFailsOnWarnings } from "./rules/restApi";
 import { lambdaRuntimeSupported } from "./rules/runtime";
 import { secretOutputsStaySecret, secretsStaySecret } from "./rules/secrets";
 import { snsTopicEncrypted } from "./rules/sns";
@@ -32,4 +33,5 @@ export const policies: Policies = [
     slotsHaveAlarms,
     privateSubnetsEgressThroughNat,
     redisInPrivateSubnets,
+    restApiFailsOnWarnings,
 ];

@@ -18,6 +18,7 @@ import { AccountSettings, Refusal, formatRefusal, partitionOf } from "./aws-rule
 import { PreviewResource, SECRET_MASK, StackPreview } from "../policy/stack-model";
 import { StackConfigFile, listStacks, loadStackConfig, parseOverride, programEntry } from "../stack-config";
 import { LIVE_POINTER_PROJECT_SUFFIX, bakeAlarmNames, slotAlarmNames } from "../outputs";
+import { providerRegion } from "../config/region";
 
 /** The project root: bin/preview/../.. when compiled. */
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
@@ -127,10 +128,18 @@ function mask(value: unknown, at: string, secrets: string[]): unknown {
     return value;
 }
 
+/** The mock account's region when neither the stack nor the environment names one. */
+const DEFAULT_REGION = "us-east-1";
+
+/** The region a stack deploys to, as the AWS provider finds it (its aws:region, else AWS_REGION or AWS_DEFAULT_REGION), else the mock's. */
+export function stackRegion(values: Record<string, string>): string {
+    return providerRegion(values["aws:region"])?.region ?? DEFAULT_REGION;
+}
+
 /** Outputs a deployed stack would have, in real formats, derived from its config file. */
 export function synthesizeOutputs(projectDir: string, stack: string): Record<string, unknown> {
     const config = loadStackConfig(projectDir, stack);
-    const region = config.values["aws:region"] ?? "us-east-1";
+    const region = stackRegion(config.values);
     const restApiId = `${stack.slice(0, 4)}0deploy`.padEnd(10, "0").slice(0, 10);
     const alarms = slotAlarmNames(config.project, stack);
     const outputs: Record<string, unknown> = {
@@ -192,7 +201,7 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
         if (value === null) delete config.values[key];
         else config.values[key] = value;
     }
-    const region = config.values["aws:region"] ?? "us-east-1";
+    const region = stackRegion(config.values);
     const slotOutputs = (name: string): Record<string, unknown> | undefined => {
         if (options.deployed && name in options.deployed) return options.deployed[name] ?? undefined;
         if ((name === stack && !isLivePointer) || !listStacks(dirs.slots).includes(name)) return undefined;
@@ -206,7 +215,7 @@ export async function runOffline(stack: string, options: OfflineOptions = {}): P
             if (options.deployed && name in options.deployed) return options.deployed[name] ?? undefined;
             return listStacks(dirs.live).includes(name) ? synthesizeLivePointerOutputs(projectDir, name) : undefined;
         },
-        account: isLivePointer ? undefined : accountBefore(dirs.slots, stack, config, slotOutputs),
+        account: isLivePointer ? undefined : accountBefore(dirs.slots, stack, region, config, slotOutputs),
     });
 
     // The SDK must see the mocks before the program loads @pulumi/aws (see DESIGN.md §9).
@@ -306,19 +315,21 @@ export class AwsRefusalError extends Error {
 }
 
 /**
- * The region's API Gateway account settings before this run, as far as the project knows them: a
- * CloudWatch role a stack of the ring owns (its `gatewayCloudWatchRoleArn` output, deployed or
- * derived from its config), or one the stack says the account already has (`gateway:cloudWatchRole:
- * existing`); otherwise a fresh account, which has none.
+ * The API Gateway account settings of `region` before this run, as far as the project knows them: a
+ * CloudWatch role a stack of the ring deployed to the same region owns (its `gatewayCloudWatchRoleArn`
+ * output, deployed or derived from its config; the setting is one per account and region), or one the
+ * stack says the account already has (`gateway:cloudWatchRole: existing`); otherwise a fresh region,
+ * which has none.
  */
-function accountBefore(projectDir: string, stack: string, config: StackConfigFile, outputsOf: (stack: string) => Record<string, unknown> | undefined): AccountSettings {
+function accountBefore(projectDir: string, stack: string, region: string, config: StackConfigFile,
+    outputsOf: (stack: string) => Record<string, unknown> | undefined): AccountSettings {
     if (config.values["gateway:cloudWatchRole"] === "existing") {
-        const region = config.values["aws:region"] ?? "us-east-1";
         return { cloudWatchRoleArn: `arn:${partitionOf(region)}:iam::${MOCK_ACCOUNT}:role/existing-api-gateway-cloudwatch`, cloudWatchRoleSource: "gateway:cloudWatchRole: existing" };
     }
     for (const other of listStacks(projectDir).filter((s) => s !== stack)) {
+        if (stackRegion(loadStackConfig(projectDir, other).values) !== region) continue;
         const arn = outputsOf(other)?.gatewayCloudWatchRoleArn;
-        if (typeof arn === "string") return { cloudWatchRoleArn: arn, cloudWatchRoleSource: `stack ${other}'s gatewayCloudWatchRoleArn` };
+        if (typeof arn === "string") return { cloudWatchRoleArn: arn, cloudWatchRoleSource: `stack ${other}'s gatewayCloudWatchRoleArn (${region})` };
     }
     return {};
 }

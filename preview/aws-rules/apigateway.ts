@@ -118,14 +118,6 @@ export const APIGATEWAY_RULES: AwsRule[] = [
             return importProblems(inputs.body).map((p) => ({ input: "body", value: p.pointer, detail: p.message }));
         },
     },
-    {
-        id: "apigateway.fail-on-warnings", types: [REST_API], input: "failOnWarnings",
-        rule: "a body imported without failOnWarnings drops what PutRestApi warns about, and terraform-provider-aws never reads the warnings: set failOnWarnings so a warning fails the update",
-        source: "terraform-provider-aws internal/service/apigateway/rest_api.go (PutRestApi's Warnings are not read); API Gateway API reference, PutRestApi, failonwarnings",
-        check(inputs) {
-            return typeof inputs.body === "string" && inputs.failOnWarnings !== true ? [{ input: "failOnWarnings", value: inputs.failOnWarnings }] : [];
-        },
-    },
     stringRule({
         id: "apigateway.domain-name", types: [DOMAIN], input: "domainName", required: true, max: 253,
         pattern: /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,

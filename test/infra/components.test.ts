@@ -419,7 +419,9 @@ describe("AuthorizerPair", () => {
         for (const f of functions(b)) {
             const files = await archiveFiles(f.inputs.code);
             const module = f.name.endsWith("-authorizer") ? "authorizer" : "reporter";
-            const own = `.lambda/${f.name}`;
+            // The function's folder, named by its bundle's content (handler-archive.ts buildHandler).
+            const own = Object.keys(files).find((k) => k.startsWith(`.lambda/${f.name}/`) && k.endsWith(`/${module}.js`))?.slice(0, -`/${module}.js`.length) ?? "";
+            assert.match(own, new RegExp(`^\\.lambda/${f.name}/[0-9a-f]{16}$`));
             assert.strictEqual(f.inputs.handler, "__index.handler");
             // Nothing but the bundle and what the handlers load lazily: no package of package.json's dependencies whole.
             assert.deepStrictEqual(Object.keys(files).sort(), [`${own}/${module}.js`, `${own}/node_modules/@aws-lambda-powertools/metrics/index.js`,

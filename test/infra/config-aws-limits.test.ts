@@ -20,8 +20,8 @@ function problems(stack: string, values: Record<string, string>): { key: string;
     return refusals(() => readSlotConfig(mapSource(stack, values, SECRETS)));
 }
 
-function livePointerProblems(values: Record<string, string>): { key: string; got: string; expected: string }[] {
-    return refusals(() => readLivePointerConfig(configSource({ project: "api-ring-live", stack: "live", values, secretKeys: [] })));
+function livePointerProblems(values: Record<string, string>, env: NodeJS.ProcessEnv = {}): { key: string; got: string; expected: string }[] {
+    return refusals(() => readLivePointerConfig(configSource({ project: "api-ring-live", stack: "live", values, secretKeys: [] }), env));
 }
 
 function refusals(read: () => unknown): { key: string; got: string; expected: string }[] {
@@ -73,6 +73,20 @@ describe("config: what AWS would refuse, refused when config is read", () => {
         assert.deepStrictEqual(found.map((p) => p.key), ["domain:certificateArn"]);
         assert.match(found[0].expected, /us-east-1/);
         assert.deepStrictEqual(livePointerProblems({ ...LIVE_POINTER, "aws:region": "us-east-1", "domain:certificateArn": certificate("us-east-1") }), []);
+    });
+
+    it("with no aws:region, judges the certificate by the region the AWS provider takes from the environment, and refuses nothing on it when none is known", () => {
+        const certificate = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555`;
+        const withCertificate = { ...LIVE_POINTER, "domain:certificateArn": certificate("eu-west-1") };
+        // @pulumi/aws config/vars.js: region = config aws:region ?? AWS_REGION ?? AWS_DEFAULT_REGION.
+        assert.deepStrictEqual(livePointerProblems(withCertificate, { AWS_REGION: "eu-west-1" }), []);
+        assert.deepStrictEqual(livePointerProblems(withCertificate, { AWS_DEFAULT_REGION: "eu-west-1" }), []);
+        const found = livePointerProblems(withCertificate, { AWS_REGION: "us-west-2", AWS_DEFAULT_REGION: "eu-west-1" });
+        assert.deepStrictEqual(found.map((p) => p.key), ["domain:certificateArn"]);
+        assert.match(found[0].expected, /us-west-2 \(AWS_REGION\)/);
+        assert.deepStrictEqual(livePointerProblems({ ...withCertificate, "aws:region": "eu-west-1" }, { AWS_REGION: "us-west-2" }), [], "aws:region wins over the environment");
+        // No region known here: the provider finds it elsewhere (a profile's), so nothing is refused on it.
+        assert.deepStrictEqual(livePointerProblems(withCertificate, {}), []);
     });
 
     it("lets only the primary own the account's CloudWatch role; any slot may say the account has one", () => {

@@ -41,6 +41,13 @@ describe("a first pulumi up in a fresh account (the mock cloud's AWS rules)", fu
         assert.match(details, /gateway:cloudWatchRole/);
     });
 
+    it("counts another stack's CloudWatch role only in that stack's region: a slot in another region previews as a fresh region", () => {
+        // red (us-east-1) owns the role; black in eu-west-1 logs where no setting names one.
+        const details = previewFails("black", { "aws:region": "eu-west-1" });
+        assert.match(details, /aws:apigateway\/stage:Stage "black-gateway-stage": accessLogSettings\.destinationArn .* refused: CloudWatch Logs role ARN must be set in account settings/);
+        assert.doesNotThrow(() => previewStack("black", { overrides: { "aws:region": "eu-west-1", "gateway:cloudWatchRole": "existing" } }));
+    });
+
     it("writes the gateway responses' statusCode as the string the extension documents, and sets failOnWarnings", () => {
         const api = only(preview("red"), "aws:apigateway/restApi:RestApi");
         assert.strictEqual(api.failOnWarnings, true);

@@ -3,7 +3,7 @@
 // Lambda-like process is test/infra/archive.test.ts; what the functions' archives hold under the
 // mock runtime is test/infra/components.test.ts.
 import * as assert from "assert";
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
 import { isBuiltin } from "module";
 import * as fs from "fs";
 import * as os from "os";
@@ -44,7 +44,7 @@ describe("handler code", function () {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-bundle-"));
     after(() => {
         fs.rmSync(work, { recursive: true, force: true });
-        for (const made of ["factory-check", "same-bundle"]) fs.rmSync(path.join(PROJECT, BUILD_DIR, made), { recursive: true, force: true });
+        for (const made of ["factory-check", "same-bundle", "in-use", "concurrent"]) fs.rmSync(path.join(PROJECT, BUILD_DIR, made), { recursive: true, force: true });
     });
 
     it("refuses a factory its handler module does not export, naming both", () => {
@@ -124,33 +124,69 @@ describe("handler code", function () {
     it("hands CallbackFunction a factory that only requires the bundle, and code paths that pack its folder and no dependency whole", async () => {
         const code = handlerCode("factory-check", RUNTIME, "reporter", createReporterHandler, handlerLazyPackages(false));
         const manifest = JSON.parse(fs.readFileSync(path.join(PROJECT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
-        assert.deepStrictEqual(code.codePathOptions, {
-            extraIncludePaths: [`${BUILD_DIR}/factory-check`],
-            extraExcludePackages: Object.keys(manifest.dependencies),
-        });
+        const dir = code.codePathOptions.extraIncludePaths?.[0] ?? "";
+        assert.match(dir, new RegExp(`^${BUILD_DIR.replace(".", "\\.")}/factory-check/[0-9a-f]{16}$`), "the function's folder, named by its content");
+        assert.deepStrictEqual(code.codePathOptions, { extraIncludePaths: [dir], extraExcludePackages: Object.keys(manifest.dependencies) });
         // What CallbackFunction does with the factory (pulumi-aws lambdaMixins.ts): serialize it as a factory.
         const serialized = await pulumi.runtime.serializeFunction(code.callbackFactory, { isFactoryFunction: true, exportName: "handler", allowSecrets: true });
         assert.strictEqual(serialized.text.match(/\bwith\s*\(/g)?.length, 1, `the factory's own scope only:\n${serialized.text}`);
-        assert.ok(serialized.text.includes(`with({ entry: "./${BUILD_DIR}/factory-check/reporter.js", exportName: "createReporterHandler"`), serialized.text);
+        assert.ok(serialized.text.includes(`with({ entry: "./${dir}/reporter.js", exportName: "createReporterHandler"`), serialized.text);
         assert.ok(serialized.text.includes("return () => require(entry)[exportName]();"), serialized.text);
         assert.ok(serialized.text.length < 600, `a few lines, not serialized modules (${serialized.text.length} characters)`);
     });
 
     it("builds the same bundle when the program runs from its TypeScript sources, as under pulumi up", () => {
         const lazy = handlerLazyPackages(false);
-        handlerCode("same-bundle", RUNTIME, "authorizer", createAuthorizerHandler, lazy);
-        const compiled = folderText(path.join(PROJECT, BUILD_DIR, "same-bundle"));
+        const dir = handlerCode("same-bundle", RUNTIME, "authorizer", createAuthorizerHandler, lazy).codePathOptions.extraIncludePaths?.[0] ?? "";
+        const compiled = folderText(path.join(PROJECT, dir));
         fs.rmSync(path.join(PROJECT, BUILD_DIR, "same-bundle"), { recursive: true });
         // A fresh process loading the .ts files through a require hook, as ts-node does under `pulumi up`.
-        execFileSync(process.execPath, ["-e", `
+        const fromSources = execFileSync(process.execPath, ["-e", `
             const ts = require("typescript"), fs = require("fs");
             require.extensions[".ts"] = (module, file) => module._compile(ts.transpileModule(fs.readFileSync(file, "utf8"),
                 { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, file);
             const { handlerCode } = require("./handler-archive.ts");
             const { createAuthorizerHandler } = require("./handlers/authorizer.ts");
             if (!require.cache[require.resolve("./handlers/authorizer.ts")]) throw new Error("not loaded from source");
-            handlerCode("same-bundle", ${JSON.stringify(RUNTIME)}, "authorizer", createAuthorizerHandler, ${JSON.stringify(lazy)});`], { cwd: PROJECT, encoding: "utf8" });
-        assert.deepStrictEqual(folderText(path.join(PROJECT, BUILD_DIR, "same-bundle")), compiled);
+            process.stdout.write(handlerCode("same-bundle", ${JSON.stringify(RUNTIME)}, "authorizer", createAuthorizerHandler, ${JSON.stringify(lazy)}).codePathOptions.extraIncludePaths[0]);`],
+        { cwd: PROJECT, encoding: "utf8" });
+        assert.strictEqual(fromSources, dir, "the same content, the same folder");
+        assert.deepStrictEqual(folderText(path.join(PROJECT, dir)), compiled);
+    });
+
+    it("leaves a run's bundle whole while another run of the same stack builds the function anew (a preview during a test run)", () => {
+        const withJwt = handlerCode("in-use", RUNTIME, "authorizer", createAuthorizerHandler, handlerLazyPackages(true)).codePathOptions.extraIncludePaths?.[0] ?? "";
+        const before = folderText(path.join(PROJECT, withJwt));
+        assert.ok(Object.keys(before).some((f) => f.includes(`node_modules${path.sep}jose${path.sep}`)), "the first run ships jose");
+        // The second run builds while the first still has to pack its folder (the engine reads the archive when it registers the function).
+        const without = handlerCode("in-use", RUNTIME, "authorizer", createAuthorizerHandler, handlerLazyPackages(false)).codePathOptions.extraIncludePaths?.[0] ?? "";
+        assert.deepStrictEqual(folderText(path.join(PROJECT, withJwt)), before, "the first run's folder is as it built it");
+        assert.ok(!Object.keys(folderText(path.join(PROJECT, without))).some((f) => f.includes(`${path.sep}jose${path.sep}`)), "the second run's has no jose");
+    });
+
+    it("two runs building the same function at once each get their whole bundle, and leave no half-built folder", async () => {
+        const build = (jwt: boolean) => new Promise<string>((resolve, reject) => {
+            const child = spawn(process.execPath, ["-e", `
+                const { handlerCode } = require("./bin/handler-archive.js");
+                const { createAuthorizerHandler } = require("./bin/handlers/authorizer.js");
+                const { handlerLazyPackages } = require("./bin/components/authorizerPair.js");
+                for (let i = 0; i < 5; i++) process.stdout.write(handlerCode("concurrent", ${JSON.stringify(RUNTIME)}, "authorizer", createAuthorizerHandler, handlerLazyPackages(${jwt})).codePathOptions.extraIncludePaths[0] + "\\n");`],
+            { cwd: PROJECT });
+            let out = "";
+            let err = "";
+            child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+            child.stderr.on("data", (d: Buffer) => { err += d.toString(); });
+            child.on("close", (status) => (status === 0 ? resolve(out) : reject(new Error(`build (jwt ${jwt}) failed: ${err}`))));
+        });
+        const [withJwt, without] = await Promise.all([build(true), build(false)]);
+        for (const [jwt, out] of [[true, withJwt], [false, without]] as const) {
+            const dirs = [...new Set(out.trim().split("\n"))];
+            assert.strictEqual(dirs.length, 1, `each build of the same content lands in one folder: ${dirs.join(", ")}`);
+            const reference = path.join(work, `reference-${jwt}`);
+            bundleHandler(reference, "authorizer", RUNTIME, handlerLazyPackages(jwt));
+            assert.deepStrictEqual(folderText(path.join(PROJECT, dirs[0])), folderText(reference), `the jwt ${jwt} run's folder is whole`);
+        }
+        assert.deepStrictEqual(fs.readdirSync(path.join(PROJECT, BUILD_DIR, "concurrent")).filter((f) => f.startsWith(".")), [], "no staging folder is left");
     });
 
     it("a factory that uses an imported binding instead fails to serialize, and fails the run loudly", () => {

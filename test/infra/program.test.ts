@@ -7,6 +7,7 @@ import { ACCOUNT_SETTINGS_OUTPUT_NAMES, PRIMARY_OUTPUT_NAMES, SECRET_OUTPUT_NAME
 import { OfflineRun, previewStack, renderPreview } from "../../preview/cli";
 import { PreviewResource, SECRET_MASK } from "../../policy/stack-model";
 import { listStacks, loadStackConfig } from "../../stack-config";
+import { archivedBundleDir } from "../../handler-archive";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserting on preview data
 
@@ -244,7 +245,7 @@ describe("program: offline preview command", function () {
         assert.strictEqual(r.archives.length, 2);
         for (const a of r.archives) {
             assert.ok(fs.existsSync(path.join(a.dir, "__index.js")));
-            assert.ok(fs.existsSync(path.join(a.dir, ".lambda", a.function, `${a.function.endsWith("-authorizer") ? "authorizer" : "reporter"}.js`)), "the bundle");
+            assert.ok(fs.existsSync(path.join(archivedBundleDir(a.dir, a.function), `${a.function.endsWith("-authorizer") ? "authorizer" : "reporter"}.js`)), "the bundle");
             // ioredis is inside the bundle; what ships beside it is only what the handlers load when first needed.
             assert.deepStrictEqual(a.packages, ["@aws-lambda-powertools/metrics", "fast-xml-parser"]);
             assert.ok(a.bytes > 0 && a.deflatedBytes < a.bytes && a.zippedBytes > a.deflatedBytes && a.zippedBytes < a.bytes);

@@ -51,13 +51,23 @@ describe("upstream document: bundled from its mirror, unedited", () => {
         assert.ok("201" in post.responses);
     });
 
-    it("prints the quirks API Gateway accepts as warnings, each with its JSON pointer, and goes on", () => {
+    it("prints the shared operation ids as warnings, each with its JSON pointer, and goes on", () => {
         assert.deepStrictEqual(spec.warnings.map(formatProblem), [
-            "#/paths/~1catalog~1v2~1books~1{id}/get/operationId: operationId get_book is shared by 2 operations (GET /catalog/v1/books/{id}, GET /catalog/v2/books/{id}); API Gateway accepts it (operation ids are not unique keys there)",
-            "#/paths/~1reports~1v3~1readers~1{reader_id}~1summary/get/operationId: operationId get_reader_summary is shared by 2 operations (GET /reports/v1/readers/{reader_id}/summary, GET /reports/v3/readers/{reader_id}/summary); API Gateway accepts it (operation ids are not unique keys there)",
-            "#/paths/~1catalog~1v1~1loans/post/parameters/1/schema/items/properties/book_id/required: property-level required: true (the schema wants required: [book_id] on its object); API Gateway accepts it",
-            "#/paths/~1catalog~1v1~1loans/post/parameters/1/schema/items/properties/reader_email/required: property-level required: true (the schema wants required: [reader_email] on its object); API Gateway accepts it",
+            "#/paths/~1catalog~1v2~1books~1{id}/get/operationId: operationId get_book is shared by 2 operations (GET /catalog/v1/books/{id}, GET /catalog/v2/books/{id}); " +
+            "OpenAPI wants operation ids unique; API Gateway keeps each as its method's operationName, which it does not require to be unique",
+            "#/paths/~1reports~1v3~1readers~1{reader_id}~1summary/get/operationId: operationId get_reader_summary is shared by 2 operations (GET /reports/v1/readers/{reader_id}/summary, GET /reports/v3/readers/{reader_id}/summary); " +
+            "OpenAPI wants operation ids unique; API Gateway keeps each as its method's operationName, which it does not require to be unique",
         ]);
+    });
+
+    it("moves a property-level required: true to its object's required list, as the model's JSON Schema draft 4 takes it, and lists what it moved", () => {
+        assert.deepStrictEqual(spec.movedRequired, [
+            "book_id at #/paths/~1catalog~1v1~1loans/post/parameters/1/schema/items",
+            "reader_email at #/paths/~1catalog~1v1~1loans/post/parameters/1/schema/items",
+        ]);
+        const items = (((spec.document.paths as Json)["/catalog/v1/loans"].post.parameters as Json[])[1].schema as Json).items as Json;
+        assert.deepStrictEqual(items.required, ["book_id", "reader_email"]);
+        assert.ok(Object.values(items.properties as Json).every((p) => !("required" in (p as Json))), JSON.stringify(items));
     });
 
     it("keeps public what the document or config marks public, says why, and protects the rest", () => {

@@ -116,7 +116,7 @@ export function goodResources(): PreviewResource[] {
         resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "vpc-access", {
             role: "authorizer-role-id", policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
         }),
-        resource("aws:apigateway/restApi:RestApi", "api", { name: "api-ring-red", body: JSON.stringify(SWAGGER) }, { id: "api123" }),
+        resource("aws:apigateway/restApi:RestApi", "api", { name: "api-ring-red", body: JSON.stringify(SWAGGER), failOnWarnings: true }, { id: "api123" }),
         resource("aws:apigateway/stage:Stage", "stage", {
             restApi: "api123", stageName: "red",
             accessLogSettings: { destinationArn: "arn:aws:logs:us-east-1:123456789012:log-group:access", format: "{\"requestId\":\"$context.requestId\"}" },

@@ -25,7 +25,7 @@ describe("policy pack: rules", () => {
             "redis-encryption-and-auth", "redis-ingress-lambda-only", "redis-lambdas-in-private-subnets", "no-managed-full-access",
             "stage-throttling-and-logging", "methods-use-authorizer", "sns-topic-encrypted", "domain-tls-1-2",
             "secrets-stay-secret", "secret-outputs-stay-secret", "lambda-runtime-supported", "slots-have-alarms",
-            "private-subnets-egress-through-nat", "redis-in-private-subnets",
+            "private-subnets-egress-through-nat", "redis-in-private-subnets", "rest-api-fails-on-warnings",
         ]);
         for (const p of policies) {
             assert.strictEqual(p.enforcementLevel, "mandatory", p.name);
@@ -283,6 +283,21 @@ describe("policy pack: rules", () => {
             ]);
             const strict = checkStack(stack(goodResources()), { "lambda-runtime-supported": { allowedRuntimes: ["nodejs24.x"] } });
             assert.deepStrictEqual(strict.map((v) => v.name), ["authorizer", "reporter"]);
+        });
+    });
+
+    describe("rest-api-fails-on-warnings", () => {
+        it("reports a REST API imported from a body without failOnWarnings: true, whatever else it is set to", () => {
+            for (const value of [undefined, false, "true"]) {
+                const v = only(checkStack(withChange("api", (i) => { if (value === undefined) delete i.failOnWarnings; else i.failOnWarnings = value; })), "rest-api-fails-on-warnings");
+                assert.deepStrictEqual(messages(v), [
+                    `api: failOnWarnings is ${value === undefined ? "unset" : JSON.stringify(value)}; set it to true, so a part of the body PutRestApi cannot import fails the update instead of being dropped (the provider never reads the import's warnings).`,
+                ]);
+            }
+        });
+
+        it("says nothing of a REST API built without a body", () => {
+            assert.deepStrictEqual(checkStack(withChange("api", (i) => { delete i.body; delete i.failOnWarnings; })).filter((v) => v.policy === "rest-api-fails-on-warnings"), []);
         });
     });
 

@@ -79,7 +79,6 @@ const CASES: Record<string, Case> = {
     "apigateway.endpoint-type": { type: T.api, ok: { name: "a", endpointConfiguration: { types: "REGIONAL" } }, refused: { name: "a", endpointConfiguration: { types: "GLOBAL" } } },
     "apigateway.binary-media-types": { type: T.api, ok: { name: "a", binaryMediaTypes: ["multipart/form-data", "image/*"] }, refused: { name: "a", binaryMediaTypes: ["multipart"] } },
     "apigateway.import-warnings": { type: T.api, ok: { name: "a", body: BODY_OK, failOnWarnings: true }, refused: { name: "a", body: BODY_WARNS, failOnWarnings: true } },
-    "apigateway.fail-on-warnings": { type: T.api, ok: { name: "a", body: BODY_OK, failOnWarnings: true }, refused: { name: "a", body: BODY_OK } },
     "apigateway.domain-name": { type: T.domain, ok: { domainName: "api.example.edu" }, refused: { domainName: "API.example.edu" } },
     "apigateway.regional-certificate-region": {
         type: T.domain,
