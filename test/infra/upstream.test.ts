@@ -51,12 +51,16 @@ describe("upstream document: bundled from its mirror, unedited", () => {
         assert.ok("201" in post.responses);
     });
 
-    it("prints the shared operation ids as warnings, each with its JSON pointer, and goes on", () => {
+    it("prints the shared operation ids and the ANY proxies a preflight would meet behind the authorizer as warnings, each with its JSON pointer, and goes on", () => {
         assert.deepStrictEqual(spec.warnings.map(formatProblem), [
             "#/paths/~1catalog~1v2~1books~1{id}/get/operationId: operationId get_book is shared by 2 operations (GET /catalog/v1/books/{id}, GET /catalog/v2/books/{id}); " +
             "OpenAPI wants operation ids unique; API Gateway keeps each as its method's operationName, which it does not require to be unique",
             "#/paths/~1reports~1v3~1readers~1{reader_id}~1summary/get/operationId: operationId get_reader_summary is shared by 2 operations (GET /reports/v1/readers/{reader_id}/summary, GET /reports/v3/readers/{reader_id}/summary); " +
             "OpenAPI wants operation ids unique; API Gateway keeps each as its method's operationName, which it does not require to be unique",
+            ...["/shelves/v1/{proxy+}", "/uploads/{proxy+}"].map((route) => `#/paths/${route.replace(/\//g, "~1")}/x-amazon-apigateway-any-method: ANY ${route} answers OPTIONS too ` +
+                "(its resource has no OPTIONS operation), so a browser's CORS preflight, which carries no credentials, meets the ring's authorizer and gets 401; " +
+                `add an options operation to ${route} (a mock answering the Access-Control-Allow-* headers: OPTIONS operations are served public), ` +
+                `or list ANY ${route} in gateway:publicRoutes if it is meant to be open`),
         ]);
     });
 
