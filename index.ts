@@ -100,6 +100,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
             ...handlerSettings(config),
         },
         serviceToken: config.threescale.serviceToken,
+        porta: config.threescale.porta,
         redisHost: network.redisEndpoint,
         redisPort: network.redisPort,
         redisAuthToken: network.redisAuthToken,

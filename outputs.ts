@@ -154,6 +154,8 @@ export interface SlotAlarmNames {
     authorizerErrors: string;
     authorizerThrottles: string;
     deadLetters: string;
+    /** Usage 3scale will never take (handlers/metrics.ts RejectedHits). */
+    rejectedUsage: string;
 }
 
 export function slotAlarmNames(project: string, slot: string): SlotAlarmNames {
@@ -164,10 +166,11 @@ export function slotAlarmNames(project: string, slot: string): SlotAlarmNames {
         authorizerErrors: `${prefix}-authorizer-errors`,
         authorizerThrottles: `${prefix}-authorizer-throttles`,
         deadLetters: `${prefix}-usage-dead-letters`,
+        rejectedUsage: `${prefix}-usage-rejected`,
     };
 }
 
-/** The alarms `ring flip` watches while it bakes: everything but the dead-letter alarm, which is about metering, not serving. */
+/** The alarms `ring flip` watches while it bakes: everything but the metering alarms (dead letters, rejected usage), which are not about serving. */
 export function bakeAlarmNames(names: SlotAlarmNames): string[] {
     return [names.serverErrors, names.latency, names.authorizerErrors, names.authorizerThrottles];
 }

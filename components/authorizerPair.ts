@@ -14,7 +14,7 @@ import { XML_PACKAGE } from "../handlers/threescale";
 
 /** Settings of the pair known at program start; connection details arrive as Inputs. */
 export type StaticAuthorizerSettings = Omit<AuthorizerSettings, "usageTopicArn" | "redis" | "threescale"> & {
-    threescale: Omit<AuthorizerSettings["threescale"], "serviceToken">;
+    threescale: Omit<AuthorizerSettings["threescale"], "serviceToken" | "adminUrl" | "accessToken">;
     redisTimeoutMs: number;
 };
 
@@ -22,6 +22,8 @@ export interface AuthorizerPairArgs {
     settings: StaticAuthorizerSettings;
     /** Secret 3scale service token. */
     serviceToken: pulumi.Input<string>;
+    /** porta's URL and a secret access token: only the reporter gets them (handlers/porta.ts). */
+    porta?: { adminUrl: string; accessToken: pulumi.Input<string> };
     redisHost: pulumi.Input<string>;
     redisPort: pulumi.Input<number>;
     /** Secret Redis AUTH token. */
@@ -111,6 +113,8 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             }, { parent: this });
         const serviceToken = secretParameter("service-token", "the 3scale service token", args.serviceToken);
         const redisAuthToken = secretParameter("redis-auth-token", "the Redis AUTH token", args.redisAuthToken);
+        // porta's token is the reporter's alone: only its environment names the parameter, only its role reads it.
+        const portaAccessToken = args.porta ? secretParameter("porta-access-token", "the porta access token", args.porta.accessToken) : undefined;
 
         const s = args.settings;
         const placeholder = "";
@@ -133,11 +137,11 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
         const region = aws.getRegionOutput({}, { parent: this }).region;
-        const readSecrets = [{
+        const readSecrets = (parameters: aws.ssm.Parameter[]) => [{
             Sid: "ReadOwnSecrets",
             Effect: "Allow",
             Action: ["ssm:GetParameters"],
-            Resource: [serviceToken.arn, redisAuthToken.arn],
+            Resource: parameters.map((p) => p.arn),
         }, {
             Sid: "DecryptOwnSecrets",
             Effect: "Allow",
@@ -152,7 +156,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             Effect: "Allow",
             Action: ["sns:Publish"],
             Resource: this.usageTopic.arn,
-        }, ...readSecrets]);
+        }, ...readSecrets([serviceToken, redisAuthToken])]);
         this.authorizer = new aws.lambda.CallbackFunction(`${name}-authorizer`, {
             description: "api-ring: 3scale-backed TOKEN authorizer with a Redis decision cache",
             ...handlerCode(`${name}-authorizer`, RUNTIME, "authorizer", createAuthorizerHandler, handlerLazyPackages(s.credentials.kind === "jwt")),
@@ -174,7 +178,7 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             Effect: "Allow",
             Action: ["sqs:SendMessage"],
             Resource: this.deadLetterQueue.arn,
-        }, ...readSecrets]);
+        }, ...readSecrets(portaAccessToken ? [serviceToken, redisAuthToken, portaAccessToken] : [serviceToken, redisAuthToken])]);
         this.reporter = new aws.lambda.CallbackFunction(`${name}-reporter`, {
             description: "api-ring: reports pending usage to 3scale in batches",
             ...handlerCode(`${name}-reporter`, RUNTIME, "reporter", createReporterHandler, handlerLazyPackages(false)),
@@ -183,7 +187,14 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             architectures: ["arm64"],
             memorySize: 256,
             timeout: 60,
-            environment: { variables: environment },
+            environment: {
+                variables: args.porta && portaAccessToken ? {
+                    ...environment,
+                    THREESCALE_ADMIN_URL: args.porta.adminUrl,
+                    [SECRET_PARAMETER_VARIABLES.portaAccessToken]: portaAccessToken.name,
+                    PARAMETER_VERSIONS: pulumi.interpolate`${serviceToken.version}.${redisAuthToken.version}.${portaAccessToken.version}`,
+                } : environment,
+            },
             vpcConfig,
             deadLetterConfig: { targetArn: this.deadLetterQueue.arn },
             tracingConfig: { mode: "Active" },

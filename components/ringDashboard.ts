@@ -66,7 +66,7 @@ export function ringWidgets(project: string, slots: string[], region: string, al
     const width = Math.max(4, Math.floor(24 / slots.length));
     const allAlarms = slots.flatMap((slot) => {
         const names = slotAlarmNames(project, slot);
-        return [...bakeAlarmNames(names), names.deadLetters];
+        return [...bakeAlarmNames(names), names.deadLetters, names.rejectedUsage];
     });
     const widgets: Widget[] = [
         {
@@ -140,6 +140,10 @@ function slotColumn(project: string, slot: string, region: string, alarmArn: (na
             [METRICS_NAMESPACE, METRIC.reportedHits, ...service, { stat: "Sum", label: "hits reported" }],
             [METRICS_NAMESPACE, METRIC.reportCalls, ...service, { stat: "Sum", label: "transactions.xml calls" }],
             [METRICS_NAMESPACE, METRIC.reportFailures, ...service, { stat: "Sum", label: "failed runs" }],
+            [METRICS_NAMESPACE, METRIC.rejectedHits, ...service, { stat: "Sum", label: "hits 3scale will never take" }],
+            [METRICS_NAMESPACE, METRIC.refusedHits, ...service, { stat: "Sum", label: "hits of deleted applications" }],
+            [METRICS_NAMESPACE, METRIC.unverifiedHits, ...service, { stat: "Sum", label: "hits assumed taken (unverifiable)" }],
+            [METRICS_NAMESPACE, METRIC.atRiskHits, ...service, { stat: "Sum", label: "hits taken with no witness (at risk)" }],
         ]),
         alarmGraph("usage dead-letter queue depth", alarms.deadLetters),
     ];

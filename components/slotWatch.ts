@@ -25,12 +25,13 @@ export interface SlotWatchArgs {
 /**
  * The watch over one slot: CloudWatch alarms on its API's 5XX rate and p99 latency, its
  * authorizer's faults and throttles (the set `ring flip` watches while it bakes and flips
- * back on), and on its reporter's dead-letter queue (usage at risk). Thresholds come from
+ * back on), on its reporter's dead-letter queue (usage at risk) and on usage 3scale will never take. Thresholds come from
  * config; missing data never breaches, so an idle slot stays OK.
  */
 export class SlotWatch extends pulumi.ComponentResource {
     readonly alarms: aws.cloudwatch.MetricAlarm[];
     readonly deadLetterAlarm: aws.cloudwatch.MetricAlarm;
+    readonly rejectedUsageAlarm: aws.cloudwatch.MetricAlarm;
     /** Names of the alarms the bake watches. */
     readonly alarmNames: pulumi.Output<string[]>;
     readonly deadLetterAlarmName: pulumi.Output<string>;
@@ -117,6 +118,23 @@ export class SlotWatch extends pulumi.ComponentResource {
             statistic: "Maximum",
             period: t.periodSeconds,
             dimensions: { QueueName: args.deadLetterQueueName },
+        }, { parent: this });
+
+        // Usage 3scale will never take (a request it cannot read, no credential, over a day old): kept
+        // apart in Redis with its reason (usage:v1:<service>:rejected); any of it is a fault to look at.
+        this.rejectedUsageAlarm = new aws.cloudwatch.MetricAlarm(`${name}-usage-rejected`, {
+            ...common,
+            name: names.rejectedUsage,
+            alarmDescription: `api-ring slot ${args.slot}: usage 3scale will never take was kept apart; its records (code, reason, application, hits) are in Redis at usage:v1:<service id>:rejected`,
+            comparisonOperator: "GreaterThanOrEqualToThreshold",
+            threshold: 1,
+            evaluationPeriods: 1,
+            datapointsToAlarm: 1,
+            namespace: METRICS_NAMESPACE,
+            metricName: METRIC.rejectedHits,
+            statistic: "Sum",
+            period: t.periodSeconds,
+            dimensions: { [SERVICE_DIMENSION]: serviceName(args.project, args.slot) },
         }, { parent: this });
 
         this.alarms = [serverErrors, latency, authorizerErrors, authorizerThrottles];

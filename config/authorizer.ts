@@ -307,13 +307,19 @@ const DEPLOY_TIME_VALUE = { redisHost: "r".repeat(128), topicArn: "a".repeat(256
 
 /** AWS refuses a function whose environment variables (names and values) exceed 4 KB. */
 export function checkEnvironmentSize(r: Reader, config: AuthorizerSlot): void {
+    // The reporter's is the larger environment: with porta it also carries porta's URL and its token's parameter.
+    const { porta } = config.threescale;
     const environment = functionEnvironment({
         ...handlerSettings(config),
-        threescale: config.threescale,
+        threescale: { ...config.threescale, ...(porta ? { adminUrl: porta.adminUrl } : {}) },
         redis: { host: DEPLOY_TIME_VALUE.redisHost, port: 65535, tls: true, timeoutMs: config.authorizer.redisTimeoutMs },
         usageTopicArn: DEPLOY_TIME_VALUE.topicArn,
         // The secrets are not in the environment: their parameters' names are.
-        secretParameters: { serviceToken: "p".repeat(PARAMETER_NAME_BOUND), redisAuthToken: "p".repeat(PARAMETER_NAME_BOUND) },
+        secretParameters: {
+            serviceToken: "p".repeat(PARAMETER_NAME_BOUND),
+            redisAuthToken: "p".repeat(PARAMETER_NAME_BOUND),
+            ...(porta ? { portaAccessToken: "p".repeat(PARAMETER_NAME_BOUND) } : {}),
+        },
     }, serviceName(config.project, config.slot));
     const bytes = environmentBytes(environment);
     if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {

@@ -14,15 +14,24 @@
 //     <usage_reports> at all for a plan without limits.
 //   - 3scale-options: list_app_keys=1 (<app_keys app=.. svc=..>) and rejection_reason_header=1
 //     (3scale-rejection-reason on a 409 only; never on an <error>).
-//   - transactions.xml answers 202 once credentials and the shape are fine, then runs the report
-//     job: one invalid transaction (unknown app or user_key, both given, bad metric or value,
-//     timestamp outside [now - 24 h, now + 1 h]) drops the whole POST, and the error goes to the
-//     service's error list; suspended applications and exceeded limits are still counted.
+//   - 3scale-options: limit_headers=1 (3scale-limit-remaining/-reset/-max-value on a 200 or a
+//     limits_exceeded 409: identical calls left under the most constrained limit, the longer period
+//     on a tie, seconds to its end; -1/-1 without limits or usage).
+//   - transactions.xml refuses a whole POST it cannot read (threescale-report.ts: 400 bad_request,
+//     content_type_invalid, transactions_is_blank/format_invalid/has_nil_transaction, 422
+//     not_valid_data), else answers 202 and runs the report job: one invalid transaction (unknown
+//     app or user_key, both given, bad metric or value, timestamp outside [now - 24 h, now + 1 h])
+//     drops the whole POST, and the error goes to the service's error storage, which only the
+//     internal API's own basic-auth credentials read; suspended applications and exceeded limits
+//     are still counted.
+//   - porta's Analytics API and Application Find (porta.ts) for an access token with the stats scope.
 // Not modelled (none of it is used by api-ring): `#N` set-usage values (answered 501 so nobody
-// relies on a wrong model), metric hierarchies, referrer filters, limit headers, provider keys.
+// relies on a wrong model), metric hierarchies, referrer filters, provider keys.
 // The report job runs before the 202 is written (apisonator runs it on a worker moments later).
 import * as http from "http";
 import { listenOnLoopback } from "./loopback";
+import { answerPorta } from "./porta";
+import { checkContentType, ListenerRefusal, parseForm, readTransactions, refusal, ReportedTransaction, UnreadableCode } from "./threescale-report";
 
 export type Period = "eternity" | "year" | "month" | "week" | "day" | "hour" | "minute";
 /** apisonator lists a metric's limits longest period first (usage_limit.rb, period.rb). */
@@ -44,6 +53,8 @@ export interface FakeApp {
     limits?: Partial<Record<Period, number>>;
     /** Every hit counted so far (all periods): authreps that answered 200 and applied reports. */
     hits?: number;
+    /** porta's numeric id of the application (its Analytics API names applications by it); set by addApp. */
+    portaId?: number;
 }
 
 /** Faults for every endpoint: slow answers after slowMs, down refuses connections. */
@@ -52,9 +63,12 @@ export type Fault = "none" | "slow" | "down" | "5xx" | "garbage";
 /**
  * Faults for one transactions.xml call: "5xx"/"garbage" answer 503 at once and "slow" answers
  * 503 after slowMs, none of them running the report job; "late" runs the job (the hits count)
- * and answers 202 only after lateMs, as a reply lost on the way would look to the client.
+ * and answers 202 only after lateMs, as a reply lost on the way would look to the client; "never"
+ * runs the job and never answers (the reply is lost for good); "lost" neither runs the job nor
+ * answers (the call died inside 3scale's front). The last two hold the connection until the client
+ * gives up.
  */
-export type ReportFault = Fault | "late";
+export type ReportFault = Fault | "late" | "never" | "lost";
 
 export interface RecordedCall {
     method: string;
@@ -100,6 +114,26 @@ export interface FakeThreescale {
     replyDelayMs: Record<string, number>;
     /** Faults for the next transactions.xml calls, one per call (then back to the current fault). */
     reportFaults: ReportFault[];
+    /**
+     * Transactions apisonator cannot read, by app id or user_key: a POST carrying one is refused whole
+     * with that listener reply (as bytes that are not UTF-8 are, report_test.rb L976-1012). The
+     * reporter's client cannot produce such bytes, so tests name the transactions that stand for them.
+     */
+    unreadableTransactions: Map<string, UnreadableCode>;
+    /**
+     * Reads every POST as if the request itself were wrong, whatever it carries: a Content-Type
+     * apisonator does not take (listener.rb check_post_content_type!) or a blank `transactions`
+     * (check_transactions_validity). It stands for a reporter whose requests are wrong: its own fault.
+     */
+    refuseReports?: "content_type_invalid" | "transactions_is_blank";
+    /** The internal API's basic-auth credentials (CONFIG_INTERNAL_API_USER/PASSWORD), which only porta holds. */
+    internalApi: { user: string; password: string };
+    /** A porta access token with the stats scope (Analytics API) and read access to applications. */
+    accessToken: string;
+    /** Every application, for porta's side (porta.ts). */
+    apps(): FakeApp[];
+    /** An application's hits in [from, to) (ms), from what 3scale counted. */
+    hitsBetween(appId: string, from: number, to: number): number;
     /** Asked for each transactions.xml call when reportFaults is empty (benchmarks draw faults here). */
     reportFault?: () => ReportFault;
     setFault(fault: Fault): Promise<void>;
@@ -189,12 +223,6 @@ export function parseReportTimestamp(raw: string | null, now: number): number {
     return Number.isFinite(utc) ? utc - offsetMin * MINUTE : now;
 }
 
-/** An apisonator exception: an <error> reply. */
-class ApiError extends Error {
-    constructor(readonly status: number, readonly code: string, message: string) {
-        super(message);
-    }
-}
 
 interface AppState {
     app: FakeApp;
@@ -202,12 +230,6 @@ interface AppState {
     minutes: Map<number, number>;
 }
 
-interface Transaction {
-    appId: string | null;
-    userKey: string | null;
-    usage: [string, string][];
-    timestamp: string | null;
-}
 
 export async function startThreescale(options: ThreescaleOptions = {}): Promise<FakeThreescale> {
     const serviceId = options.serviceId ?? "2555417777820";
@@ -248,20 +270,20 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
     const checkService = (params: URLSearchParams): void => {
         const token = (params.get("service_token") ?? "").trim();
         const id = (params.get("service_id") ?? "").trim();
-        if (token === "") throw new ApiError(403, "provider_key_or_service_token_required", "Provider key or service token are required");
-        if (id === "") throw new ApiError(422, "service_id_missing", "Service ID is missing");
-        if (token !== serviceToken || id !== serviceId) throw new ApiError(403, "service_token_invalid", `service token "${token}" or service id "${id}" is invalid`);
+        if (token === "") throw new ListenerRefusal(403, "provider_key_or_service_token_required", "Provider key or service token are required");
+        if (id === "") throw new ListenerRefusal(422, "service_id_missing", "Service ID is missing");
+        if (token !== serviceToken || id !== serviceId) throw new ListenerRefusal(403, "service_token_invalid", `service token "${token}" or service id "${id}" is invalid`);
     };
 
     const byUserKey = (userKey: string | null): AppState => {
-        if (!userKey) throw new ApiError(403, "user_key_invalid", "user key is missing");
+        if (!userKey) throw new ListenerRefusal(403, "user_key_invalid", "user key is missing");
         for (const s of apps.values()) if (s.app.userKey === userKey) return s;
-        throw new ApiError(403, "user_key_invalid", `user key "${userKey}" is invalid`);
+        throw new ListenerRefusal(403, "user_key_invalid", `user key "${userKey}" is invalid`);
     };
     const byAppId = (appId: string | null): AppState => {
-        if (!appId) throw new ApiError(404, "application_not_found", "application id is missing");
+        if (!appId) throw new ListenerRefusal(404, "application_not_found", "application id is missing");
         const s = apps.get(appId);
-        if (!s) throw new ApiError(404, "application_not_found", `application with id="${appId}" was not found`);
+        if (!s) throw new ListenerRefusal(404, "application_not_found", `application with id="${appId}" was not found`);
         return s;
     };
 
@@ -269,10 +291,10 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
     const parseUsage = (entries: [string, string][]): number => {
         let hits = 0;
         for (const [metric, raw] of entries) {
-            if (raw.trim() === "") throw new ApiError(403, "usage_value_invalid", `usage value for metric "${metric}" can not be empty`);
-            if (!/^\s*#?\d+\s*$/.test(raw)) throw new ApiError(403, "usage_value_invalid", `usage value "${raw}" for metric "${metric}" is invalid`);
-            if (metric !== "hits") throw new ApiError(404, "metric_invalid", `metric "${metric}" is invalid`);
-            if (raw.trim().startsWith("#")) throw new ApiError(501, "not_modelled", "set-usage values (#N) are not modelled by the development 3scale");
+            if (raw.trim() === "") throw new ListenerRefusal(403, "usage_value_invalid", `usage value for metric "${metric}" can not be empty`);
+            if (!/^\s*#?\d+\s*$/.test(raw)) throw new ListenerRefusal(403, "usage_value_invalid", `usage value "${raw}" for metric "${metric}" is invalid`);
+            if (metric !== "hits") throw new ListenerRefusal(404, "metric_invalid", `metric "${metric}" is invalid`);
+            if (raw.trim().startsWith("#")) throw new ListenerRefusal(501, "not_modelled", "set-usage values (#N) are not modelled by the development 3scale");
             hits += Number(raw.trim());
         }
         return hits;
@@ -319,7 +341,7 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
         checkService(params);
         const appId = (params.get("app_id") ?? "").trim() || null;
         const userKey = (params.get("user_key") ?? "").trim() || null;
-        if (appId && userKey) throw new ApiError(403, "authentication_error", "either app_id or user_key is allowed, not both");
+        if (appId && userKey) throw new ListenerRefusal(403, "authentication_error", "either app_id or user_key is allowed, not both");
         const state = fake.backendVersion === "1" ? byUserKey(userKey) : byAppId(appId);
         // `usage=1001` (not a hash): halt 403 with an empty body (listener.rb L63, L157-159).
         if (params.has("usage")) return { status: 403, body: "", headers: {} };
@@ -345,50 +367,61 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
         const at = now();
         for (const [period, max] of limitsOf(app)) {
             const current = stored(state, period, at);
-            if (hasUsage ? current + usage > max : current > max) return refuse("limits_exceeded", "usage limits are exceeded");
+            if (hasUsage ? current + usage > max : current > max) {
+                const refused = refuse("limits_exceeded", "usage limits are exceeded");
+                if (options.has("limit_headers")) Object.assign(refused.headers, limitHeaders(state, usage, false, at));
+                return refused;
+            }
         }
         const body = statusXml(state, true, undefined, count ? usage : 0, listKeys);
+        const headers = options.has("limit_headers") ? limitHeaders(state, usage, count, at) : {};
         if (count && usage > 0) add(state, usage, at);
-        return { status: 200, body, headers: {} };
+        return { status: 200, body, headers };
     };
 
-    const parseTransactions = (params: URLSearchParams): Transaction[] => {
-        const byIndex = new Map<string, Transaction>();
-        for (const [key, value] of params) {
-            const m = /^transactions\[([^\]]+)\]\[([^\]]+)\](?:\[([^\]]+)\])?$/.exec(key);
-            if (!m) continue;
-            const t = byIndex.get(m[1]) ?? { appId: null, userKey: null, usage: [], timestamp: null };
-            byIndex.set(m[1], t);
-            if (m[2] === "app_id") t.appId = value.trim() || null;
-            else if (m[2] === "user_key") t.userKey = value.trim() || null;
-            else if (m[2] === "timestamp") t.timestamp = value;
-            else if (m[2] === "usage" && m[3]) t.usage.push([m[3], value]);
-            else if (m[2] === "user_id") throw new ApiError(400, "end_users_no_longer_supported", "End-users are no longer supported, do not specify the user_id parameter");
+    /**
+     * The limit_headers extension (listener.rb set_limit_headers; transactor/limit_headers.rb;
+     * usage_report.rb remaining_same_calls/remaining_time): the most constrained limit, the longer
+     * period on a tie, as identical calls left, seconds to its end (-1 for eternity) and its max;
+     * -1/-1 and no max without limits or without usage. An authorized authrep takes its own usage first.
+     */
+    const limitHeaders = (state: AppState, usage: number, authorizedAuthrep: boolean, at: number): Record<string, string> => {
+        let best: { calls: number; reset: number; max: number; rank: number } | undefined;
+        for (const [period, max] of limitsOf(state.app)) {
+            const current = stored(state, period, at) + (authorizedAuthrep ? usage : 0);
+            const left = Math.max(max - current, 0);
+            const calls = left <= 0 ? 0 : usage > 0 ? Math.floor(left / usage) : -1;
+            if (calls === -1) continue;
+            const start = periodStart(period, at);
+            const reset = start === undefined ? -1 : Math.ceil((periodEnd(period, start) - at) / 1000);
+            const rank = PERIODS.length - PERIODS.indexOf(period); // longer periods first on a tie
+            if (!best || calls < best.calls || (calls === best.calls && rank > best.rank)) best = { calls, reset, max, rank };
         }
-        return [...byIndex.values()];
+        if (!best) return { "3scale-limit-remaining": "-1", "3scale-limit-reset": "-1" };
+        return { "3scale-limit-remaining": String(best.calls), "3scale-limit-reset": String(best.reset), "3scale-limit-max-value": String(best.max) };
     };
 
     // report_job.rb / process_job.rb: resolve every app, parse every usage and check every
     // timestamp first; the first error drops the whole job.
-    const runReportJob = (transactions: Transaction[]): void => {
+    const runReportJob = (transactions: ReportedTransaction[]): void => {
         const at = now();
         const resolved: { state: AppState; hits: number; ts: number }[] = [];
         try {
             for (const t of transactions) {
-                if (t.appId && t.userKey) throw new ApiError(403, "authentication_error", "either app_id or user_key is allowed, not both");
+                if (t.appId && t.userKey) throw new ListenerRefusal(403, "authentication_error", "either app_id or user_key is allowed, not both");
                 const state = t.appId ? byAppId(t.appId) : byUserKey(t.userKey);
                 resolved.push({ state, hits: parseUsage(t.usage), ts: parseReportTimestamp(t.timestamp, at) });
             }
             for (const r of resolved) {
                 if (r.ts < at - REPORT_DEADLINE_PAST_S * 1000) {
-                    throw new ApiError(409, "transaction_timestamp_too_old", `reporting transactions older than ${REPORT_DEADLINE_PAST_S} seconds is not allowed`);
+                    throw new ListenerRefusal(409, "transaction_timestamp_too_old", `reporting transactions older than ${REPORT_DEADLINE_PAST_S} seconds is not allowed`);
                 }
                 if (r.ts > at + REPORT_DEADLINE_FUTURE_S * 1000) {
-                    throw new ApiError(409, "transaction_timestamp_too_new", `reporting transactions more than ${REPORT_DEADLINE_FUTURE_S} seconds in the future is not allowed`);
+                    throw new ListenerRefusal(409, "transaction_timestamp_too_new", `reporting transactions more than ${REPORT_DEADLINE_FUTURE_S} seconds in the future is not allowed`);
                 }
             }
         } catch (e) {
-            if (e instanceof ApiError) {
+            if (e instanceof ListenerRefusal) {
                 storeError(e.code, e.message);
                 const hits = transactions.reduce((n, t) => n + t.usage.reduce((m, [, v]) => m + (Number(v) || 0), 0), 0);
                 fake.droppedReports.push({ code: e.code, hits });
@@ -403,17 +436,29 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
         }
     };
 
-    // listener.rb L101-127: content type, credentials, shape; then 202 with an empty body.
-    const report = (req: http.IncomingMessage, params: URLSearchParams): Transaction[] => {
-        const type = String(req.headers["content-type"] ?? "").split(";")[0].trim();
-        if (type !== "" && type !== "application/x-www-form-urlencoded" && type !== "multipart/form-data") {
-            throw new ApiError(400, "content_type_invalid", `invalid Content-Type: ${type}`);
-        }
+    // listener.rb L101-127 (threescale-report.ts): the form, the content type, credentials, the
+    // encoding, the shape, then 202 with an empty body.
+    const report = (req: http.IncomingMessage, body: string): { params: URLSearchParams; job: ReportedTransaction[] } => {
+        const form = parseForm(body);
+        checkContentType(fake.refuseReports === "content_type_invalid" ? "application/json" : req.headers["content-type"]);
+        const params = new URLSearchParams(form.fields.map(([k, v]): [string, string] => [k, v ?? ""]));
         checkService(params);
-        const transactions = parseTransactions(params);
-        if (transactions.length === 0) throw new ApiError(400, "transactions_is_blank", "transactions parameter is blank");
+        if (form.notUtf8) throw refusal("not_valid_data");
+        const transactions = readTransactions(fake.refuseReports === "transactions_is_blank" ? form.fields.filter(([k]) => !k.startsWith("transactions")) : form.fields);
+        for (const t of transactions) {
+            const unreadable = fake.unreadableTransactions.get(t.appId ?? t.userKey ?? "");
+            if (unreadable) throw refusal(unreadable);
+        }
         // Transactions whose usage is all 0 are dropped before the job (transactor.rb L23-27).
-        return transactions.filter((t) => t.usage.some(([, v]) => !/^\s*0+\s*$/.test(v)));
+        return { params, job: transactions.filter((t) => t.usage.some(([, v]) => !/^\s*0+\s*$/.test(v))) };
+    };
+
+    // app/api/internal/errors.rb behind rack.rb's Rack::Auth::Basic with the internal API's own
+    // credentials: the service token opens nothing here.
+    const internalErrors = (req: http.IncomingMessage): Reply => {
+        const expected = `Basic ${Buffer.from(`${fake.internalApi.user}:${fake.internalApi.password}`).toString("base64")}`;
+        if (req.headers.authorization !== expected) return { status: 401, body: "", headers: { "www-authenticate": 'Basic realm=""' } };
+        return { status: 200, body: JSON.stringify({ status: "found", errors, count: errors.length }), headers: { "content-type": "application/json" } };
     };
 
     const unavailable: Reply = { status: 503, body: "<html><body>503 Service Unavailable</body></html>", headers: {} };
@@ -423,25 +468,27 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
             const url = new URL(req.url ?? "/", "http://localhost");
-            const params = req.method === "POST" ? new URLSearchParams(Buffer.concat(chunks).toString()) : url.searchParams;
+            const body = Buffer.concat(chunks).toString("latin1");
+            let params = req.method === "POST" ? new URLSearchParams(body) : url.searchParams;
             const options = new Set<string>();
             for (const [k, v] of new URLSearchParams(String(req.headers["3scale-options"] ?? ""))) if (v === "1") options.add(k);
             const isReport = req.method === "POST" && url.pathname === "/transactions.xml";
             const scripted: ReportFault | undefined = isReport ? (fake.reportFaults.shift() ?? fake.reportFault?.()) : undefined;
             let reply: Reply;
-            let job: Transaction[] | undefined;
-            if (scripted === "5xx" || scripted === "garbage" || scripted === "slow" || fault === "5xx") reply = unavailable;
+            let job: ReportedTransaction[] | undefined;
+            if (scripted === "5xx" || scripted === "garbage" || scripted === "slow" || scripted === "lost" || fault === "5xx") reply = unavailable;
             else if (fault === "garbage") reply = { status: 200, body: `${XML}<status><authorized>true</authorized><plan>Ba`, headers: {} };
             else {
                 try {
                     if (req.method === "GET" && url.pathname === "/transactions/authrep.xml") reply = auth(params, true, options);
                     else if (req.method === "GET" && url.pathname === "/transactions/authorize.xml") reply = auth(params, false, options);
                     else if (isReport) {
-                        job = report(req, params);
+                        ({ params, job } = report(req, body));
                         reply = { status: 202, body: "", headers: {} };
-                    } else reply = { status: 404, body: "", headers: {} };
+                    } else if (req.method === "GET" && url.pathname === `/internal/services/${serviceId}/errors/`) reply = internalErrors(req);
+                    else reply = answerPorta(fake, url) ?? { status: 404, body: "", headers: {} };
                 } catch (e) {
-                    if (!(e instanceof ApiError)) throw e;
+                    if (!(e instanceof ListenerRefusal)) throw e;
                     if (!isReport && e.status !== 501) storeError(e.code, e.message);
                     reply = { status: e.status, body: `${XML}<error code="${e.code}">${escapeText(e.message)}</error>`, headers: {} };
                 }
@@ -454,6 +501,7 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
                 res.end(reply.body);
             };
             const delay = fake.replyDelayMs[url.pathname] ?? 0;
+            if (scripted === "never" || scripted === "lost") return; // no reply: the client times out
             if (fault === "slow" || scripted === "slow") setTimeout(send, fake.slowMs + delay).unref();
             else if (scripted === "late" && reply.status === 202) setTimeout(send, fake.lateMs + delay).unref();
             else if (delay > 0) setTimeout(send, delay).unref();
@@ -478,13 +526,23 @@ export async function startThreescale(options: ThreescaleOptions = {}): Promise<
         lateMs: 6000,
         replyDelayMs: {},
         reportFaults: [],
+        unreadableTransactions: new Map(),
+        internalApi: { user: "system_app", password: "internal-0123456789" },
+        accessToken: "porta-stats-0123456789",
+        apps: () => [...apps.values()].map((a) => a.app),
+        hitsBetween(appId, from, to) {
+            const state = apps.get(appId);
+            let total = 0;
+            for (const [minute, hits] of state?.minutes ?? []) if (minute >= from && minute < to) total += hits;
+            return total;
+        },
         app(id) {
             const state = apps.get(id);
             if (!state) throw new Error(`no app ${id}`);
             return state.app;
         },
         addApp(app) {
-            const state: AppState = { app: { state: "active", ...app, hits: 0 }, minutes: new Map() };
+            const state: AppState = { app: { state: "active", ...app, hits: 0, portaId: app.portaId ?? 1000 + apps.size }, minutes: new Map() };
             apps.set(app.id, state);
             if ((app.hits ?? 0) > 0) add(state, app.hits as number, now());
         },

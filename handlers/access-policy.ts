@@ -100,7 +100,7 @@ export interface PolicyInput {
     principalId: string;
     /** undefined: Deny everything. */
     routes: string[] | undefined;
-    context: Record<string, string>;
+    context: Record<string, string | number | boolean>;
 }
 
 /** Allow on each granted route of this API and stage; Deny everything when nothing is granted. */

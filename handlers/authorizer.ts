@@ -18,7 +18,7 @@ import type { Redis } from "ioredis";
 import { buildPolicy, parseMethodArn, routeGrant, routesForPlan } from "./access-policy";
 import { AuthorizerEvent, Credential, credentialText, CredentialSettings, extractCredential, UNAUTHORIZED, wholeValue } from "./credentials";
 import { createJwtVerifier, JwtRefused, JwtVerifier } from "./jwt";
-import { createDecisionCache, RouteGrant, SpilledHit } from "./decision-cache";
+import { createDecisionCache, HitsLeft, RouteGrant, SpilledHit } from "./decision-cache";
 import { appUid, isKeyOnlyUid, minuteOf, sealIdentity, tokenHash, usageField } from "./keys";
 import { createLastKnownDecisions, LastKnownDecisions } from "./last-known-decisions";
 import { createMetrics, DECISION_SOURCES, instrumentAuthorizer, timeThreescale } from "./metrics";
@@ -87,6 +87,24 @@ export function baselineField(reports: UsageReport[]): string {
     return hitsReports(reports).map((r) => `${r.period},${r.startMs ?? -1},${r.endMs ?? -1},${r.currentValue}`).join(";");
 }
 
+/**
+ * What the context tells a backend about the application's limits: hits left under the tightest
+ * limit and seconds until it resets, -1 for none (apisonator's limit_headers convention).
+ */
+export const NO_LIMIT = { limitRemaining: -1, limitReset: -1 } as const;
+
+/** The tightest limit of 3scale's figures after one more hit, as the lookup script picks it (the longer period on a tie). */
+export function tightestLimit(reports: UsageReport[]): HitsLeft {
+    let best: HitsLeft = { left: -1, endMs: -1 };
+    for (const r of hitsReports(reports)) {
+        const left = r.maxValue - r.currentValue - 1;
+        const endMs = r.endMs ?? -1;
+        const longer = endMs < 0 || (best.endMs >= 0 && endMs > best.endMs);
+        if (best.left < 0 || left < best.left || (left === best.left && longer)) best = { left: Math.max(left, 0), endMs };
+    }
+    return best;
+}
+
 /** Only limits on `hits` matter: api-ring reports hits only, and apisonator checks the limits of the metrics in the usage. */
 function hitsReports(reports: UsageReport[]): UsageReport[] {
     return reports.filter((r) => r.metric === "hits" && (r.period === "eternity" || r.endMs !== undefined));
@@ -97,8 +115,9 @@ function principalOf(appId: string, hash: string): string {
     return appId !== "" ? appId : `key-${hash.slice(0, 16)}`;
 }
 
-function deny(methodArn: string, hash: string, appId: string, reason: string, source: DecisionSource, plan = ""): APIGatewayAuthorizerResult {
-    return buildPolicy({ methodArn, principalId: principalOf(appId, hash), routes: undefined, context: { plan, appId, source, reason: safeReason(reason) } });
+/** `retryAfter`: whole seconds as text until a limits denial lifts, "" when no wait helps (the gateway response's Retry-After). */
+function deny(methodArn: string, hash: string, appId: string, reason: string, source: DecisionSource, plan = "", retryAfter = ""): APIGatewayAuthorizerResult {
+    return buildPolicy({ methodArn, principalId: principalOf(appId, hash), routes: undefined, context: { plan, appId, source, reason: safeReason(reason), retryAfter } });
 }
 
 /** Exactly the requested method and resource (allow mode, nothing known about the credential). */
@@ -106,7 +125,7 @@ function allowRequested(methodArn: string, hash: string): APIGatewayAuthorizerRe
     return {
         principalId: principalOf("", hash),
         policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: [methodArn] }] },
-        context: { plan: "", appId: "", source: "fail-open" },
+        context: { plan: "", appId: "", source: "fail-open", ...NO_LIMIT },
     };
 }
 
@@ -168,7 +187,7 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     const spilled: SpilledHit[] = [];
     const spilledByUid = new Map<string, number>();
     // What this container last learned of each application's limits: hits left after its last count (-1: none).
-    const hitsLeft = new Map<string, number>();
+    const hitsLeft = new Map<string, HitsLeft>();
     const grants = new Map<string, RouteGrant>();
     let replaying: Promise<void> | undefined;
     // The last decision learned per credential hash, for when neither 3scale nor Redis can answer (item 7);
@@ -200,10 +219,14 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     const planGrants = (plan: string, grant: RouteGrant): boolean =>
         grant.granting.includes(plan) || (!grant.known.includes(plan) && grant.defaultGrants);
 
-    const remember = (uid: string, left: number): void => {
+    const remember = (uid: string, hits: HitsLeft): void => {
         if (hitsLeft.size >= 10_000) hitsLeft.clear();
-        hitsLeft.set(uid, left);
+        hitsLeft.set(uid, hits);
     };
+    /** Whole seconds until `at` (ms); -1 for never. */
+    const secondsUntil = (at: number): number => (at < 0 ? -1 : Math.max(0, Math.ceil((at - now()) / 1000)));
+    /** A limits denial's retry time for the context: seconds as text, "" when no wait helps (a period that never ends, or unknown). */
+    const retryAfterOf = (retryAt: number | undefined): string => (retryAt !== undefined && retryAt > 0 ? String(secondsUntil(retryAt)) : "");
 
     /**
      * Wakes the reporter, at most once per window (the lookup script decides). The decision waits a
@@ -256,44 +279,55 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
     // A cache hit answers the same policy for the same route, plan and application again and again:
     // built once per container (bounded), so the hot path allocates no policy per request.
     const policies = new Map<string, APIGatewayAuthorizerResult>();
-    const allow = (methodArn: string, hash: string, plan: string, appId: string, source: DecisionSource): APIGatewayAuthorizerResult => {
+    const allow = (methodArn: string, hash: string, plan: string, appId: string, source: DecisionSource, hits?: HitsLeft): APIGatewayAuthorizerResult => {
         const principalId = principalOf(appId, hash);
         const key = `${methodArn}\n${plan}\n${principalId}\n${source}`;
         let result = policies.get(key);
         if (result === undefined) {
             if (policies.size >= 10_000) policies.clear();
-            result = buildPolicy({ methodArn, principalId, routes: routesForPlan(plan === "" ? undefined : plan, s.planRoutes, s.defaultRoutes), context: { plan, appId, source } });
+            result = buildPolicy({ methodArn, principalId, routes: routesForPlan(plan === "" ? undefined : plan, s.planRoutes, s.defaultRoutes), context: { plan, appId, source, ...NO_LIMIT } });
             policies.set(key, result);
         }
-        return result;
+        // Only a limited application's answer changes per request: two small copies, nothing rebuilt.
+        if (hits === undefined || hits.left < 0) return result;
+        return { ...result, context: { ...result.context, limitRemaining: hits.left, limitReset: secondsUntil(hits.endMs) } };
     };
+    /** A denial; a limits denial carries when to retry. */
+    const denyUntil = (methodArn: string, hash: string, appId: string, reason: string, source: DecisionSource, plan: string, retryAt: number | undefined): APIGatewayAuthorizerResult =>
+        deny(methodArn, hash, appId, reason, source, plan, retryAfterOf(retryAt));
     const appIdOf = (uid: string): string => (isKeyOnlyUid(uid) ? "" : uid);
 
     /**
      * Counts a hit 3scale could not answer for (a stale decision, or allow mode). In Redis when it
-     * answers in time, else in this container. Returns a denial reason when it cannot be counted.
+     * answers in time, else in this container. Returns a denial (reason, and when a limit resets)
+     * when it cannot be counted, else what is left of the application's limits.
      */
-    const countUnseen = async (target: "pending" | "unconfirmed", who: string, uid: string, invocationId: string): Promise<string | undefined> => {
+    const countUnseen = async (target: "pending" | "unconfirmed", who: string, uid: string, invocationId: string): Promise<{ refused: string; retryAt?: number } | { hits?: HitsLeft }> => {
         const field = usageField(minuteOf(now()), who);
         if (cache && useRedis()) {
             try {
                 const r = await withTimeout(cache.countHit(target, field, uid, deadline(), target === "unconfirmed" ? MAX_UNCONFIRMED_CREDENTIALS : 0), redisBound, "redis count");
                 if (r.kind === "counted") {
-                    if (uid !== "") remember(uid, r.left);
+                    if (uid !== "") remember(uid, r);
                     if (r.publish) await nudge();
-                    return undefined;
+                    return { hits: r };
                 }
-                if (r.kind === "limited") return REASONS.limits;
-                if (r.kind === "full") return REASONS.uncounted;
+                if (r.kind === "limited") return { refused: REASONS.limits, retryAt: r.retryAt };
+                if (r.kind === "full") return { refused: REASONS.uncounted };
             } catch (e) {
                 log(`authorizer: Redis did not take a hit in time (${(e as Error).message}); this container keeps it`);
             }
         }
+        let hits: HitsLeft | undefined;
         if (uid !== "") {
-            const left = hitsLeft.get(uid) ?? -1;
-            if (left >= 0 && left - (spilledByUid.get(uid) ?? 0) < 1) return REASONS.limits;
+            const known = hitsLeft.get(uid);
+            if (known && known.left >= 0) {
+                const left = known.left - (spilledByUid.get(uid) ?? 0);
+                if (left < 1) return { refused: REASONS.limits, retryAt: known.endMs };
+                hits = { left: left - 1, endMs: known.endMs };
+            }
         }
-        return spill({ invocationId, target, field, uid }) ? undefined : REASONS.uncounted;
+        return spill({ invocationId, target, field, uid }) ? { hits } : { refused: REASONS.uncounted };
     };
 
 
@@ -315,19 +349,19 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
                 const r = await withTimeout(cache.lookup(hash, minuteOf(at), deadline(), grant), redisBound, "redis lookup");
                 switch (r.kind) {
                     case "counted":
-                        remember(r.uid, r.left);
+                        remember(r.uid, r);
                         lastKnown?.confirm(hash, r.plan, r.uid, at + cachedStaleMs);
                         if (r.publish) await nudge();
-                        return allow(methodArn, hash, r.plan, appIdOf(r.uid), "cache");
+                        return allow(methodArn, hash, r.plan, appIdOf(r.uid), "cache", r);
                     case "denied":
                         lastKnown?.remember(hash, { allowed: false, reason: r.reason, until: at + staleMs });
-                        return deny(methodArn, hash, "", r.reason, "cache");
+                        return denyUntil(methodArn, hash, "", r.reason, "cache", "", r.retryAt);
                     case "route":
                         lastKnown?.confirm(hash, r.plan, r.uid, at + cachedStaleMs);
                         return deny(methodArn, hash, appIdOf(r.uid), REASONS.route, "cache", r.plan);
                     case "limited":
                         lastKnown?.confirm(hash, r.plan, r.uid, at + cachedStaleMs);
-                        return deny(methodArn, hash, appIdOf(r.uid), REASONS.limits, "cache", r.plan);
+                        return denyUntil(methodArn, hash, appIdOf(r.uid), REASONS.limits, "cache", r.plan, r.retryAt);
                     case "late": throw new Error("redis ran the lookup after its deadline");
                     case "stale": stale = { plan: r.plan, uid: r.uid }; epoch = r.epoch; settled = r.uid === "" ? "" : r.settled; break;
                     case "miss": epoch = r.epoch; break;
@@ -368,10 +402,11 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
                         count: granted,
                     }), redisBound, "redis store");
                     if (stored.kind === "late") throw new Error("redis ran the store after its deadline");
-                    if (stored.kind === "limited") return deny(methodArn, hash, appId, REASONS.limits, "3scale", outcome.plan);
+                    if (stored.kind === "limited") return denyUntil(methodArn, hash, appId, REASONS.limits, "3scale", outcome.plan, stored.retryAt);
                     if (stored.kind === "counted") {
-                        remember(uid, stored.left);
+                        remember(uid, stored);
                         if (stored.publish) await nudge();
+                        return allow(methodArn, hash, outcome.plan, appId, "3scale", stored);
                     }
                     return granted ? allow(methodArn, hash, outcome.plan, appId, "3scale") : deny(methodArn, hash, appId, REASONS.route, "3scale", outcome.plan);
                 } catch (e) {
@@ -381,22 +416,26 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
             if (!granted) return deny(methodArn, hash, appId, REASONS.route, "3scale", outcome.plan);
             // Redis did not take the hit: count it here. 3scale's figures leave out what is still
             // unreported, so also keep within what this container last knew was left.
-            const fromThreescale = Math.min(Infinity, ...reports.map((r) => r.maxValue - r.currentValue));
-            const known = hitsLeft.get(uid) ?? -1;
+            const tightest = tightestLimit(reports);
+            const fromThreescale = tightest.left < 0 ? Infinity : tightest.left + 1;
+            const known = hitsLeft.get(uid)?.left ?? -1;
             const left = Math.min(fromThreescale, known >= 0 ? known : Infinity) - (spilledByUid.get(uid) ?? 0);
-            if (left < 1) return deny(methodArn, hash, appId, REASONS.limits, "3scale", outcome.plan);
+            if (left < 1) return denyUntil(methodArn, hash, appId, REASONS.limits, "3scale", outcome.plan, tightest.endMs);
             const confirmed = { credential: sealIdentity(sealer, identity), at: now() };
             if (!spill({ invocationId, target: "pending", field: usageField(minuteOf(now()), uid), uid, confirmed })) {
                 return deny(methodArn, hash, appId, REASONS.uncounted, "3scale", outcome.plan);
             }
-            return allow(methodArn, hash, outcome.plan, appId, "3scale");
+            return allow(methodArn, hash, outcome.plan, appId, "3scale", Number.isFinite(left) ? { left: left - 1, endMs: tightest.endMs } : undefined);
         }
         if (outcome.kind === "denied") {
+            // 3scale's limit_headers say when the exhausted limit resets, on its own clock.
+            const reset = outcome.code === "limits_exceeded" ? outcome.limit?.reset ?? -1 : -1;
+            const retryAt = reset >= 0 ? now() + reset * 1000 : 0;
             if (cache && epoch !== undefined) {
-                await withTimeout(cache.storeDenied(hash, deadline(), outcome.reason, refusesCredential(outcome)), redisBound, "redis store")
+                await withTimeout(cache.storeDenied(hash, deadline(), outcome.reason, refusesCredential(outcome), retryAt), redisBound, "redis store")
                     .catch((e: Error) => log(`authorizer: could not cache a denial (${e.message})`));
             }
-            return deny(methodArn, hash, outcome.appId ?? "", outcome.reason, "3scale", outcome.plan);
+            return denyUntil(methodArn, hash, outcome.appId ?? "", outcome.reason, "3scale", outcome.plan ?? "", retryAt);
         }
 
         log(`authorizer: 3scale failed (${outcome.code}: ${outcome.reason}); failure mode ${s.failureMode}`);
@@ -407,16 +446,16 @@ export function createAuthorizer(deps: AuthorizerDeps): CountingAuthorizer {
         if (s.failureMode !== "strict" && known !== undefined) {
             const appId = appIdOf(known.uid);
             if (!planGrants(known.plan, grant)) return deny(methodArn, hash, appId, REASONS.route, "stale", known.plan);
-            const refused = await countUnseen("pending", known.uid, known.uid, invocationId);
-            if (refused) return deny(methodArn, hash, appId, refused, "stale", known.plan);
-            return allow(methodArn, hash, known.plan, appId, "stale");
+            const counted = await countUnseen("pending", known.uid, known.uid, invocationId);
+            if ("refused" in counted) return denyUntil(methodArn, hash, appId, counted.refused, "stale", known.plan, counted.retryAt);
+            return allow(methodArn, hash, known.plan, appId, "stale", counted.hits);
         }
         if (s.failureMode === "allow") {
             // Nothing known about this credential: the requested route, as APIcast's allow mode lets the
             // request through. 3scale never confirmed the credential, so its hits are kept apart and
             // reported only once 3scale confirms it (usage.ts).
-            const refused = await countUnseen("unconfirmed", sealIdentity(sealer, identity), "", invocationId);
-            if (refused) return deny(methodArn, hash, "", refused, "fail-open");
+            const counted = await countUnseen("unconfirmed", sealIdentity(sealer, identity), "", invocationId);
+            if ("refused" in counted) return deny(methodArn, hash, "", counted.refused, "fail-open");
             return allowRequested(methodArn, hash);
         }
         return deny(methodArn, hash, "", `3scale unavailable: ${outcome.code}`, "fail-closed");

@@ -4,7 +4,7 @@
 // Decision, one hash per token at authz:v1:<serviceId>:<sha256(token)>:
 //   a  "1" allowed / "0" denied        f  fresh-until (ms since epoch)
 //   p  plan name                       id the application's ledger uid (keys.appUid)
-//   r  denial reason (denied only)
+//   r  denial reason (denied only)       ra when a limits denial's period ends (ms; 0 none, -1 never)
 // An allowed decision is fresh for the cache TTL, or until the first of its limits' periods
 // ends (a new period is read from 3scale), and the key lives for the stale TTL so the
 // `resilient` mode can still read it; a denial lives for the negative TTL.
@@ -36,21 +36,39 @@ export interface RouteGrant {
     defaultGrants: boolean;
 }
 
+/**
+ * What is left of an application's tightest limit on hits after a counted hit (apisonator's
+ * limit_headers rule: the fewest hits left, the longer period on a tie): `left` -1 without limits;
+ * `endMs` when that period ends, -1 for eternity.
+ */
+export interface HitsLeft {
+    left: number;
+    endMs: number;
+}
+
+/** A limit used up: `retryAt` is when the last exhausted period ends (ms), -1 when one never does (eternity). */
+export interface LimitReached {
+    retryAt: number;
+}
+
 /** What one lookup found and did. */
 export type LookupResult =
     | { kind: "miss"; epoch: string }
     | { kind: "stale"; epoch: string; plan: string; uid: string; settled: string }
-    | { kind: "denied"; reason: string }
-    | { kind: "route" | "limited" | "late"; plan: string; uid: string }
-    | { kind: "counted"; plan: string; uid: string; publish: boolean; left: number };
+    | { kind: "denied"; reason: string; retryAt: number }
+    | { kind: "route" | "late"; plan: string; uid: string }
+    | ({ kind: "limited"; plan: string; uid: string } & LimitReached)
+    | ({ kind: "counted"; plan: string; uid: string; publish: boolean } & HitsLeft);
 
 export type StoreResult =
-    | { kind: "late" | "limited" | "stored" }
-    | { kind: "counted"; publish: boolean; left: number };
+    | { kind: "late" | "stored" }
+    | ({ kind: "limited" } & LimitReached)
+    | ({ kind: "counted"; publish: boolean } & HitsLeft);
 
 export type CountResult =
-    | { kind: "late" | "limited" | "full" }
-    | { kind: "counted"; publish: boolean; left: number };
+    | { kind: "late" | "full" }
+    | ({ kind: "limited" } & LimitReached)
+    | ({ kind: "counted"; publish: boolean } & HitsLeft);
 
 export interface CacheSettings {
     serviceId: string;
@@ -99,7 +117,8 @@ export interface DecisionCache {
     lookup(hash: string, minute: number, deadline: number, grant: RouteGrant): Promise<LookupResult>;
     /** Caches an allowed decision, syncs the ledger with 3scale's figures, and counts the hit when asked. */
     storeAllowed(hash: string, minute: number, deadline: number, d: AllowedDecision): Promise<StoreResult>;
-    storeDenied(hash: string, deadline: number, reason: string, refusesApplication: boolean): Promise<void>;
+    /** Caches a denial; `retryAt` (ms, else 0): when a limits denial's period ends. */
+    storeDenied(hash: string, deadline: number, reason: string, refusesApplication: boolean, retryAt?: number): Promise<void>;
     /** Counts a hit 3scale did not answer for: in an application's ledger (stale decision) or as unconfirmed usage. */
     countHit(target: "pending" | "unconfirmed", field: string, uid: string, deadline: number, cap: number): Promise<CountResult>;
     /** Counts hits counted in the container while Redis did not answer; each invocation counts once. */
@@ -120,21 +139,25 @@ local function in_time(deadline)
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) <= tonumber(deadline)
 end`;
-// What is left of the tightest limit after `used` hits; `ended`: a period is over (sync first),
-// unless skip_ended (3scale cannot be asked: an ended period has no figure, so no limit).
+// What is left of the tightest limit after `used` hits, and when its period ends (the longer
+// period on a tie, as apisonator's limit_headers; -1: eternity); `ended`: a period is over (sync
+// first), unless skip_ended (3scale cannot be asked: an ended period has no figure, so no limit).
+// `retry`: when the last used-up period ends (-1: one never does).
 const LUA_LIMIT_LEFT = `
+local function later(a, b) return a < 0 or (b >= 0 and a > b) end
 local function limit_left(L, used, now, skip_ended)
-  local left = nil
+  local left, at, retry = nil, -1, nil
   for period, max, endms, x in string.gmatch(L or '', '([^,;]+),([^,;]+),([^,;]+),([^,;]+)') do
     local e = tonumber(endms)
     if e >= 0 and e <= now then
       if not skip_ended then return nil, true end
     else
       local l = tonumber(max) - tonumber(x) - used
-      if left == nil or l < left then left = l end
+      if left == nil or l < left or (l == left and later(e, at)) then left = l; at = e end
+      if l < 1 and (retry == nil or later(e, retry)) then retry = e end
     end
   end
-  return left, false
+  return left, false, at, retry or 0
 end`;
 const LUA_OPEN_WINDOW = `
 local function open_window(key, now, window)
@@ -156,13 +179,13 @@ end`;
 // The script of every cache hit: one round trip, and as few calls into Redis as it can make.
 const LOOKUP = script(`${LUA_IN_TIME}${LUA_LIMIT_LEFT}${LUA_OPEN_WINDOW}${LUA_COUNT}
 local now = tonumber(ARGV[1])
-local d = redis.call('HMGET', KEYS[1], 'a', 'f', 'p', 'id', 'r')
+local d = redis.call('HMGET', KEYS[1], 'a', 'f', 'p', 'id', 'r', 'ra')
 -- Read only by a miss or a stale answer, not on a cache hit (the script is atomic: same value).
 local function epoch() return redis.call('GET', KEYS[4]) or '0' end
 if not d[1] then return {'miss', epoch()} end
 local fresh = tonumber(d[2] or '0') > now
 if d[1] ~= '1' then
-  if fresh then return {'denied', d[5] or ''} end
+  if fresh then return {'denied', d[5] or '', d[6] or '0'} end
   return {'miss', epoch()}
 end
 local plan, uid = d[3] or '', d[4] or ''
@@ -172,12 +195,12 @@ local p = '\\n' .. plan .. '\\n'
 if not (string.find(ARGV[6], p, 1, true) or (ARGV[8] == '1' and not string.find(ARGV[7], p, 1, true))) then return {'route', plan, uid} end
 local ledger = ARGV[5] .. uid
 local l = redis.call('HMGET', ledger, 'L', 'n')
-local left, ended = limit_left(l[1], tonumber(l[2] or '0'), now, false)
+local left, ended, at, retry = limit_left(l[1], tonumber(l[2] or '0'), now, false)
 if ended then return stale() end
-if left ~= nil and left < 1 then return {'limited', plan, uid} end
+if left ~= nil and left < 1 then return {'limited', plan, uid, retry} end
 if not in_time(ARGV[2]) then return {'late', plan, uid} end
 count_hit(KEYS[2], ARGV[4] .. '|' .. uid, ledger)
-return {'counted', plan, uid, open_window(KEYS[3], ARGV[1], ARGV[3]), left and (left - 1) or -1}
+return {'counted', plan, uid, open_window(KEYS[3], ARGV[1], ARGV[3]), left and (left - 1) or -1, at}
 `);
 
 // KEYS: decision, pending, window, epoch, ledger. ARGV: now, deadline, window s, minute, uid,
@@ -206,9 +229,9 @@ if since < 0 then since = 0 end
 local used = u + since
 redis.call('HSET', ledger, 'L', ARGV[9], 'n', used, 'k', ARGV[11], 't', ARGV[1], 'Ss', S)
 redis.call('HDEL', ledger, 'r')
--- A clean baseline (no report in flight for this app, none sent or settled since the lookup)
--- is what a report in doubt is later reconciled against (usage.ts).
-if ARGV[10] ~= '' and f == 0 and same_epoch then
+-- A clean baseline (no report in flight for this app, none sent or settled since the lookup, and
+-- no report it witnesses unresolved) is what a report is later reconciled against (report-figures.ts).
+if ARGV[10] ~= '' and f == 0 and same_epoch and not redis.call('HGET', ledger, 'w') then
   redis.call('HSET', ledger, 'C', ARGV[10])
   for period in string.gmatch(ARGV[10], '([^,;]+),[^,;]+,[^,;]+,[^;]+') do redis.call('HSET', ledger, 'ca:' .. period, 0) end
 elseif ARGV[9] == '' then
@@ -216,13 +239,13 @@ elseif ARGV[9] == '' then
 end
 redis.call('EXPIRE', ledger, ARGV[14])
 if ARGV[13] ~= '1' then return {'stored'} end
-local left = limit_left(ARGV[9], used, now, true)
-if left ~= nil and left < 1 then return {'limited'} end
+local left, _, at, retry = limit_left(ARGV[9], used, now, true)
+if left ~= nil and left < 1 then return {'limited', retry} end
 count_hit(KEYS[2], ARGV[4] .. '|' .. ARGV[5], ledger)
-return {'counted', open_window(KEYS[3], ARGV[1], ARGV[3]), left and (left - 1) or -1}
+return {'counted', open_window(KEYS[3], ARGV[1], ARGV[3]), left and (left - 1) or -1, at}
 `);
 
-// KEYS: decision. ARGV: deadline, fresh-until, ttl s, reason, ledger prefix, refuses the application "1"/"0".
+// KEYS: decision. ARGV: deadline, fresh-until, ttl s, reason, ledger prefix, refuses the application "1"/"0", retry-at (ms, 0: none).
 const STORE_DENIED = script(`${LUA_IN_TIME}
 if not in_time(ARGV[1]) then return 0 end
 if ARGV[6] == '1' then
@@ -231,7 +254,7 @@ if ARGV[6] == '1' then
 end
 if tonumber(ARGV[3]) <= 0 then return 1 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'a', '0', 'f', ARGV[2], 'r', ARGV[4])
+redis.call('HSET', KEYS[1], 'a', '0', 'f', ARGV[2], 'r', ARGV[4], 'ra', ARGV[7])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 `);
@@ -240,17 +263,18 @@ return 1
 const COUNT = script(`${LUA_IN_TIME}${LUA_LIMIT_LEFT}${LUA_OPEN_WINDOW}${LUA_COUNT}
 local now = tonumber(ARGV[1])
 local ledger = nil
-local left = nil
+local left, at, retry = nil, -1, 0
 if ARGV[5] == '1' then
   ledger = KEYS[3]
-  left = limit_left(redis.call('HGET', ledger, 'L'), tonumber(redis.call('HGET', ledger, 'n') or '0'), now, true)
-  if left ~= nil and left < 1 then return {'limited'} end
+  local _
+  left, _, at, retry = limit_left(redis.call('HGET', ledger, 'L'), tonumber(redis.call('HGET', ledger, 'n') or '0'), now, true)
+  if left ~= nil and left < 1 then return {'limited', retry} end
 end
 local cap = tonumber(ARGV[6])
 if cap > 0 and redis.call('HEXISTS', KEYS[1], ARGV[4]) == 0 and redis.call('HLEN', KEYS[1]) >= cap then return {'full'} end
 if not in_time(ARGV[2]) then return {'late'} end
 count_hit(KEYS[1], ARGV[4], ledger)
-return {'counted', open_window(KEYS[2], ARGV[1], ARGV[3]), left and (left - 1) or -1}
+return {'counted', open_window(KEYS[2], ARGV[1], ARGV[3]), left and (left - 1) or -1, at}
 `);
 
 // KEYS: pending, unconfirmed, window. ARGV: now, window s, counted ttl s, counted prefix, ledger
@@ -304,13 +328,14 @@ export function createDecisionCache(client: Redis, settings: CacheSettings, now:
         async lookup(hash, minute, deadline, grant) {
             const reply = (await runScript(client, LOOKUP, [keys.decision(sid, hash), pendingKey, windowKey, epochKey],
                 [now(), deadline, window, minute, ledgerPrefix, ...grantArgs(grant)])) as (string | number)[];
-            const [kind, a, b, c, d] = reply.map(String);
+            const [kind, a, b, c, d, e] = reply.map(String);
             switch (kind) {
                 case "miss": return { kind, epoch: a };
                 case "stale": return { kind, epoch: a, plan: b, uid: c, settled: d };
-                case "denied": return { kind, reason: a };
-                case "route": case "limited": case "late": return { kind, plan: a, uid: b };
-                case "counted": return { kind, plan: a, uid: b, publish: c === "1", left: Number(d) };
+                case "denied": return { kind, reason: a, retryAt: Number(b) };
+                case "route": case "late": return { kind, plan: a, uid: b };
+                case "limited": return { kind, plan: a, uid: b, retryAt: Number(c) };
+                case "counted": return { kind, plan: a, uid: b, publish: c === "1", left: Number(d), endMs: Number(e) };
                 default: throw new Error(`decision cache: unexpected lookup reply ${JSON.stringify(reply)}`);
             }
         },
@@ -320,21 +345,23 @@ export function createDecisionCache(client: Redis, settings: CacheSettings, now:
             const ttl = settings.cacheTtlSeconds > 0 ? Math.max(settings.cacheTtlSeconds, settings.staleTtlSeconds) : 0;
             const reply = (await runScript(client, STORE_ALLOWED, [keys.decision(sid, hash), pendingKey, windowKey, epochKey, keys.app(sid, d.uid)],
                 [t, deadline, window, minute, d.uid, d.plan, freshUntil, ttl, d.limits, d.baseline, d.sealedCredential, d.epoch, d.count ? "1" : "0", LEDGER_TTL_SECONDS, d.settled])) as (string | number)[];
-            const [kind, a, b] = reply.map(String);
-            if (kind === "counted") return { kind, publish: a === "1", left: Number(b) };
-            if (kind === "late" || kind === "limited" || kind === "stored") return { kind };
+            const [kind, a, b, c] = reply.map(String);
+            if (kind === "counted") return { kind, publish: a === "1", left: Number(b), endMs: Number(c) };
+            if (kind === "limited") return { kind, retryAt: Number(a) };
+            if (kind === "late" || kind === "stored") return { kind };
             throw new Error(`decision cache: unexpected store reply ${JSON.stringify(reply)}`);
         },
-        async storeDenied(hash, deadline, reason, refusesApplication) {
+        async storeDenied(hash, deadline, reason, refusesApplication, retryAt = 0) {
             await runScript(client, STORE_DENIED, [keys.decision(sid, hash)],
-                [deadline, now() + settings.negativeTtlSeconds * 1000, settings.negativeTtlSeconds, reason, ledgerPrefix, refusesApplication ? "1" : "0"]);
+                [deadline, now() + settings.negativeTtlSeconds * 1000, settings.negativeTtlSeconds, reason, ledgerPrefix, refusesApplication ? "1" : "0", retryAt]);
         },
         async countHit(target, field, uid, deadline, cap) {
             const reply = (await runScript(client, COUNT, [target === "pending" ? pendingKey : unconfirmedKey, windowKey, keys.app(sid, uid)],
                 [now(), deadline, window, field, uid !== "" ? "1" : "0", cap])) as (string | number)[];
-            const [kind, a, b] = reply.map(String);
-            if (kind === "counted") return { kind, publish: a === "1", left: Number(b) };
-            if (kind === "late" || kind === "limited" || kind === "full") return { kind };
+            const [kind, a, b, c] = reply.map(String);
+            if (kind === "counted") return { kind, publish: a === "1", left: Number(b), endMs: Number(c) };
+            if (kind === "limited") return { kind, retryAt: Number(a) };
+            if (kind === "late" || kind === "full") return { kind };
             throw new Error(`decision cache: unexpected count reply ${JSON.stringify(reply)}`);
         },
         async replayHits(hits) {

@@ -41,6 +41,11 @@ export const keys = {
     chunk: (serviceId: string, chunkId: string): string => `usage:v1:${serviceId}:chunk:${chunkId}`,
     /** Sorted set: chunk ids, scored by creation time (ms). */
     chunks: (serviceId: string): string => `usage:v1:${serviceId}:chunks`,
+    /** Hash: hits of one application settled in 3scale by this ring, per hour (field: hours since the epoch). */
+    hours: (serviceId: string, uid: string): string => `${keys.hoursPrefix(serviceId)}${uid}`,
+    hoursPrefix: (serviceId: string): string => `usage:v1:${serviceId}:hours:`,
+    /** List: usage kept apart, never to be reported, newest first (JSON records with the reason; report-store.ts). */
+    rejected: (serviceId: string): string => `usage:v1:${serviceId}:rejected`,
     /** String: an SNS message already handled (or being handled) by a reporter. */
     message: (serviceId: string, messageId: string): string => `usage:v1:${serviceId}:msg:${messageId}`,
 };

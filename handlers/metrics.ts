@@ -30,6 +30,21 @@ export const METRIC = {
     reportCalls: "ReportCalls",
     /** Reporter invocations that failed (the counts went back to Redis; Lambda retries, then dead-letters). */
     reportFailures: "ReportFailures",
+    /**
+     * Hits 3scale will never take, kept apart in the rejected record: a request it says must not be
+     * repeated unchanged, no credential to report by, older than a day. Alarmed: always a fault.
+     */
+    rejectedHits: "RejectedHits",
+    /** Hits of applications 3scale no longer knows (deleted), kept apart in the rejected record. */
+    refusedHits: "RefusedHits",
+    /** Hits of reports with no reply, or taken and unverifiable, that no figure could check: assumed taken. */
+    unverifiedHits: "UnverifiedHits",
+    /**
+     * Hits 3scale took (202) in shared calls with no witness to verify them: lost, unseen, if its report
+     * job dropped the call (an application in it deleted since it was confirmed). Without porta only
+     * applications with a limit on hits can witness, so this is most of a ring of unlimited plans.
+     */
+    atRiskHits: "AtRiskHits",
 } as const;
 
 /** Where an authorizer answer came from (the `source` the backend sees in the context). */
@@ -151,16 +166,33 @@ export function timeThreescale(client: ThreescaleClient, metrics: LazyMetrics | 
     return { ...client, authrep: timed(client.authrep), authorize: timed(client.authorize) };
 }
 
-/** Counts what each reporter invocation reported, and the invocations that failed. */
-export function instrumentReporter<E, R extends { runs: { hits: number; calls: number }[] }>(
+/** What of a reporter run the metrics read (usage-reporter.ts ReportSummary). */
+export interface ReportFigures {
+    hits: number;
+    calls: number;
+    rejected: number;
+    expired: number;
+    refused: number;
+    reconciled: { unverified: number };
+    verified: { unverified: number };
+    atRisk: number;
+}
+
+/** Counts what each reporter invocation reported, kept apart or could not check, and the invocations that failed. */
+export function instrumentReporter<E, R extends { runs: ReportFigures[] }>(
     handler: (event: E) => Promise<R>, metrics: LazyMetrics | undefined,
 ): (event: E) => Promise<R> {
     if (!metrics) return handler;
     return async (event) => {
         try {
             const result = await handler(event);
-            metrics().addMetric(METRIC.reportedHits, COUNT, result.runs.reduce((n, r) => n + r.hits, 0));
-            metrics().addMetric(METRIC.reportCalls, COUNT, result.runs.reduce((n, r) => n + r.calls, 0));
+            const total = (of: (r: ReportFigures) => number): number => result.runs.reduce((n, r) => n + of(r), 0);
+            metrics().addMetric(METRIC.reportedHits, COUNT, total((r) => r.hits));
+            metrics().addMetric(METRIC.reportCalls, COUNT, total((r) => r.calls));
+            metrics().addMetric(METRIC.rejectedHits, COUNT, total((r) => r.rejected + r.expired));
+            metrics().addMetric(METRIC.refusedHits, COUNT, total((r) => r.refused));
+            metrics().addMetric(METRIC.unverifiedHits, COUNT, total((r) => r.reconciled.unverified + r.verified.unverified));
+            metrics().addMetric(METRIC.atRiskHits, COUNT, total((r) => r.atRisk));
             return result;
         } catch (err) {
             metrics().addMetric(METRIC.reportFailures, COUNT, 1);

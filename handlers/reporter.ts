@@ -4,12 +4,13 @@
 import type { EventBridgeEvent, SNSEvent } from "aws-lambda";
 import type { Redis } from "ioredis";
 import { createMetrics, instrumentReporter } from "./metrics";
+import { createPortaClient } from "./porta";
 import { createRedisClient } from "./redis-client";
 import { createKeySealer } from "./sealed-key";
 import { createSecretsReader } from "./secrets";
 import { AuthorizerSettings, Environment, settingsFromEnvironment, withSecrets } from "./settings";
 import { createThreescaleClient, ThreescaleClient, ThreescaleClientOptions } from "./threescale";
-import { createUsageReporter, ReportSummary, UsageReporterOptions } from "./usage";
+import { createUsageReporter, ReportSummary, UsageReporterOptions } from "./usage-reporter";
 
 export type ReporterEvent = SNSEvent | EventBridgeEvent<string, unknown> | Record<string, never>;
 
@@ -32,9 +33,11 @@ function isSnsEvent(event: ReporterEvent): event is SNSEvent {
 
 export function createReporter(deps: ReporterDeps): ReporterHandler {
     const s = deps.settings;
+    const { adminUrl, accessToken } = s.threescale;
     const reporter = createUsageReporter({
         client: deps.redis,
         threescale: deps.threescale,
+        porta: adminUrl && accessToken ? createPortaClient({ adminUrl, accessToken, timeoutMs: Math.max(s.threescale.timeoutMs, 2000) }) : undefined,
         serviceId: s.threescale.serviceId,
         cacheTtlSeconds: s.cacheTtlSeconds,
         sealer: createKeySealer(s.threescale.serviceToken, s.threescale.serviceId),

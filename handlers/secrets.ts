@@ -1,6 +1,6 @@
-// The pair's two secrets, the 3scale service token and the Redis AUTH token, live in SSM Parameter Store
-// as SecureStrings (encrypted with the slot's own KMS key), never in the functions' configuration: the
-// environment names the parameters, and each container reads both at cold start in one `GetParameters`
+// The pair's secrets, the 3scale service token and the Redis AUTH token (and the reporter's porta access
+// token when one is configured), live in SSM Parameter Store as SecureStrings (encrypted with the slot's own KMS key), never in the functions' configuration: the
+// environment names the parameters, and each container reads its own at cold start in one `GetParameters`
 // call through the AWS SDK the Lambda runtime ships, then keeps them for its life.
 //
 // The read is bounded (SECRETS_TIMEOUT_MS, counted among the authorizer's bounds), concurrent callers
@@ -9,22 +9,27 @@
 // the failure mode can answer. Messages name the parameter and the cause, never a value.
 import type { Environment } from "./settings";
 
-/** Names of the parameters holding the secrets, as the environment gives them ("" for a Redis without AUTH). */
+/** Names of the parameters holding the secrets, as the environment gives them ("" for a Redis without AUTH, or no porta). */
 export interface SecretParameters {
     serviceToken: string;
     redisAuthToken: string;
+    /** The reporter's alone, and only with porta configured (threescale:accessToken); unset or "" otherwise. */
+    portaAccessToken?: string;
 }
 
 export interface PairSecrets {
     serviceToken: string;
     /** "" when Redis has no AUTH. */
     redisAuthToken: string;
+    /** Only when a porta access token's parameter is named (the reporter's, with porta configured). */
+    portaAccessToken?: string;
 }
 
 /** The environment variables that name the parameters (the program writes them, settings.ts reads them). */
 export const SECRET_PARAMETER_VARIABLES: Record<keyof SecretParameters, string> = {
     serviceToken: "THREESCALE_SERVICE_TOKEN_PARAMETER",
     redisAuthToken: "REDIS_AUTH_TOKEN_PARAMETER",
+    portaAccessToken: "THREESCALE_ACCESS_TOKEN_PARAMETER",
 };
 
 /** Bound on reading the secrets at cold start. Here because config.ts counts it among the authorizer's bounds. */
@@ -97,13 +102,13 @@ export function createSecretsReader(parameters: SecretParameters, options: Secre
     const timeoutMs = options.timeoutMs ?? SECRETS_TIMEOUT_MS;
     const now = options.now ?? Date.now;
     const log = options.log ?? ((m: string) => console.warn(m));
-    const wanted = (Object.keys(SECRET_PARAMETER_VARIABLES) as (keyof SecretParameters)[]).filter((k) => parameters[k] !== "");
+    const wanted = (Object.keys(SECRET_PARAMETER_VARIABLES) as (keyof SecretParameters)[]).filter((k) => (parameters[k] ?? "") !== "");
     let secrets: PairSecrets | undefined;
     let reading: Promise<PairSecrets> | undefined;
     let failure: { error: SecretsUnavailable; retryAt: number; backoffMs: number } | undefined;
 
     const read = async (): Promise<PairSecrets> => {
-        const names = [...new Set(wanted.map((k) => parameters[k]))];
+        const names = [...new Set(wanted.map((k) => parameters[k] ?? ""))];
         let got: Awaited<ReturnType<typeof readParameters>>;
         try {
             got = await readParameters(names, options.env, timeoutMs);
@@ -113,7 +118,7 @@ export function createSecretsReader(parameters: SecretParameters, options: Secre
         const out: PairSecrets = { serviceToken: "", redisAuthToken: "" };
         const problems: string[] = [];
         for (const k of wanted) {
-            const name = parameters[k];
+            const name = parameters[k] ?? "";
             const value = got.values.get(name);
             if (value === undefined) problems.push(`${SECRET_PARAMETER_VARIABLES[k]} names ${name}, which was not found (or is not readable)`);
             else if (value.trim() === "") problems.push(`${SECRET_PARAMETER_VARIABLES[k]} names ${name}, which is empty`);

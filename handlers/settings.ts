@@ -2,8 +2,9 @@
 // The program turns validated stack config into Lambda environment variables with
 // `settingsToEnvironment`; the handlers read them back with `settingsFromEnvironment`.
 // One module owns both directions so the two sides can never drift apart.
-// The two secrets (3scale service token, Redis AUTH token) are never in the environment: it names the
-// Parameter Store parameters that hold them, which each container reads at cold start (secrets.ts).
+// The secrets (3scale service token, Redis AUTH token, the reporter's porta access token) are never in the
+// environment: it names the Parameter Store parameters that hold them, which each container reads at cold
+// start (secrets.ts).
 import { routeProblem } from "./routes";
 import { CREDENTIAL_KINDS, CREDENTIAL_LOCATIONS, CredentialSource } from "./credentials";
 import type { JwtSettings } from "./jwt";
@@ -26,6 +27,13 @@ export interface AuthorizerSettings {
         serviceToken: string;
         /** Bound on one call to 3scale, in milliseconds. */
         timeoutMs: number;
+        /**
+         * porta (the admin portal, e.g. https://ACME-admin.3scale.net) and an access token with the
+         * Analytics and Account Management read scopes (secret): when both are set, the reporter reads
+         * applications' hourly usage there to settle reports of applications without limits (porta.ts).
+         */
+        adminUrl?: string;
+        accessToken?: string;
     };
     redis: {
         host: string;
@@ -62,11 +70,11 @@ export interface AuthorizerSettings {
 }
 
 /**
- * The settings as the functions' environment carries them: everything but the two secrets, which are
+ * The settings as the functions' environment carries them: everything but the secrets, which are
  * named by the parameters that hold them.
  */
 export interface DeployedSettings extends Omit<AuthorizerSettings, "threescale" | "redis"> {
-    threescale: Omit<AuthorizerSettings["threescale"], "serviceToken">;
+    threescale: Omit<AuthorizerSettings["threescale"], "serviceToken" | "accessToken">;
     redis: Omit<AuthorizerSettings["redis"], "authToken">;
     secretParameters: SecretParameters;
 }
@@ -74,12 +82,14 @@ export interface DeployedSettings extends Omit<AuthorizerSettings, "threescale" 
 /** The settings a container runs with, once it has read its secrets. */
 export function withSecrets(s: DeployedSettings, secrets: PairSecrets): AuthorizerSettings {
     const { secretParameters: _, ...rest } = s;
-    return { ...rest, threescale: { ...s.threescale, serviceToken: secrets.serviceToken }, redis: { ...s.redis, authToken: secrets.redisAuthToken } };
+    // porta is used with both its URL and its token, never one alone.
+    const porta = s.threescale.adminUrl && secrets.portaAccessToken ? { accessToken: secrets.portaAccessToken } : {};
+    return { ...rest, threescale: { ...s.threescale, serviceToken: secrets.serviceToken, ...porta }, redis: { ...s.redis, authToken: secrets.redisAuthToken } };
 }
 
 /** The settings to deploy: the secrets taken out, named by their parameters instead. */
 export function withoutSecrets(s: AuthorizerSettings, secretParameters: SecretParameters): DeployedSettings {
-    const { serviceToken: _token, ...threescale } = s.threescale;
+    const { serviceToken: _token, accessToken: _porta, ...threescale } = s.threescale;
     const { authToken: _auth, ...redis } = s.redis;
     return { ...s, threescale, redis, secretParameters };
 }
@@ -118,6 +128,8 @@ export function settingsToEnvironment(s: DeployedSettings): Record<string, strin
         THREESCALE_SERVICE_ID: s.threescale.serviceId,
         [SECRET_PARAMETER_VARIABLES.serviceToken]: s.secretParameters.serviceToken,
         THREESCALE_TIMEOUT_MS: String(s.threescale.timeoutMs),
+        ...(s.threescale.adminUrl ? { THREESCALE_ADMIN_URL: s.threescale.adminUrl } : {}),
+        ...(s.secretParameters.portaAccessToken ? { [SECRET_PARAMETER_VARIABLES.portaAccessToken]: s.secretParameters.portaAccessToken } : {}),
         REDIS_HOST: s.redis.host,
         REDIS_PORT: String(s.redis.port),
         REDIS_TLS: String(s.redis.tls),
@@ -153,6 +165,7 @@ export const PARAMETER_NAME_BOUND = 128;
 const SECRET_VARIABLES: Record<string, string> = {
     THREESCALE_SERVICE_TOKEN: SECRET_PARAMETER_VARIABLES.serviceToken,
     REDIS_AUTH_TOKEN: SECRET_PARAMETER_VARIABLES.redisAuthToken,
+    THREESCALE_ACCESS_TOKEN: SECRET_PARAMETER_VARIABLES.portaAccessToken,
 };
 
 /** Reads settings back from the environment; throws one error naming every bad variable. */
@@ -207,6 +220,7 @@ export function settingsFromEnvironment(env: Environment): DeployedSettings {
             backendUrl: text("THREESCALE_BACKEND_URL", "https://su1.3scale.net"),
             serviceId: text("THREESCALE_SERVICE_ID"),
             timeoutMs: integer("THREESCALE_TIMEOUT_MS", 2000),
+            ...(env.THREESCALE_ADMIN_URL ? { adminUrl: env.THREESCALE_ADMIN_URL } : {}),
         },
         redis: {
             host: text("REDIS_HOST"),
@@ -217,6 +231,7 @@ export function settingsFromEnvironment(env: Environment): DeployedSettings {
         secretParameters: {
             serviceToken: text(SECRET_PARAMETER_VARIABLES.serviceToken),
             redisAuthToken: env[SECRET_PARAMETER_VARIABLES.redisAuthToken] ?? "",
+            ...(env[SECRET_PARAMETER_VARIABLES.portaAccessToken] ? { portaAccessToken: env[SECRET_PARAMETER_VARIABLES.portaAccessToken] } : {}),
         },
         tokenPattern,
         cacheTtlSeconds: integer("CACHE_TTL_SECONDS", 300),
@@ -240,6 +255,10 @@ export function settingsFromEnvironment(env: Environment): DeployedSettings {
             const problem = routeProblem(route);
             if (problem) problems.push(`${where}: got ${JSON.stringify(route)}, expected ${problem}`);
         }
+    }
+    if (!settings.threescale.adminUrl !== !settings.secretParameters.portaAccessToken) {
+        const [set, unset] = settings.threescale.adminUrl ? ["THREESCALE_ADMIN_URL", SECRET_PARAMETER_VARIABLES.portaAccessToken] : [SECRET_PARAMETER_VARIABLES.portaAccessToken, "THREESCALE_ADMIN_URL"];
+        problems.push(`${unset}: missing while ${set} is set, expected both (porta's URL and its access token's parameter) or neither`);
     }
     if (settings.credentials.kind === "jwt" && !settings.jwt) problems.push("JWT: missing, expected JWT settings with CREDENTIALS of kind jwt");
     if (problems.length > 0) {

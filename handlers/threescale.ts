@@ -9,7 +9,9 @@
 // The `list_app_keys` extension (header `3scale-options: list_app_keys=1`) makes apisonator
 // name the application (`<app_keys app="..">`) even for a user_key, so the authorizer learns
 // a non-secret application id to report usage against; `rejection_reason_header=1` names the
-// validator behind a 409 in `3scale-rejection-reason`.
+// validator behind a 409 in `3scale-rejection-reason`; `limit_headers=1` adds, on a 200 or a
+// limits_exceeded 409, `3scale-limit-remaining`/`-reset`/`-max-value` (docs/extensions.md): what
+// is left of the most constrained limit and seconds to its end, on 3scale's own clock.
 // A refusal about our own service (bad service token or id, service not active, a credential
 // type the service does not take: "user key is missing", "application id is missing") is a
 // 3scale failure, so the failure mode applies; only refusals about the caller are denials.
@@ -38,6 +40,13 @@ export interface UsageReport {
     endMs?: number;
 }
 
+/** The limit_headers extension: identical calls left (-1: no limit), seconds to the period's end (-1: never), its max. */
+export interface LimitHeaders {
+    remaining: number;
+    reset: number;
+    maxValue?: number;
+}
+
 /** 3scale answered and authorized the application. */
 export interface Authorized {
     kind: "authorized";
@@ -46,6 +55,7 @@ export interface Authorized {
     /** From the list_app_keys extension; undefined when the backend did not send it. */
     appId?: string;
     usageReports: UsageReport[];
+    limit?: LimitHeaders;
 }
 
 /** 3scale answered and refused this caller: limits exceeded, inactive app, bad app key (409), unknown key or app (403/404). */
@@ -58,6 +68,8 @@ export interface Denied {
     plan?: string;
     appId?: string;
     usageReports: UsageReport[];
+    /** On a limits_exceeded 409 (limit_headers extension): when the exhausted limit resets. */
+    limit?: LimitHeaders;
 }
 
 /** 3scale could not give an answer about the caller: down, slow, 5xx, garbage, or our own service refused. */
@@ -73,6 +85,8 @@ export interface Failed {
      * connection cut after sending). Only a report acts, so only report outcomes set it.
      */
     inDoubt?: boolean;
+    /** 3scale read the report as one that "should not be repeated without modification" (UNREPEATABLE_REPORT_CODES). */
+    unrepeatable?: boolean;
 }
 
 export type AuthOutcome = Authorized | Denied | Failed;
@@ -321,6 +335,34 @@ function readAuthReply(status: number, body: string, rejectionReason: string | n
     return { kind: "failed", status, code: "malformed", reason: `unexpected ${status} reply from 3scale (${body.length} bytes)` };
 }
 
+/**
+ * transactions.xml refusals that no retry of the same request can change: apisonator's BadRequest
+ * family (400: "request contains syntax errors, should not be repeated without modification") and
+ * NotValidData (422, bytes that are not UTF-8), answered before any job (errors.rb, listener.rb
+ * check_transactions_validity, rack/exception_catcher.rb). Refusals of our own credentials (403
+ * service_token_invalid, 422 service_id_missing) are not among them: they change with the config.
+ */
+export const UNREPEATABLE_REPORT_CODES: ReadonlySet<string> = new Set([
+    "bad_request", "content_type_invalid", "transactions_is_blank", "transactions_format_invalid",
+    "transactions_has_nil_transaction", "end_users_no_longer_supported", "not_valid_data",
+]);
+
+/**
+ * Of those, the refusals of the request itself, whatever transactions it carries: its Content-Type
+ * header (listener.rb check_post_content_type!) and a blank `transactions` (check_transactions_validity).
+ * No transaction is at fault, so halving the call finds none; the fault is the reporter's own.
+ */
+export const REQUEST_REFUSAL_CODES: ReadonlySet<string> = new Set(["content_type_invalid", "transactions_is_blank"]);
+
+/** The limit_headers extension's headers; undefined when 3scale sent none. */
+export function parseLimitHeaders(header: (name: string) => string | null | undefined): LimitHeaders | undefined {
+    const remaining = Number(header("3scale-limit-remaining") ?? NaN);
+    const reset = Number(header("3scale-limit-reset") ?? NaN);
+    if (!Number.isInteger(remaining) || !Number.isInteger(reset)) return undefined;
+    const max = Number(header("3scale-limit-max-value") ?? NaN);
+    return Number.isInteger(max) ? { remaining, reset, maxValue: max } : { remaining, reset };
+}
+
 /** Maps a transactions.xml reply; only 202 means 3scale took the counts. */
 export function parseReportReply(status: number, body: string | undefined): ReportOutcome {
     if (status === 202) return { kind: "accepted", status };
@@ -335,7 +377,8 @@ export function parseReportReply(status: number, body: string | undefined): Repo
         code = "malformed";
     }
     // The message may quote the service token: only the code is kept.
-    return { kind: "failed", status, code, reason: `3scale did not accept the report (${status} ${code})` };
+    const unrepeatable = (status === 400 || status === 422) && UNREPEATABLE_REPORT_CODES.has(code) ? true : undefined;
+    return { kind: "failed", status, code, reason: `3scale did not accept the report (${status} ${code})`, unrepeatable };
 }
 
 function usageParams(params: URLSearchParams, prefix: string, usage: Record<string, number> | undefined): void {
@@ -377,14 +420,17 @@ export interface ThreescaleClientOptions {
 export function createThreescaleClient(settings: ThreescaleSettings, options: ThreescaleClientOptions = {}): ThreescaleClient {
     const base = settings.backendUrl.replace(/\/+$/, "");
     const credentials = (): URLSearchParams => new URLSearchParams({ service_token: settings.serviceToken, service_id: settings.serviceId });
-    const headers = { accept: "application/vnd.3scale-v2.0+xml", "3scale-options": "list_app_keys=1&rejection_reason_header=1" };
+    const headers = { accept: "application/vnd.3scale-v2.0+xml", "3scale-options": "list_app_keys=1&rejection_reason_header=1&limit_headers=1" };
 
     /** One call; the body is undefined when it is over MAX_REPLY_BYTES or not UTF-8 (read no further), or not needed (a 202). */
-    const call = async (path: string, init: RequestInit): Promise<{ status: number; body: string | undefined; rejection: string | null }> => {
+    const call = async (path: string, init: RequestInit): Promise<{ status: number; body: string | undefined; rejection: string | null; limit?: LimitHeaders }> => {
         options.onCall?.(path);
         const response = await fetch(`${base}${path}`, { ...init, signal: AbortSignal.timeout(settings.timeoutMs) });
         const body = response.status === 202 ? await readBoundedBody(response, 0) : await readBoundedBody(response, MAX_REPLY_BYTES);
-        return { status: response.status, body, rejection: response.headers.get("3scale-rejection-reason") };
+        return {
+            status: response.status, body, rejection: response.headers.get("3scale-rejection-reason"),
+            limit: parseLimitHeaders((name) => response.headers.get(name)),
+        };
     };
     const auth = async (endpoint: string, identity: Identity, usage: Record<string, number> | undefined): Promise<AuthOutcome> => {
         const params = credentials();
@@ -392,7 +438,9 @@ export function createThreescaleClient(settings: ThreescaleSettings, options: Th
         usageParams(params, "usage", usage);
         try {
             const reply = await call(`/transactions/${endpoint}?${params.toString()}`, { method: "GET", headers });
-            return parseAuthReply(reply.status, reply.body, reply.rejection);
+            const outcome = parseAuthReply(reply.status, reply.body, reply.rejection);
+            if (reply.limit && outcome.kind !== "failed") outcome.limit = reply.limit;
+            return outcome;
         } catch (e) {
             return failure(e, settings.timeoutMs, false);
         }

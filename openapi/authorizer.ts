@@ -18,6 +18,9 @@ export const CONTEXT_HEADERS: readonly { header: string; context: string; public
     { header: "x-api-ring-app-id", context: "appId", publicValue: "-" },
     { header: "x-api-ring-plan", context: "plan", publicValue: "-" },
     { header: "x-api-ring-source", context: "source", publicValue: "public" },
+    // What is left of the application's tightest limit on hits, and seconds until it resets (-1: no limit).
+    { header: "x-api-ring-limit-remaining", context: "limitRemaining", publicValue: "-" },
+    { header: "x-api-ring-limit-reset", context: "limitReset", publicValue: "-" },
 ];
 
 export interface AuthorizerSpec {
@@ -156,7 +159,11 @@ export function injectAuthorizer(doc: Json, authorizer: AuthorizerSpec, swagger2
 /**
  * API Gateway's answers when the authorizer refuses, with a JSON body that says why: a 401 names where
  * the credential goes; a 403 carries the authorizer's `reason` from its context (e.g. "usage limits are
- * exceeded", "route not in plan"). The handlers keep reasons free of quotes and backslashes.
+ * exceeded", "route not in plan") and `retryAfter`, the seconds until a used-up limit resets ("" for
+ * any other denial). The body, not a header: a gateway response's headers map only request parameters
+ * and static values ("x-amazon-apigateway-gateway-responses.gatewayResponse object"), while its
+ * template reads $context (see the README, "What a refused client receives"). The handlers keep
+ * reasons free of quotes and backslashes.
  */
 export function authorizerResponses(credentials: CredentialSource): Record<string, Json> {
     const where = credentials.location === "header" ? "header" : "query parameter";
@@ -171,7 +178,7 @@ export function authorizerResponses(credentials: CredentialSource): Record<strin
         },
         ACCESS_DENIED: {
             statusCode: "403",
-            responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":"$context.authorizer.reason"}` },
+            responseTemplates: { [json]: `{"message":$context.error.messageString,"reason":"$context.authorizer.reason","retryAfter":"$context.authorizer.retryAfter"}` },
         },
     };
 }

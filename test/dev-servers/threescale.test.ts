@@ -328,6 +328,170 @@ describe("development 3scale follows apisonator", () => {
         });
     });
 
+    describe("limit_headers extension (test/integration/authorize/limit_headers_test.rb, authrep/limit_headers_test.rb; transactor/limit_headers.rb, usage_report.rb)", () => {
+        const limitHeaders = (r: Reply): (string | null)[] =>
+            ["3scale-limit-remaining", "3scale-limit-reset", "3scale-limit-max-value"].map((h) => r.headers.get(h));
+
+        it("authorize: identical calls left, seconds to the end of the most constrained period (the longer one on a tie), its max (L23-66)", async () => {
+            fake.addApp({ id: "app-h", userKey: "user_key_h", plan: "Basic", limits: { day: 100, hour: 100 } });
+            const r = await authorize({ user_key: "user_key_h", "usage[hits]": "10" }, "limit_headers=1");
+            assert.deepStrictEqual(limitHeaders(r), ["10", String(12 * 3600), "100"]);
+        });
+
+        it("authrep: its own usage is taken first (authrep/limit_headers_test.rb L26-66)", async () => {
+            fake.addApp({ id: "app-h", userKey: "user_key_h", plan: "Basic", limits: { day: 100, hour: 100 } });
+            const r = await authrep({ user_key: "user_key_h", "usage[hits]": "10" }, "limit_headers=1");
+            assert.deepStrictEqual(limitHeaders(r), ["9", String(12 * 3600), "100"]);
+        });
+
+        it("rate-limited: 0 left, the exceeded period's reset and max (L68-99)", async () => {
+            clock = Date.UTC(2018, 0, 1, 22, 59, 59);
+            fake.addApp({ id: "app-h", userKey: "user_key_h", plan: "Basic", limits: { day: 100, hour: 10 } });
+            const r = await authorize({ user_key: "user_key_h", "usage[hits]": "11" }, "limit_headers=1");
+            assert.strictEqual(r.status, 409);
+            assert.deepStrictEqual(limitHeaders(r), ["0", "1", "10"]);
+        });
+
+        it("0 left when over the limit, also without usage (L101-130)", async () => {
+            fake.addApp({ id: "app-o", userKey: "user_key_o", plan: "Basic", limits: { day: 100 }, hits: 101 });
+            const r = await authorize({ user_key: "user_key_o" }, "limit_headers=1");
+            assert.deepStrictEqual(limitHeaders(r), ["0", String(12 * 3600), "100"]);
+        });
+
+        it("negative remaining and reset, no max, without limits or without usage (L216-226; usage_report.rb remaining_same_calls)", async () => {
+            const none = await authorize({ user_key: "user_key_2", "usage[hits]": "10" }, "limit_headers=1");
+            assert.deepStrictEqual(limitHeaders(none), ["-1", "-1", null]);
+            const noUsage = await authorize({ user_key: "user_key_1" }, "limit_headers=1");
+            assert.deepStrictEqual(limitHeaders(noUsage), ["-1", "-1", null]);
+        });
+
+        it("a negative reset for eternity (L228-246)", async () => {
+            fake.addApp({ id: "app-e", userKey: "user_key_e", plan: "Forever", limits: { eternity: 100 } });
+            const r = await authorize({ user_key: "user_key_e", "usage[hits]": "2" }, "limit_headers=1");
+            assert.deepStrictEqual(limitHeaders(r), ["50", "-1", "100"]);
+        });
+
+        it("none on a refusal other than limits exceeded, on an <error>, or when not asked (L248-292)", async () => {
+            await fake.close();
+            await start("2");
+            const badKey = await authorize({ app_id: "app-keys", app_key: "nope", "usage[hits]": "1" }, "limit_headers=1");
+            assert.strictEqual(badKey.status, 409);
+            assert.deepStrictEqual(limitHeaders(badKey), [null, null, null]);
+            const metric = await authorize({ app_id: "app-1", "usage[nope]": "1" }, "limit_headers=1");
+            assert.strictEqual(metric.status, 404);
+            assert.deepStrictEqual(limitHeaders(metric), [null, null, null]);
+            assert.deepStrictEqual(limitHeaders(await authorize({ app_id: "app-1", "usage[hits]": "1" })), [null, null, null]);
+        });
+    });
+
+    describe("transactions.xml requests that apisonator refuses whole, before any job (listener.rb, errors.rb, rack/exception_catcher.rb)", () => {
+        const post = async (body: string, contentType = "application/x-www-form-urlencoded"): Promise<Reply> => {
+            const res = await fetch(`${fake.url}/transactions.xml`, { method: "POST", headers: { "content-type": contentType }, body });
+            return { status: res.status, body: await res.text(), headers: res.headers };
+        };
+        const creds = (): string => new URLSearchParams(credentials()).toString();
+        const good = "transactions%5B0%5D%5Bapp_id%5D=app-1&transactions%5B0%5D%5Busage%5D%5Bhits%5D=1";
+        const bad = (code: string, message: string): string => error(code, message);
+
+        it("400 content_type_invalid for a body that is not a form (errors.rb ContentTypeInvalid; listener.rb check_post_content_type!)", async () => {
+            const r = await post(`${creds()}&${good}`, "text/plain");
+            assert.strictEqual(r.status, 400);
+            assert.strictEqual(r.body, bad("content_type_invalid", "invalid Content-Type: text/plain"));
+        });
+
+        it("400 bad_request for a broken %-encoding (test/integration/listener_test.rb L40-54)", async () => {
+            const r = await post(`${creds()}&${good}&testparam=value1%`);
+            assert.strictEqual(r.status, 400);
+            assert.strictEqual(r.body, bad("bad_request", "Invalid query parameters: invalid %-encoding"));
+        });
+
+        it("403 for missing credentials comes before an invalid encoding (report_test.rb L941-945)", async () => {
+            const r = await post("transactions=%F0%90%28%BC");
+            assert.strictEqual(r.status, 403);
+            assert.strictEqual(r.body, bad("provider_key_or_service_token_required", "Provider key or service token are required"));
+        });
+
+        it("422 not_valid_data for bytes that are not UTF-8 anywhere in the transactions (report_test.rb L947-1012)", async () => {
+            for (const body of ["transactions%5B0%5D%5Bapp_id%5D=%F0%90%28%BC", "transactions=%F0%90%28%BC",
+                "transactions%5B0%5D%5Bapp_id%5D=app-1&transactions%5B0%5D%5Busage%5D%5Bhits%5D=%F0%90%28%BC"]) {
+                const r = await post(`${creds()}&${body}`);
+                assert.strictEqual(r.status, 422, body);
+                assert.strictEqual(r.body, bad("not_valid_data", "all data must be valid UTF8"));
+            }
+            assert.strictEqual(fake.usage("app-1", "day"), 0);
+        });
+
+        it("400 transactions_format_invalid when transactions is not a hash (report_test.rb L965-974)", async () => {
+            const r = await post(`${creds()}&transactions=i_am_a_string_with_valid_encoding`);
+            assert.strictEqual(r.status, 400);
+            assert.strictEqual(r.body, bad("transactions_format_invalid", "transactions format is invalid"));
+        });
+
+        it("400 transactions_has_nil_transaction when one transaction is nil (report_test.rb L914-926)", async () => {
+            const r = await post(`${creds()}&${good}&transactions%5B1%5D`);
+            assert.strictEqual(r.status, 400);
+            assert.strictEqual(r.body, bad("transactions_has_nil_transaction", "transactions has a nil transaction"));
+            assert.strictEqual(fake.usage("app-1", "day"), 0, "nothing of the POST is counted");
+        });
+
+        it("a transaction apisonator cannot read refuses the whole POST with its reply (the reporter's client cannot send such bytes; tests name one)", async () => {
+            fake.unreadableTransactions.set("app-2", "not_valid_data");
+            const r = await report([{ app_id: "app-1", "usage[hits]": "1" }, { app_id: "app-2", "usage[hits]": "1" }]);
+            assert.strictEqual(r.status, 422);
+            assert.strictEqual(r.body, bad("not_valid_data", "all data must be valid UTF8"));
+            assert.strictEqual((await report([{ app_id: "app-1", "usage[hits]": "1" }])).status, 202);
+            assert.deepStrictEqual([...fake.reported], [["app-1", 1]]);
+        });
+    });
+
+    describe("the service's error storage (error_storage.rb; app/api/internal/errors.rb; rack.rb)", () => {
+        it("is read only through the internal API with its own basic-auth credentials, never with the service token", async () => {
+            await report([{ app_id: "boo", "usage[hits]": "1" }]);
+            const path = `${fake.url}/internal/services/${fake.serviceId}/errors/`;
+            const anonymous = await fetch(path);
+            assert.strictEqual(anonymous.status, 401);
+            const withToken = await fetch(`${path}?service_token=${fake.serviceToken}`, { headers: { authorization: `Basic ${Buffer.from(`${fake.serviceId}:${fake.serviceToken}`).toString("base64")}` } });
+            assert.strictEqual(withToken.status, 401);
+            const internal = await fetch(path, { headers: { authorization: `Basic ${Buffer.from(`${fake.internalApi.user}:${fake.internalApi.password}`).toString("base64")}` } });
+            assert.strictEqual(internal.status, 200);
+            const listed = await internal.json() as { status: string; count: number; errors: { code: string; message: string }[] };
+            assert.deepStrictEqual([listed.status, listed.count, listed.errors.map((e) => e.code)], ["found", 1, ["application_not_found"]]);
+        });
+    });
+
+    describe("porta's Analytics API: an application's usage (app/controllers/stats/data/*, app/lib/stats/views/usage.rb, test/integration/stats/authentication_test.rb)", () => {
+        const usage = (appId: string, params: Record<string, string>, token?: string) =>
+            fetch(`${fake.url}/stats/applications/${appId}/usage.json?${new URLSearchParams({ ...(token === undefined ? {} : { access_token: token }), ...params }).toString()}`);
+
+        it("Application Find names porta's id of an application: by user_key on a backend_version 1 service, by app_id on others (admin/api/applications_controller.rb#find)", async () => {
+            const find = async (params: Record<string, string>) => fetch(`${fake.url}/admin/api/applications/find.json?${new URLSearchParams({ access_token: fake.accessToken, ...params }).toString()}`);
+            const byKey = await find({ user_key: "user_key_2" });
+            assert.strictEqual(byKey.status, 200);
+            const app = (await byKey.json() as { application: { id: number; application_id: string } }).application;
+            assert.deepStrictEqual([app.id, app.application_id], [fake.app("app-2").portaId, "app-2"]);
+            assert.strictEqual((await find({ app_id: "app-2" })).status, 404, "app_id finds nothing on a user_key service");
+        });
+
+        it("hits per hour between since and until, with their total, for an access token with the stats scope", async () => {
+            await report([{ app_id: "app-2", "usage[hits]": "3", timestamp: "2010-05-15 10:15:00" }, { app_id: "app-2", "usage[hits]": "4", timestamp: "2010-05-15 11:59:00" }]);
+            const r = await usage(String(fake.app("app-2").portaId), { metric_name: "hits", granularity: "hour", since: "2010-05-15 10:00:00", until: "2010-05-15 11:59:59", timezone: "UTC", skip_change: "true" }, fake.accessToken);
+            assert.strictEqual(r.status, 200);
+            assert.match(String(r.headers.get("content-type")), /^application\/json/);
+            const body = await r.json() as { total: number; values: number[]; metric: { system_name: string }; application: { application_id: string } };
+            assert.deepStrictEqual([body.total, body.values, body.metric.system_name, body.application.application_id], [7, [3, 4], "hits", "app-2"]);
+        });
+
+        it("403 {\"status\":\"Forbidden\"} without a valid token (authentication_test.rb L23-30); 404 for an unknown application", async () => {
+            for (const token of [undefined, "wrong", fake.serviceToken]) {
+                const r = await usage(String(fake.app("app-2").portaId), { metric_name: "hits", granularity: "hour", since: "2010-05-15 10:00:00", until: "2010-05-15 11:00:00" }, token);
+                assert.strictEqual(r.status, 403, String(token));
+                assert.deepStrictEqual(await r.json(), { status: "Forbidden" });
+            }
+            const unknown = await usage("nope", { metric_name: "hits", granularity: "hour", since: "2010-05-15 10:00:00", until: "2010-05-15 11:00:00" }, fake.accessToken);
+            assert.strictEqual(unknown.status, 404);
+        });
+    });
+
     describe("faults for the fault benchmark", () => {
         it("a late report is counted at once and answered after lateMs; a 5xx report counts nothing", async () => {
             fake.lateMs = 400;
@@ -340,6 +504,16 @@ describe("development 3scale follows apisonator", () => {
             assert.ok(Date.now() - started >= 400);
             assert.ok((await report([{ app_id: "app-1", "usage[hits]": "5" }])).status >= 500);
             assert.strictEqual(fake.usage("app-1", "day"), 2);
+        });
+
+        it("a report that never answers is counted (\"never\") or not (\"lost\"); either way the client gets no reply", async () => {
+            fake.reportFaults = ["never", "lost"];
+            for (const hits of ["3", "4"]) {
+                const body = new URLSearchParams({ ...credentials(), "transactions[0][app_id]": "app-1", "transactions[0][usage][hits]": hits });
+                await assert.rejects(fetch(`${fake.url}/transactions.xml`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body, signal: AbortSignal.timeout(300) }),
+                    (e: Error) => e.name === "TimeoutError");
+            }
+            assert.strictEqual(fake.usage("app-1", "day"), 3, "the first was counted, the second never reached the job");
         });
     });
 });

@@ -259,6 +259,45 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
         });
     });
 
+    describe("limits to clients (issue 20, item 5)", () => {
+        const FIVE = "five-key-0123456789abcdef";
+        const FULL = "full-key-0123456789abcdef";
+        const endOfDay = (t: number): number => { const d = new Date(t); return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1); };
+
+        it("asks 3scale with limit_headers=1 and tells backends what is left of the tightest limit and when it resets, from 3scale and the local count-down", async () => {
+            fake.addApp({ id: "app-five", userKey: FIVE, plan: "Basic", limits: { day: 5, month: 100 } });
+            const handler = make();
+            const reset = Math.ceil((endOfDay(clock) - clock) / 1000);
+            const seen = [];
+            for (let i = 0; i < 5; i++) {
+                const r = await handler(event(FIVE));
+                seen.push([policyEffect(r), r.context?.source, r.context?.limitRemaining, r.context?.limitReset]);
+            }
+            assert.deepStrictEqual(seen, [["Allow", "3scale", 4, reset], ["Allow", "cache", 3, reset], ["Allow", "cache", 2, reset], ["Allow", "cache", 1, reset], ["Allow", "cache", 0, reset]]);
+            assert.match(String(fake.calls.find((c) => c.path === "/transactions/authorize.xml")?.headers["3scale-options"]), /(^|&)limit_headers=1(&|$)/);
+            clock += 60_000;
+            const denied = await handler(event(FIVE));
+            assert.deepStrictEqual([policyEffect(denied), denied.context?.reason, denied.context?.retryAfter], ["Deny", "usage limits are exceeded", String(reset - 60)]);
+            const unlimited = await handler(event(KEY_UNLIMITED));
+            assert.deepStrictEqual([unlimited.context?.limitRemaining, unlimited.context?.limitReset], [-1, -1], "no limit: apisonator's -1");
+            const route = await handler({ ...event(KEY_BASIC), methodArn: HEARTBEAT_ARN });
+            assert.deepStrictEqual([policyEffect(route), route.context?.retryAfter], ["Deny", ""], "a denial a retry cannot change says no time");
+        });
+
+        it("a 409 from 3scale says when to retry from its 3scale-limit-reset, and the cached denial counts it down", async () => {
+            fake.addApp({ id: "app-full", userKey: FULL, plan: "Basic", limits: { day: 2 }, hits: 2 });
+            const handler = make();
+            const first = await handler(event(FULL));
+            const reset = Math.ceil((endOfDay(Date.now()) - Date.now()) / 1000);
+            assert.deepStrictEqual([policyEffect(first), first.context?.source, first.context?.reason], ["Deny", "3scale", "usage limits are exceeded"]);
+            assert.ok(Math.abs(Number(first.context?.retryAfter) - reset) <= 1, `retryAfter ${String(first.context?.retryAfter)}, 3scale's reset ${reset}`);
+            clock += 10_000;
+            const cached = await handler(event(FULL));
+            assert.strictEqual(cached.context?.source, "cache");
+            assert.ok(Math.abs(Number(cached.context?.retryAfter) - (reset - 10)) <= 1, `retryAfter ${String(cached.context?.retryAfter)}`);
+        });
+    });
+
     describe("policy", () => {
         it("maps plans to execute-api ARNs: *, a list, unknown plan -> default routes", async () => {
             const handler = make({ defaultRoutes: ["heartbeat"] });
@@ -267,7 +306,7 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             const each = (path: string) => HTTP_METHODS.map((m) => `${prefix}${m}/${path}`);
             assert.deepStrictEqual(resources(unlimited), each("*"));
             assert.strictEqual(unlimited.principalId, "app-unlimited");
-            assert.deepStrictEqual(unlimited.context, { plan: "Unlimited", appId: "app-unlimited", source: "3scale" });
+            assert.deepStrictEqual(unlimited.context, { plan: "Unlimited", appId: "app-unlimited", source: "3scale", limitRemaining: -1, limitReset: -1 });
             assert.deepStrictEqual(resources(await handler(event(KEY_BASIC))), each("discovery/*"));
             assert.deepStrictEqual(resources(await handler({ ...event(KEY_GOLD), methodArn: HEARTBEAT_ARN })), HTTP_METHODS.flatMap((m) => [`${prefix}${m}/heartbeat`, `${prefix}${m}/heartbeat/`]));
         });

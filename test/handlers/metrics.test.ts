@@ -104,13 +104,15 @@ describe("handler metrics (embedded metric format through Powertools)", function
         }
     });
 
-    it("counts what the reporter reported, and its failed runs", async () => {
+    it("counts what the reporter reported, kept apart or could not check, taken with no witness, and its failed runs", async () => {
         const { records } = await runScript(`
-            const ok = m.instrumentReporter(async () => ({ runs: [{ hits: 3, calls: 1 }, { hits: 2, calls: 1 }] }), m.createMetrics(process.env));
+            const run = (hits, calls, rejected, expired, refused, unverified, atRisk) => ({ hits, calls, rejected, expired, refused, reconciled: { unverified }, verified: { unverified: 1 }, atRisk });
+            const ok = m.instrumentReporter(async () => ({ runs: [run(3, 1, 2, 1, 0, 0, 3), run(2, 1, 0, 0, 4, 5, 0)] }), m.createMetrics(process.env));
             await ok({});
             const failing = m.instrumentReporter(async () => { throw new Error("3scale answered 503"); }, m.createMetrics(process.env));
             await failing({}).catch(() => undefined);`, ENV);
-        assert.deepStrictEqual(records.map((r) => [r.ReportedHits, r.ReportCalls, r.ReportFailures]), [[5, 2, undefined], [undefined, undefined, 1]]);
+        assert.deepStrictEqual(records.map((r) => [r.ReportedHits, r.ReportCalls, r.RejectedHits, r.RefusedHits, r.UnverifiedHits, r.AtRiskHits, r.ReportFailures]),
+            [[5, 2, 3, 4, 7, 3, undefined], [undefined, undefined, undefined, undefined, undefined, undefined, 1]]);
     });
 
     it("publishes nothing without a service name (tests, the local run): the handlers are returned as they are", async () => {

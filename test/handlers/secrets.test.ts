@@ -3,6 +3,7 @@
 import * as assert from "assert";
 import { createSecretsReader, SecretsUnavailable } from "../../handlers/secrets";
 import { ParameterStore, startParameterStore } from "../../dev-servers/parameter-store";
+import { settingsFromEnvironment, withSecrets } from "../../handlers/settings";
 import { SECRET_PARAMETER_NAMES } from "../support/settings";
 
 const SERVICE_TOKEN = "st-0123456789abcdef-secret";
@@ -22,7 +23,7 @@ describe("secrets from Parameter Store (handlers/secrets.ts)", () => {
     });
     afterEach(async () => store.close());
 
-    const reader = (parameters: { serviceToken: string; redisAuthToken: string } = SECRET_PARAMETER_NAMES, timeoutMs = 500) =>
+    const reader = (parameters: { serviceToken: string; redisAuthToken: string; portaAccessToken?: string } = SECRET_PARAMETER_NAMES, timeoutMs = 500) =>
         createSecretsReader(parameters, { env: store.clientEnvironment(), timeoutMs, now: () => clock, log: (m) => logs.push(m) });
     const refused = (pattern: RegExp) => (e: Error): boolean => {
         assert.ok(e instanceof SecretsUnavailable, `${e.name}: ${e.message}`);
@@ -51,6 +52,31 @@ describe("secrets from Parameter Store (handlers/secrets.ts)", () => {
         const secrets = reader({ serviceToken: SECRET_PARAMETER_NAMES.serviceToken, redisAuthToken: "" });
         assert.deepStrictEqual(await secrets.get(), { serviceToken: SERVICE_TOKEN, redisAuthToken: "" });
         assert.deepStrictEqual(store.calls[0].names, [SECRET_PARAMETER_NAMES.serviceToken]);
+    });
+
+    it("the reporter's porta access token: its own parameter, read in the same call, reaching the settings with porta's URL; never from the environment", async () => {
+        const PORTA_TOKEN = "porta-access-token-0123456789-secret";
+        const portaParameter = "/api-ring/test/porta-access-token";
+        store.put(portaParameter, PORTA_TOKEN);
+        const env = {
+            THREESCALE_SERVICE_ID: "2555417777820",
+            THREESCALE_SERVICE_TOKEN_PARAMETER: SECRET_PARAMETER_NAMES.serviceToken,
+            REDIS_AUTH_TOKEN_PARAMETER: SECRET_PARAMETER_NAMES.redisAuthToken,
+            THREESCALE_ADMIN_URL: "https://acme-admin.3scale.net",
+            THREESCALE_ACCESS_TOKEN_PARAMETER: portaParameter,
+            REDIS_HOST: "127.0.0.1",
+        };
+        const deployed = settingsFromEnvironment(env);
+        const settings = withSecrets(deployed, await reader(deployed.secretParameters).get());
+        assert.deepStrictEqual([settings.threescale.adminUrl, settings.threescale.accessToken, settings.threescale.serviceToken], ["https://acme-admin.3scale.net", PORTA_TOKEN, SERVICE_TOKEN]);
+        assert.deepStrictEqual(store.calls.map((c) => [...c.names].sort()), [[portaParameter, SECRET_PARAMETER_NAMES.redisAuthToken, SECRET_PARAMETER_NAMES.serviceToken].sort()]);
+        // The authorizer's environment names no porta parameter: it reads only its two.
+        const { THREESCALE_ADMIN_URL: _url, THREESCALE_ACCESS_TOKEN_PARAMETER: _parameter, ...authorizerEnv } = env;
+        assert.strictEqual(withSecrets(settingsFromEnvironment(authorizerEnv), await reader(settingsFromEnvironment(authorizerEnv).secretParameters).get()).threescale.accessToken, undefined);
+        assert.deepStrictEqual(store.calls[1].names.slice().sort(), [SECRET_PARAMETER_NAMES.redisAuthToken, SECRET_PARAMETER_NAMES.serviceToken].sort());
+        assert.throws(() => settingsFromEnvironment({ ...env, THREESCALE_ACCESS_TOKEN: PORTA_TOKEN }), /THREESCALE_ACCESS_TOKEN: set, but a secret must not be in the function's configuration.*THREESCALE_ACCESS_TOKEN_PARAMETER/);
+        assert.throws(() => settingsFromEnvironment(authorizerEnv) && settingsFromEnvironment({ ...authorizerEnv, THREESCALE_ADMIN_URL: "https://acme-admin.3scale.net" }),
+            /THREESCALE_ACCESS_TOKEN_PARAMETER: missing while THREESCALE_ADMIN_URL is set, expected both/);
     });
 
     it("a parameter the store does not hold is named, with the variable that named it", async () => {

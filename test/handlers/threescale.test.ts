@@ -115,7 +115,7 @@ describe("3scale client against the Service Management API stand-in", () => {
     const client = (timeoutMs = 300, token?: string) =>
         createThreescaleClient({ backendUrl: fake.url + "/", serviceId: fake.serviceId, serviceToken: token ?? fake.serviceToken, timeoutMs });
 
-    it("authreps with service_token, service_id, user_key, usage[hits]=1 and the list_app_keys and rejection_reason_header extensions", async () => {
+    it("authreps with service_token, service_id, user_key, usage[hits]=1 and the list_app_keys, rejection_reason_header and limit_headers extensions", async () => {
         const out = await client().authrep({ userKey: "key-aaaaaaaaaaaaaaaa" });
         assert.ok(out.kind === "authorized");
         assert.strictEqual(out.appId, "app-1");
@@ -124,8 +124,40 @@ describe("3scale client against the Service Management API stand-in", () => {
         assert.strictEqual(call.params.get("service_token"), fake.serviceToken);
         assert.strictEqual(call.params.get("service_id"), fake.serviceId);
         assert.strictEqual(call.params.get("usage[hits]"), "1");
-        assert.strictEqual(call.headers["3scale-options"], "list_app_keys=1&rejection_reason_header=1");
+        assert.strictEqual(call.headers["3scale-options"], "list_app_keys=1&rejection_reason_header=1&limit_headers=1");
         assert.strictEqual(fake.app("app-1").hits, 1);
+    });
+
+    it("reads the limit_headers extension on a 200 and on a limits_exceeded 409, not on other refusals", async () => {
+        fake.addApp({ id: "app-lh", userKey: "key-limited-headers-0", plan: "Basic", limits: { eternity: 3 } });
+        const c = client();
+        const ok = await c.authorize({ userKey: "key-limited-headers-0" }, { hits: 1 });
+        assert.ok(ok.kind === "authorized");
+        assert.deepStrictEqual(ok.limit, { remaining: 3, reset: -1, maxValue: 3 });
+        fake.app("app-lh").limits = { day: 2 };
+        fake.app("app-lh").hits = 0;
+        await c.authrep({ userKey: "key-limited-headers-0" });
+        await c.authrep({ userKey: "key-limited-headers-0" });
+        const limited = await c.authorize({ userKey: "key-limited-headers-0" }, { hits: 1 });
+        assert.ok(limited.kind === "denied" && limited.code === "limits_exceeded");
+        assert.strictEqual(limited.limit?.remaining, 0);
+        assert.ok((limited.limit?.reset ?? 0) > 0 && (limited.limit?.reset ?? 0) <= 86_400);
+        fake.app("app-lh").state = "suspended";
+        const inactive = await c.authorize({ userKey: "key-limited-headers-0" }, { hits: 1 });
+        assert.ok(inactive.kind === "denied" && inactive.limit === undefined);
+    });
+
+    it("marks the transactions.xml refusals apisonator says must not be repeated unchanged, and no other", () => {
+        for (const [status, code] of [[400, "transactions_is_blank"], [400, "content_type_invalid"], [400, "transactions_has_nil_transaction"], [422, "not_valid_data"], [400, "bad_request"]] as const) {
+            const out = parseReportReply(status, `<?xml version="1.0" encoding="UTF-8"?><error code="${code}">x</error>`);
+            assert.ok(out.kind === "failed" && out.unrepeatable === true, code);
+        }
+        for (const [status, code] of [[403, "service_token_invalid"], [422, "service_id_missing"], [403, "provider_key_or_service_token_required"]] as const) {
+            const out = parseReportReply(status, `<?xml version="1.0" encoding="UTF-8"?><error code="${code}">x</error>`);
+            assert.ok(out.kind === "failed" && out.unrepeatable === undefined, code);
+        }
+        const down = parseReportReply(503, "<html/>");
+        assert.ok(down.kind === "failed" && down.unrepeatable === undefined);
     });
 
     it("gets 409 once the limit is used up, and 403 for an unknown key or a bad service token", async () => {

@@ -185,14 +185,15 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
     it("a failed chunk puts back only what 3scale did not accept", async () => {
         for (const c of clients.splice(0)) c.disconnect();
         setup({}, { batchSize: 2 });
-        for (const k of KEYS) { await call(k); await call(k); }
+        // Two calls of two applications, sent side by side: the first to arrive is taken, the other fails thrice.
+        for (const k of KEYS.slice(0, 4)) { await call(k); await call(k); }
         fake.reportFaults = ["none", "5xx", "5xx", "5xx"];
         await assert.rejects(report(scheduledEvent("s-2")));
         assert.strictEqual(reportedTotal(), 4);
-        assert.strictEqual(Object.values(await pending()).reduce((a, b) => a + b, 0), 6);
+        assert.strictEqual(Object.values(await pending()).reduce((a, b) => a + b, 0), 4);
         await report(scheduledEvent("s-3"));
-        assert.strictEqual(reportedTotal(), 10);
-        for (let i = 0; i < 5; i++) assert.strictEqual(fake.app(`app-${i}`).hits, 2);
+        assert.strictEqual(reportedTotal(), 8);
+        for (let i = 0; i < 4; i++) assert.strictEqual(fake.app(`app-${i}`).hits, 2);
     });
 
     it("tries a report 3scale answered with a 5xx again within the run (it took nothing)", async () => {
@@ -310,6 +311,8 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
     it("keeps within the limit when a report settles while 3scale is being asked (its figure may predate the report)", async () => {
         // LIMITED allows 5 a day. Three hits wait; the decision goes stale; while authorize.xml is on
         // its way back with a figure of 0, the reporter reports and settles the three.
+        for (const c of clients.splice(0)) c.disconnect();
+        setup({}, { reconcileAfterMs: 300 });
         for (let i = 0; i < 3; i++) await call(LIMITED);
         clock += 301_000;
         fake.replyDelayMs["/transactions/authorize.xml"] = 200;
@@ -322,6 +325,8 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         const rest = [];
         for (let i = 0; i < 4; i++) rest.push(policyEffect(await call(LIMITED)));
         assert.deepStrictEqual(rest, ["Allow", "Deny", "Deny", "Deny"], "5 in all, not 3 + 5");
+        // The first report's witness (LIMITED) is held until its job is verified.
+        await new Promise((r) => setTimeout(r, 350));
         await report(scheduledEvent("s-race-2"));
         assert.strictEqual(fake.app("app-limited").hits, 5);
     });
@@ -415,7 +420,7 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
             await call(KEYS[1]); // counted meanwhile
             const waiting = await report(scheduledEvent("s-wait"));
             assert.strictEqual(waiting.runs[0].inDoubt, 4, JSON.stringify(waiting));
-            assert.strictEqual(fake.count("/transactions.xml"), 1, "nothing is sent while a report is in doubt");
+            assert.strictEqual(fake.count("/transactions.xml"), 2, "app-1 is reported while the report is in doubt (issue 20: doubt holds back only the witness)");
             await new Promise((r) => setTimeout(r, settleMs));
             const settled = await report(scheduledEvent("s-settle"));
             assert.deepStrictEqual(settled.runs[0].reconciled, { applied: 4, resent: 0, unverified: 0 });
@@ -452,12 +457,14 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
             const settled = await report(scheduledEvent("s-nowit-2"));
             assert.deepStrictEqual(settled.runs[0].reconciled, { applied: 0, resent: 0, unverified: 2 });
             assert.deepStrictEqual([...fake.reported], [["app-0", 2]]);
-            assert.ok(logs.some((l) => /no application in it has limits/.test(l)));
+            assert.ok(logs.some((l) => /none of its applications has figures to check it against/.test(l)));
         });
 
         it("a limited application used by others meanwhile is read with its own hits only: a baseline taken with a report in flight is not clean", async () => {
             for (let i = 0; i < 2; i++) await call(LIMITED);
             await report(scheduledEvent("s-b1")); // settled: its hits count in the baseline's period
+            await new Promise((r) => setTimeout(r, settleMs + 50));
+            assert.deepStrictEqual((await report(scheduledEvent("s-b1v"))).runs[0].verified, { applied: 2, requeued: 0, unverified: 0 }, "its job verified, its witness free");
             await call(LIMITED);
             fake.lateMs = 1000;
             fake.reportFaults = ["late"];
@@ -466,6 +473,179 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
             const settled = await report(scheduledEvent("s-b3"));
             assert.deepStrictEqual(settled.runs[0].reconciled, { applied: 1, resent: 0, unverified: 0 });
             assert.strictEqual(fake.app("app-limited").hits, 3);
+        });
+    });
+
+    describe("metering under harsher faults (issue 20)", () => {
+        const settleMs = 700;
+        const runOf = (r: { runs: unknown[] }): Record<string, unknown> => r.runs[0] as Record<string, unknown>;
+        const withAnalytics = (): void => {
+            for (const c of clients.splice(0)) c.disconnect();
+            setup({ threescale: { ...settings.threescale, adminUrl: fake.url, accessToken: fake.accessToken } as AuthorizerSettings["threescale"] }, { reconcileAfterMs: settleMs });
+        };
+        beforeEach(() => {
+            for (const c of clients.splice(0)) c.disconnect();
+            setup({}, { reconcileAfterMs: settleMs });
+        });
+
+        it("item 1: a report in doubt holds back only the applications its reconciliation reads; every other one keeps reporting", async () => {
+            // The old reporter sent nothing for the service while any report was in doubt.
+            for (let i = 0; i < 2; i++) { await call(LIMITED); await call(KEYS[0]); }
+            fake.lateMs = 1000;
+            fake.reportFaults = ["late"];
+            assert.strictEqual(runOf(await report(scheduledEvent("d-1"))).inDoubt, 4);
+            await call(LIMITED);
+            await call(KEYS[0]);
+            await call(KEYS[1]);
+            await call(KEYS[1]);
+            const during = await report(scheduledEvent("d-2"));
+            assert.strictEqual(runOf(during).hits, 3, "app-0 and app-1 are reported while the report is in doubt");
+            assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 3], ["app-1", 2], ["app-limited", 2]]);
+            assert.deepStrictEqual(await pending(), { "app-limited": 1 }, "only the witness of the report in doubt waits");
+            await new Promise((r) => setTimeout(r, settleMs + 450));
+            const settled = await report(scheduledEvent("d-3"));
+            assert.deepStrictEqual(runOf(settled).reconciled, { applied: 4, resent: 0, unverified: 0 });
+            assert.deepStrictEqual([fake.app("app-limited").hits, fake.app("app-0").hits, fake.app("app-1").hits], [3, 3, 2]);
+            assert.deepStrictEqual(await pending(), {});
+        });
+
+        /** Each chunk the reporter still keeps, with its state and witnesses. */
+        const chunks = async (): Promise<{ state: string; uids: string[]; witnesses: string[] }[]> => {
+            const out = [];
+            for (const id of await redis.zrange(keys.chunks(fake.serviceId), 0, -1)) {
+                const h = await redis.hgetall(keys.chunk(fake.serviceId, id));
+                out.push({ state: h.s, uids: [...new Set((JSON.parse(h.d) as [number, string, number][]).map((e) => e[1]))].sort(), witnesses: (JSON.parse(h.w ?? "[]") as string[]).sort() });
+            }
+            return out;
+        };
+
+        it("item 1 (audit): an application with hits in a report in doubt never witnesses another report while that one is unresolved", async () => {
+            // Its figure then holds the report in doubt's hits, whether 3scale took them or not: the
+            // other report could be settled by hits that are not its own. The report in doubt must stay
+            // unresolved through the second run, however slow the machine: a longer reconcile delay.
+            const delayMs = 3000;
+            for (const c of clients.splice(0)) c.disconnect();
+            setup({ threescale: { ...settings.threescale, adminUrl: fake.url, accessToken: fake.accessToken } as AuthorizerSettings["threescale"] }, { reconcileAfterMs: delayMs });
+            for (let i = 0; i < 2; i++) await call(LIMITED);
+            for (let i = 0; i < 3; i++) { await call(KEYS[0]); await call(KEYS[1]); }
+            await call(KEYS[2]);
+            fake.lateMs = 1000;
+            fake.reportFaults = ["late"];
+            assert.strictEqual(runOf(await report(scheduledEvent("w-1"))).inDoubt, 9);
+            const [inDoubt] = await chunks();
+            assert.deepStrictEqual([inDoubt.state, inDoubt.witnesses], ["sent", ["app-0", "app-1", "app-limited"]], "app-2 has fewest hits: no witness");
+            await call(KEYS[2]);
+            await call(KEYS[2]);
+            await call(KEYS[3]);
+            const during = await report(scheduledEvent("w-2"));
+            assert.strictEqual(runOf(during).hits, 3, "app-2 and app-3 keep reporting");
+            const later = (await chunks()).filter((c) => c.state !== "sent");
+            assert.deepStrictEqual(later.map((c) => c.uids), [["app-2", "app-3"]]);
+            assert.deepStrictEqual(later[0].witnesses, ["app-3"], "app-2 has hits in doubt: it may not witness");
+            await new Promise((r) => setTimeout(r, delayMs + 450));
+            const settled = await report(scheduledEvent("w-3"));
+            assert.deepStrictEqual(runOf(settled).reconciled, { applied: 9, resent: 0, unverified: 0 });
+            assert.deepStrictEqual([fake.app("app-2").hits, fake.app("app-3").hits], [3, 1]);
+        });
+
+        it("item 1 (audit): verifying reports 3scale took holds nothing back: every application reports each window", async () => {
+            // The first report must still wait for its verification in the second run, however slow the machine.
+            const delayMs = 3000;
+            for (const c of clients.splice(0)) c.disconnect();
+            setup({ threescale: { ...settings.threescale, adminUrl: fake.url, accessToken: fake.accessToken } as AuthorizerSettings["threescale"] }, { reconcileAfterMs: delayMs });
+            for (const k of [LIMITED, ...KEYS]) for (let i = 0; i < 2; i++) await call(k);
+            const first = await report(scheduledEvent("v-1"));
+            assert.strictEqual(runOf(first).hits, 12);
+            assert.ok((await chunks()).every((c) => c.state === "acc" && c.witnesses.length > 0), "taken, to be verified by its witnesses");
+            for (const k of [LIMITED, ...KEYS]) await call(k);
+            const next = await report(scheduledEvent("v-2"));
+            assert.deepStrictEqual([runOf(next).hits, runOf(next).held], [6, 0], "the heaviest applications are not held back while the first report is verified");
+            assert.deepStrictEqual(await pending(), {});
+            await new Promise((r) => setTimeout(r, delayMs + 450));
+            const verified = await report(scheduledEvent("v-3"));
+            assert.deepStrictEqual(runOf(verified).verified, { applied: 18, requeued: 0, unverified: 0 });
+            assert.deepStrictEqual([fake.app("app-limited").hits, fake.app("app-0").hits, fake.app("app-4").hits], [3, 3, 3]);
+            assert.deepStrictEqual(await chunks(), []);
+        });
+
+        it("item 2: a report of applications without limits that got no reply is settled from porta's Analytics API: not taken, sent again", async () => {
+            withAnalytics();
+            for (let i = 0; i < 30; i++) await call(KEYS[0]);
+            fake.slowMs = 1000;
+            fake.reportFaults = ["slow"];
+            assert.strictEqual(runOf(await report(scheduledEvent("a-1"))).inDoubt, 30);
+            assert.strictEqual(fake.app("app-0").hits, 0, "3scale never took it");
+            await new Promise((r) => setTimeout(r, settleMs + 450));
+            const settled = await report(scheduledEvent("a-2"));
+            assert.deepStrictEqual(runOf(settled).reconciled, { applied: 0, resent: 30, unverified: 0 });
+            assert.strictEqual(fake.app("app-0").hits, 30, "the old reporter assumed it taken: 30 of 30 lost");
+        });
+
+        it("item 2: ... and taken, settled once", async () => {
+            withAnalytics();
+            for (let i = 0; i < 30; i++) await call(KEYS[0]);
+            fake.lateMs = 1000;
+            fake.reportFaults = ["late"];
+            await report(scheduledEvent("a-3"));
+            await new Promise((r) => setTimeout(r, settleMs + 450));
+            const settled = await report(scheduledEvent("a-4"));
+            assert.deepStrictEqual(runOf(settled).reconciled, { applied: 30, resent: 0, unverified: 0 });
+            assert.strictEqual(fake.app("app-0").hits, 30);
+        });
+
+        // apisonator's replies that a request "should not be repeated without modification" (errors.rb
+        // BadRequest, NotValidData), each as the development 3scale gives it (test/dev-servers/threescale.test.ts).
+        for (const code of ["transactions_has_nil_transaction", "transactions_format_invalid", "not_valid_data", "end_users_no_longer_supported", "bad_request"] as const) {
+            it(`item 3: ${code}: the bad transaction is found by splitting the batch, kept apart with its reason, never sent again; the rest is reported`, async () => {
+                for (const k of KEYS) { await call(k); await call(k); }
+                fake.unreadableTransactions.set("app-2", code);
+                const first = await report(scheduledEvent(`r-${code}`));
+                assert.deepStrictEqual([...fake.reported].sort(), [["app-0", 2], ["app-1", 2], ["app-3", 2], ["app-4", 2]]);
+                assert.strictEqual(runOf(first).rejected, 2);
+                const record = (await redis.lrange(`usage:v1:${fake.serviceId}:rejected`, 0, -1)).map((r) => JSON.parse(r) as Record<string, unknown>);
+                assert.deepStrictEqual(record.map((r) => [r.uid, r.hits, r.code]), [["app-2", 2, code]]);
+                assert.ok(logs.some((l) => l.includes(code) && l.includes("kept apart")), logs.join("\n"));
+                const calls = fake.count("/transactions.xml");
+                await call(KEYS[0]);
+                await report(scheduledEvent(`r2-${code}`));
+                const sent = fake.calls.filter((c) => c.path === "/transactions.xml").slice(calls);
+                assert.deepStrictEqual(sent.map((c) => c.params.getAll("transactions[0][app_id]")), [["app-0"]], "app-2 is never sent again");
+                assert.deepStrictEqual(await pending(), {});
+            });
+        }
+
+        // Refusals of the request itself, whatever transactions it carries (listener.rb check_post_content_type!
+        // and check_transactions_validity: the Content-Type header, a blank `transactions`): halving the
+        // call would only make 2n-1 calls that all fail. The fault is the reporter's.
+        for (const code of ["content_type_invalid", "transactions_is_blank"] as const) {
+            it(`item 3 (audit): ${code} refuses the request, not a transaction: no halving; the call's hits are kept apart once, as the reporter's own fault, with the reason`, async () => {
+                for (const k of KEYS) { await call(k); await call(k); }
+                fake.refuseReports = code;
+                const first = await report(scheduledEvent(`q-${code}`));
+                assert.strictEqual(fake.count("/transactions.xml"), 1, "one call, not 2n-1");
+                assert.strictEqual(runOf(first).rejected, 10);
+                const record = (await redis.lrange(`usage:v1:${fake.serviceId}:rejected`, 0, -1)).map((r) => JSON.parse(r) as Record<string, unknown>);
+                assert.deepStrictEqual(record.map((r) => [r.uid, r.hits, r.code]).sort(), KEYS.map((_, i) => [`app-${i}`, 2, code]));
+                assert.ok(record.every((r) => /the reporter's own request/.test(String(r.reason))), String(record[0]?.reason));
+                assert.ok(logs.some((l) => l.includes(code) && l.includes("the reporter's own request")), logs.join("\n"));
+                assert.deepStrictEqual(await pending(), {});
+                assert.deepStrictEqual(fake.reported.size, 0);
+            });
+        }
+
+        it("item 4: a shared report 3scale drops after its 202 (an application deleted since it was confirmed) is detected, and the others are sent again", async () => {
+            // The old reporter lost app-limited's and app-0's usage with the batch.
+            for (let i = 0; i < 2; i++) for (const k of [LIMITED, KEYS[0], KEYS[1]]) await call(k);
+            fake.deleteApp("app-1");
+            await report(scheduledEvent("x-1"));
+            assert.strictEqual(fake.droppedReports.length, 1, "apisonator's report job dropped the whole call");
+            await new Promise((r) => setTimeout(r, settleMs + 450));
+            const verified = await report(scheduledEvent("x-2"));
+            assert.deepStrictEqual([fake.app("app-limited").hits, fake.app("app-0").hits], [2, 2]);
+            assert.strictEqual(runOf(verified).refused, 2, "app-1's hits: 3scale refuses it now");
+            const record = (await redis.lrange(`usage:v1:${fake.serviceId}:rejected`, 0, -1)).map((r) => JSON.parse(r) as Record<string, unknown>);
+            assert.deepStrictEqual(record.map((r) => [r.uid, r.hits, r.code]), [["app-1", 2, "user_key_invalid"]]);
+            assert.deepStrictEqual(await pending(), {});
         });
     });
 

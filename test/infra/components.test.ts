@@ -251,8 +251,9 @@ describe("AuthCacheNetwork", () => {
 
 describe("AuthorizerPair", () => {
     const subnets = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"];
-    const pairArgs = (metricsService?: string): ConstructorParameters<typeof AuthorizerPair>[1] => ({
+    const pairArgs = (metricsService?: string, porta?: { adminUrl: string; accessToken: pulumi.Input<string> }): ConstructorParameters<typeof AuthorizerPair>[1] => ({
         metricsService,
+        porta,
         settings: {
             threescale: { backendUrl: "https://su1.3scale.net", serviceId: "2555417777820", timeoutMs: 2000 },
             redisTimeoutMs: 150, tokenPattern: "^[a-f0-9]{32}$", cacheTtlSeconds: 300, negativeTtlSeconds: 30,
@@ -267,9 +268,9 @@ describe("AuthorizerPair", () => {
         securityGroupIds: ["sg-0lambda"],
         flushSchedule: "rate(1 minute)",
     });
-    const pair = (metricsService?: string) => {
+    const pair = (metricsService?: string, porta?: { adminUrl: string; accessToken: pulumi.Input<string> }) => {
         const name = unique("pair");
-        return build((opts) => new AuthorizerPair(name, pairArgs(metricsService), opts));
+        return build((opts) => new AuthorizerPair(name, pairArgs(metricsService, porta), opts));
     };
     const functions = (b: Awaited<ReturnType<typeof pair>>) => b.all("aws:lambda/function:Function");
 
@@ -317,6 +318,35 @@ describe("AuthorizerPair", () => {
             assert.strictEqual(settings.failureMode, "resilient");
             assert.deepStrictEqual(settings.planRoutes, { Basic: ["discovery/*"] });
             assert.strictEqual(settings.usageTopicArn, b.one("aws:sns/topic:Topic").state.arn);
+        }
+    });
+
+    it("gives porta's URL and access token to the reporter alone, the token in a SecureString parameter only the reporter reads", async () => {
+        const b = await pair(undefined, { adminUrl: "https://acme-admin.3scale.net", accessToken: pulumi.secret("porta-access-token-0123456789") });
+        const key = b.one("aws:kms/key:Key");
+        const portaParameter = b.all("aws:ssm/parameter:Parameter").find((p) => unwrap(p.inputs.value) === "porta-access-token-0123456789");
+        assert.ok(portaParameter, "a parameter holds porta's token");
+        assert.deepStrictEqual([inputs(portaParameter).type, inputs(portaParameter).keyId], ["SecureString", key.state.arn]);
+        assert.ok(isSecretValue(portaParameter.inputs.value), "the value is a Pulumi secret");
+        for (const f of functions(b)) {
+            const variables = inputs(f).environment.variables as Record<string, string>;
+            assert.ok(!isSecretValue(f.inputs.environment), "nothing secret left in the environment");
+            assert.ok(!Object.values(variables).some((v) => String(v).includes("porta-access-token-0123456789")), "no porta token in the functions' configuration");
+            assert.ok(!("THREESCALE_ACCESS_TOKEN" in variables));
+            const settings = settingsFromEnvironment(variables);
+            if (f.name.endsWith("-reporter")) {
+                assert.deepStrictEqual([settings.threescale.adminUrl, settings.secretParameters.portaAccessToken], ["https://acme-admin.3scale.net", portaParameter.state.name]);
+                assert.strictEqual(variables.PARAMETER_VERSIONS, "1.1.1", "a new porta token (a new version) replaces the reporter's containers");
+            } else {
+                assert.deepStrictEqual([settings.threescale.adminUrl, settings.secretParameters.portaAccessToken], [undefined, undefined], "the authorizer never reads porta");
+            }
+        }
+        const reads = b.all("aws:iam/rolePolicy:RolePolicy").map((p) => ({
+            role: p.name,
+            resources: (JSON.parse(inputs(p).policy).Statement as Record<string, unknown>[]).find((st) => st.Sid === "ReadOwnSecrets")?.Resource as string[],
+        }));
+        for (const { role, resources } of reads) {
+            assert.strictEqual(resources.includes(portaParameter.state.arn as string), role.includes("-reporter"), `${role}: porta's parameter is the reporter's alone`);
         }
     });
 
@@ -482,6 +512,14 @@ describe("SlotWatch", () => {
         assert.deepStrictEqual(bakeAlarmNames(slotAlarmNames("api-ring", "black")), await resolve(b.component.alarmNames));
     });
 
+    it("alarms at once on usage 3scale will never take, outside the bake set", async () => {
+        const b = await watch();
+        const rejected = alarm(b, "-usage-rejected");
+        assert.deepStrictEqual([rejected.name, rejected.namespace, rejected.metricName, rejected.statistic, rejected.comparisonOperator, rejected.threshold, rejected.evaluationPeriods, rejected.datapointsToAlarm, rejected.dimensions],
+            ["api-ring-black-usage-rejected", "api-ring", "RejectedHits", "Sum", "GreaterThanOrEqualToThreshold", 1, 1, 1, { service: "api-ring-black" }]);
+        assert.ok(!bakeAlarmNames(slotAlarmNames("api-ring", "black")).includes(rejected.name as string));
+    });
+
     it("notifies a topic when one is configured", async () => {
         const topic = `arn:aws:sns:us-east-1:${MOCK_ACCOUNT}:ops`;
         const b = await watch({ actionsTopicArn: topic });
@@ -524,6 +562,9 @@ describe("RingDashboard", () => {
         assert.deepStrictEqual((black[3].properties.metrics as Json[]).filter((m) => m[1] === "Decisions").map((m) => [m[5], m[6].id, m[6].visible]),
             [["cache", "dcache", false], ["3scale", "d3scale", false], ["stale", "dstale", false], ["fail-open", "dfailopen", false], ["fail-closed", "dfailclosed", false]]);
         assert.ok(JSON.stringify(black[3].properties.metrics).includes('"ThreescaleLatency"'));
+        const reporter = widgets.find((w) => w.properties.title === "black: reporter: hits reported, calls, failures" || String(w.properties.title).endsWith("reporter: hits reported, calls, failures"));
+        assert.deepStrictEqual((reporter?.properties.metrics as Json[]).map((m) => m[1]),
+            ["ReportedHits", "ReportCalls", "ReportFailures", "RejectedHits", "RefusedHits", "UnverifiedHits", "AtRiskHits"]);
         assert.deepStrictEqual(black[7].properties.annotations, { alarms: [`arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:api-ring-black-usage-dead-letters`] });
         assert.ok(widgets.every((w) => w.type !== "metric" || w.properties.region === "us-east-1"));
     });
@@ -533,9 +574,10 @@ describe("RingDashboard", () => {
         const alarms = widgets.filter((w) => w.type === "alarm");
         assert.strictEqual(alarms.length, 1);
         const arns = alarms[0].properties.alarms as string[];
-        assert.strictEqual(arns.length, 15);
+        assert.strictEqual(arns.length, 18);
         for (const slot of ["red", "black", "blue"]) {
-            for (const name of [...bakeAlarmNames(slotAlarmNames("api-ring", slot)), slotAlarmNames("api-ring", slot).deadLetters]) {
+            const names = slotAlarmNames("api-ring", slot);
+            for (const name of [...bakeAlarmNames(names), names.deadLetters, names.rejectedUsage]) {
                 assert.ok(arns.includes(`arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:${name}`), name);
             }
         }
@@ -552,7 +594,7 @@ describe("RingDashboard: a large ring", () => {
         const slots = Array.from({ length: 21 }, (_, i) => `s${i}`);
         const widgets = ringWidgets("api-ring", slots, "us-east-1", (n) => `arn:aws:cloudwatch:us-east-1:${MOCK_ACCOUNT}:alarm:${n}`, 60);
         const alarmWidgets = widgets.filter((w) => w.type === "alarm");
-        assert.deepStrictEqual(alarmWidgets.map((w) => (w.properties.alarms as string[]).length), [100, 5]);
+        assert.deepStrictEqual(alarmWidgets.map((w) => (w.properties.alarms as string[]).length), [100, 26]);
         const first = widgets.filter((w) => w.type === "metric" && String(w.properties.title).startsWith("s0: "));
         assert.strictEqual(first[0].y, 2 + 2 * 3, "below the header and both alarm widgets");
         const seventh = widgets.filter((w) => w.type === "metric" && String(w.properties.title).startsWith("s6: "));

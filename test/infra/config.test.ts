@@ -269,6 +269,30 @@ describe("config: every bad key gives an error naming the key, the value and wha
         assert.ok(!e.message.includes("short@"));
     });
 
+    it("reads porta's URL and access token together, the token as a secret never echoed (issue 20 item 2)", async () => {
+        const PORTA = "porta-access-token-0123456789";
+        const c = read("red", primary({ "threescale:adminUrl": "https://acme-admin.3scale.net", "threescale:accessToken": PORTA }), [...SECRETS, "threescale:accessToken"]);
+        assert.strictEqual(c.threescale.porta?.adminUrl, "https://acme-admin.3scale.net");
+        assert.strictEqual(await new Promise((r) => c.threescale.porta?.accessToken.apply(r)), PORTA);
+        assert.strictEqual(read("red", primary()).threescale.porta, undefined, "neither: no porta");
+        let e = problemsOf("red", primary({ "threescale:adminUrl": "https://acme-admin.3scale.net", "threescale:accessToken": PORTA }));
+        assert.deepStrictEqual(e.problems.map((p) => [p.key, p.got]), [["threescale:accessToken", "a plain-text value"]]);
+        assert.ok(!e.message.includes(PORTA), "the token is never echoed");
+        e = problemsOf("red", primary({ "threescale:adminUrl": "https://acme-admin.3scale.net" }));
+        assert.deepStrictEqual(e.problems.map((p) => p.key), ["threescale:accessToken"]);
+        assert.match(e.message, /pulumi config set --secret threescale:accessToken/);
+        e = problemsOf("red", primary({ "threescale:accessToken": PORTA }), [...SECRETS, "threescale:accessToken"]);
+        assert.deepStrictEqual(e.problems.map((p) => p.key), ["threescale:adminUrl"]);
+        for (const [url, expected] of [["http://acme-admin.3scale.net", /an https:\/\/ URL of the 3scale admin portal/], ["https://me:pw@acme-admin.3scale.net", /no user name or password \(the access token is threescale:accessToken/],
+            ["https://acme-admin.3scale.net/admin", /with no path/]] as const) {
+            e = problemsOf("red", primary({ "threescale:adminUrl": url, "threescale:accessToken": PORTA }), [...SECRETS, "threescale:accessToken"]);
+            assert.deepStrictEqual(e.problems.map((p) => p.key), ["threescale:adminUrl"], url);
+            assert.match(e.problems[0].expected, expected);
+        }
+        e = problemsOf("red", primary({ "threescale:adminUrl": "https://acme-admin.3scale.net", "threescale:accessToken": "short" }), [...SECRETS, "threescale:accessToken"]);
+        assert.deepStrictEqual(e.problems.map((p) => [p.key, p.got]), [["threescale:accessToken", "a secret of 5 characters"]]);
+    });
+
     it("wants the smoke test's key as a secret, and the key and the request together", () => {
         let e = problemsOf("red", primary({ "ring:smokeTest": "GET /discovery/v1/catalogs", "ring:smokeTestKey": "test-key-0123456789abcdef" }));
         assert.deepStrictEqual(e.problems.map((p) => [p.key, p.got]), [["ring:smokeTestKey", "a plain-text value"]]);

@@ -73,7 +73,8 @@ describe("openapi: the project's document", () => {
         assert.strictEqual(responses.UNAUTHORIZED.responseTemplates["application/json"],
             '{"message":$context.error.messageString,"reason":"missing or malformed credential: send a 3scale user_key in the X-Api-Key header"}');
         assert.strictEqual(responses.ACCESS_DENIED.statusCode, "403");
-        assert.strictEqual(responses.ACCESS_DENIED.responseTemplates["application/json"], '{"message":$context.error.messageString,"reason":"$context.authorizer.reason"}');
+        assert.strictEqual(responses.ACCESS_DENIED.responseTemplates["application/json"], '{"message":$context.error.messageString,"reason":"$context.authorizer.reason","retryAfter":"$context.authorizer.retryAfter"}');
+        assert.strictEqual(responses.ACCESS_DENIED.responseParameters, undefined, "no header: a gateway response maps headers only from request parameters and static values");
     });
 
     it("keeps the heartbeat mock returning the release id and the binary media type", async () => {

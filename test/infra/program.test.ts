@@ -84,15 +84,15 @@ describe("program: every stack of the project under the mock runtime", function 
                 assert.match(r.outputs.specSha256 as string, /^[0-9a-f]{64}$/);
             });
 
-            it("watches the slot: alarms on its API, its authorizer and its dead-letter queue, thresholds from config, exported by name", () => {
+            it("watches the slot: alarms on its API, its authorizer, its dead-letter queue and rejected usage, thresholds from config, exported by name", () => {
                 const r = run();
                 const alarms = byType(r, "aws:cloudwatch/metricAlarm:MetricAlarm");
                 const names = alarms.map((a) => (a.inputs as Json).name as string).sort();
                 assert.deepStrictEqual(names, [
                     `api-ring-${stack}-5xx-rate`, `api-ring-${stack}-authorizer-errors`, `api-ring-${stack}-authorizer-throttles`,
-                    `api-ring-${stack}-latency-p99`, `api-ring-${stack}-usage-dead-letters`,
+                    `api-ring-${stack}-latency-p99`, `api-ring-${stack}-usage-dead-letters`, `api-ring-${stack}-usage-rejected`,
                 ]);
-                assert.deepStrictEqual([...(r.outputs.alarmNames as string[])].sort(), names.filter((n) => !n.endsWith("dead-letters")));
+                assert.deepStrictEqual([...(r.outputs.alarmNames as string[])].sort(), names.filter((n) => !n.includes("-usage-")));
                 assert.strictEqual(r.outputs.deadLetterAlarmName, `api-ring-${stack}-usage-dead-letters`);
                 const byName = (suffix: string) => alarms.find((a) => ((a.inputs as Json).name as string).endsWith(suffix))?.inputs as Json;
                 const api = { ApiName: `api-ring-${stack}`, Stage: stack };

@@ -95,7 +95,7 @@ describe("upstream document: bundled from its mirror, unedited", () => {
 
     it("maps the authorizer's context into backend headers on protected HTTP routes and overwrites them on public ones", () => {
         const parameters = (route: string, method: string) => op(route, method)["x-amazon-apigateway-integration"].requestParameters as Json;
-        assert.deepStrictEqual(CONTEXT_HEADERS.map((h) => h.header), ["x-api-ring-principal-id", "x-api-ring-app-id", "x-api-ring-plan", "x-api-ring-source"]);
+        assert.deepStrictEqual(CONTEXT_HEADERS.map((h) => h.header), ["x-api-ring-principal-id", "x-api-ring-app-id", "x-api-ring-plan", "x-api-ring-source", "x-api-ring-limit-remaining", "x-api-ring-limit-reset"]);
         const books = parameters("/catalog/v1/books", "get");
         assert.strictEqual(books["integration.request.header.Authorization"], "method.request.header.Authorization", "the document's own mapping stays");
         for (const h of CONTEXT_HEADERS) {

@@ -63,7 +63,7 @@ describe("local run: one slot on localhost with the real authorizer pair", funct
         const missing = await get(`${run.url}/discovery/v1/catalogs`);
         assert.deepStrictEqual(JSON.parse(missing.body), { message: "Unauthorized", reason: "missing or malformed credential: send a 3scale user_key in the X-Api-Key header" });
         const outside = await get(`${run.url}/enterprise/v1/customers`, BASIC);
-        assert.deepStrictEqual(JSON.parse(outside.body), { message: "User is not authorized to access this resource with an explicit deny", reason: "route not in plan" });
+        assert.deepStrictEqual(JSON.parse(outside.body), { message: "User is not authorized to access this resource with an explicit deny", reason: "route not in plan", retryAfter: "" });
     });
 
     it("serves public routes without a token", async () => {
@@ -81,15 +81,26 @@ describe("local run: one slot on localhost with the real authorizer pair", funct
         assert.strictEqual((await get(`${run.url}/enterprise/v1/customers`, ENTERPRISE, "POST")).status, 403, "the plan grants GET only");
     });
 
-    it("denies a key once 3scale reports its limit exceeded (409)", async () => {
+    it("denies a key once 3scale reports its limit exceeded (409), says when to retry, and tells the backend what is left", async () => {
         const statuses: number[] = [];
+        let last = { status: 0, body: "" };
+        const left: unknown[] = [];
         for (let i = 0; i < 12 && statuses.at(-1) !== 403; i++) {
-            statuses.push((await get(`${run.url}/discovery/v1/catalogs`, LIMITED)).status);
+            last = await get(`${run.url}/discovery/v1/catalogs`, LIMITED);
+            statuses.push(last.status);
+            if (last.status === 200) left.push(seen.at(-1)?.["x-api-ring-limit-remaining"]);
             await new Promise((r) => setTimeout(r, 100)); // let the in-process SNS delivery report
         }
         assert.deepStrictEqual(statuses.slice(0, 3), [200, 200, 200], statuses.join(","));
         assert.strictEqual(statuses.at(-1), 403, `the limited key (3 a day) is denied in the end: ${statuses.join(",")}`);
         assert.ok(statuses.length <= 6, `denied soon after the limit: ${statuses.join(",")}`);
+        assert.deepStrictEqual(left, ["2", "1", "0"], "the backend learns what is left of the day's 3");
+        const denied = JSON.parse(last.body) as Record<string, string>;
+        const midnight = new Date();
+        midnight.setUTCHours(24, 0, 0, 0);
+        const reset = Math.ceil((midnight.getTime() - Date.now()) / 1000);
+        assert.strictEqual(denied.reason, "usage limits are exceeded");
+        assert.ok(Math.abs(Number(denied.retryAfter) - reset) <= 2, `retryAfter ${denied.retryAfter}, the day ends in ${reset} s`);
     });
 
     it("answers INTEGRATION_FAILURE's 504 when the backend is down", async () => {

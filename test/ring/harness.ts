@@ -18,6 +18,7 @@ import * as yaml from "js-yaml";
 import { APIGatewayClient, GetBasePathMappingCommand, GetDomainNameCommand, NotFoundException } from "@aws-sdk/client-api-gateway";
 import { CloudWatchClient, DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import type { MetricAlarm } from "@aws-sdk/client-cloudwatch";
+import { BUILD_DIR } from "../../handler-archive";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { runRing } from "../../ring/cli";
@@ -94,7 +95,9 @@ const deployed = new Map<string, { state: string; files: Record<string, string> 
 
 function filesOf(dir: string): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? fs.readdirSync(path.join(dir, e.name), { recursive: true, withFileTypes: true }) : [e])) {
+    // The functions' bundles (BUILD_DIR) are rebuilt by every run of the program: not the project's files.
+    const kept = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.name !== BUILD_DIR);
+    for (const entry of kept.flatMap((e) => e.isDirectory() ? fs.readdirSync(path.join(dir, e.name), { recursive: true, withFileTypes: true }) : [e])) {
         if (entry.isFile()) {
             const full = path.join(entry.parentPath, entry.name);
             out[path.relative(dir, full)] = fs.readFileSync(full, "utf8");

@@ -8,7 +8,7 @@ import { LIVE_CHANGE_ENV } from "../../live/change";
 import { Harness, eachTestDeployed, flag } from "./harness";
 
 describe("ring CLI (against a stand-in pulumi)", function () {
-    this.timeout(60_000);
+    this.timeout(300_000);
     let h: Harness;
     afterEach(async () => h?.cleanup());
 
@@ -339,7 +339,7 @@ describe("ring CLI (against a stand-in pulumi)", function () {
 });
 
 describe("ring CLI: project directory", function () {
-    this.timeout(30_000);
+    this.timeout(300_000);
     it("--cwd without Pulumi.yaml is a usage error (exit 2), before any pulumi call", async () => {
         const h = await Harness.create();
         try {
@@ -354,7 +354,7 @@ describe("ring CLI: project directory", function () {
 });
 
 describe("ring CLI: the command line as a process (real AWS SDK clients)", function () {
-    this.timeout(60_000);
+    this.timeout(300_000);
     let h: Harness;
     eachTestDeployed((x) => (h = x), () => h);
 

@@ -12,7 +12,7 @@ import { Harness, TEST_KEY, eachTestDeployed, flag } from "./harness";
 const BLACK_ALARMS = bakeAlarmNames(slotAlarmNames("api-ring", "black"));
 
 describe("ring: what is live comes from AWS", function () {
-    this.timeout(60_000);
+    this.timeout(300_000);
     let h: Harness;
     eachTestDeployed((x) => (h = x), () => h);
 
@@ -107,7 +107,7 @@ describe("ring: what is live comes from AWS", function () {
 });
 
 describe("ring: the gate before a flip", function () {
-    this.timeout(60_000);
+    this.timeout(300_000);
     let h: Harness;
     eachTestDeployed((x) => (h = x), () => h);
 
@@ -207,7 +207,7 @@ describe("ring: the gate before a flip", function () {
 });
 
 describe("ring: the watch after a flip", function () {
-    this.timeout(60_000);
+    this.timeout(300_000);
     let h: Harness;
     eachTestDeployed((x) => (h = x), () => h);
 

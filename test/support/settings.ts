@@ -50,6 +50,8 @@ export const SECRET_PARAMETER_NAMES = { serviceToken: "/api-ring/test/threescale
 export function deployedEnvironment(settings: AuthorizerSettings, store: ParameterStore, extra: Record<string, string> = {}): Record<string, string> {
     store.put(SECRET_PARAMETER_NAMES.serviceToken, settings.threescale.serviceToken);
     if (settings.redis.authToken !== "") store.put(SECRET_PARAMETER_NAMES.redisAuthToken, settings.redis.authToken);
-    const parameters = { ...SECRET_PARAMETER_NAMES, redisAuthToken: settings.redis.authToken !== "" ? SECRET_PARAMETER_NAMES.redisAuthToken : "" };
+    const porta = settings.threescale.adminUrl && settings.threescale.accessToken ? { portaAccessToken: "/api-ring/test/porta-access-token" } : {};
+    if (porta.portaAccessToken) store.put(porta.portaAccessToken, settings.threescale.accessToken ?? "");
+    const parameters = { ...SECRET_PARAMETER_NAMES, redisAuthToken: settings.redis.authToken !== "" ? SECRET_PARAMETER_NAMES.redisAuthToken : "", ...porta };
     return { ...settingsToEnvironment(withoutSecrets(settings, parameters)), ...store.clientEnvironment(), ...extra };
 }
