@@ -321,11 +321,7 @@ export class Harness {
         const cached = deployed.get(key);
         if (cached) {
             fs.writeFileSync(this.stateFile, cached.state);
-            for (const [file, text] of Object.entries(cached.files)) {
-                // The deploy wrote files under directories a fresh checkout lacks (the Lambda bundles in .lambda/).
-                fs.mkdirSync(path.dirname(path.join(this.dir, file)), { recursive: true });
-                fs.writeFileSync(path.join(this.dir, file), text);
-            }
+            for (const [file, text] of Object.entries(cached.files)) fs.writeFileSync(path.join(this.dir, file), text);
             return;
         }
         if (!this.state().stacks[`${LIVE_PROJECT}/${LIVE_STACK}`]) this.pulumi(["stack", "init", LIVE_STACK], this.liveDir);
