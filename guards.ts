@@ -34,13 +34,16 @@ export function checkPrimaryDeployed(slot: string, primary: string, vpcId: unkno
 
 /**
  * Refuses to update a primary whose state may still hold the custom domain's mapping: a ring deployed
- * before the live pointer exported `liveSlot` from its primary, whose program owned the mapping. This
- * program declares no mapping, so updating such a stack would delete it from AWS (an outage) unless
- * the mapping was moved to the live pointer's stack first, which then exports `liveSlot` itself.
+ * before the live pointer exported `liveSlot` (a slot name) from its primary, whose program owned the
+ * mapping. This program declares no mapping, so updating such a stack would delete it from AWS (an
+ * outage) unless the mapping was moved to the live pointer's stack first. Only a live pointer that
+ * names a live slot has taken it over (`ring migrate` ends with that); one that exports `liveSlot:
+ * null` (a plain `pulumi up` of its stack before the move) maps nothing and does not count.
  */
 export function checkMappingMoved(slot: string, deployed: Record<string, unknown>, pointer: Record<string, unknown>, pointerProject: string): void {
-    if (!("liveSlot" in deployed) || "liveSlot" in pointer) return;
-    throw new GuardError(`stack "${slot}" was deployed by a ring that kept the custom domain's mapping in the primary's state (its last outputs export liveSlot), ` +
-        `and the live pointer (project ${pointerProject}) has not taken it over: this update would delete the mapping, and the domain would serve nothing. ` +
+    if (typeof deployed["liveSlot"] !== "string" || (typeof pointer["liveSlot"] === "string" && pointer["liveSlot"] !== "")) return;
+    const pointerSays = "liveSlot" in pointer ? `says ${JSON.stringify(pointer["liveSlot"])} is live` : "has no liveSlot";
+    throw new GuardError(`stack "${slot}" was deployed by a ring that kept the custom domain's mapping in the primary's state (its last outputs export liveSlot ${JSON.stringify(deployed["liveSlot"])}), ` +
+        `and the live pointer (project ${pointerProject}) has not taken it over (it ${pointerSays}): this update would delete the mapping, and the domain would serve nothing. ` +
         `Move it first: \`npm run ring -- migrate\` (README, "Moving a ring deployed before the live pointer"), then rerun.`);
 }

@@ -18,8 +18,8 @@ export interface DomainFlipArgs {
     /** Header cohorts, each with the slot its requests reach. */
     cohorts?: (SlotTarget & { cohort: Cohort })[];
     /**
-     * When set, the domain is created here (regional endpoint, TLS 1.2, routing rules before the base
-     * path mapping) with this ACM certificate; otherwise it must already exist.
+     * When set, the domain is created here (regional endpoint, TLS 1.2; routing rules before the base
+     * path mapping once a cohort needs them) with this ACM certificate; otherwise it must already exist.
      */
     certificateArn?: string;
     /** With certificateArn: the Route 53 zone that gets an alias record for the domain. */
@@ -61,9 +61,16 @@ export class DomainFlip extends pulumi.ComponentResource {
                 regionalCertificateArn: args.certificateArn,
                 endpointConfiguration: { types: "REGIONAL" },
                 securityPolicy: "TLS_1_2",
-                routingMode: COHORT_ROUTING_MODE,
+                // Set only while a cohort needs it: left out, the provider keeps the mode the domain has
+                // (routingMode is optional and computed), so a domain moved from a primary that created it
+                // without one, or whose cohorts ended, is not updated.
+                ...(args.cohorts?.length ? { routingMode: COHORT_ROUTING_MODE } : {}),
                 tags: args.tags,
-            }, { parent: this });
+            }, {
+                parent: this,
+                // Tags are written when the domain is created; a domain moved from the primary keeps the ones it has.
+                ignoreChanges: ["tags"],
+            });
             domainName = domain.domainName;
             if (args.hostedZoneId) {
                 new aws.route53.Record(`${name}-alias`, {

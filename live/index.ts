@@ -26,7 +26,10 @@ async function livePointerProgram(): Promise<StackOutputs<LivePointerOutputs>> {
         checkLiveDeployed(slot, restApiId);
         targets.set(slot, { restApiId: restApiId as string, stageName: ref.requireOutput("stageName") as pulumi.Output<string> });
     }
-    const flip = new DomainFlip("live", {
+    // With nothing to map, no rule and no domain to create, the program declares nothing: the stack of a
+    // ring not moved yet stays empty, so `ring migrate` can still move the primary's DomainFlip into it.
+    const declares = state.liveSlot !== null || state.cohorts.length > 0 || config.domain.certificateArn !== undefined;
+    const flip = declares ? new DomainFlip("live", {
         domainName: config.domain.name,
         basePath: config.domain.basePath,
         live: state.liveSlot ? targets.get(state.liveSlot) : undefined,
@@ -34,12 +37,12 @@ async function livePointerProgram(): Promise<StackOutputs<LivePointerOutputs>> {
         certificateArn: config.domain.certificateArn,
         hostedZoneId: config.domain.hostedZoneId,
         tags: { "api-ring:project": config.slotProject, "api-ring:role": "live-pointer" },
-    });
+    }) : undefined;
     return {
         liveSlot: state.liveSlot,
         previousLive: state.previousLive,
-        liveUrl: flip.liveUrl,
-        domainName: flip.domainName,
+        liveUrl: flip?.liveUrl ?? `https://${config.domain.name}/${config.domain.basePath}`,
+        domainName: flip?.domainName ?? config.domain.name,
         ringHistory: state.ringHistory,
         cohorts: state.cohorts,
     };

@@ -7,7 +7,7 @@ import type { GateOutcome, RingEventKind, RingHistoryEntry } from "../outputs";
 import { probeValue } from "../live/cohorts";
 import { GateResult, formatGate, runGate } from "./gate";
 import type { ReadState, RingContext } from "./ops";
-import { AlarmState, FlipOptions, FlipPlan, GuardRefusal, RING_CMD, configValue, firingAlarm, liveLabel, planFlip, slowerThanBake } from "./plan";
+import { AlarmState, FlipOptions, FlipPlan, GuardRefusal, RING_CMD, configValue, detectDrift, firingAlarm, liveLabel, planFlip, slowerThanBake } from "./plan";
 import type { SlotState } from "./plan";
 import { failure, readConfig } from "./workspace";
 
@@ -167,10 +167,39 @@ async function applyMove(ctx: RingContext, state: ReadState, plan: FlipPlan, kin
         return { dryRun: false, plan, commands, entry, liveUrl: str(outputs["liveUrl"]) };
     } catch (err) {
         const verb = kind === "auto-rollback" ? "flip back" : kind;
-        throw failure(`${verb} to slot "${plan.target}"`, plan.pointerStack, err,
-            `the live pointer did not change: the domain still points at ${plan.from ?? "what it served"}. Fix the error above and rerun ` +
-            `\`${RING_CMD} ${kind === "auto-rollback" ? `flip ${plan.target}` : kind}${kind === "flip" ? ` ${plan.target}` : ""}\``);
+        throw failure(`${verb} to slot "${plan.target}"`, plan.pointerStack, err, await whatHoldsAfterFailure(ctx, plan, kind));
     }
+}
+
+/**
+ * After a failed update, what is true: an update can fail after some of its steps ran (the mapping
+ * re-pointed, then a routing rule's step failed), and the engine then writes the outputs the program
+ * registered over the old ones. So AWS is read again (GetBasePathMapping, as `status` reads it) with the
+ * live pointer's state, and the fix follows from what they say.
+ */
+async function whatHoldsAfterFailure(ctx: RingContext, plan: FlipPlan, kind: RingEventKind): Promise<string> {
+    const rerun = `\`${RING_CMD} ${kind === "auto-rollback" ? `flip ${plan.target}` : kind}${kind === "flip" ? ` ${plan.target}` : ""}\``;
+    let now: ReadState;
+    try {
+        now = await ctx.readState(true);
+    } catch (err) {
+        return `could not read what AWS and the live pointer hold after the failure (${err instanceof Error ? err.message : String(err)}): check \`${RING_CMD} status\` before rerunning ${rerun}`;
+    }
+    const pointer = now.pointer.state.liveSlot;
+    if (now.awsError !== undefined) {
+        return `could not read what AWS maps after the failure (${now.awsError}); the live pointer says ${pointer ?? "nothing"} is live. Check \`${RING_CMD} status\` before rerunning ${rerun}`;
+    }
+    const aws = now.mapping ? now.liveSlot : undefined;
+    const awsText = now.mapping ? `${now.liveSlot} (api ${now.mapping.restApiId}, stage ${now.mapping.stage})` : "nothing";
+    if (aws === plan.target && pointer === plan.target) {
+        return `the flip took effect before the update failed: AWS maps ${now.domain} to ${awsText} and the live pointer says ${plan.target} (its history records this ${kind}); ` +
+            `what failed came after. Finish it with an update of the live pointer that changes nothing else: \`${ctx.pointer.commandLine()}\``;
+    }
+    if (aws === plan.from && pointer === plan.change.expectedLive) {
+        return `the live pointer did not change: the domain still points at ${plan.from ?? "nothing"} (AWS, read again after the failure). Fix the error above and rerun ${rerun}`;
+    }
+    const drift = detectDrift(now);
+    return `AWS maps ${now.domain} to ${awsText} now, and the live pointer says ${pointer ?? "nothing"} is live${drift ? `: ${drift.fix}` : ""}`;
 }
 
 /** After the update: does AWS now map the domain to the target? */

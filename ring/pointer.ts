@@ -91,9 +91,10 @@ export class LivePointer {
         await this.ws.setConfig(this.stack, key, { value, secret: false });
     }
 
-    /** The command a change runs, for --dry-run: pasteable, from the slots' project directory. */
-    commandLine(change: LivePointerChange): string {
-        return `(cd ${LIVE_POINTER_DIR} && ${LIVE_CHANGE_ENV}=${shellQuote(JSON.stringify(change))} pulumi up --yes --skip-preview --stack ${shellQuote(this.stack)})`;
+    /** The command a change runs, for --dry-run: pasteable, from the slots' project directory. Without a change: an update that keeps what is live. */
+    commandLine(change?: LivePointerChange): string {
+        const env = change ? `${LIVE_CHANGE_ENV}=${shellQuote(JSON.stringify(change))} ` : "";
+        return `(cd ${LIVE_POINTER_DIR} && ${env}pulumi up --yes --skip-preview --stack ${shellQuote(this.stack)})`;
     }
 
     /** Applies a change: one `pulumi up` of the live pointer's stack with the change in its environment. Resolves to its plain outputs. */

@@ -97,11 +97,11 @@ describe("live pointer: its program under the mock runtime", function () {
         assert.throws(() => preview({ deployed: { live: state({ liveSlot: 5 }) } }), /the last outputs of stack live are not the live pointer's: liveSlot is 5/);
     });
 
-    it("creates the domain when given a certificate: regional, TLS 1.2, routing rules before the mapping; the policy pack passes it", () => {
+    it("creates the domain when given a certificate: regional, TLS 1.2, the routing mode left to the domain until a cohort needs rules; the policy pack passes it", () => {
         const run = preview({ overrides: { "domain:certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0f0f0f0f-1111-2222-3333-444444444444" } });
         const domain = byType(run, "aws:apigateway/domainName:DomainName");
         assert.strictEqual(domain.length, 1);
-        assert.deepStrictEqual([(domain[0].inputs as Json).securityPolicy, (domain[0].inputs as Json).routingMode], ["TLS_1_2", "ROUTING_RULE_THEN_BASE_PATH_MAPPING"]);
+        assert.deepStrictEqual([(domain[0].inputs as Json).securityPolicy, (domain[0].inputs as Json).routingMode], ["TLS_1_2", undefined]);
         assert.deepStrictEqual(checkStack(run).filter((v) => v.enforcementLevel === "mandatory"), []);
     });
 

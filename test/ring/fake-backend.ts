@@ -85,6 +85,8 @@ export interface FakeAws {
     /** Routing rules by domain name. */
     routingRules?: Record<string, FakeRoutingRule[]>;
     calls?: FakeAwsCall[];
+    /** Provider operations that fail, as AWS would refuse them (a throttled call, a rule stuck in use): each fails every time until removed. */
+    failSteps?: { op: "create" | "update" | "delete"; type: string; message: string }[];
 }
 
 export interface FakeState {

@@ -11,11 +11,21 @@
 //   An existing resource that is not targeted gets a SameStep: its old state is kept and handed back to
 //   the program. A new resource that is not targeted is a skipped create: not recorded. Deletes are
 //   generated only after the program finished, and only of targeted resources (GenerateDeletes).
-// - Root outputs (pkg/resource/deploy/step_executor.go, executeRegisterResourceOutputs): the root
-//   stack's outputs are taken from the program's run at the end of the deployment, targeted or not;
-//   when the deployment errored, old outputs are kept and only those the program registered replace them.
-// - Same, update or replace: an existing resource whose inputs did not change is the same; otherwise it
-//   is updated in place, unless a property its provider replaces on changed (REPLACE_ON, from the
+// - Root outputs (pkg/resource/deploy/step_executor.go, executeRegisterResourceOutputs, and
+//   deployment_executor.go, which finalizes them once the steps are done): the root stack's outputs event
+//   is held until the deployment ends, targeted or not. Succeeded: the program's outputs are the stack's.
+//   Errored: if the event came before the error (the program returned and its outputs resolved, e.g.
+//   before a delete, which runs after the program), the old outputs are kept and those the program
+//   registered replace them; an event after the error is never handled (the step executor cancelled the
+//   deployment), and a program that threw registers none of its own: the old outputs stay. The stand-in's
+//   provider steps answer at once, so a step failing while the program runs comes before its outputs.
+// - A failed step ends the update; deletes run children first, and the one that failed and those after
+//   it stay in the state.
+// - ignoreChanges: ignored properties take their old values before the diff (step_generator.go,
+//   processIgnoreChanges).
+// - Same, update or replace: an existing resource whose inputs did not change is the same (a property
+//   the provider computes when left out, PROVIDER_KEEPS, is no change when left out); otherwise it is
+//   updated in place, unless a property its provider replaces on changed (REPLACE_ON, from the
 //   providers' schemas) changed.
 // - Default providers: one per package, `pulumi:providers:<pkg>::default_<version>`, recorded before the
 //   resources that use them, each resource naming it as `<urn>::<id>` (pkg/resource/deploy/providers).
@@ -46,6 +56,36 @@ const REPLACE_ON: Record<string, string[]> = {
 const MAPPING_TYPE = "aws:apigateway/basePathMapping:BasePathMapping";
 const DOMAIN_TYPE = "aws:apigateway/domainName:DomainName";
 const RULE_TYPE = "aws:apigatewayv2/routingRule:RoutingRule";
+
+/**
+ * Optional and computed properties: left out by the program, the provider keeps what AWS has, so their
+ * absence is no change. terraform-provider-aws internal/service/apigateway/domain_name.go declares
+ * endpoint_configuration and security_policy Optional+Computed; routing_mode came later, and
+ * @pulumi/aws types it as it types those two, an output always present (apigateway/domainName.d.ts:
+ * `routingMode: pulumi.Output<string>`, where an optional-only property is `Output<T | undefined>`).
+ */
+const PROVIDER_KEEPS: Record<string, string[]> = {
+    [DOMAIN_TYPE]: ["endpointConfiguration", "securityPolicy", "routingMode"],
+};
+
+/** The inputs as the provider diffs them against `old`: a kept property the program left out is the old one. */
+function diffView(type: string, inputs: Record<string, unknown>, old: Record<string, unknown> | undefined): Record<string, unknown> {
+    const view = { ...inputs };
+    for (const k of PROVIDER_KEEPS[type] ?? []) if (!(k in view) && old && k in old) view[k] = old[k];
+    return view;
+}
+
+/**
+ * ignoreChanges: the engine sets each ignored property of the new inputs back to its old value (or
+ * removes it when the old inputs have none) before it diffs and records them
+ * (pkg/resource/deploy/step_generator.go, processIgnoreChanges). Top-level property names only.
+ */
+function ignoreChanges(inputs: Record<string, unknown>, old: Record<string, unknown>, ignored: string[]): void {
+    for (const k of ignored) {
+        if (k in old) inputs[k] = old[k];
+        else delete inputs[k];
+    }
+}
 
 export interface UpdateRequest {
     project: Project;
@@ -78,6 +118,8 @@ interface Pending {
     wireInputs: Record<string, unknown>;
     /** The same, assets whole: what a SameStep hands back for an asset property. */
     rawInputs: Record<string, unknown>;
+    /** The resource's ignoreChanges option. */
+    ignoreChanges: string[];
 }
 
 /** The part of the SDK's RegisterResourceRequest the stand-in reads. */
@@ -87,11 +129,13 @@ interface RegisterRequest {
     getName(): string;
     getCustom(): boolean;
     getDependenciesList(): string[];
+    getIgnorechangesList(): string[];
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
 interface Monitor {
     registerResource(req: RegisterRequest, callback: (...args: unknown[]) => void): unknown;
+    registerResourceOutputs(req: { getUrn(): string }, callback: (...args: unknown[]) => void): unknown;
 }
 
 function sha(text: string): string {
@@ -126,8 +170,15 @@ function withAssets(outputs: Record<string, unknown>, raw: Record<string, unknow
     return Object.fromEntries(Object.entries(outputs).filter(([k, v]) => !hasDigest(v) || k in raw).map(([k, v]) => [k, hasDigest(v) ? raw[k] : v]));
 }
 
+/** A value with its objects' keys sorted: the engine compares property maps by key, not by order (resource.PropertyMap.Diff). */
+function canonical(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (!isRecord(value)) return value;
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical(value[k])]));
+}
+
 function sameInputs(a: unknown, b: unknown): boolean {
-    return JSON.stringify(a) === JSON.stringify(b);
+    return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
 /** The stand-in's AWS: what a provider's create, update and delete do to it. */
@@ -135,6 +186,8 @@ class StandInAws {
     constructor(private readonly aws: FakeAws, private readonly stack: string) {}
 
     apply(op: "create" | "update" | "delete", type: string, id: string, inputs: Record<string, unknown>): void {
+        const refused = this.aws.failSteps?.find((f) => f.op === op && f.type === type);
+        if (refused) throw new Error(refused.message);
         const str = (k: string) => typeof inputs[k] === "string" ? inputs[k] as string : "";
         if (type === MAPPING_TYPE) {
             const domain = str("domainName");
@@ -153,7 +206,12 @@ class StandInAws {
             if (op === "delete") delete this.aws.domains[str("domainName")];
             else {
                 const endpoint = isRecord(inputs["endpointConfiguration"]) ? inputs["endpointConfiguration"]["types"] : undefined;
-                this.aws.domains[str("domainName")] = { routingMode: str("routingMode") || "BASE_PATH_MAPPING_ONLY", endpointType: typeof endpoint === "string" ? endpoint : "EDGE" };
+                // Left out, the routing mode is API Gateway's default on create and what the domain has on update (PROVIDER_KEEPS).
+                const had = this.aws.domains[str("domainName")];
+                this.aws.domains[str("domainName")] = {
+                    routingMode: str("routingMode") || (op === "update" ? had?.routingMode : undefined) || "BASE_PATH_MAPPING_ONLY",
+                    endpointType: typeof endpoint === "string" ? endpoint : had?.endpointType ?? "EDGE",
+                };
             }
         } else if (type === RULE_TYPE) {
             this.applyRule(op, id, inputs);
@@ -213,11 +271,16 @@ class EngineMocks implements pulumi.runtime.Mocks {
             this.steps.push([p.urn, "skip"]);
             return { id: undefined, state: args.inputs as Record<string, unknown> };
         }
+        if (old) {
+            ignoreChanges(p.wireInputs, old.inputs ?? {}, p.ignoreChanges);
+            ignoreChanges(args.inputs as Record<string, unknown>, old.inputs ?? {}, p.ignoreChanges);
+        }
         const computed = this.cloud.newResource(args);
         const outputs: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(computed.state)) outputs[k] = k in args.inputs && v === args.inputs[k] ? p.wireInputs[k] : v;
-        if (old && sameInputs(old.inputs, p.wireInputs)) return this.keep(p, old, "same");
-        const replace = old !== undefined && (REPLACE_ON[args.type] ?? []).some((k) => !sameInputs(old.inputs?.[k], p.wireInputs[k]));
+        const diffed = diffView(args.type, p.wireInputs, old?.inputs);
+        if (old && sameInputs(old.inputs, diffed)) return this.keep(p, old, "same");
+        const replace = old !== undefined && (REPLACE_ON[args.type] ?? []).some((k) => !sameInputs(old.inputs?.[k], diffed[k]));
         const step: Step = !old ? "create" : replace ? "replace" : "update";
         const id = step === "update" ? old?.id : computed.id;
         if (p.custom) {
@@ -309,8 +372,18 @@ export async function runUpdate(req: UpdateRequest): Promise<UpdateResult> {
             parent: r.getParent(), custom: r.getCustom(), dependencies: r.getDependenciesList(),
             wireInputs: digestAssets(r.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
             rawInputs: r.getObject()?.toJavaScript() ?? {},
+            ignoreChanges: r.getIgnorechangesList(),
         };
         return register(r, callback);
+    };
+    // The engine keeps the root stack's outputs event until the deployment ends; one that arrives after a
+    // step failed is never handled, the deployment having been cancelled (step_executor.go, stackOutputsEvent).
+    const root = rootStackUrn(req.ref.project, req.ref.stack);
+    let outputsRegistered = false;
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (r: { getUrn(): string }, callback: (...args: unknown[]) => void) => {
+        if (r.getUrn() === root && mocks.stepError === undefined) outputsRegistered = true;
+        return registerOutputs(r, callback);
     };
     pulumi.runtime.setAllConfig(req.config, req.secretKeys);
 
@@ -362,23 +435,33 @@ export async function runUpdate(req: UpdateRequest): Promise<UpdateResult> {
     const registered = new Set(mocks.news.map((r) => r.urn));
     const deletes = failure ? [] : [...olds.values()].filter((r) => !registered.has(r.urn) && !r.type.startsWith("pulumi:providers:") &&
         r.type !== "pulumi:pulumi:Stack" && (req.targets.length === 0 || req.targets.includes(r.urn)));
+    // Deletes run children first; the first that fails ends the update, and it and those after it stay in the state.
+    const deleted = new Set<string>();
     for (const r of [...deletes].reverse()) {
-        if (r.custom) new StandInAws(req.state.aws, req.ref.key).apply("delete", r.type, r.id ?? "", r.inputs ?? {});
+        try {
+            if (r.custom) new StandInAws(req.state.aws, req.ref.key).apply("delete", r.type, r.id ?? "", r.inputs ?? {});
+        } catch (err) {
+            failure = `${r.type} ${r.urn.split("::").pop()}: ${err instanceof Error ? err.message : String(err)}`;
+            break;
+        }
         mocks.steps.push([r.urn, "delete"]);
+        deleted.add(r.urn);
     }
-    const deleted = new Set(deletes.map((r) => r.urn));
     const kept = [...olds.values()].filter((r) => !registered.has(r.urn) && !deleted.has(r.urn) && !r.type.startsWith("pulumi:providers:") && r.type !== "pulumi:pulumi:Stack");
-    const root = rootStackUrn(req.ref.project, req.ref.stack);
     const resources = [...mocks.news.filter((r) => r.type !== "pulumi:pulumi:Stack"), ...kept];
     const providers = defaultProviders(req, resources, [...olds.values()]);
     const oldRoot = olds.get(root);
 
+    // Root outputs (deployment_executor.go, then executeRegisterResourceOutputs with finalizingStackOutputs):
+    // a deployment that succeeded writes the program's outputs; one that errored after the program
+    // registered them writes them over the old ones, keeping the old ones it did not register; one that
+    // errored before keeps the old outputs.
     let outputs = st.outputs;
     let secretOutputs = st.secretOutputs;
-    if (!failure) {
+    if (!failure || outputsRegistered) {
         const resolved = await stackOutputs(returned);
-        outputs = resolved.outputs;
-        secretOutputs = resolved.secret;
+        outputs = failure ? { ...st.outputs, ...resolved.outputs } : resolved.outputs;
+        secretOutputs = failure ? [...st.secretOutputs.filter((k) => !(k in resolved.outputs)), ...resolved.secret] : resolved.secret;
     }
     const rootOutputs = Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, secretOutputs.includes(k) ? secretValue(v) : v]));
     st.resources = [{ ...(oldRoot ?? {}), urn: root, custom: false, type: "pulumi:pulumi:Stack", outputs: rootOutputs }, ...providers, ...resources];

@@ -4,9 +4,10 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { Harness, LIVE_PROJECT, LIVE_STACK } from "./harness";
+import { DOMAIN, Harness, LIVE_PROJECT, LIVE_STACK } from "./harness";
 
 const MAPPING = "aws:apigateway/basePathMapping:BasePathMapping";
+const RULE = "aws:apigatewayv2/routingRule:RoutingRule";
 
 describe("the stand-in pulumi runs the program as the engine does", function () {
     this.timeout(300_000);
@@ -53,6 +54,29 @@ describe("the stand-in pulumi runs the program as the engine does", function () 
         const after = h.stack("black");
         assert.strictEqual(JSON.stringify({ ...after, history: [] }), JSON.stringify({ ...JSON.parse(before), history: [] }));
         assert.strictEqual(after.history[after.history.length - 1].result, "failed");
+    });
+
+    it("an update that fails after the program registered its outputs writes them over the old ones and keeps those it did not register (step_executor.go)", () => {
+        const saved = JSON.stringify(h.state());
+        try {
+            // A cohort's rule in the live pointer, so a change that ends it deletes the rule after the program finished.
+            h.setRoutingMode("ROUTING_RULE_THEN_BASE_PATH_MAPPING");
+            h.changePointer({ live: "red", cohorts: [{ slot: "black", headers: [{ name: "X-Ring-Cohort", value: "beta" }], priority: 100 }] });
+            h.editOutputs(LIVE_STACK, (o) => { o.legacy = "an output this program no longer registers"; }, LIVE_PROJECT);
+            h.failStep("delete", RULE, "deleting API Gateway v2 Routing Rule: TooManyRequestsException: Too Many Requests");
+            const r = h.pulumi(["up", "--yes", "--skip-preview", "--stack", LIVE_STACK], h.liveDir,
+                { API_RING_LIVE_CHANGE: JSON.stringify({ expectedLive: "red", live: "black", previousLive: "red", cohorts: [] }) });
+            assert.strictEqual(r.code, 255, r.stdout + r.stderr);
+            assert.match(r.stdout, /error: aws:apigatewayv2\/routingRule:RoutingRule live-cohort-100: deleting API Gateway v2 Routing Rule: TooManyRequestsException/);
+            const after = h.pointer();
+            assert.deepStrictEqual([after.liveSlot, after.previousLive, after.cohorts], ["black", "red", []], "the outputs the program registered replace the old ones");
+            assert.strictEqual(after.legacy, "an output this program no longer registers", "an old output the program did not register stays");
+            assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("black").restApiId, stage: "black" }, "the mapping's update ran before the delete failed");
+            assert.ok(h.stack(LIVE_STACK, LIVE_PROJECT).resources.some((x) => x.type === RULE), "the rule that failed to delete stays in the state");
+            assert.strictEqual(h.state().aws?.routingRules?.[DOMAIN]?.length, 1, "and in AWS");
+        } finally {
+            h.writeState(JSON.parse(saved));
+        }
     });
 
     it("a StackReference to a stack that does not exist fails the update (backendClient.GetStackOutputs)", () => {

@@ -367,21 +367,34 @@ export class Harness {
      * ring:previousLive and domain:name; the live pointer's stack does not exist. AWS maps the domain
      * to `live`. Call after deploy(slots, null).
      */
-    oldRing(live: string, history: RingHistoryEntry[] = [], previousLive?: string): void {
+    oldRing(live: string, history: RingHistoryEntry[] = [], previousLive?: string, createdDomain?: { certificateArn: string }): void {
         const st = this.state();
         const primary = st.stacks[`api-ring/${this.primary}`];
         const root = rootStackUrn("api-ring", this.primary);
         const flip = `urn:pulumi:${this.primary}::api-ring::api-ring:ring:DomainFlip::live`;
         const provider = primary.resources.find((r) => r.type === "pulumi:providers:aws") as FakeResource;
         const target = { restApi: String(this.outputs(live)["restApiId"]), stageName: live };
-        primary.resources.push(
-            { urn: flip, custom: false, type: "api-ring:ring:DomainFlip", parent: root },
-            {
-                urn: `urn:pulumi:${this.primary}::api-ring::api-ring:ring:DomainFlip$aws:apigateway/basePathMapping:BasePathMapping::live-mapping`,
-                custom: true, type: "aws:apigateway/basePathMapping:BasePathMapping", id: `${DOMAIN}/`, parent: flip, provider: `${provider.urn}::${provider.id}`,
-                inputs: { domainName: DOMAIN, ...target }, outputs: { domainName: DOMAIN, ...target },
-            },
-        );
+        primary.resources.push({ urn: flip, custom: false, type: "api-ring:ring:DomainFlip", parent: root });
+        const domainUrn = `urn:pulumi:${this.primary}::api-ring::api-ring:ring:DomainFlip$aws:apigateway/domainName:DomainName::live-domain`;
+        if (createdDomain) {
+            // The domain as issue 14's DomainFlip created it: regional, TLS 1.2, tagged with the primary's tags, no routing mode.
+            const inputs = {
+                domainName: DOMAIN, regionalCertificateArn: createdDomain.certificateArn, endpointConfiguration: { types: "REGIONAL" }, securityPolicy: "TLS_1_2",
+                tags: { "api-ring:project": "api-ring", "api-ring:slot": this.primary },
+            };
+            primary.resources.push({
+                urn: domainUrn, custom: true, type: "aws:apigateway/domainName:DomainName", id: DOMAIN, parent: flip, provider: `${provider.urn}::${provider.id}`,
+                inputs, outputs: {
+                    ...inputs, arn: `arn:aws:apigateway:us-east-1::/domainnames/${DOMAIN}`, routingMode: "BASE_PATH_MAPPING_ONLY",
+                    regionalDomainName: `d-0a1b2c3d4e.execute-api.us-east-1.amazonaws.com`, regionalZoneId: "Z1UJRXOUMOOFQ8", tagsAll: inputs.tags,
+                },
+            });
+        }
+        primary.resources.push({
+            urn: `urn:pulumi:${this.primary}::api-ring::api-ring:ring:DomainFlip$aws:apigateway/basePathMapping:BasePathMapping::live-mapping`,
+            custom: true, type: "aws:apigateway/basePathMapping:BasePathMapping", id: `${DOMAIN}/`, parent: flip, provider: `${provider.urn}::${provider.id}`,
+            inputs: { domainName: DOMAIN, ...target }, outputs: { domainName: DOMAIN, ...target }, ...(createdDomain ? { dependencies: [domainUrn] } : {}),
+        });
         Object.assign(primary.outputs, { liveSlot: live, liveUrl: `https://${DOMAIN}/`, ringHistory: history });
         delete st.stacks[`${LIVE_PROJECT}/${LIVE_STACK}`];
         st.aws ??= { mappings: {} };
@@ -390,6 +403,7 @@ export class Harness {
         this.setConfig(this.primary, "ring:live", live);
         if (previousLive) this.setConfig(this.primary, "ring:previousLive", previousLive);
         this.setConfig(this.primary, "domain:name", DOMAIN);
+        if (createdDomain) this.setConfig(this.primary, "domain:certificateArn", createdDomain.certificateArn);
     }
 
     /** The ring's history, as `ring status --json` reports it. */
@@ -431,6 +445,15 @@ export class Harness {
         this.writeState(st);
     }
 
+    /** Makes the stand-in's AWS refuse every `op` on resources of `type` with `message` (null: accept them again). */
+    failStep(op: "create" | "update" | "delete", type: string, message: string | null): void {
+        const st = this.state();
+        st.aws ??= { mappings: {} };
+        st.aws.failSteps = (st.aws.failSteps ?? []).filter((f) => f.op !== op || f.type !== type);
+        if (message !== null) st.aws.failSteps.push({ op, type, message });
+        this.writeState(st);
+    }
+
     clearLog(): void {
         if (fs.existsSync(this.logFile)) fs.unlinkSync(this.logFile);
     }
@@ -457,12 +480,17 @@ export class Harness {
 
     /** Runs a ring command line in this process, with the stubbed AWS clients, the stage server and the fake clock. */
     async run(...args: string[]): Promise<InProcessResult> {
+        return this.runWith(runRing, ...args);
+    }
+
+    /** The same with another build of the ring commands (a checkout's own bin/ring/cli.js). */
+    async runWith(ring: typeof runRing, ...args: string[]): Promise<InProcessResult> {
         this.pulumiCommand ??= await PulumiCommand.get({ root: path.dirname(this.binDir), skipVersionCheck: true });
         const cwdArgs = args.includes("--cwd") ? [] : ["--cwd", this.dir];
         let stdout = "";
         let stderr = "";
         let pulumiOutput = "";
-        const code = await runRing([...args, ...cwdArgs], {
+        const code = await ring([...args, ...cwdArgs], {
             io: {
                 out: (t) => { stdout += t.endsWith("\n") ? t : `${t}\n`; },
                 err: (t) => { stderr += t.endsWith("\n") ? t : `${t}\n`; },

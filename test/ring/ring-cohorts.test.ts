@@ -108,6 +108,24 @@ describe("ring: header cohorts", function () {
         assert.match((await h.run("status")).stdout, /ended cohorts: X-Ring-Cohort=beta -> black \(priority 100\)/);
     });
 
+    it("a flip whose mapping was updated but whose routing-rule step failed says what AWS and the live pointer hold now, and how to finish", async () => {
+        h.setRoutingMode("ROUTING_RULE_THEN_BASE_PATH_MAPPING");
+        assert.strictEqual((await h.run("cohort", "black", "--header", "X-Ring-Cohort=beta")).code, 0);
+        h.failStep("delete", "aws:apigatewayv2/routingRule:RoutingRule", "deleting API Gateway v2 Routing Rule: TooManyRequestsException: Too Many Requests");
+        const r = await h.run("flip", "black", "--no-bake", "--reason", "release 2");
+        assert.strictEqual(r.code, 1, r.stderr);
+        assert.match(r.stderr, /flip to slot "black" on stack live failed:\n.*TooManyRequestsException/);
+        assert.doesNotMatch(r.stderr, /did not change|still points at red/);
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("black").restApiId, stage: "black" });
+        assert.match(r.stderr, new RegExp(`fix: the flip took effect before the update failed: AWS maps api\\.example\\.edu/ to black \\(api ${String(h.outputs("black").restApiId)}, stage black\\) and the live pointer says black`));
+        assert.match(r.stderr, /Finish it with an update of the live pointer that changes nothing else: `\(cd live && pulumi up --yes --skip-preview --stack live\)`/);
+        // The advice holds: the plain update removes the rule left behind and keeps black live.
+        h.failStep("delete", "aws:apigatewayv2/routingRule:RoutingRule", null);
+        h.up("live", h.liveDir);
+        assert.deepStrictEqual(h.state().aws?.routingRules?.[DOMAIN], []);
+        assert.deepStrictEqual([h.pointer().liveSlot, h.awsMapping()?.stage], ["black", "black"]);
+    });
+
     it("--remove ends one cohort and keeps what is live; the same headers again re-point it", async () => {
         await h.cleanup();
         h = await Harness.create({ order: ["red", "black", "blue"] });
@@ -124,16 +142,22 @@ describe("ring: header cohorts", function () {
         assert.strictEqual(await served({ "X-Ring-Cohort": "beta" }), String(h.outputs("red").releaseId));
     });
 
-    it("a domain the live pointer creates routes by rules first: no AWS routing-mode change needed", async () => {
+    it("a domain the live pointer creates takes the routing mode its first cohort needs in the cohort's own update, and keeps it after", async () => {
         h.setConfig("live", "domain:certificateArn", "arn:aws:acm:us-east-1:123456789012:certificate/0f0f0f0f-1111-2222-3333-444444444444", h.liveDir);
         const st = h.state();
         delete st.aws?.domains?.[DOMAIN];
         h.writeState(st);
         assert.strictEqual(h.pulumi(["up", "--yes", "--skip-preview", "--stack", "live"], h.liveDir).code, 0);
-        assert.strictEqual(h.state().aws?.domains?.[DOMAIN]?.routingMode, "ROUTING_RULE_THEN_BASE_PATH_MAPPING");
+        assert.strictEqual(h.state().aws?.domains?.[DOMAIN]?.routingMode, "BASE_PATH_MAPPING_ONLY", "no cohort yet: API Gateway's default");
+        const domainCalls = () => (h.state().aws?.calls ?? []).filter((c) => c.type === "aws:apigateway/domainName:DomainName").map((c) => c.op);
         const r = await h.run("cohort", "black", "--header", "X-Ring-Cohort=beta");
         assert.strictEqual(r.code, 0, r.stderr);
-        assert.strictEqual(h.apiGatewayMock.commandCalls(GetDomainNameCommand).length, 0, "the program made the domain, so its mode is known");
+        assert.strictEqual(h.apiGatewayMock.commandCalls(GetDomainNameCommand).length, 0, "the program made the domain, so it sets the mode itself");
+        assert.strictEqual(h.state().aws?.domains?.[DOMAIN]?.routingMode, "ROUTING_RULE_THEN_BASE_PATH_MAPPING");
+        assert.deepStrictEqual(domainCalls(), ["create", "update"], "created, then the mode set in place with the first rule");
         assert.strictEqual(await served({ "X-Ring-Cohort": "beta" }), String(h.outputs("black").releaseId));
+        assert.strictEqual((await h.run("cohort", "--remove", "--header", "X-Ring-Cohort=beta")).code, 0);
+        assert.deepStrictEqual(domainCalls(), ["create", "update"], "ending the last cohort leaves the domain's mode as it is");
+        assert.strictEqual(h.state().aws?.domains?.[DOMAIN]?.routingMode, "ROUTING_RULE_THEN_BASE_PATH_MAPPING");
     });
 });

@@ -7,6 +7,8 @@ import type { RingHistoryEntry } from "../../outputs";
 import { DOMAIN, Harness, LIVE_PROJECT, LIVE_STACK, eachTestDeployed } from "./harness";
 
 const MAPPING = "aws:apigateway/basePathMapping:BasePathMapping";
+const DOMAIN_NAME = "aws:apigateway/domainName:DomainName";
+const CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0f0f0f0f-1111-2222-3333-444444444444";
 const earlier: RingHistoryEntry[] = [
     { at: "2026-11-20T09:00:00Z", kind: "flip", from: "red", to: "black", by: "ci (ci)", why: "release 1", gate: "passed" },
     { at: "2026-11-21T09:00:00Z", kind: "flip", from: "black", to: "red", by: "ci (ci)", why: "release 2", gate: "passed" },
@@ -35,6 +37,30 @@ describe("ring: moving a ring deployed before the live pointer", function () {
         const again = h.pulumi(["up", "--yes", "--skip-preview", "--stack", "red"]);
         assert.strictEqual(again.code, 255, again.stdout);
         assert.match(again.stdout, /stack "red" was deployed by a ring that kept the custom domain's mapping in the primary's state .* this update would delete the mapping.*`npm run ring -- migrate`/s);
+        assert.deepStrictEqual(mappingCalls(), []);
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" });
+    });
+
+    it("a plain `pulumi up` of the live pointer before the move does not unlock the primary: it is refused until the live pointer holds the mapping, and `ring migrate` still moves it", async () => {
+        // The old keys removed by hand, then the live pointer's stack updated with nothing to apply (README: a plain update keeps what is live).
+        h.setConfig("red", "ring:live", undefined);
+        h.setConfig("red", "ring:previousLive", undefined);
+        h.setConfig("red", "domain:name", undefined);
+        h.pulumi(["stack", "init", LIVE_STACK], h.liveDir);
+        h.up(LIVE_STACK, h.liveDir);
+        assert.strictEqual(h.pointer().liveSlot, null, "the live pointer says nothing is live: it has not taken the mapping over");
+        const r = h.pulumi(["up", "--yes", "--skip-preview", "--stack", "red"]);
+        assert.strictEqual(r.code, 255, r.stdout);
+        assert.match(r.stdout, /stack "red" was deployed by a ring that kept the custom domain's mapping in the primary's state .* this update would delete the mapping.*`npm run ring -- migrate`/s);
+        assert.deepStrictEqual(mappingCalls(), [], "AWS never saw the mapping deleted");
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" });
+        assert.ok(h.stack("red").resources.some((x) => x.type === MAPPING), "the mapping is still in the primary's state");
+
+        // The move still works from there, and only then does the primary deploy.
+        const migrate = await h.run("migrate");
+        assert.strictEqual(migrate.code, 0, `${migrate.stderr}\n${migrate.pulumiOutput}`);
+        assert.strictEqual(h.pointer().liveSlot, "red");
+        h.up("red");
         assert.deepStrictEqual(mappingCalls(), []);
         assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" });
     });
@@ -91,6 +117,29 @@ describe("ring: moving a ring deployed before the live pointer", function () {
         assert.strictEqual(flip.code, 0, flip.stderr);
         assert.deepStrictEqual(mappingCalls(), ["update"]);
         assert.deepStrictEqual((await h.history()).map((e) => e.why), ["release 1", "release 2", "release 3"]);
+    });
+
+    it("moves a ring whose primary created the domain: the live pointer's first update leaves the domain and the mapping as they are, and a cohort later sets the routing mode", async () => {
+        await h.cleanup();
+        h = await Harness.create();
+        h.deploy(["red", "black"], null);
+        h.oldRing("red", earlier, "black", { certificateArn: CERTIFICATE });
+        const r = await h.run("migrate");
+        assert.strictEqual(r.code, 0, `${r.stderr}\n${r.pulumiOutput}`);
+        const pointer = h.stack(LIVE_STACK, LIVE_PROJECT);
+        assert.ok(pointer.resources.some((x) => x.urn === `urn:pulumi:${LIVE_STACK}::${LIVE_PROJECT}::api-ring:ring:DomainFlip$${DOMAIN_NAME}::live-domain`), "the domain moved");
+        assert.deepStrictEqual(h.state().aws?.calls ?? [], [], "AWS saw no call: not the domain (its routing mode, its tags), not the mapping");
+        assert.strictEqual(h.config(LIVE_STACK, h.liveDir)["domain:certificateArn"], CERTIFICATE);
+        h.up("red");
+        assert.deepStrictEqual(h.state().aws?.calls?.filter((c) => c.type === MAPPING || c.type === DOMAIN_NAME) ?? [], []);
+
+        // The first cohort sets the routing mode in its own update; the domain keeps its tags.
+        const cohort = await h.run("cohort", "black", "--header", "X-Ring-Cohort=beta");
+        assert.strictEqual(cohort.code, 0, cohort.stderr);
+        assert.deepStrictEqual(h.state().aws?.calls?.filter((c) => c.type === DOMAIN_NAME).map((c) => c.op), ["update"]);
+        assert.strictEqual(h.state().aws?.domains?.[DOMAIN]?.routingMode, "ROUTING_RULE_THEN_BASE_PATH_MAPPING");
+        const domain = h.stack(LIVE_STACK, LIVE_PROJECT).resources.find((x) => x.type === DOMAIN_NAME);
+        assert.deepStrictEqual(domain?.inputs?.tags, { "api-ring:project": "api-ring", "api-ring:slot": "red" });
     });
 
     it("refuses a live pointer's stack in another region: the moved provider would be replaced, and the mapping with it", async () => {
