@@ -1,5 +1,5 @@
 // gateway:*: the slot's REST API and stage: the document, its stage variables, logging and throttling.
-import { MEDIA_TYPE } from "../openapi/binary-types";
+import { MEDIA_TYPE } from "./media-type";
 import { Reader, isStringList, isStringMap, shown } from "./reader";
 
 export type LogLevel = "OFF" | "ERROR" | "INFO";

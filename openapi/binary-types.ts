@@ -6,12 +6,10 @@
 // PutRestApi imports, and the RestApi's binaryMediaTypes argument gets the same list: the provider
 // applies its argument after the import and would otherwise replace the body's
 // (terraform-provider-aws internal/service/apigateway/rest_api.go, resourceRestAPIWithBodyUpdateOperations).
+import { MEDIA_TYPE } from "../config/media-type";
 import { Json, SpecProblem, pointer } from "./document";
 
 export const BINARY_MEDIA_TYPES = "x-amazon-apigateway-binary-media-types";
-
-/** type/subtype as API Gateway's binaryMediaTypes take it, wildcards allowed (image/*, *\/*). */
-export const MEDIA_TYPE = /^[A-Za-z0-9*!#$&^_.+-]+\/[A-Za-z0-9*!#$&^_.+-]+$/;
 
 export interface BinaryMediaTypes {
     /** The document's, then config's that the document lacks (compared without case, as media types are). */

@@ -416,7 +416,8 @@ describe("any document: the program serving each fixture", function () {
             "gateway:spec: public: GET / (gateway:publicRoutes), GET /status (gateway:publicRoutes), POST /oauth2/token (x-amazon-apigateway-auth: none), ANY /shelves/login (gateway:publicRoutes)",
         ]);
         const warnings = run.diagnostics.filter((d) => d.severity === "warning").map((d) => d.message);
-        assert.strictEqual(warnings.length, 6, warnings.join("\n"));
+        // The upstream quirks left after the import's fixes (2 shared operation ids) and the 2 ANY proxies.
+        assert.strictEqual(warnings.length, 4, warnings.join("\n"));
         assert.deepStrictEqual(warnings.filter((w) => /preflight/.test(w)).map((w) => w.split(" answers OPTIONS too")[0]), [
             "gateway:spec: #/paths/~1shelves~1v1~1{proxy+}/x-amazon-apigateway-any-method: ANY /shelves/v1/{proxy+}",
             "gateway:spec: #/paths/~1uploads~1{proxy+}/x-amazon-apigateway-any-method: ANY /uploads/{proxy+}",

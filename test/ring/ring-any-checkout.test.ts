@@ -20,7 +20,7 @@ const SOURCES = ["tsconfig.json", "components", "config", "openapi", "handlers",
  */
 const ROLLBACK_RUNS = [
     "components/domainFlip.ts", "config.ts", "config/alarms.ts", "config/authorizer.ts", "config/cache.ts", "config/domain.ts", "config/gateway.ts",
-    "config/network.ts", "config/reader.ts", "config/ring.ts", "config/threescale.ts", "guards.ts", "handlers/bounded-body.ts", "handlers/credentials.ts",
+    "config/media-type.ts", "config/network.ts", "config/reader.ts", "config/region.ts", "config/ring.ts", "config/threescale.ts", "guards.ts", "handlers/bounded-body.ts", "handlers/credentials.ts",
     "handlers/jwt.ts", "handlers/metrics.ts", "handlers/routes.ts", "handlers/secrets.ts", "handlers/settings.ts", "live/change.ts", "live/cohorts.ts",
     "live/index.ts", "outputs.ts", "ring/aws.ts", "ring/cli.ts", "ring/flip.ts", "ring/gate.ts", "ring/migrate.ts", "ring/ops.ts", "ring/plan.ts",
     "ring/pointer.ts", "ring/status.ts", "ring/workspace.ts", "stack-config.ts",
