@@ -132,6 +132,13 @@ export const LIVE_POINTER_OUTPUT_NAMES: readonly (keyof LivePointerOutputs)[] = 
     "liveSlot", "previousLive", "liveUrl", "domainName", "ringHistory", "cohorts",
 ];
 
+/**
+ * A slot (stack) name: letters, digits, - and _ (a stage, a function, a queue and an IAM role are named
+ * after it; config/ring.ts adds the length limits). One pattern for config, the ring commands and the
+ * live pointer's state.
+ */
+export const SLOT_NAME = /^[A-Za-z0-9_-]+$/;
+
 /** The live pointer's project is the slot project's name with this suffix, and its one stack is LIVE_POINTER_STACK (README, "The live pointer"). */
 export const LIVE_POINTER_PROJECT_SUFFIX = "-live";
 export const LIVE_POINTER_STACK = "live";

@@ -4,6 +4,7 @@
 import type { CredentialSource } from "../handlers/credentials";
 import type { DomainConfig } from "./domain";
 import { Reader, isStringList, shown } from "./reader";
+import { SLOT_NAME } from "../outputs";
 
 export interface RingSettings {
     order: string[];
@@ -107,7 +108,7 @@ export const SLOT_NAME_LIMIT = 64 - "-authorizer-pair-authorizer-role".length - 
 export const PRIMARY_NAME_LIMIT = 40 - "-auth-cache-redis".length - 1 - 7;
 
 function slotNameProblem(slot: string, isPrimary: boolean): string | undefined {
-    if (!/^[A-Za-z0-9_-]+$/.test(slot) || slot.length > SLOT_NAME_LIMIT) {
+    if (!SLOT_NAME.test(slot) || slot.length > SLOT_NAME_LIMIT) {
         return `slot names of letters, digits, - and _, at most ${SLOT_NAME_LIMIT} characters (a stage, a function, a queue and an IAM role are named after each)`;
     }
     if (isPrimary && (!/^[A-Za-z][A-Za-z0-9-]*$/.test(slot) || slot.includes("--") || slot.endsWith("-") || slot.length > PRIMARY_NAME_LIMIT)) {
@@ -119,7 +120,7 @@ function slotNameProblem(slot: string, isPrimary: boolean): string | undefined {
 /** The ring as the stack `slot` sees it: the slots and the primary. */
 export function ringSettings(r: Reader, slot: string): RingSettings {
     const order = r.json("ring:order", ["red", "black"], isStringList, "a non-empty list of slot (stack) names, e.g. [red, black]");
-    const slotsOk = order.length > 0 && new Set(order).size === order.length && order.every((s) => /^[A-Za-z0-9_.-]+$/.test(s));
+    const slotsOk = order.length > 0 && new Set(order).size === order.length;
     if (!slotsOk) r.problem("ring:order", shown(JSON.stringify(order)), "a non-empty list of distinct stack names");
     const requested = r.string("ring:primary", undefined);
     let primary = requested ?? order[0];

@@ -7,7 +7,7 @@
 // readStackReference, pkg/backend/backend.go GetStackOutputs, which reads the stack's last snapshot).
 // A ring command hands its change in the environment of that one `pulumi up` (LIVE_CHANGE_ENV), never
 // in a file: an update without it keeps what is live, the history and the cohorts.
-import { Cohort, RingHistoryEntry, isRingHistoryEntry } from "../outputs";
+import { Cohort, RingHistoryEntry, SLOT_NAME, isRingHistoryEntry } from "../outputs";
 import { cohortProblems, isCohort } from "./cohorts";
 
 /** The environment variable a ring command sets on the one `pulumi up` that applies its change. */
@@ -49,10 +49,8 @@ export const STATE_OUTPUTS: readonly (keyof LivePointerState)[] = ["liveSlot", "
 
 export const EMPTY_STATE: LivePointerState = { liveSlot: null, previousLive: null, ringHistory: [], cohorts: [] };
 
-const SLOT = /^[A-Za-z0-9_.-]+$/;
-
 function slotOrNull(value: unknown): value is string | null {
-    return value === null || (typeof value === "string" && SLOT.test(value));
+    return value === null || (typeof value === "string" && SLOT_NAME.test(value));
 }
 
 /**

@@ -1,7 +1,7 @@
 // The ring's arithmetic and guard rails for the ring commands (ring/cli.ts).
 // Pure: no Pulumi import, no I/O. Everything here is decided from plain data that
 // ring/ops.ts reads through the Automation API and the AWS SDK, so it is unit-tested exhaustively.
-import type { Cohort, CohortHeader } from "../outputs";
+import { SLOT_NAME, type Cohort, type CohortHeader } from "../outputs";
 import { cohortProblems, nextPriority, sameHeaders } from "../live/cohorts";
 import type { LivePointerChange, LivePointerState } from "../live/change";
 
@@ -58,7 +58,6 @@ export const DEFAULT_ORDER: readonly string[] = ["red", "black"];
 export const RING_CMD = "npm run ring --";
 
 /** Pulumi stack names: letters, digits, '-', '_', '.'. */
-const SLOT_NAME = /^[A-Za-z0-9_.-]+$/;
 
 export interface Ring {
     /** Slots in deploy order. */
@@ -140,7 +139,7 @@ export function parseOrder(raw: unknown, source = "ring:order"): string[] {
     for (const item of value) {
         if (typeof item !== "string" || !SLOT_NAME.test(item)) {
             throw new RingError(`${source} contains ${JSON.stringify(item)}, which is not a valid stack name`,
-                EXIT.failed, "use stack names made of letters, digits, '-', '_' and '.'");
+                EXIT.failed, "use stack names made of letters, digits, '-' and '_'");
         }
         if (order.includes(item)) {
             throw new RingError(`${source} lists slot "${item}" twice`, EXIT.failed, "list every slot once");
