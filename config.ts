@@ -4,7 +4,7 @@
 // and what it expected; nothing is created until the whole config is valid.
 import * as pulumi from "@pulumi/pulumi";
 import { ALARM_KEYS, AlarmThresholds, alarmThresholds } from "./config/alarms";
-import { AUTHORIZER_KEYS, AuthorizerConfig, authorizerConfig, checkAuthorizerBounds, checkEnvironmentSize, credentialConfig } from "./config/authorizer";
+import { AUTHORIZER_KEYS, AuthorizerConfig, authorizerConfig, checkAuthorizerBounds, checkEnvironmentSize, checkSecretsExtensionRegion, credentialConfig } from "./config/authorizer";
 import { CACHE_KEYS, CacheConfig, cacheConfig } from "./config/cache";
 import { DOMAIN_KEYS, DomainConfig, domainConfig } from "./config/domain";
 import { GATEWAY_KEYS, GatewayConfig, gatewayConfig } from "./config/gateway";
@@ -117,8 +117,11 @@ function primaryConfig(r: Reader, source: ConfigSource, ring: RingSettings): Pic
     return {};
 }
 
-/** Validates the whole configuration of one slot; throws a ConfigError listing every problem. */
-export function readSlotConfig(source: ConfigSource): SlotConfig {
+/**
+ * Validates the whole configuration of one slot; throws a ConfigError listing every problem. `env` is where
+ * the AWS provider finds a region aws:region does not set.
+ */
+export function readSlotConfig(source: ConfigSource, env: NodeJS.ProcessEnv = process.env): SlotConfig {
     const r = new Reader(source);
     const slot = source.stack;
     checkKeyNames(r, source);
@@ -133,6 +136,7 @@ export function readSlotConfig(source: ConfigSource): SlotConfig {
     const config: SlotConfig = { project: source.project, slot, isPrimary, ring, gateway, threescale, authorizer, alarms, cache, network };
     checkEnvironmentSize(r, config);
     checkAuthorizerBounds(r, config);
+    checkSecretsExtensionRegion(r, config, env);
     if (r.problems.length > 0) throw new ConfigError(slot, r.problems);
     return config;
 }

@@ -101,6 +101,7 @@ async function slotProgram(): Promise<StackOutputs<SlotOutputs> | StackOutputs<P
         securityGroupIds: [network.lambdaSecurityGroupId],
         flushSchedule: az.flushSchedule,
         metricsService: serviceName(config.project, slot),
+        secretsExtensionLayerArn: az.secretsExtensionLayerArn,
         tags,
     });
 

@@ -4,11 +4,14 @@
 // runtime's AWS SDK, and the environment the program gives the function, metrics on) measures,
 // from `require` of the entry point:
 //   - the first decision of a key already in the Redis cache (TLS + AUTH, as ElastiCache runs), the two
-//     tokens read from Parameter Store first (the stand-in on loopback, through the runtime's SDK),
-//   - the baseline: an empty handler, packed as the handlers are (ioredis bundled by esbuild), that
-//     reads its Redis AUTH token from the same store with the runtime's SDK (as any function keeping
-//     its secret out of its configuration must) and makes one TLS GET,
-//   - and, to say what the store read costs, the same empty handler with the token in its environment,
+//     tokens read first through the Parameters and Secrets extension (its stand-in, reading the Parameter
+//     Store stand-in; its cache emptied before each process, as a new execution environment's extension starts),
+//   - the baseline: an empty handler, packed as the handlers are (ioredis bundled by esbuild), with its
+//     Redis AUTH token in its environment (as before issue 17), making one TLS GET: the issue's ratio is
+//     the shipped start over this one,
+//   - the same empty handler reading its token through the extension, to say what the read costs,
+//   - and the same empty handler reading it with the runtime's AWS SDK (GetParameter), the read the
+//     extension replaced,
 // and, warm (after WARM_UP calls, as a container that has served requests), the cache-hit p99 next
 // to a raw GET p99 from the same process and client library, interleaved, over WARM_ROUNDS rounds.
 // Run: npm run bench -- cold
@@ -20,6 +23,7 @@ import { ARCHIVE_ENTRY } from "../handler-archive";
 import { metricsEnvironment } from "../handlers/metrics";
 import { previewStack } from "../preview/cli";
 import { startParameterStore } from "../dev-servers/parameter-store";
+import { startParametersExtension } from "../dev-servers/parameters-extension";
 import { startRedis } from "../dev-servers/redis-server";
 import { startThreescale } from "../dev-servers/threescale";
 import { invokeArchive, lambdaRuntimeModules, runInLambdaProcess } from "../test/support/lambda";
@@ -43,6 +47,7 @@ async function main(): Promise<void> {
     const threescale = await startThreescale({ apps: [{ id: "app-cold", userKey: KEY, plan: "Basic" }] });
     const sns = await startLocalSns();
     const store = await startParameterStore();
+    const extension = await startParametersExtension({ store });
     try {
         const run = previewStack("red", { archiveDir: path.join(work, "archives") });
         const authorizer = run.archives.find((a) => a.function.endsWith("-authorizer"));
@@ -57,7 +62,7 @@ async function main(): Promise<void> {
                 usageTopicArn: "arn:aws:sns:us-east-1:123456789012:red-authorizer-pair-usage",
                 redis: redisSettings,
                 threescale: { backendUrl: threescale.url, serviceId: threescale.serviceId, serviceToken: threescale.serviceToken, timeoutMs: 2000 },
-            }), store),
+            }), extension),
             // As deployed: the slot's metrics on (components/authorizerPair.ts).
             ...metricsEnvironment("api-ring-red"),
             NODE_EXTRA_CA_CERTS: caFile,
@@ -69,24 +74,33 @@ async function main(): Promise<void> {
         if (warmup.error) throw new Error(`warm-up invocation failed: ${warmup.error}`);
 
         const shipped: number[] = [];
-        const baseline: number[] = [];
         const tokenAtHand: number[] = [];
+        const throughExtension: number[] = [];
+        const throughSdk: number[] = [];
         // The baseline is packed as the handlers are: ioredis bundled by esbuild into one file.
         const ioredis = path.join(process.cwd(), "node_modules", "ioredis");
         const bundledIoredis = path.join(work, "baseline", "ioredis.js");
         esbuild.buildSync({ stdin: { contents: `export { Redis } from "ioredis";`, resolveDir: process.cwd() }, outfile: bundledIoredis,
             bundle: true, platform: "node", format: "cjs", target: "node22", legalComments: "none", logLevel: "silent" });
-        // The empty handler: its AUTH token from the store (GetParameter, decrypted, through the runtime's
-        // SDK), or, for the store read's own cost, from its environment as before issue 17.
-        const emptyHandler = (fromStore: boolean): string => `
-            const started = process.hrtime.bigint();
-            const { Redis } = require(${JSON.stringify(bundledIoredis)});
-            const token = ${fromStore ? `(async () => {
+        // The empty handler: its AUTH token in its environment, or read through the extension (a GET on
+        // loopback, as handlers/secrets.ts reads), or read with the runtime's SDK (GetParameter, decrypted).
+        const tokenRead = {
+            environment: "Promise.resolve(process.env.BENCH_REDIS_AUTH_TOKEN)",
+            extension: `new Promise((resolve, reject) => require("http").get({ host: "localhost", port: Number(process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT), agent: false,
+                path: "/systemsmanager/parameters/get?name=" + encodeURIComponent(${JSON.stringify(SECRET_PARAMETER_NAMES.redisAuthToken)}) + "&withDecryption=true",
+                headers: { "X-Aws-Parameters-Secrets-Token": process.env.AWS_SESSION_TOKEN } }, (res) => {
+                    let body = ""; res.on("data", (c) => body += c); res.on("end", () => resolve(JSON.parse(body).Parameter.Value));
+                }).on("error", reject))`,
+            sdk: `(async () => {
                 const { SSMClient, GetParameterCommand } = require("@aws-sdk/client-ssm");
                 const ssm = new SSMClient({ endpoint: process.env.AWS_ENDPOINT_URL_SSM, region: process.env.AWS_REGION, maxAttempts: 1 });
                 return (await ssm.send(new GetParameterCommand({ Name: ${JSON.stringify(SECRET_PARAMETER_NAMES.redisAuthToken)}, WithDecryption: true }))).Parameter.Value;
-            })()` : "Promise.resolve(process.env.BENCH_REDIS_AUTH_TOKEN)"};
-            token.then((password) => {
+            })()`,
+        };
+        const emptyHandler = (read: keyof typeof tokenRead): string => `
+            const started = process.hrtime.bigint();
+            const { Redis } = require(${JSON.stringify(bundledIoredis)});
+            ${tokenRead[read]}.then((password) => {
                 const client = new Redis({ host: ${JSON.stringify(redis.host)}, port: ${redis.port}, password,
                     tls: {}, lazyConnect: true, enableOfflineQueue: true, maxRetriesPerRequest: 1 });
                 return client.get("cold-start-probe");
@@ -94,14 +108,18 @@ async function main(): Promise<void> {
                 process.stdout.write("\\nRESULT " + JSON.stringify(Number(process.hrtime.bigint() - started) / 1e6) + "\\n");
                 process.exit(0);
             });`;
+        const sdkEnv = { ...env, ...store.clientEnvironment() };
         for (let i = 0; i < PROCESSES; i++) {
-            // Interleaved, so all three see the same machine load.
+            // Interleaved, so all four see the same machine load; each extension read starts with an empty cache.
+            extension.clearCache();
             const [hit] = await invokeArchive(authorizer.dir, env, runtimeModules, [EVENT]);
             const source = (hit.ok as { context?: { source?: string } } | undefined)?.context?.source;
             if (source !== "cache") throw new Error(`expected a cache hit, got ${hit.error ?? source}`);
             shipped.push(hit.sinceRequireMs);
-            baseline.push(await runInLambdaProcess<number>(authorizer.dir, env, runtimeModules, emptyHandler(true)));
-            tokenAtHand.push(await runInLambdaProcess<number>(authorizer.dir, { ...env, BENCH_REDIS_AUTH_TOKEN: redis.password }, runtimeModules, emptyHandler(false)));
+            tokenAtHand.push(await runInLambdaProcess<number>(authorizer.dir, { ...env, BENCH_REDIS_AUTH_TOKEN: redis.password }, runtimeModules, emptyHandler("environment")));
+            extension.clearCache();
+            throughExtension.push(await runInLambdaProcess<number>(authorizer.dir, env, runtimeModules, emptyHandler("extension")));
+            throughSdk.push(await runInLambdaProcess<number>(authorizer.dir, sdkEnv, runtimeModules, emptyHandler("sdk")));
         }
 
         // Warm: the shipped handler's cache hits and the same ioredis's raw GETs, in one process, each
@@ -137,18 +155,20 @@ async function main(): Promise<void> {
         const w = warm.pooled;
 
         console.log(`api-ring cold start (Node ${process.version}, ${PROCESSES} fresh processes each, TLS + AUTH redis-server on loopback)\n`);
-        console.log(`cold start, require to first decision (cache hit)   median ${ms(median(shipped))}  (min ${ms(Math.min(...shipped))}, max ${ms(Math.max(...shipped))})`);
-        console.log(`baseline, empty handler: token from the store + GET  median ${ms(median(baseline))}  (min ${ms(Math.min(...baseline))}, max ${ms(Math.max(...baseline))})`);
-        console.log(`ratio shipped / baseline                             ${(median(shipped) / median(baseline)).toFixed(2)}`);
-        console.log(`empty handler, token in its environment + GET        median ${ms(median(tokenAtHand))}: the store read costs ${ms(median(baseline) - median(tokenAtHand))} ` +
-            `(runtime SDK load, signing, one loopback round trip); shipped / this: ${(median(shipped) / median(tokenAtHand)).toFixed(2)}`);
+        const figure = (values: number[]): string => `median ${ms(median(values))}  (min ${ms(Math.min(...values))}, max ${ms(Math.max(...values))})`;
+        console.log(`cold start, require to first decision (cache hit), tokens through the extension  ${figure(shipped)}`);
+        console.log(`baseline, empty handler: token in its environment + GET                   ${figure(tokenAtHand)}`);
+        console.log(`ratio shipped / baseline                                                  ${(median(shipped) / median(tokenAtHand)).toFixed(2)}  (target 1.3)`);
+        console.log(`empty handler, token through the extension + GET                          ${figure(throughExtension)}: the read costs ${ms(median(throughExtension) - median(tokenAtHand))}`);
+        console.log(`empty handler, token with the runtime's AWS SDK (GetParameter) + GET       ${figure(throughSdk)}: the read costs ${ms(median(throughSdk) - median(tokenAtHand))}`);
         const ms2 = (v: number): string => `${v.toFixed(2)} ms`;
         console.log(`warm cache-hit decision p50 ${ms2(w.hitP50)} p99 ${ms2(w.hitP99)} vs raw TLS GET p50 ${ms2(w.getP50)} p99 ${ms2(w.getP99)} ` +
             `(p99 ratio ${(w.hitP99 / w.getP99).toFixed(2)}; ${WARM_ROUNDS} rounds of ${WARM_CALLS} each, interleaved, after ${WARM_UP}, same process and client library)`);
         console.log(`  p99 ratio by round: ${warm.rounds.map((r) => (r.hitP99 / r.getP99).toFixed(2)).join(" ")}`);
         for (const a of run.archives) console.log(`${a.function} archive: ${a.files} files, ${(a.bytes / 1024).toFixed(0)} KiB unpacked, ${(a.zippedBytes / 1024).toFixed(0)} KiB zipped`);
     } finally {
-        await Promise.all([redis.close(), threescale.close(), sns.close(), store.close()]);
+        await Promise.all([redis.close(), threescale.close(), sns.close(), extension.close()]);
+        await store.close();
         fs.rmSync(work, { recursive: true, force: true });
     }
 }

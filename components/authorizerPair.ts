@@ -35,6 +35,11 @@ export interface AuthorizerPairArgs {
     flushSchedule: string;
     /** The `service` dimension of the handlers' CloudWatch metrics (`<project>-<slot>`); none published when unset. */
     metricsService?: string;
+    /**
+     * The AWS Parameters and Secrets Lambda Extension layer version the functions read their secrets
+     * through (arm64). Unset: the latest AWS publishes for the region, read at each update.
+     */
+    secretsExtensionLayerArn?: string;
     tags?: Record<string, string>;
 }
 
@@ -48,6 +53,14 @@ export function handlerLazyPackages(jwt: boolean): LazyPackages {
 
 /** The Lambda runtime of both functions; their bundles target its Node.js version. */
 const RUNTIME = aws.lambda.Runtime.NodeJS22dX;
+/** Both functions' instruction set; the secrets extension's layer must be built for it. */
+const ARCHITECTURE = "arm64";
+/**
+ * AWS's public parameter naming the latest Parameters and Secrets Lambda Extension layer for arm64 in the
+ * region ("Using Parameter Store parameters in AWS Lambda functions", AWS Systems Manager user guide:
+ * "The latest Lambda extension ARN versions are stored as public parameters").
+ */
+export const SECRETS_EXTENSION_LATEST_PARAMETER = "/aws/service/aws-parameters-and-secrets-lambda-extension/arm64/latest";
 
 /** AWS managed policies the functions need: logs and VPC attachment, X-Ray writes; nothing more. Named in the region's partition. */
 const VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole";
@@ -137,10 +150,14 @@ export class AuthorizerPair extends pulumi.ComponentResource {
         };
         const vpcConfig = { subnetIds: args.subnetIds, securityGroupIds: args.securityGroupIds };
         const region = aws.getRegionOutput({}, { parent: this }).region;
+        // The functions read their secrets through AWS's extension (handlers/secrets.ts): its layer, pinned by
+        // config or the latest for the region.
+        const layers = [args.secretsExtensionLayerArn ?? aws.ssm.getParameterOutput({ name: SECRETS_EXTENSION_LATEST_PARAMETER }, { parent: this }).value];
         const readSecrets = (parameters: aws.ssm.Parameter[]) => [{
             Sid: "ReadOwnSecrets",
             Effect: "Allow",
-            Action: ["ssm:GetParameters"],
+            // The extension calls GetParameter, one parameter a call, with the function's credentials.
+            Action: ["ssm:GetParameter"],
             Resource: parameters.map((p) => p.arn),
         }, {
             Sid: "DecryptOwnSecrets",
@@ -163,7 +180,8 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             // Our least-privilege role: without one CallbackFunction attaches nine managed *FullAccess policies.
             role: authorizerAccess.role,
             runtime: RUNTIME,
-            architectures: ["arm64"],
+            architectures: [ARCHITECTURE],
+            layers,
             memorySize: 512,
             // Far below API Gateway's 29 s; config refuses bounds that do not fit inside it (config/authorizer.ts).
             timeout: AUTHORIZER_TIMEOUT_SECONDS,
@@ -184,7 +202,8 @@ export class AuthorizerPair extends pulumi.ComponentResource {
             ...handlerCode(`${name}-reporter`, RUNTIME, "reporter", createReporterHandler, handlerLazyPackages(false)),
             role: reporterAccess.role,
             runtime: RUNTIME,
-            architectures: ["arm64"],
+            architectures: [ARCHITECTURE],
+            layers,
             memorySize: 256,
             timeout: 60,
             environment: {

@@ -10,6 +10,7 @@ import { serviceName } from "../handlers/metrics";
 import { SECRETS_TIMEOUT_MS } from "../handlers/secrets";
 import { AuthorizerSettings, FAILURE_MODES, NUDGE_WAIT_MS, PARAMETER_NAME_BOUND, functionEnvironment, isPlanRoutes } from "../handlers/settings";
 import { Reader, isStringList, shown } from "./reader";
+import { providerRegion } from "./region";
 import type { ThreescaleConfig } from "./threescale";
 
 /** The authorizer's config: the handlers' settings it shares (documented there) plus the program's own. */
@@ -25,6 +26,8 @@ export interface AuthorizerConfig extends Pick<AuthorizerSettings,
     redisTimeoutMs: number;
     /** How often the reporter flushes pending usage even without an SNS nudge. */
     flushSchedule: string;
+    /** The Parameters and Secrets extension layer version the functions carry; unset: the latest for the region. */
+    secretsExtensionLayerArn?: string;
 }
 
 export const AUTHORIZER_KEYS: readonly string[] = [
@@ -34,7 +37,7 @@ export const AUTHORIZER_KEYS: readonly string[] = [
     "authorizer:tokenPattern", "authorizer:cacheTtlSeconds",
     "authorizer:negativeTtlSeconds", "authorizer:staleTtlSeconds", "authorizer:failureMode",
     "authorizer:planRoutes", "authorizer:defaultRoutes", "authorizer:reportingWindowSeconds",
-    "authorizer:resultTtlSeconds", "authorizer:redisTimeoutMs", "authorizer:flushSchedule",
+    "authorizer:resultTtlSeconds", "authorizer:redisTimeoutMs", "authorizer:flushSchedule", "authorizer:secretsExtensionLayerArn",
 ];
 
 /** What the authorizer's settings and the checks across namespaces read of a slot's config (a SlotConfig has it all). */
@@ -66,12 +69,45 @@ export function authorizerConfig(r: Reader): AuthorizerConfig {
         resultTtlSeconds: r.number("authorizer:resultTtlSeconds", 0, 0, 3600, true),
         redisTimeoutMs: r.number("authorizer:redisTimeoutMs", 150, 10, 5000, true),
         flushSchedule: flushSchedule(r),
+        secretsExtensionLayerArn: secretsExtensionLayer(r),
     };
     for (const [plan, routes] of Object.entries(authorizer.planRoutes)) {
         for (const route of routes) checkRoute(r, `authorizer:planRoutes.${plan}`, route);
     }
     for (const route of authorizer.defaultRoutes) checkRoute(r, "authorizer:defaultRoutes", route);
     return authorizer;
+}
+
+/**
+ * A Lambda layer version ARN as CreateFunction takes one (AWS Lambda API reference, CreateFunction, Layers:
+ * `arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`, 1 to 140 characters); group 1 is its region.
+ */
+const LAYER_VERSION_ARN = /^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):\d{12}:layer:[a-zA-Z0-9_-]+:[0-9]+$/;
+const MAX_LAYER_ARN_LENGTH = 140;
+const LAYER_EXPECTED = `a Lambda layer version ARN (arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>, at most ${MAX_LAYER_ARN_LENGTH} characters), ` +
+    "e.g. the AWS Parameters and Secrets Lambda Extension's arm64 layer for the region; or nothing, for the latest AWS publishes";
+
+/** authorizer:secretsExtensionLayerArn: pins the extension's layer version (components/authorizerPair.ts reads the latest otherwise). */
+function secretsExtensionLayer(r: Reader): string | undefined {
+    const arn = r.string("authorizer:secretsExtensionLayerArn", undefined, LAYER_VERSION_ARN, LAYER_EXPECTED);
+    if (arn !== undefined && arn.length > MAX_LAYER_ARN_LENGTH) {
+        r.problem("authorizer:secretsExtensionLayerArn", shown(arn), LAYER_EXPECTED);
+        return undefined;
+    }
+    return arn;
+}
+
+/**
+ * A pinned layer must be in the functions' region: layers are regional, and a function takes only its own
+ * region's. The region as the provider finds it (config/region.ts); none known, nothing refused on a guess.
+ */
+export function checkSecretsExtensionRegion(r: Reader, config: AuthorizerSlot, env: NodeJS.ProcessEnv): void {
+    const arn = config.authorizer.secretsExtensionLayerArn;
+    const deployed = providerRegion(r.raw("aws:region"), env);
+    const layerRegion = arn === undefined ? undefined : LAYER_VERSION_ARN.exec(arn)?.[1];
+    if (deployed && layerRegion !== undefined && layerRegion !== deployed.region) {
+        r.problem("authorizer:secretsExtensionLayerArn", shown(arn ?? ""), `a layer in ${deployed.region} (${deployed.from}), the functions' region (this one is in ${layerRegion})`);
+    }
 }
 
 /** A route as the authorizer reads it (handlers/routes.ts): what it refuses, config refuses. */

@@ -506,9 +506,9 @@ export interface AuthorizerEntryOptions {
 }
 
 /**
- * The Lambda entry point factory (the archive's index.js calls it once per container): reads the settings,
- * starts reading the secrets, and once they are read creates the Redis client, 3scale client and SNS
- * publisher. Until then (the store unreachable) it answers as createAuthorizerWithoutSecrets says, and
+ * The Lambda entry point factory (the archive's index.js calls it once per container): reads the settings;
+ * the first invocation reads the secrets (the extension that serves them is not ready before: secrets.ts),
+ * and once they are read creates the Redis client, 3scale client and SNS publisher. Until then (the store unreachable) it answers as createAuthorizerWithoutSecrets says, and
  * tries the store again after its back-off.
  */
 export function createAuthorizerHandler(env: Environment = process.env, options: AuthorizerEntryOptions = {}): AuthorizerHandler & { close(): void } {
@@ -547,7 +547,6 @@ export function createAuthorizerHandler(env: Environment = process.env, options:
         return current(event, context);
     };
     const bootstrapping = current;
-    secrets.get().catch(() => undefined); // the read starts with the container
     // Lambda never closes a container; the local run does, and its Redis client must go with it.
     return Object.assign(instrumentAuthorizer<Parameters<AuthorizerHandler>>((event, context) => current(event, context), metrics, UNAUTHORIZED), { close: () => redis?.disconnect() });
 }

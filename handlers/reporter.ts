@@ -64,13 +64,12 @@ const REPORTER_SECRETS_TIMEOUT_MS = 5000;
 
 /**
  * The Lambda entry point factory (the archive's index.js calls it once per container). The secrets are
- * read at cold start; while the store cannot be read an invocation fails at once (the counts stay in
+ * read by the first invocation (not at module load: secrets.ts); while the store cannot be read an invocation fails at once (the counts stay in
  * Redis; Lambda retries, then the dead-letter queue holds the event) and the next read waits for the back-off.
  */
 export function createReporterHandler(env: Environment = process.env, options: { threescale?: ThreescaleClientOptions; log?: (m: string) => void } = {}): ReporterHandler & { close(): void } {
     const deployed = settingsFromEnvironment(env);
     const secrets = createSecretsReader(deployed.secretParameters, { env, timeoutMs: REPORTER_SECRETS_TIMEOUT_MS, log: options.log });
-    secrets.get().catch(() => undefined); // the read starts with the container
     let reporter: ReporterHandler | undefined;
     let redis: Redis | undefined;
     const handler = instrumentReporter(async (event: ReporterEvent) => {

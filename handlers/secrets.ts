@@ -1,12 +1,20 @@
 // The pair's secrets, the 3scale service token and the Redis AUTH token (and the reporter's porta access
-// token when one is configured), live in SSM Parameter Store as SecureStrings (encrypted with the slot's own KMS key), never in the functions' configuration: the
-// environment names the parameters, and each container reads its own at cold start in one `GetParameters`
-// call through the AWS SDK the Lambda runtime ships, then keeps them for its life.
+// token when one is configured), live in SSM Parameter Store as SecureStrings (encrypted with the slot's own
+// KMS key), never in the functions' configuration: the environment names the parameters, and each container
+// reads its own on its first invocation, then keeps them for its life.
+//
+// They are read through the AWS Parameters and Secrets Lambda Extension (a layer of AWS's, running beside
+// the function in its execution environment): one HTTP GET a parameter on loopback, with the execution
+// environment's session token as the extension requires. No AWS SDK is loaded in the function: loading the
+// runtime's SSM client cost a cold start 134 ms, more than the rest of the authorizer (README, figures).
+// The extension is ready only once the Init phase ends (it answers 400 "not ready to serve traffic" before),
+// so the read starts with the first invocation, never at module load.
 //
 // The read is bounded (SECRETS_TIMEOUT_MS, counted among the authorizer's bounds), concurrent callers
 // share it, and after a failure no new read starts before a back-off (1 s, doubling, at most 30 s): a
 // store that hangs costs one request's wait per back-off, and callers meanwhile are refused at once so
 // the failure mode can answer. Messages name the parameter and the cause, never a value.
+import * as http from "http";
 import type { Environment } from "./settings";
 
 /** Names of the parameters holding the secrets, as the environment gives them ("" for a Redis without AUTH, or no porta). */
@@ -47,7 +55,7 @@ export class SecretsUnavailable extends Error {
 }
 
 export interface SecretsReaderOptions {
-    /** Where the SDK finds its region, credentials and endpoint override (AWS_ENDPOINT_URL_SSM). */
+    /** Where the extension's port (PARAMETERS_SECRETS_EXTENSION_HTTP_PORT) and the session token it requires (AWS_SESSION_TOKEN) are. */
     env: Environment;
     timeoutMs?: number;
     now?: () => number;
@@ -62,39 +70,83 @@ export interface SecretsReader {
     get(): Promise<PairSecrets>;
 }
 
-type Ssm = typeof import("@aws-sdk/client-ssm");
+/** Where the extension serves parameters (AWS Systems Manager user guide, "Using Parameter Store parameters in AWS Lambda functions"). */
+const EXTENSION_PATH = "/systemsmanager/parameters/get";
+const EXTENSION_DEFAULT_PORT = 2773;
+/** A GetParameter reply holds one parameter of at most 8 KB (advanced tier) and its metadata. */
+const MAX_REPLY_BYTES = 64 * 1024;
+/** How much of an error reply a message quotes (the extension sends a generic line; the cause is in its log). */
+const QUOTED_BYTES = 120;
 
-/** One GetParameters call for the names given; the values by name. */
-async function readParameters(names: string[], env: Environment, timeoutMs: number): Promise<{ values: Map<string, string>; invalid: string[] }> {
-    // Loaded here, not at module load: the runtime's SDK is needed only for this one call.
-    const ssm: Ssm = await import("@aws-sdk/client-ssm");
-    const explicit = env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-        ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN } }
-        : {};
-    const client = new ssm.SSMClient({
-        region: env.AWS_REGION,
-        // The SDK honours AWS_ENDPOINT_URL_SSM in process.env itself; `env` may be another map (tests, the local run).
-        endpoint: env.AWS_ENDPOINT_URL_SSM || env.AWS_ENDPOINT_URL || undefined,
-        maxAttempts: 1,
-        // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes.
-        requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
-        ...explicit,
-    });
+class ReadFailure extends Error {}
+
+/** The extension's port: PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, which the extension itself reads, else its default. */
+function extensionPort(env: Environment): number {
+    const raw = env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT;
+    if (raw === undefined || raw === "") return EXTENSION_DEFAULT_PORT;
+    const port = Number(raw);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ReadFailure(`PARAMETERS_SECRETS_EXTENSION_HTTP_PORT is ${JSON.stringify(raw)}, expected a port from 1 to 65535`);
+    return port;
+}
+
+/**
+ * One parameter's value, decrypted, through the extension: a GET on loopback with the session token the
+ * extension requires. node:http rather than fetch: fetch's first use loads undici, which a cold start
+ * would pay for (README, figures).
+ */
+function readParameter(name: string, env: Environment, timeoutMs: number): Promise<string> {
+    const token = env.AWS_SESSION_TOKEN;
+    if (!token) return Promise.reject(new ReadFailure("AWS_SESSION_TOKEN is not set; the Parameters and Secrets extension requires it as X-Aws-Parameters-Secrets-Token"));
+    let port: number;
     try {
-        const reply = await client.send(new ssm.GetParametersCommand({ Names: names, WithDecryption: true }), { abortSignal: AbortSignal.timeout(timeoutMs) });
-        const values = new Map<string, string>();
-        for (const p of reply.Parameters ?? []) if (p.Name !== undefined && p.Value !== undefined) values.set(p.Name, p.Value);
-        return { values, invalid: reply.InvalidParameters ?? [] };
-    } finally {
-        client.destroy();
+        port = extensionPort(env);
+    } catch (e) {
+        return Promise.reject(e);
     }
+    return new Promise((resolve, reject) => {
+        const request = http.get({
+            host: "localhost", port, agent: false, timeout: timeoutMs,
+            path: `${EXTENSION_PATH}?name=${encodeURIComponent(name)}&withDecryption=true`,
+            headers: { "X-Aws-Parameters-Secrets-Token": token },
+            signal: AbortSignal.timeout(timeoutMs),
+        }, (response) => {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            response.on("data", (chunk: Buffer) => {
+                size += chunk.length;
+                if (size > MAX_REPLY_BYTES) {
+                    response.destroy();
+                    reject(new ReadFailure(`a reply over ${MAX_REPLY_BYTES} bytes`));
+                } else chunks.push(chunk);
+            });
+            response.on("error", reject);
+            response.on("end", () => {
+                const text = Buffer.concat(chunks).toString("utf8");
+                if (response.statusCode !== 200) {
+                    const quoted = text.slice(0, QUOTED_BYTES).replace(/[^\x20-\x7e]/g, "?");
+                    return reject(new ReadFailure(`the extension answered ${response.statusCode} "${quoted}" (a parameter that does not exist or the role may not read answers 400; the cause is in the function's log)`));
+                }
+                try {
+                    const value = (JSON.parse(text) as { Parameter?: { Value?: unknown } }).Parameter?.Value;
+                    if (typeof value !== "string") return reject(new ReadFailure("the extension's reply holds no Parameter.Value"));
+                    resolve(value);
+                } catch {
+                    reject(new ReadFailure("the extension's reply is not JSON"));
+                }
+            });
+        });
+        request.on("timeout", () => request.destroy(Object.assign(new Error("timeout"), { name: "TimeoutError" })));
+        request.on("error", reject);
+    });
 }
 
 function causeOf(e: unknown, timeoutMs: number): string {
     const err = e as Error & { code?: string; cause?: { code?: string } };
+    if (err instanceof ReadFailure) return err.message;
     if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${timeoutMs} ms`;
     const code = err.code ?? err.cause?.code;
-    if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "ETIMEDOUT") return `the parameter store is unreachable (${code})`;
+    if (code === "ECONNREFUSED") return "the Parameters and Secrets extension is not listening (ECONNREFUSED): is its layer on the function?";
+    if (code !== undefined) return `the Parameters and Secrets extension is unreachable (${code})`;
     return `${err.name}: ${err.message}`;
 }
 
@@ -107,23 +159,18 @@ export function createSecretsReader(parameters: SecretParameters, options: Secre
     let reading: Promise<PairSecrets> | undefined;
     let failure: { error: SecretsUnavailable; retryAt: number; backoffMs: number } | undefined;
 
+    // One GET a parameter, side by side; each failure names its variable and parameter.
     const read = async (): Promise<PairSecrets> => {
-        const names = [...new Set(wanted.map((k) => parameters[k] ?? ""))];
-        let got: Awaited<ReturnType<typeof readParameters>>;
-        try {
-            got = await readParameters(names, options.env, timeoutMs);
-        } catch (e) {
-            throw new SecretsUnavailable(`could not read ${names.join(", ")}: ${causeOf(e, timeoutMs)}`);
-        }
+        const results = await Promise.allSettled(wanted.map((k) => readParameter(parameters[k] ?? "", options.env, timeoutMs)));
         const out: PairSecrets = { serviceToken: "", redisAuthToken: "" };
         const problems: string[] = [];
-        for (const k of wanted) {
-            const name = parameters[k] ?? "";
-            const value = got.values.get(name);
-            if (value === undefined) problems.push(`${SECRET_PARAMETER_VARIABLES[k]} names ${name}, which was not found (or is not readable)`);
-            else if (value.trim() === "") problems.push(`${SECRET_PARAMETER_VARIABLES[k]} names ${name}, which is empty`);
-            else out[k] = value;
-        }
+        wanted.forEach((k, i) => {
+            const result = results[i];
+            const named = `${SECRET_PARAMETER_VARIABLES[k]} names ${parameters[k] ?? ""}`;
+            if (result.status === "rejected") problems.push(`${named}, which could not be read: ${causeOf(result.reason, timeoutMs)}`);
+            else if (result.value.trim() === "") problems.push(`${named}, which is empty`);
+            else out[k] = result.value;
+        });
         if (problems.length > 0) throw new SecretsUnavailable(problems.join("; "));
         return out;
     };

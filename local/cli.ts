@@ -25,6 +25,7 @@ import { UsagePublisher } from "../handlers/usage";
 import { AUTH_KINDS, bundleSpec, formatProblem, missingStageVariables, releaseIdFor, specSummary } from "../openapi";
 import { createLocalGateway } from "./gateway";
 import { startParameterStore } from "../dev-servers/parameter-store";
+import { startParametersExtension } from "../dev-servers/parameters-extension";
 import { RedisServer, startRedis } from "../dev-servers/redis-server";
 import { FakeApp, FakeThreescale, startThreescale } from "../dev-servers/threescale";
 import { configSource, loadStackConfig, parseOverride } from "../stack-config";
@@ -153,14 +154,17 @@ export async function startLocalRun(options: LocalRunOptions): Promise<LocalRun>
         ...handlerSettings(config),
         usageTopicArn: "",
     };
-    // The tokens live in a Parameter Store stand-in; the functions' environment names them (issue 17 item 6).
+    // The tokens live in a Parameter Store stand-in, read through a stand-in of the Parameters and Secrets
+    // extension as deployed; the functions' environment names them (issue 17 item 6).
     const store = await startParameterStore();
-    stops.push(() => store.close());
+    const extension = await startParametersExtension({ store });
+    stops.push(() => extension.close(), () => store.close());
     const parameters = { serviceToken: "/api-ring/local/threescale-service-token", redisAuthToken: settings.redis.authToken !== "" ? "/api-ring/local/redis-auth-token" : "" };
     store.put(parameters.serviceToken, settings.threescale.serviceToken);
     if (parameters.redisAuthToken !== "") store.put(parameters.redisAuthToken, settings.redis.authToken);
-    const env = { ...settingsToEnvironment(withoutSecrets(settings, parameters)), ...store.clientEnvironment() };
-    log(`secrets: read by the pair at start from a local Parameter Store at ${store.url} (${Object.values(parameters).filter((p) => p !== "").join(", ")})`);
+    const env = { ...settingsToEnvironment(withoutSecrets(settings, parameters)), ...extension.functionEnvironment() };
+    log(`secrets: read by the pair on their first invocation through a local Parameters and Secrets extension on port ${extension.port}, ` +
+        `backed by a local Parameter Store at ${store.url} (${Object.values(parameters).filter((p) => p !== "").join(", ")})`);
     const threescaleOptions: ThreescaleClientOptions = { onCall: () => { threescaleCalls += 1; } };
     const reporter = createReporterHandler(env, { threescale: threescaleOptions, log });
     stops.unshift(async () => reporter.close());

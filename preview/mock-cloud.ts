@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { AccountSettings, AUTONAME_SOURCE, CreatedResource, Refusal, autoname, checkResource, expandVpc, partitionOf } from "./aws-rules";
+import { publicParameter } from "./public-parameters";
 
 export const MOCK_ACCOUNT = "123456789012";
 
@@ -104,6 +105,14 @@ export class MockCloud implements pulumi.runtime.Mocks {
             case "aws:index/getPartition:getPartition":
                 // AWS General Reference, "Amazon Resource Names (ARNs)": the partition of each region.
                 return { id: this.partition, partition: this.partition, dnsSuffix: this.partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com", reverseDnsPrefix: this.partition === "aws-cn" ? "cn.com.amazonaws" : "com.amazonaws" };
+            case "aws:ssm/getParameter:getParameter": {
+                // Only AWS's public parameters can be answered offline; the program reads no other.
+                const name = String(args.inputs.name);
+                const value = publicParameter(name, this.options.region);
+                // As the provider reports GetParameter's ParameterNotFound (terraform-provider-aws ssm/parameter_data_source.go).
+                if (value === undefined) throw new Error(`reading SSM Parameter (${name}): operation error SSM: GetParameter, ParameterNotFound (in ${this.options.region})`);
+                return { id: name, name, type: "String", value, insecureValue: value, version: 1, arn: `arn:${this.partition}:ssm:${this.options.region}::parameter${name}`, withDecryption: true };
+            }
             default:
                 return args.inputs;
         }

@@ -75,6 +75,19 @@ export const LAMBDA_RULES: AwsRule[] = [
             return subnets >= 1 && subnets <= 16 && groups >= 1 && groups <= 5 ? undefined : `${subnets} subnets, ${groups} security groups`;
         },
     }),
+    {
+        id: "lambda.layers", types: [FUNCTION], input: "layers",
+        rule: "at most five layers, each a layer version ARN (arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>, at most 140 characters)",
+        source: `${CREATE_FUNCTION}, Layers (pattern arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+, length 1-140); ` +
+            "AWS Lambda developer guide, \"Adding layers to functions\" (\"You can add up to five layers to a Lambda function\")",
+        check(inputs) {
+            const layers = valueAt(inputs, "layers");
+            if (!Array.isArray(layers)) return [];
+            const problems = layers.map((v, i) => ({ input: `layers.${i}`, value: v as unknown }))
+                .filter(({ value }) => typeof value !== "string" || value.length > 140 || !/^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9_-]+:[0-9]+$/.test(value));
+            return layers.length > 5 ? [{ input: "layers", value: `${layers.length} layers` }, ...problems] : problems;
+        },
+    },
     stringRule({
         id: "lambda.permission-action", types: [PERMISSION], input: "action", required: true, pattern: /^(lambda:[*]|lambda:[a-zA-Z]+|[*])$/,
         rule: "lambda:<Action> or lambda:*", source: "AWS Lambda API reference, AddPermission (API_AddPermission.html), Action",

@@ -12,6 +12,7 @@ import { createSnsPublisher, UsageNudge, UsagePublisher } from "../../handlers/u
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { clientFor, deployedEnvironment, METHOD_ARN, SECRET_PARAMETER_NAMES, testSettings } from "../support/settings";
 import { ParameterStore, startParameterStore } from "../../dev-servers/parameter-store";
+import { ParametersExtension, startParametersExtension } from "../../dev-servers/parameters-extension";
 import { FakeThreescale, Fault, startThreescale } from "../../dev-servers/threescale";
 
 const KEY_BASIC = "basic-key-0123456789abcdef";
@@ -717,8 +718,9 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
         });
     });
 
-    describe("entry point: the tokens come from the parameter store (issue 17 item 6)", () => {
+    describe("entry point: the tokens come from the parameter store, through the Parameters and Secrets extension (issue 17 item 6)", () => {
         let store: ParameterStore;
+        let extension: ParametersExtension;
         let authServer: RedisServer;
         before(async () => {
             authServer = await startRedis({ password: "entry-auth-token-0123456789" });
@@ -726,16 +728,17 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
         after(async () => authServer.close());
         beforeEach(async () => {
             store = await startParameterStore();
+            extension = await startParametersExtension({ store });
             const admin = authServer.admin();
             await admin.flushall();
             admin.disconnect();
         });
-        afterEach(async () => store.close());
+        afterEach(async () => Promise.all([extension.close(), store.close()]));
         const deployed = (overrides: Partial<AuthorizerSettings> = {}) => testSettings(authServer, fake, overrides);
 
-        it("reads the service token and the Redis AUTH token at cold start, in one call, and never again; the environment names only the parameters", async () => {
+        it("reads the service token and the Redis AUTH token on the first invocation, one GET each, and never again; the environment names only the parameters", async () => {
             const s = deployed();
-            const env = deployedEnvironment(s, store);
+            const env = deployedEnvironment(s, extension);
             for (const secret of [s.threescale.serviceToken, s.redis.authToken]) {
                 assert.ok(!Object.values(env).some((v) => v.includes(secret)), "no token in the functions' configuration");
             }
@@ -743,14 +746,23 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             assert.strictEqual((await handler(event(KEY_BASIC))).context?.source, "3scale");
             for (let i = 0; i < 5; i++) assert.strictEqual((await handler(event(`Bearer ${KEY_BASIC}`))).context?.source, "cache");
             await assert.rejects(handler(event("bad token")), /Unauthorized/);
-            assert.deepStrictEqual(store.calls.map((c) => [c.operation, [...c.names].sort(), c.withDecryption]),
-                [["GetParameters", [SECRET_PARAMETER_NAMES.redisAuthToken, SECRET_PARAMETER_NAMES.serviceToken], true]]);
+            assert.deepStrictEqual(extension.calls.map((c) => [c.name, c.withDecryption, c.token]).sort(),
+                [[SECRET_PARAMETER_NAMES.redisAuthToken, true, true], [SECRET_PARAMETER_NAMES.serviceToken, true, true]]);
             assert.strictEqual(fake.calls[0].params.get("service_token"), s.threescale.serviceToken);
         });
 
-        it("strict: the store unreachable at cold start denies (fail-closed) within the bound, asks nothing of 3scale, and serves once the store answers", async () => {
-            const env = deployedEnvironment(deployed(), store);
-            await store.setFault("down");
+        it("the extension is not listening while the container loads (Init): nothing is asked then, and the first invocation reads the secrets and allows", async () => {
+            await extension.setFault("down");
+            const handler = createAuthorizerHandler(deployedEnvironment(deployed(), extension), { now: () => clock, log: (m) => logs.push(m) });
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            await extension.setFault("none"); // the Init phase ends
+            assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
+            assert.deepStrictEqual(logs.filter((l) => l.includes("secrets")), [], "no failed read at module load");
+        });
+
+        it("strict: the extension unreachable denies (fail-closed) within the bound, asks nothing of 3scale, and serves once it answers", async () => {
+            const env = deployedEnvironment(deployed(), extension);
+            await extension.setFault("down");
             const handler = createAuthorizerHandler(env, { now: () => clock, log: (m) => logs.push(m) });
             const started = Date.now();
             const r = await handler(event(KEY_BASIC));
@@ -759,13 +771,13 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             assert.match(String(r.context?.reason), /secrets/);
             await assert.rejects(handler(event("bad token")), /Unauthorized/, "a malformed credential is still 401 before any I/O");
             assert.strictEqual(fake.calls.length, 0);
-            await store.setFault("none");
+            await extension.setFault("none");
             clock += 60_000; // past the back-off
             assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
         });
 
-        it("a store that hangs costs at most one request's wait per back-off period; requests meanwhile are answered at once", async () => {
-            const env = deployedEnvironment(deployed(), store);
+        it("a Parameter Store that hangs (and with it the extension) costs at most one request's wait per back-off period; requests meanwhile are answered at once", async () => {
+            const env = deployedEnvironment(deployed(), extension);
             await store.setFault("hang");
             const handler = createAuthorizerHandler(env, { now: () => clock, log: (m) => logs.push(m) });
             const waits: number[] = [];
@@ -776,14 +788,15 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             }
             assert.ok(waits[0] <= 1500, `the first waits at most the read's bound: ${waits[0]} ms`);
             assert.ok(waits.slice(1).every((w) => w < 100), `the others do not wait: ${waits.join(", ")}`);
-            assert.strictEqual(store.calls.length, 1);
+            // The extension, waiting on Parameter Store, has not answered: count what reached the store.
+            assert.strictEqual(store.calls.length, 2, "one read: a GetParameter a parameter");
             clock += 60_000;
             await handler(event(KEY_BASIC));
-            assert.strictEqual(store.calls.length, 2, "one more read after the back-off");
+            assert.strictEqual(store.calls.length, 4, "one more read after the back-off");
         });
 
         it("allow: with the store unreachable, the requested route is served and each hit held, then counted as unconfirmed once the store and Redis answer", async () => {
-            const env = deployedEnvironment(deployed({ failureMode: "allow" }), store);
+            const env = deployedEnvironment(deployed({ failureMode: "allow" }), extension);
             await store.setFault("down");
             const handler = createAuthorizerHandler(env, { now: () => clock, log: (m) => logs.push(m) });
             for (let i = 0; i < 3; i++) {
@@ -806,7 +819,7 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
 
         it("a parameter the store does not hold is named in the log, and no log line carries a token", async () => {
             const s = deployed();
-            const env = deployedEnvironment(s, store);
+            const env = deployedEnvironment(s, extension);
             store.remove(SECRET_PARAMETER_NAMES.redisAuthToken);
             const handler = createAuthorizerHandler(env, { now: () => clock, log: (m) => logs.push(m) });
             assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Deny");
@@ -815,11 +828,11 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
         });
 
         it("refuses to start with invalid settings, naming the variable", () => {
-            assert.throws(() => createAuthorizerHandler({ ...deployedEnvironment(deployed(), store), FAILURE_MODE: "sometimes" }), /FAILURE_MODE/);
+            assert.throws(() => createAuthorizerHandler({ ...deployedEnvironment(deployed(), extension), FAILURE_MODE: "sometimes" }), /FAILURE_MODE/);
         });
 
         it("refuses to start with a token in its environment, naming the variable and where it belongs", () => {
-            const env = deployedEnvironment(deployed(), store);
+            const env = deployedEnvironment(deployed(), extension);
             for (const [name, instead] of [["THREESCALE_SERVICE_TOKEN", "THREESCALE_SERVICE_TOKEN_PARAMETER"], ["REDIS_AUTH_TOKEN", "REDIS_AUTH_TOKEN_PARAMETER"]]) {
                 assert.throws(() => createAuthorizerHandler({ ...env, [name]: "a-token-in-plain-sight" }), (e: Error) =>
                     e.message.includes(`${name}: set, but a secret must not be in the function's configuration`) && e.message.includes(instead) && !e.message.includes("a-token-in-plain-sight"));

@@ -9,6 +9,7 @@ import { formatTimestamp } from "../../handlers/threescale";
 import { createReporter, createReporterHandler, ReporterHandler } from "../../handlers/reporter";
 import { AuthorizerSettings } from "../../handlers/settings";
 import { startParameterStore } from "../../dev-servers/parameter-store";
+import { startParametersExtension } from "../../dev-servers/parameters-extension";
 import { createThreescaleClient } from "../../handlers/threescale";
 import { UsageNudge, UsagePublisher } from "../../handlers/usage";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
@@ -662,34 +663,36 @@ describe("usage reporting against real Redis and the 3scale stand-in", function 
         assert.deepStrictEqual(fake.droppedReports, []);
     });
 
-    it("createReporterHandler reads the environment, its tokens from the parameter store, and reports from real Redis", async () => {
+    it("createReporterHandler reads the environment, its tokens from the parameter store (through the extension), and reports from real Redis", async () => {
         const store = await startParameterStore();
+        const extension = await startParametersExtension({ store });
         try {
             for (let i = 0; i < 3; i++) await call(KEYS[2]);
-            const handler = createReporterHandler(deployedEnvironment(settings, store));
+            const handler = createReporterHandler(deployedEnvironment(settings, extension));
             const result = await handler(snsEvent("env-1"));
             assert.strictEqual(result.runs[0].hits, 3);
             assert.deepStrictEqual([...fake.reported], [["app-2", 3]]);
-            assert.deepStrictEqual(store.calls.map((c) => c.operation), ["GetParameters"]);
+            assert.deepStrictEqual(extension.calls.map((c) => [c.status, c.token]), [[200, true]], "Redis without AUTH here: the service token alone");
         } finally {
-            await store.close();
+            await Promise.all([extension.close(), store.close()]);
         }
     });
 
     it("a reporter that cannot read its secrets fails the invocation at once and leaves the counts in Redis (issue 17 item 6)", async () => {
         const store = await startParameterStore();
+        const extension = await startParametersExtension({ store });
         try {
             for (let i = 0; i < 2; i++) await call(KEYS[2]);
-            const env = deployedEnvironment(settings, store);
+            const env = deployedEnvironment(settings, extension);
             await store.setFault("down");
             const handler = createReporterHandler(env, { log: () => undefined });
             const started = Date.now();
-            await assert.rejects(handler(snsEvent("env-2")), /could not read/);
+            await assert.rejects(handler(snsEvent("env-2")), /THREESCALE_SERVICE_TOKEN_PARAMETER names .*, which could not be read: the extension answered 400/);
             assert.ok(Date.now() - started < 6000);
             assert.strictEqual(fake.count("/transactions.xml"), 0);
             assert.strictEqual(Object.keys(await redis.hgetall(keys.pending(fake.serviceId))).length, 1, "the counts wait in Redis");
         } finally {
-            await store.close();
+            await Promise.all([extension.close(), store.close()]);
         }
     });
 

@@ -13,6 +13,7 @@ import { OfflineRun, previewStack } from "../../preview/cli";
 import { RedisServer, startRedis } from "../../dev-servers/redis-server";
 import { deployedEnvironment, testSettings } from "../support/settings";
 import { ParameterStore, startParameterStore } from "../../dev-servers/parameter-store";
+import { ParametersExtension, startParametersExtension } from "../../dev-servers/parameters-extension";
 import { LocalSns, startLocalSns } from "../support/sns";
 import { invokeArchive as invoke, lambdaRuntimeModules, runInLambdaProcess } from "../support/lambda";
 import { Issuer, startIssuer } from "../support/jwks";
@@ -29,6 +30,7 @@ describe("the shipped Lambda archives", function () {
     let threescale: FakeThreescale;
     let sns: LocalSns;
     let store: ParameterStore;
+    let extension: ParametersExtension;
     let env: Record<string, string>;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "api-ring-shipped-"));
     let runtimeModules: string;
@@ -41,24 +43,26 @@ describe("the shipped Lambda archives", function () {
         threescale = await startThreescale({ apps: [{ id: "app-1", userKey: "shipped-key-0123456789abcdef", plan: "Basic" }] });
         sns = await startLocalSns();
         store = await startParameterStore();
+        extension = await startParametersExtension({ store });
         const caFile = path.join(work, "ca.pem");
         fs.writeFileSync(caFile, redis.ca ?? "");
         env = {
             // A cold process on a loaded 2-core machine needs more than the handler tests' 100 ms for its
             // first TLS handshake; the bounds themselves are tested in test/handlers.
-            // The tokens go to the Parameter Store stand-in; the environment names the parameters (issue 17 item 6).
+            // The tokens go to the Parameter Store stand-in, read through the extension's; the environment names
+            // the parameters (issue 17 item 6).
             ...deployedEnvironment(testSettings(redis, threescale, {
                 usageTopicArn: TOPIC, planRoutes: { Basic: ["discovery/*"] },
                 redis: { host: redis.host, port: redis.port, tls: true, authToken: redis.password, timeoutMs: 1000 },
                 threescale: { backendUrl: threescale.url, serviceId: threescale.serviceId, serviceToken: threescale.serviceToken, timeoutMs: 2000 },
-            }), store),
+            }), extension),
             ...metricsEnvironment("api-ring-red"),
             NODE_EXTRA_CA_CERTS: caFile,
             AWS_ENDPOINT_URL_SNS: sns.url,
         };
     });
     after(async () => {
-        await Promise.all([redis?.close(), threescale?.close(), sns?.close(), store?.close()]);
+        await Promise.all([redis?.close(), threescale?.close(), sns?.close(), extension?.close(), store?.close()]);
         fs.rmSync(work, { recursive: true, force: true });
     });
 
@@ -94,7 +98,8 @@ describe("the shipped Lambda archives", function () {
         assert.strictEqual(malformed.error, "Unauthorized");
         assert.strictEqual(threescale.count("/transactions/authorize.xml"), 2, "3scale was asked once per distinct key");
         assert.ok(!Object.keys(env).some((k) => k === "THREESCALE_SERVICE_TOKEN" || k === "REDIS_AUTH_TOKEN"), "no token in the environment");
-        assert.deepStrictEqual(store.calls.map((c) => c.operation), ["GetParameters"], "both tokens read once, at cold start, through the runtime's SDK");
+        assert.deepStrictEqual(extension.calls.map((c) => [c.name, c.token]).sort(), [["/api-ring/test/redis-auth-token", true], ["/api-ring/test/threescale-service-token", true]],
+            "both tokens read once, on the first invocation, through the extension");
         assert.strictEqual(threescale.count("/transactions/authrep.xml"), 0, "and counted nothing itself: the hits wait in Redis");
         // What it told CloudWatch: the two 3scale calls' latency and the refused token at once. The three
         // decisions are held and written at most once a second, one line a source (handlers/metrics.ts, whose
@@ -138,9 +143,9 @@ describe("the shipped Lambda archives", function () {
         assert.deepStrictEqual(loaded.sources, ["cache", "3scale"]);
         // ioredis and the handlers are inside the bundle: a cache hit loads no package from the archive;
         assert.ok(!loaded.hit.includes("ioredis"), loaded.hit.join(", "));
-        // the Parameter Store client (the runtime's SDK) is loaded: the secrets are read at cold start.
-        assert.ok(loaded.hit.includes("@aws-sdk/client-ssm"), loaded.hit.join(", "));
-        for (const lazy of ["fast-xml-parser", "@aws-lambda-powertools/metrics", "@aws-sdk/client-sns"]) {
+        // the secrets come through the extension, so no AWS SDK client is loaded either (the SSM client
+        // alone cost a cold start 134 ms).
+        for (const lazy of ["fast-xml-parser", "@aws-lambda-powertools/metrics", "@aws-sdk/client-sns", "@aws-sdk/client-ssm"]) {
             assert.ok(!loaded.hit.includes(lazy), `${lazy} is loaded by a cache hit: ${loaded.hit.join(", ")}`);
         }
         // A miss, which reads 3scale's XML and times the call, loads those two from the archive when first needed.
@@ -155,15 +160,17 @@ describe("the shipped authorizer archive with credentials jwt", function () {
     let redis: RedisServer;
     let threescale: FakeThreescale;
     let store: ParameterStore;
+    let extension: ParametersExtension;
 
     before(async () => {
         issuer = await startIssuer();
         redis = await startRedis();
         threescale = await startThreescale({ backendVersion: "oauth", apps: [{ id: "learner-app", plan: "Basic" }] });
         store = await startParameterStore();
+        extension = await startParametersExtension({ store });
     });
     after(async () => {
-        await Promise.all([issuer?.close(), redis?.close(), threescale?.close(), store?.close()]);
+        await Promise.all([issuer?.close(), redis?.close(), threescale?.close(), extension?.close(), store?.close()]);
         fs.rmSync(work, { recursive: true, force: true });
     });
 
@@ -184,7 +191,7 @@ describe("the shipped authorizer archive with credentials jwt", function () {
             threescale: { backendUrl: threescale.url, serviceId: threescale.serviceId, serviceToken: threescale.serviceToken, timeoutMs: 2000 },
             credentials: { kind: "jwt", location: "header", name: "Authorization", appIdName: "app_id", appKeyName: "app_key" },
             jwt: { jwksUrl: issuer.url, issuer: "https://courses.example.edu/oauth2", audience: "api-ring", appClaim: "preferred_username", timeoutMs: 2000, refreshCooldownMs: 30_000 },
-        }), store);
+        }), extension);
         const claims = { iss: "https://courses.example.edu/oauth2", aud: "api-ring", preferred_username: "learner-app" };
         const event = (jwt: string) => ({ type: "TOKEN", authorizationToken: `JWT ${jwt}`, methodArn: METHOD_ARN });
         const [ok, forged] = await invoke(authorizer.dir, env, lambdaRuntimeModules(path.join(work, "runtime")), [

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { AuthCacheNetwork, REDIS_PORT } from "../../components/authCacheNetwork";
-import { AuthorizerPair } from "../../components/authorizerPair";
+import { AuthorizerPair, SECRETS_EXTENSION_LATEST_PARAMETER } from "../../components/authorizerPair";
 import { DomainFlip } from "../../components/domainFlip";
 import { GatewayRing, StageLimits } from "../../components/gatewayRing";
 import { RingDashboard, ringWidgets } from "../../components/ringDashboard";
@@ -377,10 +377,26 @@ describe("AuthorizerPair", () => {
         assert.strictEqual(policies.length, 2);
         for (const statements of policies) {
             const read = statements.find((st) => st.Sid === "ReadOwnSecrets");
-            assert.deepStrictEqual([read?.Action, (read?.Resource as string[]).slice().sort()], [["ssm:GetParameters"], parameterArns]);
+            // The Parameters and Secrets extension calls GetParameter, one parameter a call (AWS Systems Manager user guide).
+            assert.deepStrictEqual([read?.Action, (read?.Resource as string[]).slice().sort()], [["ssm:GetParameter"], parameterArns]);
             const decrypt = statements.find((st) => st.Sid === "DecryptOwnSecrets");
             assert.deepStrictEqual([decrypt?.Action, decrypt?.Resource, decrypt?.Condition], [["kms:Decrypt"], key, { StringEquals: { "kms:ViaService": "ssm.us-east-1.amazonaws.com" } }]);
         }
+    });
+
+    it("reads the secrets through AWS's Parameters and Secrets extension: both functions carry the latest arm64 layer AWS publishes for the region, or the one config pins", async () => {
+        const latest = await pair();
+        for (const f of functions(latest)) {
+            const i = inputs(f);
+            assert.deepStrictEqual(i.architectures, ["arm64"]);
+            assert.deepStrictEqual(i.layers, ["arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:99"], `${f.name}: AWS's public parameter ${SECRETS_EXTENSION_LATEST_PARAMETER}`);
+            // Nothing tells the extension another port: the functions read it on its default one.
+            assert.ok(!("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT" in (i.environment.variables as Record<string, string>)));
+        }
+        const pinned = "arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:24";
+        const name = unique("pair");
+        const b = await build((opts) => new AuthorizerPair(name, { ...pairArgs(), secretsExtensionLayerArn: pinned }, opts));
+        assert.deepStrictEqual(functions(b).map((f) => inputs(f).layers), [[pinned], [pinned]]);
     });
 
     it("gives each role VPC access, X-Ray and one least-privilege statement, never a managed FullAccess policy", async () => {

@@ -16,8 +16,8 @@ const PRIMARY = { ...BASE, "cache:authToken": "redis-auth-token-0123456789" };
 const LIVE_POINTER = { "domain:name": "api.example.edu" };
 const SECRETS = ["threescale:serviceToken", "cache:authToken"];
 
-function problems(stack: string, values: Record<string, string>): { key: string; got: string; expected: string }[] {
-    return refusals(() => readSlotConfig(mapSource(stack, values, SECRETS)));
+function problems(stack: string, values: Record<string, string>, env: NodeJS.ProcessEnv = {}): { key: string; got: string; expected: string }[] {
+    return refusals(() => readSlotConfig(mapSource(stack, values, SECRETS), env));
 }
 
 function livePointerProblems(values: Record<string, string>, env: NodeJS.ProcessEnv = {}): { key: string; got: string; expected: string }[] {
@@ -87,6 +87,25 @@ describe("config: what AWS would refuse, refused when config is read", () => {
         assert.deepStrictEqual(livePointerProblems({ ...withCertificate, "aws:region": "eu-west-1" }, { AWS_REGION: "us-west-2" }), [], "aws:region wins over the environment");
         // No region known here: the provider finds it elsewhere (a profile's), so nothing is refused on it.
         assert.deepStrictEqual(livePointerProblems(withCertificate, {}), []);
+    });
+
+    it("authorizer:secretsExtensionLayerArn: a Lambda layer version ARN of at most 140 characters, in the stack's region when that is known", () => {
+        const layer = (region: string, tail = "AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:99") => `arn:aws:lambda:${region}:177933569100:layer:${tail}`;
+        const key = "authorizer:secretsExtensionLayerArn";
+        assert.deepStrictEqual(problems("red", { ...PRIMARY, "aws:region": "us-east-1", [key]: layer("us-east-1") }), []);
+        assert.deepStrictEqual(problems("red", PRIMARY), [], "unset: the latest AWS publishes for the region");
+        // CreateFunction, Layers: arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+, 1 to 140 characters.
+        for (const bad of [layer("us-east-1", "AWS-Parameters-and-Secrets-Lambda-Extension-Arm64"), "arn:aws:lambda:us-east-1:17793356910:layer:x:1",
+            layer("us-east-1", "a.b:1"), layer("us-east-1", `${"x".repeat(100)}:1`), "AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:99"]) {
+            const found = problems("red", { ...PRIMARY, [key]: bad });
+            assert.deepStrictEqual(found.map((p) => p.key), [key], bad);
+            assert.match(found[0].expected, /a Lambda layer version ARN.*at most 140 characters/, bad);
+        }
+        const elsewhere = problems("red", { ...PRIMARY, "aws:region": "us-east-1", [key]: layer("eu-west-1") });
+        assert.deepStrictEqual(elsewhere.map((p) => p.key), [key]);
+        assert.match(elsewhere[0].expected, /a layer in us-east-1 \(aws:region\), the functions' region/);
+        assert.deepStrictEqual(problems("red", { ...PRIMARY, [key]: layer("eu-west-1") }, { AWS_REGION: "us-east-1" }).map((p) => p.key), [key], "the region the provider takes from the environment");
+        assert.deepStrictEqual(problems("red", { ...PRIMARY, [key]: layer("eu-west-1") }), [], "no region known: nothing refused on a guess");
     });
 
     it("lets only the primary own the account's CloudWatch role; any slot may say the account has one", () => {

@@ -98,6 +98,10 @@ const CASES: Record<string, Case> = {
     "lambda.environment-keys": { type: T.fn, ok: { name: "f", environment: { variables: { REDIS_HOST: "h" } } }, refused: { name: "f", environment: { variables: { AWS_REGION: "us-east-1" } } } },
     "lambda.environment-size": { type: T.fn, ok: { name: "f", environment: { variables: { A1: "x".repeat(4000) } } }, refused: { name: "f", environment: { variables: { A1: "x".repeat(4095) } } } },
     "lambda.vpc-config": { type: T.fn, ok: { name: "f", vpcConfig: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"] } }, refused: { name: "f", vpcConfig: { subnetIds: [], securityGroupIds: ["sg-1"] } } },
+    "lambda.layers": {
+        type: T.fn, ok: { name: "f", layers: ["arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:99"] },
+        refused: { name: "f", layers: ["arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64"] },
+    },
     "lambda.permission-action": { type: T.permission, ok: { action: "lambda:InvokeFunction" }, refused: { action: "InvokeFunction" } },
     "lambda.permission-source-arn": { type: T.permission, ok: { action: "lambda:InvokeFunction", sourceArn: "arn:aws:execute-api:us-east-1:123456789012:abc/authorizers/*" }, refused: { action: "lambda:InvokeFunction", sourceArn: "abc/authorizers/*" } },
     "lambda.permission-function": {

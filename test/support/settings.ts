@@ -2,7 +2,7 @@
 import type { Redis } from "ioredis";
 import { createRedisClient } from "../../handlers/redis-client";
 import { AuthorizerSettings, DEFAULT_CREDENTIALS, settingsToEnvironment, withoutSecrets } from "../../handlers/settings";
-import { ParameterStore } from "../../dev-servers/parameter-store";
+import { ParametersExtension } from "../../dev-servers/parameters-extension";
 import { FakeThreescale } from "../../dev-servers/threescale";
 import { RedisServer } from "../../dev-servers/redis-server";
 
@@ -44,14 +44,15 @@ export const SECRET_PARAMETER_NAMES = { serviceToken: "/api-ring/test/threescale
 
 /**
  * The environment of a deployed function for these settings: the tokens stored in the Parameter Store
- * stand-in, the environment naming only the parameters, the SDK pointed at the stand-in with its
- * endpoint override (AWS_ENDPOINT_URL_SSM) and throwaway credentials (the stand-in does not check signatures).
+ * stand-in behind the Parameters and Secrets extension's stand-in, the environment naming only the
+ * parameters, and what the function needs to reach the extension (its port and the session token).
  */
-export function deployedEnvironment(settings: AuthorizerSettings, store: ParameterStore, extra: Record<string, string> = {}): Record<string, string> {
+export function deployedEnvironment(settings: AuthorizerSettings, extension: ParametersExtension, extra: Record<string, string> = {}): Record<string, string> {
+    const { store } = extension;
     store.put(SECRET_PARAMETER_NAMES.serviceToken, settings.threescale.serviceToken);
     if (settings.redis.authToken !== "") store.put(SECRET_PARAMETER_NAMES.redisAuthToken, settings.redis.authToken);
     const porta = settings.threescale.adminUrl && settings.threescale.accessToken ? { portaAccessToken: "/api-ring/test/porta-access-token" } : {};
     if (porta.portaAccessToken) store.put(porta.portaAccessToken, settings.threescale.accessToken ?? "");
     const parameters = { ...SECRET_PARAMETER_NAMES, redisAuthToken: settings.redis.authToken !== "" ? SECRET_PARAMETER_NAMES.redisAuthToken : "", ...porta };
-    return { ...settingsToEnvironment(withoutSecrets(settings, parameters)), ...store.clientEnvironment(), ...extra };
+    return { ...settingsToEnvironment(withoutSecrets(settings, parameters)), ...extension.functionEnvironment(), ...extra };
 }
