@@ -86,7 +86,7 @@ async function main(): Promise<void> {
         // loopback, as handlers/secrets.ts reads), or read with the runtime's SDK (GetParameter, decrypted).
         const tokenRead = {
             environment: "Promise.resolve(process.env.BENCH_REDIS_AUTH_TOKEN)",
-            extension: `new Promise((resolve, reject) => require("http").get({ host: "localhost", port: Number(process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT), agent: false,
+            extension: `new Promise((resolve, reject) => require("http").get({ host: "127.0.0.1", port: Number(process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT), agent: false,
                 path: "/systemsmanager/parameters/get?name=" + encodeURIComponent(${JSON.stringify(SECRET_PARAMETER_NAMES.redisAuthToken)}) + "&withDecryption=true",
                 headers: { "X-Aws-Parameters-Secrets-Token": process.env.AWS_SESSION_TOKEN } }, (res) => {
                     let body = ""; res.on("data", (c) => body += c); res.on("end", () => resolve(JSON.parse(body).Parameter.Value));
