@@ -355,7 +355,7 @@ function refuseUnadopted(state: RingState): void {
     if (!state.mapping || state.pointer.state.liveSlot !== null || state.pointerHasMapping !== false) return;
     throw new GuardRefusal(`${state.domain ?? "the custom domain"} already has a base path mapping in AWS (to ${state.liveSlot ?? "?"}), ` +
         `which the live pointer's first update would fail to create (ConflictException)`,
-        `adopt it into the live pointer's stack first (README, "Adopting an existing mapping"): in live/, \`pulumi import --file adopt.json --protect=false --generate-code=false --yes -s ${state.pointer.stack}\` ` +
+        `adopt it into the live pointer's stack first (README, "Adopting an existing mapping"): in live/, \`${adoptionImportCommand(state.pointer.stack)}\` ` +
         `with ${adoptionImportFile(state.domain ?? "<domain>/")}; the first flip then points it at the slot you name`);
 }
 
@@ -452,6 +452,16 @@ export function planRemoveCohort(state: RingState, headers: CohortHeader[]): Coh
         pointerStack: state.pointer.stack, cohort, removed: true, noop: false,
         change: { expectedLive: pointer.liveSlot, live: pointer.liveSlot, previousLive: pointer.previousLive, cohorts: pointer.cohorts.filter((c) => c !== cohort) },
     };
+}
+
+/**
+ * The `pulumi import` that adopts an existing mapping into the live pointer's stack `stack` (in live/, with
+ * adoptionImportFile's adopt.json). It keeps the import's default `--protect` (pulumi/pulumi
+ * pkg/cmd/pulumi/import.go): until the first flip declares the mapping, and so unprotects it, an update
+ * of the live stack that would delete it is refused instead.
+ */
+export function adoptionImportCommand(stack: string): string {
+    return `pulumi import --file adopt.json --generate-code=false --yes -s ${stack}`;
 }
 
 /** The `pulumi import` file that adopts an existing mapping of `domainAndBase` ("api.example.edu/" or "api.example.edu/v1") into the primary's state, under the DomainFlip component the program declares. */

@@ -31,6 +31,8 @@ export interface FakeResource {
     dependencies?: string[];
     /** A resource the engine has not finished deleting (replace, failed delete). */
     delete?: boolean;
+    /** Protected: the engine refuses to delete it (`pulumi import` protects what it imports, by default). */
+    protect?: boolean;
 }
 
 export interface HistoryEntry {

@@ -33,8 +33,10 @@
 // What the stand-in's AWS does with the steps (FakeAws): a base path mapping created where one exists
 // fails with API Gateway's ConflictException; a routing rule needs a domain whose routing mode admits
 // rules and a priority no other rule of the domain has (AWS "Routing rules to connect API stages to a
-// custom domain name for REST APIs"). Not modelled: `--target-dependents`, the "untargeted create"
-// error for a targeted resource that depends on a skipped create, protect, refresh.
+// custom domain name for REST APIs"). A protected resource the program no longer declares is not deleted:
+// the update fails (step_generator.go, GenerateDeletes); a resource the program registers takes the
+// program's protect (none here), as the engine's update of it does. Not modelled: `--target-dependents`,
+// the "untargeted create" error for a targeted resource that depends on a skipped create, refresh.
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -299,7 +301,11 @@ class EngineMocks implements pulumi.runtime.Mocks {
 
     private keep(p: Pending, old: FakeResource, step: Step): { id: string | undefined; state: Record<string, unknown> } {
         this.steps.push([p.urn, step]);
-        this.news.push({ ...old, parent: p.parent || undefined });
+        // A targeted same step writes the program's goal, whose protect is the program's (none here); an
+        // untargeted resource keeps its old state whole.
+        const targeted = this.req.targets.length === 0 || this.req.targets.includes(p.urn);
+        const { protect: _protect, ...goal } = old;
+        this.news.push({ ...(targeted ? goal : old), parent: p.parent || undefined });
         return { id: old.id, state: withAssets(old.outputs ?? {}, p.rawInputs) };
     }
 }
@@ -435,6 +441,14 @@ export async function runUpdate(req: UpdateRequest): Promise<UpdateResult> {
     const registered = new Set(mocks.news.map((r) => r.urn));
     const deletes = failure ? [] : [...olds.values()].filter((r) => !registered.has(r.urn) && !r.type.startsWith("pulumi:providers:") &&
         r.type !== "pulumi:pulumi:Stack" && (req.targets.length === 0 || req.targets.includes(r.urn)));
+    // A protected resource is never deleted: generating its delete is an error, and the update runs no
+    // delete at all (step_generator.go, GenerateDeletes; the message as the engine words it).
+    const guarded = deletes.find((r) => r.protect);
+    if (guarded) {
+        failure = `unable to delete resource "${guarded.urn}"\nas it is currently marked for protection. To unprotect the resource, either remove the \`protect\` flag ` +
+            `from the resource in your Pulumi program and run \`pulumi up\` or use the command:\n\`pulumi state unprotect '${guarded.urn}'\``;
+        deletes.length = 0;
+    }
     // Deletes run children first; the first that fails ends the update, and it and those after it stay in the state.
     const deleted = new Set<string>();
     for (const r of [...deletes].reverse()) {

@@ -22,6 +22,7 @@ import { BUILD_DIR } from "../../handler-archive";
 import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { runRing } from "../../ring/cli";
+import { adoptionImportCommand } from "../../ring/plan";
 import type { Clock } from "../../ring/ops";
 import type { Cohort, RingHistoryEntry } from "../../outputs";
 import { LIVE_CHANGE_ENV, LivePointerChange } from "../../live/change";
@@ -337,10 +338,14 @@ export class Harness {
 
     /**
      * The live pointer's stack as `pulumi import` leaves it after adopting an existing mapping (README,
-     * "Adopting an existing mapping"): the DomainFlip component and the mapping, no outputs; AWS maps
-     * the domain to `mapping`.
+     * "Adopting an existing mapping") with the import command the ring names (`command`): the DomainFlip
+     * component and the mapping, protected as that command protects it, no outputs; AWS maps the domain
+     * to `mapping`.
      */
-    adoptMapping(mapping: { restApiId: string; stage: string }): void {
+    adoptMapping(mapping: { restApiId: string; stage: string }, command = adoptionImportCommand(LIVE_STACK)): void {
+        // `pulumi import` protects what it imports unless told --protect=false (pkg/cmd/pulumi/import.go: the
+        // flag's default is true).
+        const protect = !/--protect(=|\s+)false\b/.test(command);
         const st = this.state();
         const root = rootStackUrn(LIVE_PROJECT, LIVE_STACK);
         const flip = `urn:pulumi:${LIVE_STACK}::${LIVE_PROJECT}::api-ring:ring:DomainFlip::live`;
@@ -349,7 +354,7 @@ export class Harness {
             { urn: flip, custom: false, type: "api-ring:ring:DomainFlip", parent: root },
             {
                 urn: `urn:pulumi:${LIVE_STACK}::${LIVE_PROJECT}::api-ring:ring:DomainFlip$aws:apigateway/basePathMapping:BasePathMapping::live-mapping`,
-                custom: true, type: "aws:apigateway/basePathMapping:BasePathMapping", id: `${DOMAIN}/`, parent: flip,
+                custom: true, type: "aws:apigateway/basePathMapping:BasePathMapping", id: `${DOMAIN}/`, parent: flip, protect,
                 inputs: { domainName: DOMAIN, restApi: mapping.restApiId, stageName: mapping.stage },
                 outputs: { domainName: DOMAIN, restApi: mapping.restApiId, stageName: mapping.stage, basePath: "" },
             },

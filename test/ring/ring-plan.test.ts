@@ -278,7 +278,8 @@ describe("ring-plan: flip", () => {
         const s = state({ deployed: ["red"], live: "bootstrap", pointerLive: null, pointerHasMapping: false, mapping: { restApiId: "seed0api00", stage: "bootstrap" } });
         const e = refused(() => planFlip({ ...s, liveSlot: "bootstrap (api seed0api00)" }, "red"),
             "api.example.edu/ already has a base path mapping in AWS (to bootstrap (api seed0api00))", "ConflictException");
-        assert.match(e.fix ?? "", /in live\/, `pulumi import --file adopt\.json --protect=false --generate-code=false --yes -s live`/);
+        // pulumi import protects what it imports (its default): until the first flip no update can delete the mapping.
+        assert.match(e.fix ?? "", /in live\/, `pulumi import --file adopt\.json --generate-code=false --yes -s live`/);
         assert.ok((e.fix ?? "").includes(adoptionImportFile("api.example.edu/")));
         assert.strictEqual(planFlip({ ...s, pointerHasMapping: true }, "red").change.live, "red", "adopted: the first flip takes it over");
     });

@@ -78,7 +78,7 @@ describe("ring: what is live comes from AWS", function () {
         const r = await h.run("flip", "red", "--no-bake");
         assert.strictEqual(r.code, 3, r.stderr);
         assert.match(r.stderr, /api\.example\.edu\/ already has a base path mapping in AWS \(to bootstrap \(api seed0api00\)\), which the live pointer's first update would fail to create/);
-        assert.match(r.stderr, /in live\/, `pulumi import --file adopt\.json --protect=false --generate-code=false --yes -s live`/);
+        assert.match(r.stderr, /in live\/, `pulumi import --file adopt\.json --generate-code=false --yes -s live`/);
         assert.ok(r.stderr.includes('"id":"api.example.edu/","parent":"live"'));
         assert.deepStrictEqual(h.mutatingCalls(), []);
         h.adoptMapping({ restApiId: "seed0api00", stage: "bootstrap" });
@@ -87,6 +87,27 @@ describe("ring: what is live comes from AWS", function () {
         assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" }, "the first flip points the adopted mapping at red");
         assert.deepStrictEqual(h.state().aws?.calls?.map((c) => [c.op, c.type.split(":").pop()]), [["update", "BasePathMapping"]], "updated in place, never created or deleted");
         assert.deepStrictEqual((await h.history()).map((e) => [e.from, e.to]), [["bootstrap (api seed0api00)", "red"]]);
+    });
+
+    it("an adopted mapping stays protected until the first flip: a plain `pulumi up` of the live stack in between is refused and deletes nothing", async () => {
+        await h.cleanup();
+        h = await Harness.create();
+        h.deploy(["red"], null);
+        const seed = { restApiId: "seed0api00", stage: "bootstrap" };
+        h.setAwsMapping(seed);
+        h.adoptMapping(seed);
+        // Nothing is live yet, so the live pointer's program declares no mapping: the engine would delete it.
+        const up = h.pulumi(["up", "--yes", "--skip-preview", "--stack", "live"], h.liveDir);
+        assert.notStrictEqual(up.code, 0, up.stdout);
+        // The engine's diagnostic, in the update's output as the CLI prints diagnostics.
+        assert.match(up.stdout, /error: unable to delete resource ".*live-mapping"\n\s*as it is currently marked for protection/);
+        assert.deepStrictEqual(h.awsMapping(), seed, "the seed's mapping still serves");
+        assert.ok(h.stack("live", "api-ring-live").resources.some((r) => r.id === "api.example.edu/"), "and stays in the live pointer's state");
+        const flip = await h.run("flip", "red", "--no-bake", "--reason", "take the domain over from the seed");
+        assert.strictEqual(flip.code, 0, flip.stderr);
+        assert.deepStrictEqual(h.awsMapping(), { restApiId: h.outputs("red").restApiId, stage: "red" });
+        const mapping = h.stack("live", "api-ring-live").resources.find((r) => r.id === "api.example.edu/");
+        assert.strictEqual(mapping?.protect ?? false, false, "the first flip declares the mapping, unprotected: rollbacks and later flips update it as before");
     });
 
     it("AWS unreadable: flip and deploy stop (exit 1) naming the call and the fix; status prints what it can and exits 1", async () => {
