@@ -397,14 +397,14 @@ describe("policy pack: rules", () => {
                 blocksNothing("rule reserved-context-headers: action is count, not block"),
             ]);
             assert.deepStrictEqual(messages(only(checkStack(withRule((r) => { r.statement.regexMatchStatement.fieldToMatch.headers[0].matchScope = "VALUE"; })), POLICY)), [
-                blocksNothing("rule reserved-context-headers: fieldToMatch.headers inspects \"VALUE\", not the header names (KEY or ALL)"),
+                blocksNothing("rule reserved-context-headers: fieldToMatch.headers inspects \"VALUE\", not the header names (matchScope KEY or ALL)"),
             ]);
             assert.deepStrictEqual(messages(only(checkStack(withRule((r) => {
                 r.statement.regexMatchStatement.fieldToMatch.headers[0].oversizeHandling = "CONTINUE";
                 r.statement.regexMatchStatement.fieldToMatch.headers[0].matchPattern = { includedHeaders: ["x-api-ring-plan"] };
             })), POLICY)), [
-                blocksNothing("rule reserved-context-headers: fieldToMatch.headers inspects only some headers, not all (matchPattern all), " +
-                    "and its oversizeHandling is \"CONTINUE\", not MATCH, so a forged header past WAF's first 8 KB or 200 headers passes"),
+                blocksNothing("rule reserved-context-headers: fieldToMatch.headers inspects only some headers, not all (matchPattern all) " +
+                    "and lets a header past WAF's first 8 KB or 200 headers through (oversizeHandling \"CONTINUE\", not MATCH)"),
             ]);
         });
 
@@ -432,6 +432,9 @@ describe("policy pack: rules", () => {
             const elsewhere = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shared/9";
             assert.deepStrictEqual(messages(only(checkStack(withChange("web-acl-association", (i) => { i.webAclArn = elsewhere; })), POLICY)), [
                 `stage red (stage): its web ACL association web-acl-association names web ACL ${elsewhere}, which is not a web ACL of this stack, so the policy cannot see its rules; associate one of this stack's (components/gatewayRing.ts does).`,
+            ]);
+            assert.deepStrictEqual(messages(only(checkStack(withChange("web-acl-association", (i) => { delete i.webAclArn; })), POLICY)), [
+                "stage red (stage): its web ACL association web-acl-association names no web ACL (webAclArn is unset); associate one of this stack's (components/gatewayRing.ts does).",
             ]);
             assert.match(only(checkStack(withChange("web-acl", (i) => { i.rules = []; })), POLICY)[0].message, /\(no rule inspects header names with a regexMatchStatement\)/);
         });
