@@ -4,6 +4,7 @@
 import type { Policies } from "@pulumi/policy";
 import { slotsHaveAlarms } from "./rules/alarms";
 import { methodsUseAuthorizer } from "./rules/authorizer";
+import { stageBlocksForgedContextHeaders } from "./rules/contextHeaders";
 import { domainTls12 } from "./rules/domain";
 import { redisEncryptionAndAuth } from "./rules/elasticache";
 import { noManagedFullAccess } from "./rules/iam";
@@ -34,4 +35,5 @@ export const policies: Policies = [
     privateSubnetsEgressThroughNat,
     redisInPrivateSubnets,
     restApiFailsOnWarnings,
+    stageBlocksForgedContextHeaders,
 ];

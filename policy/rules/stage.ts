@@ -1,7 +1,7 @@
 // Rule 5: every stage has access logging and method settings for */* with throttling limits
 // and a log level. A stack validation: a stage and its method settings are separate resources.
 import type { PolicyResource, ReportViolation, StackValidationPolicy } from "@pulumi/policy";
-import { UNKNOWN, describe, isOpaque, isSet, ofType, read, settings } from "./support";
+import { UNKNOWN, both, describe, isSet, ofType, read, sameReference, settings } from "./support";
 import { T } from "./types";
 
 export interface StageLimitsConfig {
@@ -22,24 +22,6 @@ export interface StageLimitsConfig {
 export const STAGE_LIMITS_DEFAULTS: StageLimitsConfig = {
     maxRateLimit: 5000, maxBurstLimit: 5000, minRateLimit: 0, minBurstLimit: 0, logLevels: ["OFF", "ERROR", "INFO"], requireCacheEncryption: true,
 };
-
-type Match = "yes" | "no" | "maybe";
-
-/** Whether two references are the same: equal known values, or a shared dependency; "maybe" when unknown values leave it open. */
-function sameReference(a: PolicyResource, b: PolicyResource, property: string, bOwn?: PolicyResource): Match {
-    const va = read(a.props, property);
-    const vb = read(b.props, property);
-    if (!isOpaque(va) && !isOpaque(vb) && va !== undefined && vb !== undefined) return va === vb ? "yes" : "no";
-    const da = a.propertyDependencies[property] ?? [];
-    const db = b.propertyDependencies[property] ?? [];
-    if ((bOwn && da.includes(bOwn)) || da.some((d) => db.includes(d))) return "yes";
-    if (da.length > 0 && db.length > 0) return "no";
-    return isOpaque(va) || isOpaque(vb) ? "maybe" : "no";
-}
-
-function both(a: Match, b: Match): Match {
-    return a === "no" || b === "no" ? "no" : a === "yes" && b === "yes" ? "yes" : "maybe";
-}
 
 function checkLimit(report: ReportViolation, urn: string, stage: string, key: string, value: unknown, min: number, max: number, configKey: string): void {
     if (value === UNKNOWN) return;

@@ -146,6 +146,36 @@ export function referenced(from: PolicyResource, property: string, values: unkno
     return { resources: [...resources], unresolved, opaque };
 }
 
+/** Whether one resource refers to another: "maybe" when values a preview does not know yet leave it open. */
+export type Match = "yes" | "no" | "maybe";
+
+/** Whether two references are the same: equal known values, or a shared dependency; "maybe" when unknown values leave it open. */
+export function sameReference(a: PolicyResource, b: PolicyResource, property: string, bOwn?: PolicyResource): Match {
+    const va = read(a.props, property);
+    const vb = read(b.props, property);
+    if (!isOpaque(va) && !isOpaque(vb) && va !== undefined && vb !== undefined) return va === vb ? "yes" : "no";
+    const da = a.propertyDependencies[property] ?? [];
+    const db = b.propertyDependencies[property] ?? [];
+    if ((bOwn && da.includes(bOwn)) || da.some((d) => db.includes(d))) return "yes";
+    if (da.length > 0 && db.length > 0) return "no";
+    return isOpaque(va) || isOpaque(vb) ? "maybe" : "no";
+}
+
+export function both(a: Match, b: Match): Match {
+    return a === "no" || b === "no" ? "no" : a === "yes" && b === "yes" ? "yes" : "maybe";
+}
+
+/**
+ * Whether `from[property]` refers to `target` (one of `candidates`): by dependency or by its known id
+ * or ARN (as `referenced` resolves them); "maybe" when the value is unknown and no dependency names
+ * another candidate.
+ */
+export function refersTo(from: PolicyResource, property: string, target: PolicyResource, candidates: readonly PolicyResource[]): Match {
+    const { resources, opaque } = referenced(from, property, [read(from.props, property)], candidates);
+    if (resources.includes(target)) return "yes";
+    return resources.length === 0 && opaque ? "maybe" : "no";
+}
+
 /** The id of a resource as a string, when known. */
 export function idOf(resource: PolicyResource): string | undefined {
     const id = read(resource.props, "id");

@@ -26,4 +26,6 @@ export const T = {
     queue: "aws:sqs/queue:Queue",
     lambdaPermission: "aws:lambda/permission:Permission",
     metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    webAcl: "aws:wafv2/webAcl:WebAcl",
+    webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
 } as const;

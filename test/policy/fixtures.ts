@@ -90,6 +90,24 @@ export function slotAlarms(): PreviewResource[] {
     ];
 }
 
+export const STAGE_ARN = "arn:aws:apigateway:us-east-1::/restapis/api123/stages/red";
+export const WEB_ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/red-web-acl/0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6";
+
+/** The rule components/reservedHeaders.ts builds: block any request carrying a header named x-api-ring-* in any spelling. */
+export function reservedHeadersRule(): Json {
+    return {
+        name: "reserved-context-headers", priority: 0, action: { block: {} },
+        statement: {
+            regexMatchStatement: {
+                regexString: "^[xX][-_][aA][pP][iI][-_][rR][iI][nN][gG][-_]",
+                fieldToMatch: { headers: [{ matchPattern: { all: {} }, matchScope: "KEY", oversizeHandling: "MATCH" }] },
+                textTransformations: [{ priority: 0, type: "NONE" }],
+            },
+        },
+        visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: "api-ring-red-reserved-headers", sampledRequestsEnabled: true },
+    };
+}
+
 /** A stack that passes every rule (the shape the program produces on the primary slot). */
 export function goodResources(): PreviewResource[] {
     return [
@@ -120,7 +138,12 @@ export function goodResources(): PreviewResource[] {
         resource("aws:apigateway/stage:Stage", "stage", {
             restApi: "api123", stageName: "red",
             accessLogSettings: { destinationArn: "arn:aws:logs:us-east-1:123456789012:log-group:access", format: "{\"requestId\":\"$context.requestId\"}" },
-        }),
+        }, { state: { arn: STAGE_ARN } }),
+        resource("aws:wafv2/webAcl:WebAcl", "web-acl", {
+            scope: "REGIONAL", defaultAction: { allow: {} }, rules: [reservedHeadersRule()],
+            visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: "api-ring-red-reserved-headers", sampledRequestsEnabled: true },
+        }, { state: { arn: WEB_ACL_ARN } }),
+        resource("aws:wafv2/webAclAssociation:WebAclAssociation", "web-acl-association", { resourceArn: STAGE_ARN, webAclArn: WEB_ACL_ARN }),
         resource("aws:apigateway/methodSettings:MethodSettings", "settings", {
             restApi: "api123", stageName: "red", methodPath: "*/*",
             settings: { loggingLevel: "ERROR", metricsEnabled: true, throttlingRateLimit: 500, throttlingBurstLimit: 1000, cachingEnabled: false },

@@ -26,6 +26,7 @@ describe("policy pack: rules", () => {
             "stage-throttling-and-logging", "methods-use-authorizer", "sns-topic-encrypted", "domain-tls-1-2",
             "secrets-stay-secret", "secret-outputs-stay-secret", "lambda-runtime-supported", "slots-have-alarms",
             "private-subnets-egress-through-nat", "redis-in-private-subnets", "rest-api-fails-on-warnings",
+            "stage-blocks-forged-context-headers",
         ]);
         for (const p of policies) {
             assert.strictEqual(p.enforcementLevel, "mandatory", p.name);
@@ -366,6 +367,87 @@ describe("policy pack: rules", () => {
             const unknownName = goodResources();
             find(unknownName, "red-5xx-rate").inputs.metricQueries[0].metric.dimensions.Stage = UNKNOWN_STRING;
             assert.deepStrictEqual(checkStack(stack(unknownName)), []);
+        });
+    });
+    describe("stage-blocks-forged-context-headers", () => {
+        const POLICY = "stage-blocks-forged-context-headers";
+        const FIX = "give it a rule with action block whose regexMatchStatement inspects the names of all headers (fieldToMatch.headers: matchPattern all, matchScope KEY, oversizeHandling MATCH) " +
+            "with a regexString that matches x-api-ring- in any case with - or _ at each separator (components/reservedHeaders.ts builds one).";
+        const blocksNothing = (reasons: string) => `stage red (stage): web ACL web-acl does not block headers named x-api-ring-* in every spelling (${reasons}); ${FIX}`;
+        /** The good stack with the web ACL's one rule changed. */
+        const withRule = (change: (rule: Record<string, any>) => void) => withChange("web-acl", (i) => change(i.rules[0])); // eslint-disable-line @typescript-eslint/no-explicit-any -- editing fixture JSON
+
+        it("reports a stage without a web ACL association, and one whose association names another stage", () => {
+            const none = "stage red (stage) has no AWS WAF web ACL association; associate a web ACL whose rule blocks headers named x-api-ring-* in any spelling (components/gatewayRing.ts does).";
+            const v = only(checkStack(stack(goodResources().filter((r) => r.name !== "web-acl-association"))), POLICY);
+            assert.deepStrictEqual(v.map((x) => [x.name, x.message]), [["stage", none]]);
+            const other = only(checkStack(withChange("web-acl-association", (i) => { i.resourceArn = "arn:aws:apigateway:us-east-1::/restapis/api123/stages/black"; })), POLICY);
+            assert.deepStrictEqual(messages(other), [none]);
+        });
+
+        it("reports a rule whose regular expression misses a spelling a backend folds into the same header", () => {
+            const v = only(checkStack(withRule((r) => { r.statement.regexMatchStatement.regexString = "^x-api-ring-"; })), POLICY);
+            assert.deepStrictEqual(v.map((x) => [x.name, x.message]), [["web-acl", blocksNothing("rule reserved-context-headers: regexString \"^x-api-ring-\" does not match X-Api-Ring-Plan")]]);
+            const separators = only(checkStack(withRule((r) => { r.statement.regexMatchStatement.regexString = "^[xX]-[aA][pP][iI]-[rR][iI][nN][gG]-"; })), POLICY);
+            assert.match(separators[0].message, /does not match X_API_RING_PLAN\)/);
+        });
+
+        it("reports a rule that counts instead of blocking, inspects header values, or lets oversized headers through", () => {
+            assert.deepStrictEqual(messages(only(checkStack(withRule((r) => { r.action = { count: {} }; })), POLICY)), [
+                blocksNothing("rule reserved-context-headers: action is count, not block"),
+            ]);
+            assert.deepStrictEqual(messages(only(checkStack(withRule((r) => { r.statement.regexMatchStatement.fieldToMatch.headers[0].matchScope = "VALUE"; })), POLICY)), [
+                blocksNothing("rule reserved-context-headers: fieldToMatch.headers inspects \"VALUE\", not the header names (matchScope KEY or ALL)"),
+            ]);
+            assert.deepStrictEqual(messages(only(checkStack(withRule((r) => {
+                r.statement.regexMatchStatement.fieldToMatch.headers[0].oversizeHandling = "CONTINUE";
+                r.statement.regexMatchStatement.fieldToMatch.headers[0].matchPattern = { includedHeaders: ["x-api-ring-plan"] };
+            })), POLICY)), [
+                blocksNothing("rule reserved-context-headers: fieldToMatch.headers inspects only some headers, not all (matchPattern all) " +
+                    "and lets a header past WAF's first 8 KB or 200 headers through (oversizeHandling \"CONTINUE\", not MATCH)"),
+            ]);
+        });
+
+        it("judges the rule by what it matches: a text transformation to lowercase with a lowercase pattern blocks every spelling", () => {
+            const lower = (type: string) => withRule((r) => {
+                r.statement.regexMatchStatement.regexString = "^x[-_]api[-_]ring[-_]";
+                r.statement.regexMatchStatement.textTransformations = [{ priority: 0, type }];
+            });
+            assert.deepStrictEqual(checkStack(lower("LOWERCASE")), []);
+            assert.deepStrictEqual(messages(only(checkStack(lower("NONE")), POLICY)), [
+                blocksNothing("rule reserved-context-headers: regexString \"^x[-_]api[-_]ring[-_]\" does not match X-Api-Ring-Plan"),
+            ]);
+            assert.deepStrictEqual(checkStack(withRule((r) => { r.statement.regexMatchStatement.regexString = "(?i)^x[-_]api[-_]ring[-_]"; })), []);
+        });
+
+        it("reports a blocking rule that an earlier allow rule pre-empts, a CloudFront web ACL, and a web ACL outside the stack", () => {
+            const preempted = only(checkStack(withChange("web-acl", (i) => {
+                i.rules[0].priority = 1;
+                i.rules.push({ name: "allow-office", priority: 0, action: { allow: {} }, statement: { ipSetReferenceStatement: { arn: "arn:aws:wafv2:us-east-1:123456789012:regional/ipset/office/1" } } });
+            })), POLICY);
+            assert.deepStrictEqual(messages(preempted), [blocksNothing("rule reserved-context-headers: rule allow-office (priority 0) allows requests before it runs")]);
+            assert.deepStrictEqual(messages(only(checkStack(withChange("web-acl", (i) => { i.scope = "CLOUDFRONT"; })), POLICY)), [
+                "stage red (stage): web ACL web-acl has scope \"CLOUDFRONT\"; an API Gateway stage takes a REGIONAL web ACL (scope: \"REGIONAL\").",
+            ]);
+            const elsewhere = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/shared/9";
+            assert.deepStrictEqual(messages(only(checkStack(withChange("web-acl-association", (i) => { i.webAclArn = elsewhere; })), POLICY)), [
+                `stage red (stage): its web ACL association web-acl-association names web ACL ${elsewhere}, which is not a web ACL of this stack, so the policy cannot see its rules; associate one of this stack's (components/gatewayRing.ts does).`,
+            ]);
+            assert.deepStrictEqual(messages(only(checkStack(withChange("web-acl-association", (i) => { delete i.webAclArn; })), POLICY)), [
+                "stage red (stage): its web ACL association web-acl-association names no web ACL (webAclArn is unset); associate one of this stack's (components/gatewayRing.ts does).",
+            ]);
+            assert.match(only(checkStack(withChange("web-acl", (i) => { i.rules = []; })), POLICY)[0].message, /\(no rule inspects header names with a regexMatchStatement\)/);
+        });
+
+        it("values a preview does not know yet count as matching: the association's ARNs, the rules, the pattern", () => {
+            assert.deepStrictEqual(checkStack(withChange("web-acl-association", (i) => { i.resourceArn = UNKNOWN_STRING; i.webAclArn = UNKNOWN_STRING; })), []);
+            assert.deepStrictEqual(checkStack(withChange("web-acl-association", (i) => { i.webAclArn = UNKNOWN_STRING; })), []);
+            assert.deepStrictEqual(checkStack(withChange("web-acl", (i) => { i.rules = UNKNOWN_STRING; i.scope = UNKNOWN_STRING; })), []);
+            assert.deepStrictEqual(checkStack(withRule((r) => {
+                r.action = UNKNOWN_STRING;
+                r.statement.regexMatchStatement.regexString = UNKNOWN_STRING;
+                r.statement.regexMatchStatement.fieldToMatch.headers = UNKNOWN_STRING;
+            })), []);
         });
     });
 });

@@ -30,6 +30,15 @@ describe("policy pack: the project's stacks", function () {
         assert.deepStrictEqual(checkStackOffline("live", {}, path.join(PROJECT, "live")).violations, []);
     });
 
+    it("the program's web ACL is what stage-blocks-forged-context-headers asks for: dropping its association or its block action is reported", () => {
+        const preview = previewStack("red");
+        const acl = preview.resources.find((r) => r.type === "aws:wafv2/webAcl:WebAcl") as { inputs: Json };
+        acl.inputs.rules[0].action = { count: {} };
+        assert.deepStrictEqual(checkStack(preview).map((v) => [v.policy, v.name]), [["stage-blocks-forged-context-headers", "red-gateway-web-acl"]]);
+        preview.resources = preview.resources.filter((r) => r.type !== "aws:wafv2/webAclAssociation:WebAclAssociation");
+        assert.deepStrictEqual(checkStack(preview).map((v) => [v.policy, v.name]), [["stage-blocks-forged-context-headers", "red-gateway-stage"]]);
+    });
+
     it("a plain secret in a stack config file is a violation naming the fix", () => {
         const v = checkConfigFile("red", "config:\n  threescale:serviceToken: plain-token\n  threescale:serviceId: \"1\"\n");
         assert.deepStrictEqual(v.map((x) => x.name), ["threescale:serviceToken"]);
