@@ -24,7 +24,7 @@ import { createLastKnownDecisions, LastKnownDecisions } from "./last-known-decis
 import { createMetrics, DECISION_SOURCES, instrumentAuthorizer, timeThreescale } from "./metrics";
 import { createRedisClient, redisUsable, withTimeout } from "./redis-client";
 import { createKeySealer, KeySealer } from "./sealed-key";
-import { createSecretsReader, PairSecrets } from "./secrets";
+import { createSecretsReader, PairSecrets, SecretsReader } from "./secrets";
 import { AuthorizerSettings, DeployedSettings, Environment, NUDGE_WAIT_MS, settingsFromEnvironment, withSecrets } from "./settings";
 import { createThreescaleClient, Identity, refusesCredential, ThreescaleClient, ThreescaleClientOptions, UsageReport } from "./threescale";
 import { createSnsPublisher, UsagePublisher } from "./usage";
@@ -500,6 +500,8 @@ export function createAuthorizerWithoutSecrets(s: DeployedSettings, deps: { veri
 export interface AuthorizerEntryOptions {
     /** In place of the SNS publisher the environment names (the local run delivers in-process). */
     publisher?: UsagePublisher;
+    /** In place of the reader of the parameters the environment names (the cold-start bench times a start without the read). */
+    secrets?: SecretsReader;
     threescale?: ThreescaleClientOptions;
     now?: () => number;
     log?: (message: string) => void;
@@ -516,7 +518,7 @@ export function createAuthorizerHandler(env: Environment = process.env, options:
     const metrics = createMetrics(env);
     const now = options.now ?? Date.now;
     const log = options.log ?? ((m: string) => console.warn(m));
-    const secrets = createSecretsReader(deployed.secretParameters, { env, now, log });
+    const secrets = options.secrets ?? createSecretsReader(deployed.secretParameters, { env, now, log });
     const verifyJwt = deployed.jwt ? createJwtVerifier(deployed.jwt) : undefined;
     const withoutSecrets = createAuthorizerWithoutSecrets(deployed, { verifyJwt, now, log });
     let redis: Redis | undefined;

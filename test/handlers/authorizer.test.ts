@@ -751,6 +751,16 @@ describe("authorizer against real Redis and the 3scale stand-in", function () {
             assert.strictEqual(fake.calls[0].params.get("service_token"), s.threescale.serviceToken);
         });
 
+        it("a secrets reader given in place of the environment's is the one used: nothing is asked of the extension (the cold-start bench's start without the read)", async () => {
+            const s = deployed();
+            let reads = 0;
+            const secrets = { get: async () => (reads++, { serviceToken: s.threescale.serviceToken, redisAuthToken: s.redis.authToken }) };
+            const handler = createAuthorizerHandler(deployedEnvironment(s, extension), { secrets });
+            assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
+            assert.strictEqual(policyEffect(await handler(event(KEY_BASIC))), "Allow");
+            assert.deepStrictEqual([reads, extension.calls.length], [1, 0]);
+        });
+
         it("the extension is not listening while the container loads (Init): nothing is asked then, and the first invocation reads the secrets and allows", async () => {
             await extension.setFault("down");
             const handler = createAuthorizerHandler(deployedEnvironment(deployed(), extension), { now: () => clock, log: (m) => logs.push(m) });
