@@ -10,7 +10,7 @@ import { serviceName } from "../handlers/metrics";
 import { SECRETS_TIMEOUT_MS } from "../handlers/secrets";
 import { AuthorizerSettings, FAILURE_MODES, NUDGE_WAIT_MS, PARAMETER_NAME_BOUND, functionEnvironment, isPlanRoutes } from "../handlers/settings";
 import { Reader, isStringList, shown } from "./reader";
-import { providerRegion } from "./region";
+import { otherRegion } from "./region";
 import type { ThreescaleConfig } from "./threescale";
 
 /** The authorizer's config: the handlers' settings it shares (documented there) plus the program's own. */
@@ -80,9 +80,9 @@ export function authorizerConfig(r: Reader): AuthorizerConfig {
 
 /**
  * A Lambda layer version ARN as CreateFunction takes one (AWS Lambda API reference, CreateFunction, Layers:
- * `arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`, 1 to 140 characters); group 1 is its region.
+ * `arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+`, 1 to 140 characters).
  */
-const LAYER_VERSION_ARN = /^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):\d{12}:layer:[a-zA-Z0-9_-]+:[0-9]+$/;
+const LAYER_VERSION_ARN = /^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9_-]+:[0-9]+$/;
 const MAX_LAYER_ARN_LENGTH = 140;
 const LAYER_EXPECTED = `a Lambda layer version ARN (arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>, at most ${MAX_LAYER_ARN_LENGTH} characters), ` +
     "e.g. the AWS Parameters and Secrets Lambda Extension's arm64 layer for the region; or nothing, for the latest AWS publishes";
@@ -103,10 +103,10 @@ function secretsExtensionLayer(r: Reader): string | undefined {
  */
 export function checkSecretsExtensionRegion(r: Reader, config: AuthorizerSlot, env: NodeJS.ProcessEnv): void {
     const arn = config.authorizer.secretsExtensionLayerArn;
-    const deployed = providerRegion(r.raw("aws:region"), env);
-    const layerRegion = arn === undefined ? undefined : LAYER_VERSION_ARN.exec(arn)?.[1];
-    if (deployed && layerRegion !== undefined && layerRegion !== deployed.region) {
-        r.problem("authorizer:secretsExtensionLayerArn", shown(arn ?? ""), `a layer in ${deployed.region} (${deployed.from}), the functions' region (this one is in ${layerRegion})`);
+    const elsewhere = otherRegion(arn, r.raw("aws:region"), env);
+    if (elsewhere) {
+        r.problem("authorizer:secretsExtensionLayerArn", shown(arn ?? ""),
+            `a layer in ${elsewhere.deployed.region} (${elsewhere.deployed.from}), the functions' region (this one is in ${elsewhere.arnRegion})`);
     }
 }
 

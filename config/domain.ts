@@ -1,7 +1,7 @@
 // domain:* (the live pointer's stack only): the custom domain whose base path mapping is the ring's
 // live pointer, and whether the live pointer's program creates it.
 import { Reader, shown } from "./reader";
-import { providerRegion } from "./region";
+import { otherRegion } from "./region";
 
 export interface DomainConfig {
     name: string;
@@ -30,11 +30,10 @@ export function domainConfig(r: Reader, env: NodeJS.ProcessEnv = process.env): D
     // A regional domain takes an ACM certificate of the API's own region (API Gateway developer guide,
     // "Set up a Regional custom domain name in API Gateway"; the mock cloud's regional-certificate-region rule).
     // With no region known here the provider takes one from elsewhere (a profile's): nothing is refused on a guess.
-    const deployed = providerRegion(r.raw("aws:region"), env);
-    const certificateRegion = domain.certificateArn?.split(":")[3];
-    if (deployed && certificateRegion !== undefined && certificateRegion !== deployed.region) {
+    const elsewhere = otherRegion(domain.certificateArn, r.raw("aws:region"), env);
+    if (elsewhere) {
         r.problem("domain:certificateArn", shown(domain.certificateArn ?? ""),
-            `an ACM certificate in ${deployed.region} (${deployed.from}), the stack's region (this one is in ${certificateRegion}; the domain is regional)`);
+            `an ACM certificate in ${elsewhere.deployed.region} (${elsewhere.deployed.from}), the stack's region (this one is in ${elsewhere.arnRegion}; the domain is regional)`);
         domain.certificateArn = undefined;
     }
     if (domain.hostedZoneId && !domain.certificateArn) {

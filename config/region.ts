@@ -18,3 +18,21 @@ export function providerRegion(configured: string | undefined, env: NodeJS.Proce
     if (env.AWS_DEFAULT_REGION) return { region: env.AWS_DEFAULT_REGION, from: "AWS_DEFAULT_REGION" };
     return undefined;
 }
+
+/** An ARN in another region than the stack's: both regions, for the message. */
+export interface OtherRegion {
+    deployed: ProviderRegion;
+    /** The ARN's region (its fourth field: arn:<partition>:<service>:<region>:...). */
+    arnRegion: string;
+}
+
+/**
+ * Whether `arn`, a regional resource the stack uses, is in another region than the stack's (`configured`:
+ * its aws:region; else the environment's, as providerRegion reads it). Undefined when it is in the
+ * stack's region, or when no region is known here: nothing is refused on a guess.
+ */
+export function otherRegion(arn: string | undefined, configured: string | undefined, env: NodeJS.ProcessEnv): OtherRegion | undefined {
+    const deployed = providerRegion(configured, env);
+    const arnRegion = arn?.split(":")[3];
+    return deployed && arnRegion !== undefined && arnRegion !== deployed.region ? { deployed, arnRegion } : undefined;
+}
