@@ -268,7 +268,7 @@ class EngineMocks implements pulumi.runtime.Mocks {
         }
         const old = this.olds.get(p.urn);
         const targeted = this.req.targets.length === 0 || this.req.targets.includes(p.urn);
-        if (old && !targeted) return this.keep(p, old, "same");
+        if (old && !targeted) return this.keep(p, old, false);
         if (!old && !targeted) {
             this.steps.push([p.urn, "skip"]);
             return { id: undefined, state: args.inputs as Record<string, unknown> };
@@ -281,7 +281,7 @@ class EngineMocks implements pulumi.runtime.Mocks {
         const outputs: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(computed.state)) outputs[k] = k in args.inputs && v === args.inputs[k] ? p.wireInputs[k] : v;
         const diffed = diffView(args.type, p.wireInputs, old?.inputs);
-        if (old && sameInputs(old.inputs, diffed)) return this.keep(p, old, "same");
+        if (old && sameInputs(old.inputs, diffed)) return this.keep(p, old, true);
         const replace = old !== undefined && (REPLACE_ON[args.type] ?? []).some((k) => !sameInputs(old.inputs?.[k], diffed[k]));
         const step: Step = !old ? "create" : replace ? "replace" : "update";
         const id = step === "update" ? old?.id : computed.id;
@@ -299,11 +299,9 @@ class EngineMocks implements pulumi.runtime.Mocks {
         return { id, state: computed.state };
     }
 
-    private keep(p: Pending, old: FakeResource, step: Step): { id: string | undefined; state: Record<string, unknown> } {
-        this.steps.push([p.urn, step]);
-        // A targeted same step writes the program's goal, whose protect is the program's (none here); an
-        // untargeted resource keeps its old state whole.
-        const targeted = this.req.targets.length === 0 || this.req.targets.includes(p.urn);
+    /** A same step: a targeted one writes the program's goal, whose protect is the program's (none here); an untargeted resource keeps its old state whole. */
+    private keep(p: Pending, old: FakeResource, targeted: boolean): { id: string | undefined; state: Record<string, unknown> } {
+        this.steps.push([p.urn, "same"]);
         const { protect: _protect, ...goal } = old;
         this.news.push({ ...(targeted ? goal : old), parent: p.parent || undefined });
         return { id: old.id, state: withAssets(old.outputs ?? {}, p.rawInputs) };
